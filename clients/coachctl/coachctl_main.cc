@@ -1,0 +1,243 @@
+// coachctl: coachd from the command line.
+//
+//   coachctl token --secret_file=S --sub=alice --role=device [--ttl=24h]
+//   coachctl exercises [--area=upper]        coachctl exercise ID
+//   coachctl routine [--focus=balanced] [--equipment=dumbbells,band,bench]
+//                    [--minutes=20] [--level=beginner] [--prescription=3-3-3]
+//   coachctl start (--preset=demo | routine flags)   -> prints the session id
+//   coachctl get SESSION        coachctl command SESSION pause|next|...
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "clients/common/client_auth.h"
+#include "clients/common/client_flags.h"
+#include "coach/v1/catalog.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
+#include "google/protobuf/text_format.h"
+#include "services/auth/authenticator.h"
+#include "services/auth/jwt.h"
+
+ABSL_FLAG(absl::Duration, ttl, absl::Hours(24), "token: lifetime.");
+ABSL_FLAG(std::string, area, "", "exercises: upper, mid, lower, mobility, warmup.");
+ABSL_FLAG(std::string, focus, "balanced", "routine: balanced, upper, mid, lower, mobility.");
+ABSL_FLAG(std::string, equipment, "",
+          "routine: comma-separated dumbbells, band, bench (empty: none).");
+ABSL_FLAG(int, minutes, 20, "routine: minutes available.");
+ABSL_FLAG(std::string, level, "beginner", "routine: beginner, intermediate, advanced.");
+ABSL_FLAG(std::string, prescription, "", "routine: a named prescription, e.g. 3-3-3.");
+ABSL_FLAG(std::string, preset, "", "start: a routine preset id, e.g. demo.");
+ABSL_FLAG(std::string, note, "", "command: note for report_discomfort.");
+ABSL_FLAG(bool, text, false, "Print whole responses as protobuf text.");
+
+namespace {
+
+using coachd::AddToken;
+
+int Fail(absl::string_view what) {
+  std::cerr << "coachctl: " << what << "\n";
+  return 2;
+}
+
+int FailRpc(const grpc::Status& s) {
+  std::cerr << "coachctl: " << s.error_code() << " "
+            << s.error_message() << "\n";
+  return 1;
+}
+
+template <typename Enum>
+bool ParseEnum(absl::string_view prefix, absl::string_view value,
+               bool (*parse)(const std::string&, Enum*), Enum* out) {
+  return parse(absl::StrCat(prefix, absl::AsciiStrToUpper(value)), out);
+}
+
+absl::StatusOr<coach::v1::BuildRoutineRequest> RoutineFromFlags() {
+  coach::v1::BuildRoutineRequest r;
+  coach::v1::Focus focus;
+  if (!ParseEnum("FOCUS_", absl::GetFlag(FLAGS_focus), &coach::v1::Focus_Parse,
+                 &focus)) {
+    return absl::InvalidArgumentError("--focus: balanced, upper, mid, lower or mobility");
+  }
+  r.set_focus(focus);
+  for (absl::string_view e : absl::StrSplit(absl::GetFlag(FLAGS_equipment), ',',
+                                            absl::SkipEmpty())) {
+    if (e == "band") e = "resistance_band";
+    coach::v1::Equipment eq;
+    if (!ParseEnum("EQUIPMENT_", e, &coach::v1::Equipment_Parse, &eq)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--equipment: unknown \"", e, "\" (dumbbells, band, bench)"));
+    }
+    r.add_equipment(eq);
+  }
+  r.set_minutes(absl::GetFlag(FLAGS_minutes));
+  coach::v1::Level level;
+  if (!ParseEnum("LEVEL_", absl::GetFlag(FLAGS_level), &coach::v1::Level_Parse,
+                 &level)) {
+    return absl::InvalidArgumentError("--level: beginner, intermediate or advanced");
+  }
+  r.set_level(level);
+  r.set_prescription_id(absl::GetFlag(FLAGS_prescription));
+  return r;
+}
+
+std::string PrescriptionLine(const coach::v1::Prescription& p) {
+  if (p.duration_seconds() > 0) return absl::StrCat(p.duration_seconds(), " s");
+  std::string s = absl::StrCat(p.sets(), " x ", p.reps(), p.per_side() ? " per side" : "");
+  if (p.hold_seconds() > 0) absl::StrAppend(&s, ", hold ", p.hold_seconds(), " s");
+  if (p.self_paced()) absl::StrAppend(&s, ", self-paced");
+  return s;
+}
+
+void PrintRoutine(const coach::v1::Routine& routine) {
+  std::printf("%s (about %d min)\n", routine.title().c_str(),
+              (routine.estimated_seconds() + 59) / 60);
+  for (int i = 0; i < routine.items_size(); ++i) {
+    const auto& item = routine.items(i);
+    std::printf("  %d. %-28s %-9s %-26s ~%d:%02d\n", i + 1,
+                item.exercise_name().c_str(),
+                absl::AsciiStrToLower(coach::v1::Area_Name(item.area()).substr(5)).c_str(),
+                PrescriptionLine(item.prescription()).c_str(),
+                item.estimated_seconds() / 60, item.estimated_seconds() % 60);
+  }
+}
+
+template <typename Message>
+void PrintText(const Message& m) {
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(m, &text);
+  std::cout << text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "coachctl COMMAND [ARGS] [--flags]\n"
+      "  token | exercises | exercise ID | routine | start | get SESSION | "
+      "command SESSION WHAT");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) return Fail("a command is required; see --help");
+  const std::string command = args[1];
+
+  if (command == "token") {
+    coachd::TokenSource source;
+    source.secret_file = absl::GetFlag(FLAGS_secret_file);
+    source.subject = absl::GetFlag(FLAGS_sub);
+    source.role = absl::GetFlag(FLAGS_role);
+    source.ttl = absl::GetFlag(FLAGS_ttl);
+    if (source.secret_file.empty()) return Fail("--secret_file: required");
+    absl::StatusOr<std::string> token = coachd::ResolveToken(source);
+    if (!token.ok()) return Fail(token.status().message());
+    std::printf("%s\n", token->c_str());
+    return 0;
+  }
+
+  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
+  if (!token.ok()) return Fail(token.status().message());
+  auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
+  auto catalog = coach::v1::CatalogService::NewStub(channel);
+  auto sessions = coach::v1::SessionService::NewStub(channel);
+  grpc::ClientContext context;
+  AddToken(&context, *token);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+
+  if (command == "exercises") {
+    coach::v1::ListExercisesRequest request;
+    if (!absl::GetFlag(FLAGS_area).empty()) {
+      coach::v1::Area area;
+      if (!ParseEnum("AREA_", absl::GetFlag(FLAGS_area), &coach::v1::Area_Parse, &area)) {
+        return Fail("--area: upper, mid, lower, mobility or warmup");
+      }
+      request.set_area(area);
+    }
+    coach::v1::ListExercisesResponse response;
+    grpc::Status s = catalog->ListExercises(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    if (absl::GetFlag(FLAGS_text)) {
+      PrintText(response);
+      return 0;
+    }
+    for (const auto& ex : response.exercises()) {
+      std::printf("%-20s %-28s %-9s %s\n", ex.id().c_str(), ex.name().c_str(),
+                  absl::AsciiStrToLower(coach::v1::Area_Name(ex.area()).substr(5)).c_str(),
+                  PrescriptionLine(ex.prescription()).c_str());
+    }
+    return 0;
+  }
+  if (command == "exercise") {
+    if (args.size() < 3) return Fail("exercise: an id is required");
+    coach::v1::GetExerciseRequest request;
+    request.set_id(args[2]);
+    coach::v1::Exercise response;
+    grpc::Status s = catalog->GetExercise(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    PrintText(response);
+    return 0;
+  }
+  if (command == "routine") {
+    absl::StatusOr<coach::v1::BuildRoutineRequest> request = RoutineFromFlags();
+    if (!request.ok()) return Fail(request.status().message());
+    coach::v1::BuildRoutineResponse response;
+    grpc::Status s = catalog->BuildRoutine(&context, *request, &response);
+    if (!s.ok()) return FailRpc(s);
+    if (absl::GetFlag(FLAGS_text)) {
+      PrintText(response);
+    } else {
+      PrintRoutine(response.routine());
+    }
+    return 0;
+  }
+  if (command == "start") {
+    coach::v1::StartSessionRequest request;
+    if (!absl::GetFlag(FLAGS_preset).empty()) {
+      request.set_routine_id(absl::GetFlag(FLAGS_preset));
+    } else {
+      absl::StatusOr<coach::v1::BuildRoutineRequest> build = RoutineFromFlags();
+      if (!build.ok()) return Fail(build.status().message());
+      *request.mutable_build() = *build;
+    }
+    coach::v1::SessionView view;
+    grpc::Status s = sessions->StartSession(&context, request, &view);
+    if (!s.ok()) return FailRpc(s);
+    if (absl::GetFlag(FLAGS_text)) PrintText(view);
+    std::printf("%s\n", view.session_id().c_str());
+    return 0;
+  }
+  if (command == "get") {
+    if (args.size() < 3) return Fail("get: a session id is required");
+    coach::v1::GetSessionRequest request;
+    request.set_session_id(args[2]);
+    coach::v1::SessionView view;
+    grpc::Status s = sessions->GetSession(&context, request, &view);
+    if (!s.ok()) return FailRpc(s);
+    PrintText(view);
+    return 0;
+  }
+  if (command == "command") {
+    if (args.size() < 4) return Fail("command: SESSION and WHAT are required");
+    coach::v1::CommandType type;
+    if (!ParseEnum("COMMAND_TYPE_", args[3], &coach::v1::CommandType_Parse, &type)) {
+      return Fail("command: pause, resume, next, previous, repeat, set_done, end, "
+                  "report_discomfort, skip_exercise, switch_to_mobility");
+    }
+    coach::v1::SendCommandRequest request;
+    request.set_session_id(args[2]);
+    request.set_command(type);
+    request.set_note(absl::GetFlag(FLAGS_note));
+    request.set_command_id(absl::StrCat("ctl-", absl::ToUnixNanos(absl::Now())));
+    coach::v1::SendCommandResponse response;
+    grpc::Status s = sessions->SendCommand(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    PrintText(response);
+    return 0;
+  }
+  return Fail(absl::StrCat("unknown command \"", command, "\"; see --help"));
+}

@@ -1,0 +1,119 @@
+#include "clients/common/session_follower.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "clients/common/client_auth.h"
+
+namespace coachd {
+namespace {
+
+bool Retryable(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+SessionFollower::SessionFollower(std::shared_ptr<grpc::Channel> channel,
+                                 std::string token, std::string session_id,
+                                 coach::v1::DeviceKind kind,
+                                 FollowerOptions options)
+    : stub_(coach::v1::SessionService::NewStub(channel)),
+      token_(std::move(token)),
+      session_id_(std::move(session_id)),
+      kind_(kind),
+      options_(options) {}
+
+void SessionFollower::Stop() {
+  stopped_ = true;
+  absl::MutexLock lock(&mu_);
+  if (current_ != nullptr) current_->TryCancel();
+}
+
+absl::Status SessionFollower::Run(
+    const std::function<void(const coach::v1::SessionEvent&)>& on_event) {
+  absl::Duration backoff = options_.initial_backoff;
+  int failures = 0;
+  while (!stopped_) {
+    coach::v1::SubscribeRequest request;
+    request.set_session_id(session_id_);
+    request.set_kind(kind_);
+    if (last_sequence_ >= 0) {
+      request.mutable_resume()->set_epoch(epoch_);
+      request.mutable_resume()->set_last_sequence(last_sequence_);
+    } else if (options_.from_start) {
+      // Learn the epoch, then replay from the first event.
+      grpc::ClientContext get_context;
+      AddToken(&get_context, token_);
+      coach::v1::GetSessionRequest get;
+      get.set_session_id(session_id_);
+      coach::v1::SessionView view;
+      grpc::Status got = stub_->GetSession(&get_context, get, &view);
+      if (!got.ok() && !Retryable(got.error_code())) {
+        return absl::Status(static_cast<absl::StatusCode>(got.error_code()),
+                            got.error_message());
+      }
+      if (got.ok()) {
+        request.mutable_resume()->set_epoch(view.epoch());
+        request.mutable_resume()->set_last_sequence(0);
+      }
+    }
+    grpc::ClientContext context;
+    AddToken(&context, token_);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = &context;
+    }
+    if (stopped_) context.TryCancel();
+    std::unique_ptr<grpc::ClientReader<coach::v1::SessionEvent>> reader =
+        stub_->Subscribe(&context, request);
+    coach::v1::SessionEvent event;
+    bool finished = false;
+    while (reader->Read(&event)) {
+      failures = 0;
+      backoff = options_.initial_backoff;
+      // A snapshot replaces what we knew; otherwise sequences continue.
+      if (!event.has_snapshot() && event.epoch() == epoch_ &&
+          event.sequence() <= last_sequence_) {
+        continue;  // Never show an event twice.
+      }
+      epoch_ = event.epoch();
+      last_sequence_ = event.sequence();
+      on_event(event);
+      if (event.status().run_state() == coach::v1::RUN_STATE_FINISHED) {
+        finished = true;
+      }
+    }
+    grpc::Status status = reader->Finish();
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
+    }
+    if (finished && status.ok()) return absl::OkStatus();
+    if (stopped_) return absl::CancelledError("stopped");
+    if (!Retryable(status.error_code())) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    if (++failures > options_.max_retries) {
+      return absl::UnavailableError("gave up reconnecting: " +
+                                    status.error_message());
+    }
+    ++reconnects_;
+    absl::SleepFor(backoff);  // Client side: waiting to reconnect.
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  return absl::CancelledError("stopped");
+}
+
+}  // namespace coachd

@@ -1,0 +1,95 @@
+// display: a home display in the terminal. Subscribes to a session as
+// DISPLAY and redraws the card (exercise, step list with the current step
+// marked, set and rep, a countdown from the deadline, progress). With
+// --plain it prints one line per card instead. Reconnects and resumes.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
+#include "clients/common/client_auth.h"
+#include "clients/common/client_flags.h"
+#include "clients/common/session_follower.h"
+#include "clients/display/card_view.h"
+
+ABSL_FLAG(std::string, session, "", "Session id to show (required).");
+ABSL_FLAG(bool, plain, false, "One line per card instead of redrawing.");
+ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
+ABSL_FLAG(int, width, 60, "Card width in columns.");
+ABSL_FLAG(std::string, prefix, "[display] ", "Printed before plain lines.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "display --session=ID [--plain] [--target=HOST:PORT] "
+      "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
+  absl::ParseCommandLine(argc, argv);
+  const std::string session = absl::GetFlag(FLAGS_session);
+  if (session.empty()) {
+    std::cerr << "display: --session is required\n";
+    return 2;
+  }
+  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
+  if (!token.ok()) {
+    std::cerr << "display: " << token.status().message() << "\n";
+    return 2;
+  }
+  coachd::FollowerOptions options;
+  options.from_start = absl::GetFlag(FLAGS_from_start);
+  coachd::SessionFollower follower(
+      coachd::MakeChannel(absl::GetFlag(FLAGS_target)), *token, session,
+      coach::v1::DEVICE_KIND_DISPLAY, options);
+  const bool plain = absl::GetFlag(FLAGS_plain);
+  const int width = absl::GetFlag(FLAGS_width);
+  const std::string prefix = absl::GetFlag(FLAGS_prefix);
+
+  absl::Mutex mu;
+  coach::v1::Card card;
+  bool have_card = false, done = false;
+  std::thread redraw;
+  if (!plain) {
+    // Counts the timer down locally from the deadline.
+    redraw = std::thread([&] {
+      absl::MutexLock lock(&mu);
+      while (!done) {
+        if (have_card) {
+          std::printf("\033[H\033[2J%s",
+                      coachd::RenderCard(card, absl::Now(), width).c_str());
+          std::fflush(stdout);
+        }
+        mu.AwaitWithTimeout(absl::Condition(&done), absl::Milliseconds(250));
+      }
+    });
+  }
+  std::string last_line;
+  absl::Status status = follower.Run([&](const coach::v1::SessionEvent& e) {
+    if (plain) {
+      std::string line = coachd::CardLine(e.card(), absl::Now());
+      if (line != last_line) {
+        std::printf("%s%s\n", prefix.c_str(), line.c_str());
+        std::fflush(stdout);
+        last_line = std::move(line);
+      }
+      return;
+    }
+    absl::MutexLock lock(&mu);
+    card = e.card();
+    have_card = true;
+  });
+  {
+    absl::MutexLock lock(&mu);
+    done = true;
+  }
+  if (redraw.joinable()) redraw.join();
+  if (!plain && have_card) {
+    std::printf("\033[H\033[2J%s", coachd::RenderCard(card, absl::Now(), width).c_str());
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "display: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

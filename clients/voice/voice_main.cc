@@ -1,0 +1,171 @@
+// voice: a smart-speaker agent. Subscribes to a session as VOICE, prints
+// every spoken line (and speaks it with espeak-ng when --speak), and turns
+// what the person types ("pause", "next", "done", "stop it hurts") into
+// commands. Reconnects and resumes by itself.
+#include <unistd.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "clients/common/client_auth.h"
+#include "clients/common/client_flags.h"
+#include "clients/common/session_follower.h"
+#include "clients/voice/utterance.h"
+
+extern char** environ;
+
+ABSL_FLAG(std::string, session, "", "Session id to follow (required).");
+ABSL_FLAG(bool, speak, false, "Speak each line through espeak-ng.");
+ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
+ABSL_FLAG(bool, commands, true, "Read spoken commands (typed) from stdin.");
+ABSL_FLAG(std::string, prefix, "[speaker] ", "Printed before each line.");
+
+namespace {
+
+// Speaks lines one after another on its own thread, so the stream never
+// waits for the voice.
+class Speaker {
+ public:
+  Speaker() : thread_([this] { Loop(); }) {}
+  ~Speaker() {
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    thread_.join();
+  }
+  void Say(std::string text) {
+    absl::MutexLock lock(&mu_);
+    if (lines_.size() > 8) lines_.pop_front();  // Stay current.
+    lines_.push_back(std::move(text));
+  }
+
+ private:
+  void Loop() {
+    for (;;) {
+      std::string line;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](Speaker* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+              return s->done_ || !s->lines_.empty();
+            },
+            this));
+        if (lines_.empty()) return;
+        line = std::move(lines_.front());
+        lines_.pop_front();
+      }
+      const char* argv[] = {"espeak-ng", "-s", "165", line.c_str(), nullptr};
+      pid_t pid;
+      if (posix_spawnp(&pid, "espeak-ng", nullptr, nullptr,
+                       const_cast<char**>(argv), environ) == 0) {
+        int status;
+        waitpid(pid, &status, 0);
+      }
+    }
+  }
+  absl::Mutex mu_;
+  std::deque<std::string> lines_ ABSL_GUARDED_BY(mu_);
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "voice --session=ID [--speak] [--target=HOST:PORT] "
+      "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
+  absl::ParseCommandLine(argc, argv);
+  const std::string session = absl::GetFlag(FLAGS_session);
+  if (session.empty()) {
+    std::cerr << "voice: --session is required\n";
+    return 2;
+  }
+  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
+  if (!token.ok()) {
+    std::cerr << "voice: " << token.status().message() << "\n";
+    return 2;
+  }
+  auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
+  coachd::FollowerOptions options;
+  options.from_start = absl::GetFlag(FLAGS_from_start);
+  coachd::SessionFollower follower(channel, *token, session,
+                                   coach::v1::DEVICE_KIND_VOICE, options);
+  std::unique_ptr<Speaker> speaker;
+  if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
+  const std::string prefix = absl::GetFlag(FLAGS_prefix);
+
+  if (absl::GetFlag(FLAGS_commands)) {
+    // Commands typed on stdin; detached so a closed stdin never blocks exit.
+    std::thread([channel, token = *token, session, prefix] {
+      auto stub = coach::v1::SessionService::NewStub(channel);
+      std::string line;
+      int n = 0;
+      while (std::getline(std::cin, line)) {
+        coach::v1::CommandType type = coachd::ParseUtterance(line);
+        if (type == coach::v1::COMMAND_TYPE_UNSPECIFIED) {
+          std::printf("%s(didn't catch that: try pause, resume, next, back, "
+                      "repeat, done, skip exercise, mobility, end, it hurts)\n",
+                      prefix.c_str());
+          std::fflush(stdout);
+          continue;
+        }
+        coach::v1::SendCommandRequest request;
+        request.set_session_id(session);
+        request.set_command_id(absl::StrCat("voice-", getpid(), "-", ++n, "-",
+                                            absl::ToUnixMicros(absl::Now())));
+        request.set_command(type);
+        request.set_from_kind(coach::v1::DEVICE_KIND_VOICE);
+        if (type == coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT) {
+          request.set_note(line);
+        }
+        // Retry the same command id: applied once however often it is sent.
+        for (int attempt = 0; attempt < 3; ++attempt) {
+          grpc::ClientContext context;
+          coachd::AddToken(&context, token);
+          context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::seconds(5));
+          coach::v1::SendCommandResponse response;
+          grpc::Status s = stub->SendCommand(&context, request, &response);
+          if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+            continue;
+          }
+          if (!s.ok()) {
+            std::printf("%s(%s)\n", prefix.c_str(), s.error_message().c_str());
+            std::fflush(stdout);
+          }
+          break;
+        }
+      }
+    }).detach();
+  }
+
+  absl::Status done = follower.Run([&](const coach::v1::SessionEvent& event) {
+    const std::string& text = event.speech().text();
+    if (text.empty()) return;
+    std::printf("%s%s%s\n", prefix.c_str(),
+                event.has_snapshot() && !event.snapshot().recovered()
+                    ? "(catching up) "
+                    : "",
+                text.c_str());
+    std::fflush(stdout);
+    if (speaker != nullptr) speaker->Say(text);
+  });
+  if (!done.ok()) {
+    std::fprintf(stderr, "voice: %s\n", std::string(done.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,51 @@
+#include "services/auth/authenticator.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/auth/jwt.h"
+
+namespace coachd {
+
+absl::StatusOr<Identity> Authenticator::Authenticate(
+    const grpc::ServerContextBase& context) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "missing authorization metadata: send 'authorization: Bearer <JWT>'");
+  }
+  absl::string_view value(it->second.data(), it->second.size());
+  constexpr absl::string_view kBearer = "Bearer ";
+  if (!absl::StartsWith(value, kBearer) || value.size() == kBearer.size()) {
+    return absl::UnauthenticatedError(
+        "authorization metadata must be 'Bearer <JWT>'");
+  }
+  value.remove_prefix(kBearer.size());
+  return VerifyToken(secret_, value, clock_->Now());
+}
+
+absl::StatusOr<std::string> LoadSecretFile(const std::string& path) {
+  if (path.empty()) {
+    return absl::FailedPreconditionError(
+        "--auth_secret_file is required: a file holding the token secret");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--auth_secret_file ", path, ": cannot be read"));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  std::string secret = contents.str();
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (secret.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--auth_secret_file ", path, ": is empty"));
+  }
+  return secret;
+}
+
+}  // namespace coachd

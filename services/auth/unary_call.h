@@ -1,0 +1,66 @@
+// Serves one unary RPC of the callback API: resolves the caller (the one
+// place identity is checked), runs the handler on a worker (so the reaction
+// never blocks), converts its status once at the edge, finishes the reactor
+// and logs one line with the outcome.
+//
+//   grpc::ServerUnaryReactor* GetThing(grpc::CallbackServerContext* ctx,
+//                                      const Req* req, Resp* resp) override {
+//     return ServeUnary(ctx, "Things/GetThing", deps_, [=](const Identity& who) {
+//       return logic_.GetThing(who, *req, resp);   // absl::Status
+//     });
+//   }
+#ifndef SERVICES_AUTH_UNARY_CALL_H_
+#define SERVICES_AUTH_UNARY_CALL_H_
+
+#include <functional>
+#include <string>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/time/clock.h"
+#include "services/auth/authenticator.h"
+#include "services/common/executor.h"
+#include "services/common/grpc_status.h"
+#include "services/common/rpc_log.h"
+
+namespace coachd {
+
+// What every service needs to serve calls. Pointers outlive the services.
+struct ServiceDeps {
+  const Authenticator* auth = nullptr;
+  // Runs handlers that may block; null runs them inline (in-memory only).
+  Executor* executor = nullptr;
+};
+
+// See the file comment. `handler` runs at most once, after authentication.
+inline grpc::ServerUnaryReactor* ServeUnary(
+    grpc::CallbackServerContext* context, const char* method,
+    const ServiceDeps& deps,
+    std::function<absl::Status(const Identity&)> handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<Identity> who = deps.auth->Authenticate(*context);
+  if (!who.ok()) {
+    LogRpc(method, "-", who.status(), absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
+  auto run = [reactor, method, start, who = *std::move(who),
+              handler = std::move(handler)] {
+    absl::Status status = handler(who);
+    LogRpc(method, who.subject, status, absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(status));
+  };
+  if (deps.executor != nullptr) {
+    deps.executor->Schedule(std::move(run));
+  } else {
+    run();
+  }
+  return reactor;
+}
+
+}  // namespace coachd
+
+#endif  // SERVICES_AUTH_UNARY_CALL_H_

@@ -1,0 +1,15 @@
+#include "services/common/grpc_status.h"
+
+#include <string>
+
+namespace coachd {
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  // absl::StatusCode and grpc::StatusCode share their numbering (both follow
+  // google.rpc.Code), so the cast is exact.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+}  // namespace coachd

@@ -1,0 +1,107 @@
+// coachd assembled: catalogue, store, session runner, hub, timers and the gRPC
+// services (with health and reflection), listening on one address. main.cc
+// only parses flags and calls this; tests build it in process on port 0 with
+// a FakeClock.
+//
+//   ServerOptions options;
+//   options.listen = "127.0.0.1:0";
+//   absl::StatusOr<std::unique_ptr<CoachServer>> server =
+//       CoachServer::Start(std::move(options));
+//   int port = (*server)->port();
+#ifndef SERVICES_SERVER_COACH_SERVER_H_
+#define SERVICES_SERVER_COACH_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/auth/authenticator.h"
+#include "services/catalog/catalog.h"
+#include "services/common/clock.h"
+#include "services/common/executor.h"
+#include "services/session/session_hub.h"
+#include "services/session/session_runner.h"
+#include "services/session/timer_queue.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+
+// How to run coachd.
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks one.
+  std::string auth_secret;                 // HS256 key; required.
+  std::string catalog_path;                // Catalogue textproto; required.
+  double time_scale = 1.0;                 // > 0; 20 plays 20x faster.
+  int workers = 4;                         // Threads for blocking work.
+  // The clock; null uses the real one. A FakeClock with
+  // run_timer_thread=false lets tests fire timers with RunDueTimers().
+  const Clock* clock = nullptr;
+  bool run_timer_thread = true;
+  // The store; null uses an embedded MemoryStore with `memory` options.
+  std::unique_ptr<SessionStore> store;
+  MemoryStoreOptions memory;
+  HubOptions hub;
+  int max_stream_queue = 256;  // Events queued per stream before a snapshot.
+};
+
+// A running coachd. Thread-safe; Shutdown is idempotent.
+class CoachServer {
+ public:
+  // Loads the catalogue, builds the parts and starts serving.
+  // INVALID_ARGUMENT/NOT_FOUND for a bad catalogue (file:line: reason),
+  // FAILED_PRECONDITION for a missing secret, UNAVAILABLE when the address
+  // cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CoachServer>> Start(
+      ServerOptions options);
+  ~CoachServer();
+
+  // The port it listens on.
+  int port() const { return port_; }
+
+  // Reports NOT_SERVING, lets in-flight calls finish until `grace` has
+  // passed (then cancels them), and stops. Blocks until done.
+  void Shutdown(absl::Duration grace);
+
+  // Blocks until Shutdown has completed.
+  void Wait();
+
+  // Fires every timer due by the clock; returns how many sessions ticked.
+  // For tests driving a FakeClock (run_timer_thread=false).
+  int RunDueTimers();
+
+  SessionRunner& runner() { return *runner_; }
+  SessionHub& hub() { return *hub_; }
+  TimerQueue& timers() { return *timers_; }
+  SessionStore& store() { return *store_; }
+  const Catalog& catalog() const { return *catalog_; }
+
+ private:
+  CoachServer() = default;
+  void TimerLoop();
+
+  ServerOptions options_;
+  RealClock real_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<SessionStore> store_;
+  std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<AccessPolicy> policy_;
+  std::unique_ptr<SessionRunner> runner_;
+  std::unique_ptr<SessionHub> hub_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  std::thread timer_thread_;
+  int port_ = 0;
+  absl::Mutex shutdown_mu_;
+  bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_SERVER_COACH_SERVER_H_

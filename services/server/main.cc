@@ -1,0 +1,78 @@
+// coachd: the back-workout coaching service. Parses flags, loads the secret,
+// starts CoachServer, and on SIGTERM/SIGINT shuts down gracefully (exit 0).
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "services/auth/authenticator.h"
+#include "services/common/log.h"
+#include "services/server/coach_server.h"
+
+#ifndef COACHD_DEFAULT_CATALOG
+#define COACHD_DEFAULT_CATALOG "services/catalog/back_catalog.textproto"
+#endif
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "Address to serve gRPC on (host:port; port 0 picks a free one).");
+ABSL_FLAG(std::string, auth_secret_file, "",
+          "File holding the HS256 token secret (required).");
+ABSL_FLAG(std::string, catalog, COACHD_DEFAULT_CATALOG,
+          "Exercise catalogue (textproto).");
+ABSL_FLAG(double, time_scale, 1.0,
+          "Plays sessions this many times faster (demo: 20).");
+ABSL_FLAG(int, workers, 4, "Worker threads for store and blocking work.");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
+          "How long in-flight calls may take to finish on SIGTERM.");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the listening port is written there once serving.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "coachd --auth_secret_file=PATH [--listen=HOST:PORT] [--catalog=PATH]");
+  absl::ParseCommandLine(argc, argv);
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::string> secret =
+      coachd::LoadSecretFile(absl::GetFlag(FLAGS_auth_secret_file));
+  if (!secret.ok()) {
+    coachd::LogError(absl::StrCat("coachd: ", secret.status().message()));
+    return 2;
+  }
+  coachd::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.auth_secret = *secret;
+  options.catalog_path = absl::GetFlag(FLAGS_catalog);
+  options.time_scale = absl::GetFlag(FLAGS_time_scale);
+  options.workers = absl::GetFlag(FLAGS_workers);
+  absl::StatusOr<std::unique_ptr<coachd::CoachServer>> server =
+      coachd::CoachServer::Start(std::move(options));
+  if (!server.ok()) {
+    coachd::LogError(absl::StrCat("coachd: ", server.status().message()));
+    return 2;
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    if (FILE* f = std::fopen(port_file.c_str(), "w")) {
+      std::fprintf(f, "%d\n", (*server)->port());
+      std::fclose(f);
+    }
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  coachd::LogInfo(absl::StrCat("received signal ", signal_number));
+  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  return 0;
+}

@@ -1,0 +1,694 @@
+#include "services/session/session_engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/catalog/timing.h"
+#include "services/session/renderer.h"
+
+namespace coachd {
+
+using coach::internal::EngineState;
+using coach::internal::SessionRecord;
+using coach::v1::SessionEvent;
+using coach::v1::StepKind;
+
+namespace {
+
+// Command ids remembered per session for de-duplication.
+constexpr int kRecentCommandIds = 64;
+
+google::protobuf::Timestamp ToProto(int64_t unix_us) {
+  google::protobuf::Timestamp t;
+  t.set_seconds(unix_us / 1000000);
+  t.set_nanos(static_cast<int>((unix_us % 1000000) * 1000));
+  return t;
+}
+
+const char* RunStateName(coach::v1::RunState s) {
+  switch (s) {
+    case coach::v1::RUN_STATE_RUNNING:
+      return "running";
+    case coach::v1::RUN_STATE_PAUSED:
+      return "paused";
+    case coach::v1::RUN_STATE_DISCOMFORT:
+      return "stopped for discomfort";
+    case coach::v1::RUN_STATE_FINISHED:
+      return "finished";
+    default:
+      return "not started";
+  }
+}
+
+absl::Status Forbidden(absl::string_view command, coach::v1::RunState state,
+                       absl::string_view why = "") {
+  return absl::FailedPreconditionError(
+      absl::StrCat(command, ": not allowed while the session is ",
+                   RunStateName(state), why.empty() ? "" : "; ", why));
+}
+
+bool IsRepPhase(StepKind k) {
+  return k == coach::v1::STEP_KIND_REP || k == coach::v1::STEP_KIND_HOLD ||
+         k == coach::v1::STEP_KIND_REP_RETURN;
+}
+
+}  // namespace
+
+// The working state of one engine call over one timeline.
+class SessionEngine::Run {
+ public:
+  Run(const SessionEngine& engine, const Timeline& timeline, absl::Time now,
+      SessionRecord* record)
+      : engine_(engine),
+        timeline_(timeline),
+        now_us_(absl::ToUnixMicros(now)),
+        record_(record),
+        st_(record->mutable_engine()) {}
+
+  std::vector<SessionEvent> TakeEvents() { return std::move(events_); }
+
+  const TimelineStep& step() const { return timeline_.step(st_->step_index()); }
+
+  int64_t DurationUs(int seconds) const {
+    return std::max<int64_t>(
+        1, std::llround(seconds * 1e6 / engine_.time_scale_));
+  }
+
+  // Emits `ev` with the status after it and its renderings.
+  void Push(SessionEvent ev, bool is_cue = true) {
+    *ev.mutable_server_time() = ToProto(now_us_);
+    *ev.mutable_status() = StatusOf(timeline_, *record_);
+    RenderContext ctx;
+    ctx.routine = &record_->routine();
+    const TimelineStep& s = step();
+    if (s.item_index >= 0) ctx.exercise = &timeline_.exercise(s.item_index);
+    ctx.flow_or_step_index = CurrentStepIndex(s);
+    ctx.timer_seconds = static_cast<int>(
+        std::lround(s.seconds / engine_.time_scale_));
+    if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) ctx.timer_seconds = 0;
+    RenderEvent(ctx, &ev);
+    if (is_cue) *st_->mutable_last_cue() = ev;
+    events_.push_back(std::move(ev));
+  }
+
+  int CurrentStepIndex(const TimelineStep& s) const {
+    if (s.item_index < 0) return -1;
+    const int n = timeline_.exercise(s.item_index).steps_size();
+    if (s.kind == coach::v1::STEP_KIND_FLOW) return s.flow_index;
+    if (n == 0) return -1;
+    if (s.kind == coach::v1::STEP_KIND_REP ||
+        s.kind == coach::v1::STEP_KIND_HOLD) {
+      return std::max(0, (n + 1) / 2 - 1);
+    }
+    if (s.kind == coach::v1::STEP_KIND_REP_RETURN) return n - 1;
+    return -1;
+  }
+
+  coach::v1::ItemSummary* Item(int index) {
+    return st_->mutable_summary()->mutable_items(index);
+  }
+
+  // Counts the natural completion of step `index` (a timer ran out, or
+  // SET_DONE on a self-paced set). Returns whether it was new (PREVIOUS can
+  // replay steps already counted).
+  bool Complete(int index) {
+    if (index <= st_->tallied_through()) return false;
+    st_->set_tallied_through(index);
+    const TimelineStep& s = timeline_.step(index);
+    if (s.item_index < 0) return true;
+    coach::v1::ItemSummary* item = Item(s.item_index);
+    if (s.kind == coach::v1::STEP_KIND_HOLD && s.hold_left == 1) {
+      item->set_holds_kept(item->holds_kept() + 1);
+    }
+    if (IsRepPhase(s.kind)) {
+      const bool last_phase =
+          index + 1 >= timeline_.size() ||
+          !IsRepPhase(timeline_.step(index + 1).kind) ||
+          timeline_.step(index + 1).kind == coach::v1::STEP_KIND_REP;
+      if (last_phase) item->set_reps_done(item->reps_done() + 1);
+    }
+    if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) {
+      item->set_reps_done(item->reps_done() + s.reps);
+    }
+    return true;
+  }
+
+  // Moves to step `index`, its timer starting at `start_us`, and emits its
+  // events. `counted_close`: the step that led here completed naturally, so
+  // a set it closes counts as done.
+  void Enter(int index, int64_t start_us, bool counted_close,
+             bool skipped = false) {
+    st_->set_step_index(index);
+    st_->set_reminders_sent(0);
+    st_->set_remaining_us(-1);
+    const TimelineStep& s = timeline_.step(index);
+    if (s.seconds > 0) {
+      st_->set_deadline_us(start_us + DurationUs(s.seconds));
+    } else if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) {
+      st_->set_deadline_us(start_us + DurationUs(kDoneReminderSeconds));
+    } else {
+      st_->set_deadline_us(0);
+    }
+    if (s.closes_set > 0 && !skipped) {
+      if (counted_close) {
+        coach::v1::ItemSummary* item = Item(s.item_index);
+        item->set_sets_done(item->sets_done() + 1);
+      }
+      SessionEvent ev;
+      ev.mutable_set_done()->set_set(s.closes_set);
+      ev.mutable_set_done()->set_sets(s.sets);
+      Push(std::move(ev));
+    }
+    const coach::v1::Exercise* ex =
+        s.item_index >= 0 ? &timeline_.exercise(s.item_index) : nullptr;
+    const coach::v1::Prescription* p =
+        s.item_index >= 0
+            ? &record_->routine().items(s.item_index).prescription()
+            : nullptr;
+    SessionEvent ev;
+    switch (s.kind) {
+      case coach::v1::STEP_KIND_WARMUP:
+        ev.mutable_warmup_started()->set_seconds(p->duration_seconds());
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_INTRO: {
+        auto* intro = ev.mutable_exercise_intro();
+        intro->set_exercise_id(ex->id());
+        intro->set_name(ex->name());
+        intro->set_good_for(ex->good_for());
+        *intro->mutable_setup() = ex->setup();
+        *intro->mutable_prescription() = *p;
+        Push(std::move(ev));
+        for (const std::string& note : ex->safety()) {
+          SessionEvent safety;
+          safety.mutable_safety_note()->set_text(note);
+          Push(std::move(safety));
+        }
+        break;
+      }
+      case coach::v1::STEP_KIND_FLOW:
+        ev.mutable_step_cue()->set_text(ex->steps(s.flow_index));
+        ev.mutable_step_cue()->set_step_index(s.flow_index);
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_SET_START: {
+        auto* set = ev.mutable_set_started();
+        set->set_set(s.set);
+        set->set_sets(s.sets);
+        set->set_reps(s.reps);
+        set->set_side(s.side);
+        set->set_self_paced(p->self_paced());
+        Push(std::move(ev));
+        break;
+      }
+      case coach::v1::STEP_KIND_AWAIT_DONE:
+        break;  // SET_START already said to go at one's own pace.
+      case coach::v1::STEP_KIND_REP: {
+        ev.mutable_rep()->set_rep(s.rep);
+        ev.mutable_rep()->set_reps(s.reps);
+        ev.mutable_rep()->set_side(s.side);
+        Push(std::move(ev));
+        if (s.first_rep_of_set) {
+          const int half = (ex->steps_size() + 1) / 2;
+          for (int i = 0; i < half; ++i) PushStepCue(*ex, i);
+        }
+        PushBreath(*ex, coach::v1::BREATH_PHASE_EFFORT);
+        break;
+      }
+      case coach::v1::STEP_KIND_HOLD:
+        ev.mutable_hold_countdown()->set_seconds_left(s.hold_left);
+        ev.mutable_hold_countdown()->set_hold_seconds(p->hold_seconds());
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_REP_RETURN:
+        if (s.first_rep_of_set) {
+          const int half = (ex->steps_size() + 1) / 2;
+          for (int i = half; i < ex->steps_size(); ++i) PushStepCue(*ex, i);
+        }
+        PushBreath(*ex, coach::v1::BREATH_PHASE_RETURN);
+        break;
+      case coach::v1::STEP_KIND_SWITCH_SIDES:
+        ev.mutable_switch_sides()->set_side(s.side);
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_REST:
+        ev.mutable_rest_started()->set_seconds(s.seconds);
+        *ev.mutable_rest_started()->mutable_deadline() =
+            ToProto(st_->deadline_us());
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_EXERCISE_DONE:
+        ev.mutable_exercise_done()->set_exercise_id(ex->id());
+        ev.mutable_exercise_done()->set_skipped(skipped);
+        Push(std::move(ev));
+        break;
+      case coach::v1::STEP_KIND_SESSION_DONE:
+        Finish(/*ended_early=*/false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  void PushStepCue(const coach::v1::Exercise& ex, int i) {
+    SessionEvent ev;
+    ev.mutable_step_cue()->set_text(ex.steps(i));
+    ev.mutable_step_cue()->set_step_index(i);
+    Push(std::move(ev));
+  }
+
+  void PushBreath(const coach::v1::Exercise& ex, coach::v1::BreathPhase phase) {
+    for (const coach::v1::BreathCue& cue : ex.breathing()) {
+      if (cue.phase() != phase) continue;
+      SessionEvent ev;
+      ev.mutable_breath_cue()->set_phase(phase);
+      ev.mutable_breath_cue()->set_text(cue.text());
+      Push(std::move(ev));
+    }
+  }
+
+  // Ends the session: final tallies and the summary event.
+  void Finish(bool ended_early) {
+    st_->set_step_index(timeline_.size() - 1);
+    st_->set_run_state(coach::v1::RUN_STATE_FINISHED);
+    st_->set_deadline_us(0);
+    st_->set_remaining_us(-1);
+    st_->set_ended_us(now_us_);
+    coach::v1::SessionSummary* summary = st_->mutable_summary();
+    summary->set_duration_ms((now_us_ - st_->started_us()) / 1000);
+    summary->set_completed(!ended_early);
+    int64_t prescribed = 0, done = 0;
+    for (const coach::v1::ItemSummary& item : summary->items()) {
+      prescribed += item.reps_prescribed();
+      done += std::min(item.reps_done(), item.reps_prescribed());
+    }
+    summary->set_percent_done(
+        prescribed > 0 ? static_cast<int>(done * 100 / prescribed) : 100);
+    SessionEvent ev;
+    *ev.mutable_session_done()->mutable_summary() = *summary;
+    ev.mutable_session_done()->set_ended_early(ended_early);
+    Push(std::move(ev));
+  }
+
+  // Completes the current step naturally and enters the next one at `at_us`.
+  void Advance(int64_t at_us) {
+    const int current = st_->step_index();
+    const bool fresh = Complete(current);
+    Enter(current + 1, at_us, fresh);
+  }
+
+  // Fires every due timer.
+  void FireDue() {
+    int guard = timeline_.size() * 4 + kMaxDoneReminders + 8;
+    while (st_->run_state() == coach::v1::RUN_STATE_RUNNING &&
+           st_->deadline_us() != 0 && st_->deadline_us() <= now_us_ &&
+           guard-- > 0) {
+      if (step().kind == coach::v1::STEP_KIND_AWAIT_DONE) {
+        st_->set_reminders_sent(st_->reminders_sent() + 1);
+        SessionEvent ev;
+        ev.mutable_done_reminder()->set_count(st_->reminders_sent());
+        st_->set_deadline_us(st_->reminders_sent() < kMaxDoneReminders
+                                 ? st_->deadline_us() +
+                                       DurationUs(kDoneReminderSeconds)
+                                 : 0);
+        Push(std::move(ev), /*is_cue=*/false);
+        continue;
+      }
+      Advance(st_->deadline_us());
+    }
+  }
+
+  // Stops every timer, keeping what is left.
+  void StopTimers() {
+    if (st_->deadline_us() != 0) {
+      st_->set_remaining_us(std::max<int64_t>(0, st_->deadline_us() - now_us_));
+    }
+    st_->set_deadline_us(0);
+  }
+
+  void JumpTo(int index, bool skipped = false) {
+    st_->set_run_state(coach::v1::RUN_STATE_RUNNING);
+    Enter(index, now_us_, /*counted_close=*/false, skipped);
+  }
+
+  absl::Status ApplyCommand(const EngineCommand& c) {
+    const coach::v1::RunState state = st_->run_state();
+    if (state == coach::v1::RUN_STATE_FINISHED) {
+      return Forbidden(coach::v1::CommandType_Name(c.type), state);
+    }
+    const bool stopped = state == coach::v1::RUN_STATE_PAUSED ||
+                         state == coach::v1::RUN_STATE_DISCOMFORT;
+    switch (c.type) {
+      case coach::v1::COMMAND_TYPE_PAUSE: {
+        if (state != coach::v1::RUN_STATE_RUNNING) {
+          return Forbidden("pause", state, "say resume to continue");
+        }
+        StopTimers();
+        st_->set_run_state(coach::v1::RUN_STATE_PAUSED);
+        st_->mutable_summary()->set_pauses(st_->summary().pauses() + 1);
+        SessionEvent ev;
+        ev.mutable_paused()->set_remaining_ms(
+            std::max<int64_t>(0, st_->remaining_us()) / 1000);
+        Push(std::move(ev), /*is_cue=*/false);
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_RESUME: {
+        if (!stopped) return Forbidden("resume", state, "nothing to resume");
+        st_->set_run_state(coach::v1::RUN_STATE_RUNNING);
+        st_->set_deadline_us(st_->remaining_us() >= 0
+                                 ? now_us_ + std::max<int64_t>(
+                                                 1, st_->remaining_us())
+                                 : 0);
+        st_->set_remaining_us(-1);
+        SessionEvent ev;
+        if (st_->deadline_us() != 0) {
+          *ev.mutable_resumed()->mutable_deadline() =
+              ToProto(st_->deadline_us());
+        } else {
+          ev.mutable_resumed();
+        }
+        Push(std::move(ev), /*is_cue=*/false);
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_NEXT: {
+        if (state == coach::v1::RUN_STATE_DISCOMFORT) return SkipExercise();
+        st_->mutable_summary()->set_skips(st_->summary().skips() + 1);
+        JumpTo(timeline_.NextSegment(st_->step_index()));
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_PREVIOUS: {
+        const int target = timeline_.PreviousSegment(st_->step_index());
+        if (target < 0) {
+          return absl::FailedPreconditionError(
+              "previous: already at the first part of the session");
+        }
+        JumpTo(target);
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_REPEAT: {
+        if (!st_->has_last_cue()) {
+          return absl::FailedPreconditionError("repeat: nothing said yet");
+        }
+        SessionEvent ev = st_->last_cue();
+        ev.set_repeated_cue(true);
+        *ev.mutable_server_time() = ToProto(now_us_);
+        *ev.mutable_status() = StatusOf(timeline_, *record_);
+        events_.push_back(std::move(ev));
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_SET_DONE: {
+        if (step().kind != coach::v1::STEP_KIND_AWAIT_DONE) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "set_done: the current step (",
+              coach::v1::StepKind_Name(step().kind),
+              ") is timed; only self-paced sets wait for done"));
+        }
+        if (state == coach::v1::RUN_STATE_DISCOMFORT) {
+          return Forbidden("set_done", state, "skip, switch, resume or end");
+        }
+        st_->set_run_state(coach::v1::RUN_STATE_RUNNING);
+        Advance(now_us_);
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_END:
+        Finish(/*ended_early=*/true);
+        return absl::OkStatus();
+      case coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT: {
+        if (state == coach::v1::RUN_STATE_RUNNING) StopTimers();
+        st_->set_run_state(coach::v1::RUN_STATE_DISCOMFORT);
+        const TimelineStep& s = step();
+        const std::string exercise_id =
+            s.item_index >= 0 ? timeline_.exercise(s.item_index).id() : "";
+        if (s.item_index >= 0) Item(s.item_index)->set_discomfort(true);
+        coach::v1::DiscomfortRecord* rec =
+            st_->mutable_summary()->add_discomfort();
+        rec->set_exercise_id(exercise_id);
+        rec->set_note(c.note);
+        *rec->mutable_at() = ToProto(now_us_);
+        SessionEvent ev;
+        auto* d = ev.mutable_discomfort_reported();
+        d->set_exercise_id(exercise_id);
+        d->set_note(c.note);
+        d->add_options("skip");
+        d->add_options("switch to a mobility move");
+        d->add_options("end");
+        if (c.from_kind != coach::v1::DEVICE_KIND_UNSPECIFIED) {
+          d->set_device_kind(coach::v1::DeviceKind_Name(c.from_kind));
+        }
+        Push(std::move(ev), /*is_cue=*/false);
+        SessionEvent safety;
+        safety.mutable_safety_note()->set_text(
+            "Sharp or shooting pain is a signal to stop. Rest in a "
+            "comfortable position, breathe slowly, and don't push through it.");
+        Push(std::move(safety), /*is_cue=*/false);
+        return absl::OkStatus();
+      }
+      case coach::v1::COMMAND_TYPE_SKIP_EXERCISE:
+        return SkipExercise();
+      case coach::v1::COMMAND_TYPE_SWITCH_TO_MOBILITY:
+        return absl::InternalError("switch handled by the engine");
+      default:
+        return absl::InvalidArgumentError(
+            "command: must be one of pause, resume, next, previous, repeat, "
+            "set_done, end, report_discomfort, skip_exercise, "
+            "switch_to_mobility");
+    }
+  }
+
+  absl::Status SkipExercise() {
+    const TimelineStep& s = step();
+    if (s.item_index < 0) {
+      return absl::FailedPreconditionError("skip: no exercise is running");
+    }
+    Item(s.item_index)->set_skipped(true);
+    st_->mutable_summary()->set_skips(st_->summary().skips() + 1);
+    JumpTo(timeline_.DoneStepOf(s.item_index), /*skipped=*/true);
+    return absl::OkStatus();
+  }
+
+  // Initial state and first events.
+  void Start() {
+    EngineState fresh;
+    *st_ = fresh;
+    st_->set_run_state(coach::v1::RUN_STATE_RUNNING);
+    st_->set_started_us(now_us_);
+    st_->set_tallied_through(-1);
+    st_->set_remaining_us(-1);
+    for (const coach::v1::RoutineItem& ri : record_->routine().items()) {
+      AddItemSummary(ri, st_->mutable_summary()->add_items());
+    }
+    SessionEvent ev;
+    *ev.mutable_session_started()->mutable_routine() = record_->routine();
+    Push(std::move(ev));
+    Enter(0, now_us_, false);
+  }
+
+  static void AddItemSummary(const coach::v1::RoutineItem& ri,
+                             coach::v1::ItemSummary* item) {
+    const coach::v1::Prescription& p = ri.prescription();
+    item->set_exercise_id(ri.exercise_id());
+    item->set_exercise_name(ri.exercise_name());
+    if (p.duration_seconds() == 0) {
+      const int sides = p.per_side() ? 2 : 1;
+      item->set_sets_prescribed(p.sets());
+      item->set_reps_prescribed(p.sets() * p.reps() * sides);
+      item->set_holds_prescribed(p.hold_seconds() > 0 ? p.sets() * p.reps() * sides
+                                                      : 0);
+    }
+  }
+
+  static coach::v1::SessionStatus StatusOf(const Timeline& timeline,
+                                           const SessionRecord& record) {
+    const EngineState& st = record.engine();
+    coach::v1::SessionStatus status;
+    const int index = std::min(st.step_index(), timeline.size() - 1);
+    const TimelineStep& s = timeline.step(index);
+    status.set_run_state(st.run_state());
+    status.set_step_kind(s.kind);
+    status.set_item_index(s.item_index >= 0 ? s.item_index
+                                            : record.routine().items_size());
+    if (s.item_index >= 0) {
+      status.set_exercise_id(timeline.exercise(s.item_index).id());
+      status.set_exercise_name(timeline.exercise(s.item_index).name());
+    }
+    status.set_set(s.set);
+    status.set_sets(s.sets);
+    status.set_rep(s.rep);
+    status.set_reps(s.reps);
+    status.set_side(s.side);
+    if (st.deadline_us() != 0) {
+      *status.mutable_deadline() = ToProto(st.deadline_us());
+    }
+    if (st.remaining_us() >= 0 &&
+        st.run_state() != coach::v1::RUN_STATE_RUNNING) {
+      status.set_remaining_ms(st.remaining_us() / 1000);
+    }
+    status.set_step_index(index);
+    status.set_step_count(timeline.size());
+    status.set_items_done(s.item_index >= 0 ? s.item_index
+                                            : record.routine().items_size());
+    if (s.kind == coach::v1::STEP_KIND_EXERCISE_DONE) {
+      status.set_items_done(s.item_index + 1);
+    }
+    return status;
+  }
+
+  const SessionEngine& engine_;
+  const Timeline& timeline_;
+  const int64_t now_us_;
+  SessionRecord* record_;
+  EngineState* st_;
+  std::vector<SessionEvent> events_;
+};
+
+absl::StatusOr<std::unique_ptr<SessionEngine>> SessionEngine::Create(
+    const Catalog* catalog, const coach::v1::Routine& routine,
+    double time_scale) {
+  if (!(time_scale > 0)) {
+    return absl::InvalidArgumentError("time_scale: must be greater than 0");
+  }
+  if (routine.items_size() == 0) {
+    return absl::InvalidArgumentError("routine: has no items");
+  }
+  absl::StatusOr<Timeline> timeline = Timeline::Build(*catalog, routine);
+  if (!timeline.ok()) return timeline.status();
+  return std::unique_ptr<SessionEngine>(
+      new SessionEngine(catalog, *std::move(timeline), time_scale));
+}
+
+std::vector<SessionEvent> SessionEngine::Start(absl::Time now,
+                                               SessionRecord* record) const {
+  Run run(*this, timeline_, now, record);
+  run.Start();
+  return run.TakeEvents();
+}
+
+std::vector<SessionEvent> SessionEngine::Tick(absl::Time now,
+                                              SessionRecord* record) const {
+  Run run(*this, timeline_, now, record);
+  run.FireDue();
+  return run.TakeEvents();
+}
+
+absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
+    const EngineCommand& command, absl::Time now, SessionRecord* record) const {
+  SessionRecord draft = *record;
+  if (command.type != coach::v1::COMMAND_TYPE_SWITCH_TO_MOBILITY) {
+    Run run(*this, timeline_, now, &draft);
+    run.FireDue();  // Timers due before the command happen first.
+    absl::Status status = run.ApplyCommand(command);
+    if (!status.ok()) return status;
+    *record = std::move(draft);
+    return run.TakeEvents();
+  }
+
+  // Switching rebuilds the timeline with a mobility move after the current
+  // exercise, which is marked skipped.
+  std::vector<SessionEvent> events;
+  {
+    Run run(*this, timeline_, now, &draft);
+    run.FireDue();
+    events = run.TakeEvents();
+  }
+  const coach::v1::RunState state = draft.engine().run_state();
+  const TimelineStep& s =
+      timeline_.step(std::min(draft.engine().step_index(), timeline_.size() - 1));
+  if (state == coach::v1::RUN_STATE_FINISHED) {
+    return Forbidden("switch_to_mobility", state);
+  }
+  if (s.item_index < 0) {
+    return absl::FailedPreconditionError(
+        "switch_to_mobility: no exercise is running");
+  }
+  const coach::v1::Exercise& current = timeline_.exercise(s.item_index);
+  if (current.area() == coach::v1::AREA_MOBILITY ||
+      current.area() == coach::v1::AREA_WARMUP) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "switch_to_mobility: ", current.name(), " is already gentle; skip it "
+        "or end the session instead"));
+  }
+  const coach::v1::Exercise* mobility = nullptr;
+  for (const coach::v1::Exercise& e : catalog_->exercises()) {
+    if (e.area() == coach::v1::AREA_MOBILITY && e.equipment_size() == 0) {
+      mobility = &e;
+      break;
+    }
+  }
+  if (mobility == nullptr) {
+    return absl::FailedPreconditionError(
+        "switch_to_mobility: the catalogue has no mobility move");
+  }
+  coach::v1::Routine routine = draft.routine();
+  coach::v1::RoutineItem item;
+  item.set_exercise_id(mobility->id());
+  item.set_exercise_name(mobility->name());
+  item.set_area(mobility->area());
+  *item.mutable_prescription() = mobility->has_beginner()
+                                     ? mobility->beginner()
+                                     : mobility->prescription();
+  item.set_estimated_seconds(EstimateExerciseSeconds(item.prescription()));
+  auto* items = routine.mutable_items();
+  items->Add(std::move(item));
+  for (int i = items->size() - 1; i > s.item_index + 1; --i) {
+    items->SwapElements(i, i - 1);
+  }
+  routine.set_estimated_seconds(routine.estimated_seconds() +
+                                routine.items(s.item_index + 1).estimated_seconds());
+  absl::StatusOr<Timeline> next = Timeline::Build(*catalog_, routine);
+  if (!next.ok()) return next.status();
+
+  *draft.mutable_routine() = routine;
+  coach::internal::EngineState* st = draft.mutable_engine();
+  st->set_routine_version(st->routine_version() + 1);
+  auto* summaries = st->mutable_summary()->mutable_items();
+  summaries->Mutable(s.item_index)->set_skipped(true);
+  Run::AddItemSummary(routine.items(s.item_index + 1), summaries->Add());
+  for (int i = summaries->size() - 1; i > s.item_index + 1; --i) {
+    summaries->SwapElements(i, i - 1);
+  }
+  st->mutable_summary()->set_skips(st->summary().skips() + 1);
+
+  Run run(*this, *next, now, &draft);
+  SessionEvent ev;
+  auto* sw = ev.mutable_exercise_switched();
+  sw->set_from_exercise_id(current.id());
+  sw->set_to_exercise_id(mobility->id());
+  *sw->mutable_routine() = routine;
+  st->set_step_index(next->FirstStepOf(s.item_index + 1));
+  st->set_run_state(coach::v1::RUN_STATE_RUNNING);
+  run.Push(std::move(ev), /*is_cue=*/false);
+  run.JumpTo(next->FirstStepOf(s.item_index + 1));
+  for (SessionEvent& e : run.TakeEvents()) events.push_back(std::move(e));
+  *record = std::move(draft);
+  return events;
+}
+
+std::vector<SessionEvent> SessionEngine::CoachCue(absl::string_view coach_id,
+                                                  absl::string_view text,
+                                                  absl::Time now,
+                                                  SessionRecord* record) const {
+  Run run(*this, timeline_, now, record);
+  run.FireDue();
+  SessionEvent ev;
+  ev.mutable_coach_cue()->set_coach_id(std::string(coach_id));
+  ev.mutable_coach_cue()->set_text(std::string(text));
+  run.Push(std::move(ev), /*is_cue=*/false);
+  return run.TakeEvents();
+}
+
+coach::v1::SessionStatus SessionEngine::Status(
+    const SessionRecord& record) const {
+  return Run::StatusOf(timeline_, record);
+}
+
+absl::Time SessionEngine::NextDeadline(const SessionRecord& record) {
+  const EngineState& st = record.engine();
+  if (st.run_state() != coach::v1::RUN_STATE_RUNNING || st.deadline_us() == 0) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromUnixMicros(st.deadline_us());
+}
+
+}  // namespace coachd

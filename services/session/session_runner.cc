@@ -1,0 +1,297 @@
+#include "services/session/session_runner.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "services/catalog/routine_builder.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+
+using coach::internal::SessionRecord;
+using coach::v1::SessionEvent;
+
+namespace {
+
+constexpr int kRecentCommandIds = 64;
+constexpr int kMaxCommandIdLength = 64;
+constexpr int kMaxNoteLength = 500;
+constexpr int kCommitAttempts = 5;
+
+absl::Status ValidateSessionId(absl::string_view id) {
+  if (id.empty()) {
+    return absl::InvalidArgumentError("session_id: required");
+  }
+  if (id.size() > 128) {
+    return absl::InvalidArgumentError("session_id: longer than 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+SessionRunner::SessionRunner(const Catalog* catalog, SessionStore* store,
+                             const Clock* clock, TimerQueue* timers,
+                             const AccessPolicy* policy, RunnerOptions options)
+    : catalog_(catalog),
+      store_(store),
+      clock_(clock),
+      timers_(timers),
+      policy_(policy),
+      options_(options) {}
+
+absl::Mutex& SessionRunner::LockFor(absl::string_view session_id) {
+  return session_locks_[absl::Hash<absl::string_view>()(session_id) %
+                        session_locks_.size()];
+}
+
+absl::StatusOr<std::shared_ptr<const SessionEngine>> SessionRunner::EngineFor(
+    const SessionRecord& record) {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = engines_.find(record.session_id());
+    if (it != engines_.end() &&
+        it->second.routine_version == record.engine().routine_version() &&
+        it->second.epoch == record.epoch()) {
+      return it->second.engine;
+    }
+  }
+  absl::StatusOr<std::unique_ptr<SessionEngine>> engine =
+      SessionEngine::Create(catalog_, record.routine(), record.time_scale());
+  if (!engine.ok()) return engine.status();
+  std::shared_ptr<const SessionEngine> shared = *std::move(engine);
+  absl::MutexLock lock(&cache_mu_);
+  engines_[record.session_id()] =
+      CachedEngine{record.engine().routine_version(), record.epoch(), shared};
+  return shared;
+}
+
+coach::v1::SessionView SessionRunner::ViewOf(const SessionEngine& engine,
+                                             const SessionRecord& record) {
+  coach::v1::SessionView view;
+  view.set_session_id(record.session_id());
+  view.set_owner(record.owner());
+  view.set_epoch(record.epoch());
+  view.set_last_sequence(record.last_sequence());
+  *view.mutable_routine() = record.routine();
+  *view.mutable_status() = engine.Status(record);
+  if (record.engine().has_last_cue()) {
+    *view.mutable_card() = record.engine().last_cue().card();
+    *view.mutable_speech() = record.engine().last_cue().speech();
+  }
+  view.mutable_started_at()->set_seconds(record.engine().started_us() / 1000000);
+  *view.mutable_summary() = record.engine().summary();
+  return view;
+}
+
+void SessionRunner::AfterCommit(const SessionRecord& record,
+                                const std::vector<SessionEvent>& events) {
+  timers_->Schedule(record.session_id(), SessionEngine::NextDeadline(record));
+  if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
+    absl::MutexLock lock(&cache_mu_);
+    engines_.erase(record.session_id());
+  }
+  for (const CommitObserver& observer : observers_) observer(record, events);
+}
+
+absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
+    const Identity& who, const coach::v1::StartSessionRequest& request) {
+  if (who.role == Role::kCoach) {
+    return absl::PermissionDeniedError(
+        "coaches follow their clients' sessions; start one with a user or "
+        "device token");
+  }
+  absl::StatusOr<coach::v1::Routine> routine;
+  switch (request.routine_source_case()) {
+    case coach::v1::StartSessionRequest::kRoutineId:
+      if (request.routine_id().empty()) {
+        return absl::InvalidArgumentError("routine_id: must not be empty");
+      }
+      routine = BuildPresetRoutine(*catalog_, request.routine_id());
+      if (absl::IsNotFound(routine.status())) {
+        return absl::NotFoundError(absl::StrCat(
+            "routine_id: no routine preset \"", request.routine_id(), "\""));
+      }
+      break;
+    case coach::v1::StartSessionRequest::kBuild:
+      routine = BuildRoutine(*catalog_, request.build());
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          "routine_id or build: one of them is required");
+  }
+  if (!routine.ok()) return routine.status();
+
+  SessionRecord record;
+  record.set_session_id(RandomId(8));
+  record.set_owner(who.subject);
+  *record.mutable_routine() = *std::move(routine);
+  record.set_time_scale(options_.time_scale);
+  record.set_created_us(absl::ToUnixMicros(clock_->Now()));
+  absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
+      EngineFor(record);
+  if (!engine.ok()) return engine.status();
+  std::vector<SessionEvent> events = (*engine)->Start(clock_->Now(), &record);
+  absl::Status created = store_->Create(&record, &events);
+  if (!created.ok()) return created;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    engines_[record.session_id()].epoch = record.epoch();
+  }
+  AfterCommit(record, events);
+  return ViewOf(**engine, record);
+}
+
+absl::StatusOr<SessionRecord> SessionRunner::LoadReadable(
+    const Identity& who, absl::string_view session_id) {
+  absl::Status valid = ValidateSessionId(session_id);
+  if (!valid.ok()) return valid;
+  absl::StatusOr<SessionRecord> record = store_->Load(session_id);
+  if (!record.ok()) return record.status();
+  absl::Status allowed = policy_->Check(who, *record, SessionAccess::kRead);
+  if (!allowed.ok()) return allowed;
+  return record;
+}
+
+absl::StatusOr<coach::v1::SessionView> SessionRunner::Get(
+    const Identity& who, absl::string_view session_id) {
+  absl::StatusOr<SessionRecord> record = LoadReadable(who, session_id);
+  if (!record.ok()) return record.status();
+  absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
+      EngineFor(*record);
+  if (!engine.ok()) return engine.status();
+  return ViewOf(**engine, *record);
+}
+
+absl::StatusOr<SessionRecord> SessionRunner::Mutate(absl::string_view session_id,
+                                                    const Change& change) {
+  absl::MutexLock lock(&LockFor(session_id));
+  for (int attempt = 0; attempt < kCommitAttempts; ++attempt) {
+    absl::StatusOr<SessionRecord> record = store_->Load(session_id);
+    if (!record.ok()) return record.status();
+    absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
+        EngineFor(*record);
+    if (!engine.ok()) return engine.status();
+    const int64_t expected = record->last_sequence();
+    absl::StatusOr<std::vector<SessionEvent>> events =
+        change(**engine, &*record);
+    if (!events.ok()) return events.status();
+    if (events->empty()) {
+      // Nothing happened (a duplicate command, a tick before its deadline):
+      // nothing to store.
+      timers_->Schedule(record->session_id(),
+                        SessionEngine::NextDeadline(*record));
+      return record;
+    }
+    absl::Status committed = store_->Commit(expected, &*record, &*events);
+    if (absl::IsAborted(committed)) continue;  // Another process was first.
+    if (!committed.ok()) return committed;
+    AfterCommit(*record, *events);
+    return record;
+  }
+  return absl::AbortedError(absl::StrCat(
+      "session ", session_id, ": too many concurrent changes; try again"));
+}
+
+absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
+    const Identity& who, const coach::v1::SendCommandRequest& request) {
+  absl::Status valid = ValidateSessionId(request.session_id());
+  if (!valid.ok()) return valid;
+  if (request.command_id().empty() ||
+      request.command_id().size() > kMaxCommandIdLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "command_id: required, 1 to ", kMaxCommandIdLength, " characters"));
+  }
+  if (request.command() == coach::v1::COMMAND_TYPE_UNSPECIFIED) {
+    return absl::InvalidArgumentError("command: required");
+  }
+  if (!coach::v1::CommandType_IsValid(request.command())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("command: unknown value ", request.command()));
+  }
+  if (request.note().size() > kMaxNoteLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "note: longer than ", kMaxNoteLength, " characters"));
+  }
+  if (!coach::v1::DeviceKind_IsValid(request.from_kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("from_kind: unknown value ", request.from_kind()));
+  }
+
+  bool duplicate = false;
+  coach::v1::SessionStatus status;
+  absl::StatusOr<SessionRecord> record = Mutate(
+      request.session_id(),
+      [&](const SessionEngine& engine, SessionRecord* r)
+          -> absl::StatusOr<std::vector<SessionEvent>> {
+        absl::Status allowed = policy_->Check(who, *r, SessionAccess::kCommand);
+        if (!allowed.ok()) return allowed;
+        const auto& ids = r->engine().recent_command_ids();
+        duplicate = std::find(ids.begin(), ids.end(), request.command_id()) !=
+                    ids.end();
+        if (duplicate) return std::vector<SessionEvent>();
+        EngineCommand command{request.command(), request.note(),
+                              request.from_kind()};
+        absl::StatusOr<std::vector<SessionEvent>> events =
+            engine.Apply(command, clock_->Now(), r);
+        if (!events.ok()) return events.status();
+        auto* recent = r->mutable_engine()->mutable_recent_command_ids();
+        recent->Add(std::string(request.command_id()));
+        if (recent->size() > kRecentCommandIds) {
+          recent->DeleteSubrange(0, recent->size() - kRecentCommandIds);
+        }
+        return events;
+      });
+  if (!record.ok()) return record.status();
+  absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
+      EngineFor(*record);
+  if (!engine.ok()) return engine.status();
+  coach::v1::SendCommandResponse response;
+  response.set_duplicate(duplicate);
+  response.set_last_sequence(record->last_sequence());
+  *response.mutable_status() = (*engine)->Status(*record);
+  return response;
+}
+
+absl::StatusOr<int64_t> SessionRunner::CoachCue(const Identity& coach,
+                                                absl::string_view session_id,
+                                                absl::string_view text) {
+  absl::StatusOr<SessionRecord> record = Mutate(
+      session_id,
+      [&](const SessionEngine& engine, SessionRecord* r)
+          -> absl::StatusOr<std::vector<SessionEvent>> {
+        if (r->engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "session ", session_id, " has finished; cues reach live "
+              "sessions only"));
+        }
+        return engine.CoachCue(coach.subject, text, clock_->Now(), r);
+      });
+  if (!record.ok()) return record.status();
+  return record->last_sequence();
+}
+
+absl::Status SessionRunner::Tick(absl::string_view session_id) {
+  absl::StatusOr<SessionRecord> record = Mutate(
+      session_id,
+      [&](const SessionEngine& engine, SessionRecord* r)
+          -> absl::StatusOr<std::vector<SessionEvent>> {
+        return engine.Tick(clock_->Now(), r);
+      });
+  return record.status();
+}
+
+absl::Status SessionRunner::ResumeTimers() {
+  absl::StatusOr<std::vector<std::string>> live = store_->ListLive();
+  if (!live.ok()) return live.status();
+  for (const std::string& id : *live) {
+    absl::StatusOr<SessionRecord> record = store_->Load(id);
+    if (!record.ok()) continue;
+    timers_->Schedule(id, SessionEngine::NextDeadline(*record));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace coachd

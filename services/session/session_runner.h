@@ -1,0 +1,123 @@
+// The logic of sessions over a store: start, read, command, and fire timers.
+// Each change is load -> engine -> one atomic commit (state and events
+// together), serialized per session in this process and guarded by the
+// expected sequence across processes. No gRPC inside.
+//
+//   SessionRunner runner(&catalog, &store, &clock, &timers, &policy, {});
+//   absl::StatusOr<coach::v1::SessionView> view = runner.Start(who, request);
+//   runner.Tick(view->session_id());   // after its deadline
+#ifndef SERVICES_SESSION_SESSION_RUNNER_H_
+#define SERVICES_SESSION_SESSION_RUNNER_H_
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "coach/v1/session.pb.h"
+#include "services/auth/identity.h"
+#include "services/catalog/catalog.h"
+#include "services/common/clock.h"
+#include "services/session/access_policy.h"
+#include "services/session/session_engine.h"
+#include "services/session/timer_queue.h"
+#include "services/store/session_store.h"
+
+namespace coachd {
+
+// Options of SessionRunner.
+struct RunnerOptions {
+  double time_scale = 1.0;  // Durations are divided by it (demo speed).
+};
+
+// Called after every commit with the record as stored and its new events
+// (for completions, coach views). Must not block.
+using CommitObserver = std::function<void(
+    const coach::internal::SessionRecord&,
+    const std::vector<coach::v1::SessionEvent>&)>;
+
+// Thread-safe. Methods block on the store: call them on worker threads.
+// Every pointer passed in must outlive the runner.
+class SessionRunner {
+ public:
+  SessionRunner(const Catalog* catalog, SessionStore* store, const Clock* clock,
+                TimerQueue* timers, const AccessPolicy* policy,
+                RunnerOptions options);
+
+  // Starts a session owned by `who` (user or device role). INVALID_ARGUMENT
+  // for a request without a routine or a routine that cannot be built;
+  // NOT_FOUND for an unknown preset; PERMISSION_DENIED for coaches.
+  absl::StatusOr<coach::v1::SessionView> Start(
+      const Identity& who, const coach::v1::StartSessionRequest& request);
+
+  // The session's full view. NOT_FOUND, PERMISSION_DENIED.
+  absl::StatusOr<coach::v1::SessionView> Get(const Identity& who,
+                                             absl::string_view session_id);
+
+  // The record of a session `who` may read (for Subscribe).
+  absl::StatusOr<coach::internal::SessionRecord> LoadReadable(
+      const Identity& who, absl::string_view session_id);
+
+  // Applies a command; the same command id twice is applied once (the
+  // second gets duplicate=true). INVALID_ARGUMENT naming the field,
+  // NOT_FOUND, PERMISSION_DENIED, FAILED_PRECONDITION naming the state.
+  absl::StatusOr<coach::v1::SendCommandResponse> Command(
+      const Identity& who, const coach::v1::SendCommandRequest& request);
+
+  // Speaks a coach's cue into a live session (access is the caller's to
+  // check). FAILED_PRECONDITION when the session has finished.
+  absl::StatusOr<int64_t> CoachCue(const Identity& coach,
+                                   absl::string_view session_id,
+                                   absl::string_view text);
+
+  // Fires the session's due timers and reschedules it.
+  absl::Status Tick(absl::string_view session_id);
+
+  // Schedules the timers of every live session in the store (start-up).
+  absl::Status ResumeTimers();
+
+  // Adds an observer of commits. Not thread-safe: call before serving.
+  void AddObserver(CommitObserver observer) {
+    observers_.push_back(std::move(observer));
+  }
+
+ private:
+  // Loads, lets `change` update the record and produce events, commits;
+  // retries when another process committed first.
+  using Change = std::function<absl::StatusOr<std::vector<coach::v1::SessionEvent>>(
+      const SessionEngine& engine, coach::internal::SessionRecord* record)>;
+  absl::StatusOr<coach::internal::SessionRecord> Mutate(
+      absl::string_view session_id, const Change& change);
+  absl::StatusOr<std::shared_ptr<const SessionEngine>> EngineFor(
+      const coach::internal::SessionRecord& record);
+  absl::Mutex& LockFor(absl::string_view session_id);
+  coach::v1::SessionView ViewOf(const SessionEngine& engine,
+                                const coach::internal::SessionRecord& record);
+  void AfterCommit(const coach::internal::SessionRecord& record,
+                   const std::vector<coach::v1::SessionEvent>& events);
+
+  const Catalog* catalog_;
+  SessionStore* store_;
+  const Clock* clock_;
+  TimerQueue* timers_;
+  const AccessPolicy* policy_;
+  const RunnerOptions options_;
+  std::vector<CommitObserver> observers_;
+
+  std::array<absl::Mutex, 64> session_locks_;
+  struct CachedEngine {
+    int routine_version = 0;
+    std::string epoch;
+    std::shared_ptr<const SessionEngine> engine;
+  };
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, CachedEngine> engines_
+      ABSL_GUARDED_BY(cache_mu_);
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_SESSION_SESSION_RUNNER_H_

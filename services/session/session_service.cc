@@ -1,0 +1,59 @@
+#include "services/session/session_service.h"
+
+#include "services/auth/unary_call.h"
+
+namespace coachd {
+
+namespace {
+
+// Stores `result` into `*out` and returns its status.
+template <typename T>
+absl::Status Assign(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* SessionServiceImpl::StartSession(
+    grpc::CallbackServerContext* context,
+    const coach::v1::StartSessionRequest* request,
+    coach::v1::SessionView* response) {
+  return ServeUnary(context, "SessionService/StartSession", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(deps_.runner->Start(who, *request),
+                                    response);
+                    });
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
+    grpc::CallbackServerContext* context,
+    const coach::v1::GetSessionRequest* request,
+    coach::v1::SessionView* response) {
+  return ServeUnary(context, "SessionService/GetSession", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(
+                          deps_.runner->Get(who, request->session_id()),
+                          response);
+                    });
+}
+
+grpc::ServerWriteReactor<coach::v1::SessionEvent>*
+SessionServiceImpl::Subscribe(grpc::CallbackServerContext* context,
+                              const coach::v1::SubscribeRequest* request) {
+  return new SubscribeReactor(deps_, context, request);
+}
+
+grpc::ServerUnaryReactor* SessionServiceImpl::SendCommand(
+    grpc::CallbackServerContext* context,
+    const coach::v1::SendCommandRequest* request,
+    coach::v1::SendCommandResponse* response) {
+  return ServeUnary(context, "SessionService/SendCommand", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(deps_.runner->Command(who, *request),
+                                    response);
+                    });
+}
+
+}  // namespace coachd

@@ -1,0 +1,170 @@
+#include "services/session/subscribe_reactor.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/grpc_status.h"
+#include "services/common/rpc_log.h"
+
+namespace coachd {
+
+SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
+                                   grpc::CallbackServerContext* context,
+                                   const coach::v1::SubscribeRequest* request)
+    : deps_(deps), request_(request), start_(absl::Now()) {
+  absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
+  absl::Status invalid;
+  if (who.ok()) {
+    who_ = *who;
+    if (request_->session_id().empty()) {
+      invalid = absl::InvalidArgumentError("session_id: required");
+    } else if (request_->kind() == coach::v1::DEVICE_KIND_UNSPECIFIED ||
+               !coach::v1::DeviceKind_IsValid(request_->kind())) {
+      invalid = absl::InvalidArgumentError(
+          "kind: must be DEVICE_KIND_VOICE, DEVICE_KIND_DISPLAY or "
+          "DEVICE_KIND_COACH");
+    } else if (request_->kind() == coach::v1::DEVICE_KIND_COACH &&
+               who_.role != Role::kCoach) {
+      invalid = absl::InvalidArgumentError(
+          "kind: DEVICE_KIND_COACH is for coach tokens");
+    } else if (request_->has_resume() && request_->resume().last_sequence() < 0) {
+      invalid = absl::InvalidArgumentError(
+          "resume.last_sequence: must not be negative");
+    } else if (request_->has_resume() && request_->resume().epoch().empty()) {
+      invalid = absl::InvalidArgumentError(
+          "resume.epoch: required with a resume position");
+    }
+  } else {
+    invalid = who.status();
+  }
+  absl::MutexLock lock(&mu_);
+  if (!invalid.ok()) {
+    FinishLocked(ToGrpcStatus(invalid));
+    return;
+  }
+  refs_.fetch_add(1);
+  deps_.service.executor->Schedule([this] { Setup(); });
+}
+
+void SubscribeReactor::Setup() {
+  absl::StatusOr<coach::internal::SessionRecord> record =
+      deps_.runner->LoadReadable(who_, request_->session_id());
+  absl::StatusOr<std::unique_ptr<HubAttachment>> attachment =
+      record.ok() ? deps_.hub->Attach(*record,
+                                      request_->has_resume()
+                                          ? &request_->resume()
+                                          : nullptr,
+                                      this)
+                  : absl::StatusOr<std::unique_ptr<HubAttachment>>(
+                        record.status());
+  std::unique_ptr<HubAttachment> unused;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!attachment.ok()) {
+      FinishLocked(ToGrpcStatus(attachment.status()));
+    } else if (finished_) {
+      unused = *std::move(attachment);  // Cancelled meanwhile: detach.
+    } else {
+      attachment_ = *std::move(attachment);
+    }
+  }
+  unused.reset();
+  Unref();
+}
+
+void SubscribeReactor::Deliver(const StoredEvent& event) {
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  if (static_cast<int>(queue_.size()) >= deps_.max_queue) {
+    // Too slow: drop what is queued; a snapshot replaces it.
+    queue_.clear();
+    lagged_ = true;
+  }
+  queue_.push_back(event);
+  if (writing_ == nullptr) WriteNextLocked();
+}
+
+void SubscribeReactor::WriteNextLocked() {
+  if (finished_ || writing_ != nullptr || queue_.empty()) return;
+  writing_ = std::move(queue_.front());
+  queue_.pop_front();
+  StartWrite(writing_.get());
+}
+
+void SubscribeReactor::OnWriteDone(bool ok) {
+  HubAttachment* attachment = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {
+      writing_ = nullptr;
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                "stream broken while writing"));
+      return;
+    }
+    ++delivered_;
+    const bool last = writing_->status().run_state() ==
+                      coach::v1::RUN_STATE_FINISHED;
+    writing_ = nullptr;
+    if (last) {
+      FinishLocked(grpc::Status::OK);
+      return;
+    }
+    if (!lagged_ || attachment_ == nullptr) {
+      WriteNextLocked();
+      return;
+    }
+    attachment = attachment_.get();  // Reset only in OnDone, after us.
+  }
+  // Outside our lock: the snapshot takes the channel's lock, which is held
+  // while events are delivered to us.
+  StoredEvent snapshot = attachment->Snapshot(
+      /*recovered=*/false,
+      "this device fell behind; caught up with a snapshot");
+  absl::MutexLock lock(&mu_);
+  lagged_ = false;
+  ++snapshots_for_lag_;
+  while (!queue_.empty() && queue_.front()->sequence() <= snapshot->sequence()) {
+    queue_.pop_front();
+  }
+  queue_.push_front(std::move(snapshot));
+  WriteNextLocked();
+}
+
+void SubscribeReactor::OnCancel() {
+  absl::MutexLock lock(&mu_);
+  FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+}
+
+void SubscribeReactor::FinishLocked(const grpc::Status& status) {
+  if (finished_) return;
+  finished_ = true;
+  final_status_ = status;
+  queue_.clear();
+  Finish(status);
+}
+
+void SubscribeReactor::OnDone() {
+  std::unique_ptr<HubAttachment> attachment;
+  grpc::Status status;
+  std::string who;
+  {
+    absl::MutexLock lock(&mu_);
+    attachment = std::move(attachment_);
+    status = final_status_;
+    who = absl::StrCat(who_.subject.empty() ? "-" : who_.subject, " kind=",
+                       coach::v1::DeviceKind_Name(request_->kind()),
+                       " events=", delivered_,
+                       " lag_snapshots=", snapshots_for_lag_);
+  }
+  attachment.reset();  // Detach: no Deliver after this.
+  absl::Status as_absl(static_cast<absl::StatusCode>(status.error_code()),
+                       status.error_message());
+  LogRpc("SessionService/Subscribe", who, as_absl, absl::Now() - start_);
+  Unref();
+}
+
+void SubscribeReactor::Unref() {
+  if (refs_.fetch_sub(1) == 1) delete this;
+}
+
+}  // namespace coachd

@@ -1,0 +1,76 @@
+// The server side of SessionService.Subscribe: one reactor per stream. It is
+// a hub sink with a bounded queue; a device too slow to keep up loses its
+// queue and is caught up with a snapshot (told so), never slowing the others
+// and never growing memory without bound. Finishes when the session does.
+#ifndef SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
+#define SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coach/v1/session.pb.h"
+#include "services/auth/identity.h"
+#include "services/auth/unary_call.h"
+#include "services/session/session_hub.h"
+#include "services/session/session_runner.h"
+
+namespace coachd {
+
+// Everything a Subscribe stream needs; pointers outlive the server.
+struct SubscribeDeps {
+  ServiceDeps service;
+  SessionRunner* runner = nullptr;
+  SessionHub* hub = nullptr;
+  int max_queue = 256;  // Events queued per stream before a snapshot.
+};
+
+// Deletes itself when the call is done. Construct with new.
+class SubscribeReactor : public grpc::ServerWriteReactor<coach::v1::SessionEvent>,
+                         public EventSink {
+ public:
+  SubscribeReactor(const SubscribeDeps& deps,
+                   grpc::CallbackServerContext* context,
+                   const coach::v1::SubscribeRequest* request);
+
+  // EventSink: queues the event and starts a write when idle.
+  void Deliver(const StoredEvent& event) override;
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Runs on a worker: access check, then attaches to the hub.
+  void Setup();
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops one of the two references (the call's, the setup's).
+  void Unref();
+
+  const SubscribeDeps deps_;
+  const coach::v1::SubscribeRequest* request_;
+  const absl::Time start_;
+  Identity who_;
+  std::atomic<int> refs_{1};
+
+  absl::Mutex mu_;
+  std::unique_ptr<HubAttachment> attachment_ ABSL_GUARDED_BY(mu_);
+  std::deque<StoredEvent> queue_ ABSL_GUARDED_BY(mu_);
+  StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // Kept alive until written.
+  bool lagged_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  int snapshots_for_lag_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_SESSION_SUBSCRIBE_REACTOR_H_

@@ -1,0 +1,74 @@
+// The embedded store: sessions in process memory. The default when coachd
+// runs without --redis; also the reference for the store conformance suite.
+#ifndef SERVICES_STORE_MEMORY_STORE_H_
+#define SERVICES_STORE_MEMORY_STORE_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "services/store/session_store.h"
+
+namespace coachd {
+
+// Options of MemoryStore.
+struct MemoryStoreOptions {
+  // Events kept per session; older ones are trimmed (readers that need them
+  // get complete=false and a snapshot).
+  int max_history = 10000;
+};
+
+// Thread-safe; listeners are called under the store's lock, in order.
+class MemoryStore : public SessionStore {
+ public:
+  explicit MemoryStore(MemoryStoreOptions options = {});
+  ~MemoryStore() override;
+  MemoryStore(const MemoryStore&) = delete;
+  MemoryStore& operator=(const MemoryStore&) = delete;
+
+  absl::Status Create(coach::internal::SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override;
+  absl::StatusOr<coach::internal::SessionRecord> Load(
+      absl::string_view session_id) override;
+  absl::Status Commit(int64_t expected_sequence,
+                      coach::internal::SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override;
+  absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
+                                          absl::string_view epoch,
+                                          int64_t after_sequence,
+                                          int max_events) override;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
+      absl::string_view session_id, int64_t after_sequence,
+      EventListener* listener) override;
+  absl::StatusOr<std::vector<std::string>> ListLive() override;
+  absl::Status Ping() override { return absl::OkStatus(); }
+
+ private:
+  class Handle;
+  struct Session {
+    coach::internal::SessionRecord record;
+    std::deque<StoredEvent> history;  // Newest last; at most max_history.
+    std::vector<EventListener*> listeners;
+  };
+
+  // Appends `events` to `session` and tells its listeners.
+  void AppendLocked(Session* session,
+                    std::vector<coach::v1::SessionEvent>* events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unfollow(const std::string& session_id, EventListener* listener);
+
+  const MemoryStoreOptions options_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_
+      ABSL_GUARDED_BY(mu_);
+};
+
+// A random id of `bytes` random bytes, hex-encoded: session ids, epochs.
+std::string RandomId(int bytes = 12);
+
+}  // namespace coachd
+
+#endif  // SERVICES_STORE_MEMORY_STORE_H_

@@ -1,0 +1,102 @@
+// Where live sessions are kept: each session's record (state) and its event
+// log, changed together in one atomic step. Two implementations share this
+// interface and one conformance suite: MemoryStore (embedded, the default)
+// and RedisStore.
+//
+//   std::vector<SessionEvent> events = engine->Start(now, &record);
+//   absl::Status s = store->Create(&record, &events);  // sequences 1..n
+//   ...
+//   s = store->Commit(expected_last_sequence, &record, &events);
+#ifndef SERVICES_STORE_SESSION_STORE_H_
+#define SERVICES_STORE_SESSION_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "coach/internal/session_record.pb.h"
+#include "coach/v1/session.pb.h"
+
+namespace coachd {
+
+// An event once stored: immutable and shared by every reader.
+using StoredEvent = std::shared_ptr<const coach::v1::SessionEvent>;
+
+// Events read from a session's history.
+struct HistoryRead {
+  std::string epoch;            // The session's current epoch.
+  int64_t last_sequence = 0;    // The session's last sequence now.
+  // False when history no longer holds every event after the requested
+  // sequence (trimmed), or the epoch differs: the reader cannot be caught up
+  // event by event.
+  bool complete = true;
+  std::vector<StoredEvent> events;  // Contiguous, oldest first.
+};
+
+// Receives a session's events as they are appended, in order, each once.
+class EventListener {
+ public:
+  virtual ~EventListener() = default;
+  // Called with events in sequence order. Must not block or call the store.
+  virtual void OnEvents(const std::vector<StoredEvent>& events) = 0;
+};
+
+// Stops a Follow when destroyed; after the destructor returns the listener
+// is never called again.
+class FollowHandle {
+ public:
+  virtual ~FollowHandle() = default;
+};
+
+// The store. Implementations are thread-safe. Methods may block on I/O: call
+// them from worker threads, never from a gRPC reaction.
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+
+  // Stores a new session: assigns its epoch, gives `events` sequences 1..n
+  // and sets record->last_sequence. ALREADY_EXISTS if the id is taken;
+  // UNAVAILABLE when the store cannot be reached.
+  virtual absl::Status Create(coach::internal::SessionRecord* record,
+                              std::vector<coach::v1::SessionEvent>* events) = 0;
+
+  // The session's record. NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<coach::internal::SessionRecord> Load(
+      absl::string_view session_id) = 0;
+
+  // Atomically replaces the record and appends `events` (sequences
+  // expected_sequence+1..), if the stored last sequence is still
+  // `expected_sequence`; else ABORTED and nothing changes. Sets the events'
+  // session id, epoch and sequence and record->last_sequence.
+  virtual absl::Status Commit(int64_t expected_sequence,
+                              coach::internal::SessionRecord* record,
+                              std::vector<coach::v1::SessionEvent>* events) = 0;
+
+  // Up to `max_events` events after `after_sequence`, if `epoch` is the
+  // session's epoch and history still holds them (else complete=false).
+  virtual absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
+                                                  absl::string_view epoch,
+                                                  int64_t after_sequence,
+                                                  int max_events) = 0;
+
+  // Calls `listener` with every event after `after_sequence` (first those
+  // already stored, then new ones as they are committed, by any process),
+  // until the handle is destroyed. `listener` must outlive the handle.
+  virtual absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
+      absl::string_view session_id, int64_t after_sequence,
+      EventListener* listener) = 0;
+
+  // Ids of sessions that are not finished, for timers to resume after a
+  // restart.
+  virtual absl::StatusOr<std::vector<std::string>> ListLive() = 0;
+
+  // OK when the store can serve requests now.
+  virtual absl::Status Ping() = 0;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_STORE_SESSION_STORE_H_
