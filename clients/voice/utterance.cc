@@ -55,6 +55,8 @@ coach::v1::CommandType ParseUtterance(absl::string_view utterance) {
   if (HasAny(words, {"done", "finished", "complete"})) {
     return coach::v1::COMMAND_TYPE_SET_DONE;
   }
+  // "go back" is a way back, not "go" (resume).
+  if (HasPhrase(text, " go back ")) return coach::v1::COMMAND_TYPE_PREVIOUS;
   if (HasAny(words, {"resume", "continue", "unpause", "go"})) {
     return coach::v1::COMMAND_TYPE_RESUME;
   }

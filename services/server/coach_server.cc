@@ -69,6 +69,7 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
         absl::StrCat("cannot listen on ", options.listen));
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  s->health_thread_ = std::thread([srv = s.get()] { srv->WatchStoreHealth(); });
   s->options_.listen = options.listen;
   s->options_.run_timer_thread = options.run_timer_thread;
   if (options.run_timer_thread) {
@@ -98,6 +99,28 @@ void CoachServer::TimerLoop() {
   }
 }
 
+void CoachServer::WatchStoreHealth() {
+  bool serving = true;
+  absl::MutexLock lock(&health_mu_);
+  while (!health_stop_) {
+    health_mu_.Unlock();  // Ping may block up to the store's timeouts.
+    const absl::Status ping = store_->Ping();
+    health_mu_.Lock();
+    if (health_stop_) break;  // Shutdown owns the status from here.
+    if (ping.ok() != serving) {
+      serving = ping.ok();
+      server_->GetHealthCheckService()->SetServingStatus(serving);
+      if (serving) {
+        LogInfo("store reachable again: SERVING");
+      } else {
+        LogWarning(absl::StrCat("NOT_SERVING: ", ping.message()));
+      }
+    }
+    health_mu_.AwaitWithTimeout(absl::Condition(&health_stop_),
+                                absl::Seconds(1));
+  }
+}
+
 int CoachServer::RunDueTimers() {
   int ticks = 0;
   for (;;) {
@@ -117,6 +140,12 @@ void CoachServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  if (server_ == nullptr) return;  // Start failed before serving: no server.
+  {
+    absl::MutexLock health_lock(&health_mu_);
+    health_stop_ = true;
+  }
+  if (health_thread_.joinable()) health_thread_.join();
   LogInfo("shutting down: NOT_SERVING, finishing in-flight calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
   server_->Shutdown(std::chrono::system_clock::now() +

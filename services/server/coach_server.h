@@ -82,6 +82,8 @@ class CoachServer {
  private:
   CoachServer() = default;
   void TimerLoop();
+  // Pings the store every second; NOT_SERVING while it fails.
+  void WatchStoreHealth();
 
   ServerOptions options_;
   RealClock real_clock_;
@@ -97,6 +99,9 @@ class CoachServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::thread timer_thread_;
+  std::thread health_thread_;
+  absl::Mutex health_mu_;
+  bool health_stop_ ABSL_GUARDED_BY(health_mu_) = false;
   int port_ = 0;
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;

@@ -13,6 +13,8 @@
 #include "services/auth/authenticator.h"
 #include "services/common/log.h"
 #include "services/server/coach_server.h"
+#include "services/store/redis_store.h"
+#include "services/store/redis_url.h"
 
 #ifndef COACHD_DEFAULT_CATALOG
 #define COACHD_DEFAULT_CATALOG "services/catalog/back_catalog.textproto"
@@ -29,12 +31,16 @@ ABSL_FLAG(double, time_scale, 1.0,
 ABSL_FLAG(int, workers, 4, "Worker threads for store and blocking work.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long in-flight calls may take to finish on SIGTERM.");
+ABSL_FLAG(std::string, redis, "",
+          "Keep sessions in Redis: redis://HOST:PORT[/DB] or unix://PATH. "
+          "Empty: the embedded in-memory store.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "coachd --auth_secret_file=PATH [--listen=HOST:PORT] [--catalog=PATH]");
+      "coachd --auth_secret_file=PATH [--listen=HOST:PORT] [--catalog=PATH] "
+      "[--redis=redis://HOST:PORT[/DB]]");
   absl::ParseCommandLine(argc, argv);
 
   // Block the stop signals in every thread; one thread waits for them.
@@ -56,6 +62,26 @@ int main(int argc, char** argv) {
   options.catalog_path = absl::GetFlag(FLAGS_catalog);
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.workers = absl::GetFlag(FLAGS_workers);
+  const std::string redis_url = absl::GetFlag(FLAGS_redis);
+  if (!redis_url.empty()) {
+    absl::StatusOr<coachd::RedisAddress> address =
+        coachd::ParseRedisUrl(redis_url);
+    if (!address.ok()) {
+      coachd::LogError(
+          absl::StrCat("coachd: --redis: ", address.status().message()));
+      return 2;
+    }
+    coachd::RedisStoreOptions redis_options;
+    redis_options.address = *address;
+    auto store = std::make_unique<coachd::RedisStore>(redis_options);
+    const absl::Status ping = store->Ping();
+    if (ping.ok()) {
+      coachd::LogInfo(absl::StrCat("sessions in redis at ", address->ToString()));
+    } else {  // Not fatal: health says NOT_SERVING until Redis answers.
+      coachd::LogWarning(absl::StrCat("coachd: ", ping.message()));
+    }
+    options.store = std::move(store);
+  }
   absl::StatusOr<std::unique_ptr<coachd::CoachServer>> server =
       coachd::CoachServer::Start(std::move(options));
   if (!server.ok()) {

@@ -172,6 +172,11 @@ class SessionEngine::Run {
       case coach::v1::STEP_KIND_WARMUP:
         ev.mutable_warmup_started()->set_seconds(p->duration_seconds());
         Push(std::move(ev));
+        for (const std::string& note : ex->safety()) {
+          SessionEvent safety;
+          safety.mutable_safety_note()->set_text(note);
+          Push(std::move(safety));
+        }
         break;
       case coach::v1::STEP_KIND_INTRO: {
         auto* intro = ev.mutable_exercise_intro();

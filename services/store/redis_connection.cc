@@ -1,0 +1,220 @@
+#include "services/store/redis_connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace coachd {
+namespace {
+
+// hiredis reports a read timeout as EAGAIN's text; say what it means.
+std::string Explain(absl::string_view errstr, absl::Duration timeout) {
+  if (errstr == "Resource temporarily unavailable") {
+    return absl::StrCat("no reply within ", absl::FormatDuration(timeout));
+  }
+  if (errstr.empty()) return "connection lost";
+  return std::string(errstr);
+}
+
+}  // namespace
+
+void RedisReplyDeleter::operator()(redisReply* reply) const {
+  if (reply != nullptr) freeReplyObject(reply);
+}
+
+RedisConnection::RedisConnection(RedisConnectionOptions options)
+    : options_(std::move(options)),
+      address_text_(options_.address.ToString()) {}
+
+RedisConnection::~RedisConnection() { Drop(); }
+
+bool RedisConnection::interrupted() const {
+  absl::MutexLock lock(&mu_);
+  return interrupted_;
+}
+
+void RedisConnection::Interrupt() {
+  absl::MutexLock lock(&mu_);
+  interrupted_ = true;
+  // Wakes a blocked read; the fd stays valid until Drop() clears fd_.
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void RedisConnection::Drop() {
+  if (context_ == nullptr) return;
+  {
+    absl::MutexLock lock(&mu_);
+    fd_ = -1;
+  }
+  redisFree(context_);
+  context_ = nullptr;
+}
+
+absl::Status RedisConnection::Unreachable(absl::string_view reason,
+                                          bool failed_connect) {
+  last_error_ = std::string(reason);
+  if (failed_connect) {
+    backoff_ = backoff_ == absl::ZeroDuration()
+                   ? options_.min_backoff
+                   : std::min(backoff_ * 2, options_.max_backoff);
+    next_attempt_ = absl::Now() + backoff_;
+  } else {
+    // A working context broke: try a new one at once, back off after that.
+    next_attempt_ = absl::InfinitePast();
+  }
+  return absl::UnavailableError(
+      absl::StrCat("redis at ", address_text_, " unreachable: ", reason));
+}
+
+absl::Status RedisConnection::Connect() {
+  if (context_ != nullptr) {
+    // An idle connection has nothing to read; if it has, the server closed
+    // it (restart, timeout): replace it before sending anything.
+    pollfd p{context_->fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) == 0) return absl::OkStatus();
+    Drop();
+  }
+  if (interrupted()) return absl::CancelledError("redis connection stopped");
+  if (absl::Now() < next_attempt_) {
+    return absl::UnavailableError(absl::StrCat(
+        "redis at ", address_text_, " unreachable: ", last_error_));
+  }
+  const RedisAddress& a = options_.address;
+  const timeval connect_tv = absl::ToTimeval(options_.connect_timeout);
+  redisContext* c =
+      a.unix_path.empty()
+          ? redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv)
+          : redisConnectUnixWithTimeout(a.unix_path.c_str(), connect_tv);
+  if (c == nullptr || c->err != 0) {
+    const std::string reason = c == nullptr ? "out of memory" : c->errstr;
+    if (c != nullptr) redisFree(c);
+    return Unreachable(reason, /*failed_connect=*/true);
+  }
+  redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
+  if (a.unix_path.empty()) redisEnableKeepAlive(c);
+  if (options_.counters != nullptr) ++options_.counters->connects;
+  if (a.db != 0) {
+    const std::string db = absl::StrCat(a.db);
+    redisReply* r = static_cast<redisReply*>(
+        redisCommand(c, "SELECT %b", db.data(), db.size()));
+    RedisReply reply(r);
+    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+      const std::string reason =
+          reply == nullptr ? Explain(c->errstr, options_.command_timeout)
+                           : absl::StrCat("SELECT ", db, ": ", reply->str);
+      redisFree(c);
+      return Unreachable(reason, /*failed_connect=*/true);
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (interrupted_) {
+      redisFree(c);
+      return absl::CancelledError("redis connection stopped");
+    }
+    fd_ = c->fd;
+  }
+  context_ = c;
+  backoff_ = absl::ZeroDuration();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
+    const std::vector<RedisCommand>& commands) {
+  absl::Status connected = Connect();
+  if (!connected.ok()) return connected;
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const RedisCommand& command : commands) {
+    argv.clear();
+    lens.clear();
+    for (const std::string& arg : command) {
+      argv.push_back(arg.data());
+      lens.push_back(arg.size());
+    }
+    if (redisAppendCommandArgv(context_, static_cast<int>(argv.size()),
+                               argv.data(), lens.data()) != REDIS_OK) {
+      const std::string reason = Explain(context_->errstr, {});
+      Drop();
+      return Unreachable(reason, /*failed_connect=*/false);
+    }
+  }
+  if (options_.counters != nullptr) {
+    options_.counters->commands += static_cast<int64_t>(commands.size());
+    ++options_.counters->round_trips;
+  }
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context_, &raw) != REDIS_OK || raw == nullptr) {
+      const std::string reason =
+          Explain(context_->errstr, options_.command_timeout);
+      Drop();
+      if (interrupted()) return absl::CancelledError("redis connection stopped");
+      return Unreachable(reason, /*failed_connect=*/false);
+    }
+    replies.emplace_back(static_cast<redisReply*>(raw));
+  }
+  return replies;
+}
+
+absl::StatusOr<RedisReply> RedisConnection::Command(const RedisCommand& command) {
+  absl::StatusOr<std::vector<RedisReply>> replies = Pipeline({command});
+  if (!replies.ok()) return replies.status();
+  return std::move(replies->front());
+}
+
+absl::Status RedisErrorStatus(const RedisAddress& address,
+                              absl::string_view command,
+                              const redisReply& reply) {
+  const absl::string_view text(reply.str, reply.len);
+  const std::string message =
+      absl::StrCat("redis at ", address.ToString(), ": ", command, ": ", text);
+  for (absl::string_view transient :
+       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
+        "CLUSTERDOWN"}) {
+    if (absl::StartsWith(text, transient)) {
+      return absl::UnavailableError(message);
+    }
+  }
+  if (absl::StartsWith(text, "OOM")) {
+    return absl::ResourceExhaustedError(message);
+  }
+  return absl::InternalError(message);
+}
+
+RedisPool::RedisPool(const RedisConnectionOptions& options, int size) {
+  for (int i = 0; i < std::max(1, size); ++i) {
+    free_.push_back(std::make_unique<RedisConnection>(options));
+  }
+}
+
+RedisPool::Lease RedisPool::Acquire() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::vector<std::unique_ptr<RedisConnection>>* f) {
+        return !f->empty();
+      },
+      &free_));
+  std::unique_ptr<RedisConnection> c = std::move(free_.back());
+  free_.pop_back();
+  return Lease(this, std::move(c));
+}
+
+void RedisPool::Return(std::unique_ptr<RedisConnection> connection) {
+  absl::MutexLock lock(&mu_);
+  free_.push_back(std::move(connection));
+}
+
+RedisPool::Lease::~Lease() {
+  if (connection_ != nullptr) pool_->Return(std::move(connection_));
+}
+
+}  // namespace coachd

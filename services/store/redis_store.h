@@ -1,0 +1,117 @@
+// The Redis store: live sessions in Redis, shared by every coachd replica.
+//
+// Keys of session S (hash tag {S}: one Redis Cluster slot per session):
+//   PREFIX:{S}:state   hash: record (SessionRecord bytes), seq (last
+//                      sequence), epoch
+//   PREFIX:{S}:events  stream: one entry per event, id "<sequence>-0",
+//                      field "e" = SessionEvent bytes; MAXLEN ~ max_history
+// and one global key, PREFIX:live, a sorted set of unfinished session ids
+// (score: created_us) for ListLive. Create and Commit run one Lua script that
+// checks the expected sequence, writes the record, appends the events and
+// updates the live set atomically; finished sessions expire after
+// finished_ttl. The live set sits in its own slot, so on Redis Cluster the
+// script would need its live-set update moved out (see docs); on one Redis
+// (with replicas) it is exact.
+//
+//   RedisStoreOptions options;
+//   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
+//   auto store = std::make_unique<RedisStore>(options);
+//   absl::Status s = store->Create(&record, &events);
+#ifndef SERVICES_STORE_REDIS_STORE_H_
+#define SERVICES_STORE_REDIS_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "services/store/redis_connection.h"
+#include "services/store/redis_url.h"
+#include "services/store/session_store.h"
+
+namespace coachd {
+
+// Options of RedisStore.
+struct RedisStoreOptions {
+  RedisAddress address;
+  std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
+  int pool_size = 4;                  // Connections for calls (not Follow).
+  int max_history = 10000;            // Events kept per session, about.
+  absl::Duration finished_ttl = absl::Hours(24);  // Then the session expires.
+  absl::Duration connect_timeout = absl::Milliseconds(200);
+  absl::Duration command_timeout = absl::Seconds(1);
+  // How long a Follow reader's XREAD blocks; bounds how long destroying a
+  // FollowHandle may take if waking the reader fails.
+  absl::Duration follow_block = absl::Seconds(1);
+  absl::Duration min_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(1);
+};
+
+// What the store has sent to Redis since it was made.
+struct RedisStoreStats {
+  int64_t commands = 0;     // Commands, counting each one in a pipeline.
+  int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
+  int64_t connects = 0;     // Connections made (pool and Follow readers).
+};
+
+// SessionStore on Redis. Thread-safe. Each Follow owns one reader thread and
+// one connection; every other call borrows one of `pool_size` connections.
+// While Redis is unreachable every call fails fast with UNAVAILABLE "redis at
+// ADDR unreachable: REASON" and recovers by itself when Redis is back.
+class RedisStore : public SessionStore {
+ public:
+  explicit RedisStore(RedisStoreOptions options);
+  ~RedisStore() override;
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+
+  // One script round trip (two the first time a connection meets a Redis
+  // that has not cached the script).
+  absl::Status Create(coach::internal::SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override;
+  absl::StatusOr<coach::internal::SessionRecord> Load(
+      absl::string_view session_id) override;
+  // As Create. If record->epoch() is not the stored epoch, the stored one is
+  // used (one more round trip), as the embedded store does.
+  absl::Status Commit(int64_t expected_sequence,
+                      coach::internal::SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override;
+  absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
+                                          absl::string_view epoch,
+                                          int64_t after_sequence,
+                                          int max_events) override;
+  // NOT_FOUND for an unknown session (checked once, at the call). The
+  // listener runs on the handle's reader thread, which delivers events after
+  // `after_sequence` in order (stored ones first), reconnecting after errors.
+  // Destroying the handle wakes and joins that thread.
+  absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
+      absl::string_view session_id, int64_t after_sequence,
+      EventListener* listener) override;
+  absl::StatusOr<std::vector<std::string>> ListLive() override;
+  absl::Status Ping() override;
+
+  // Counters of what was sent to Redis.
+  RedisStoreStats Stats() const;
+
+  // The keys of a session, for tests and tools.
+  std::string StateKey(absl::string_view session_id) const;
+  std::string EventsKey(absl::string_view session_id) const;
+  std::string LiveKey() const;
+
+ private:
+  class Follower;
+
+  // Runs the create/commit script; see the .cc.
+  absl::Status Write(bool create, int64_t expected_sequence,
+                     coach::internal::SessionRecord* record,
+                     std::vector<coach::v1::SessionEvent>* events);
+  RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
+
+  const RedisStoreOptions options_;
+  RedisCounters counters_;
+  RedisPool pool_;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_STORE_REDIS_STORE_H_

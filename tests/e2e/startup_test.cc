@@ -1,0 +1,273 @@
+// End to end: the real coachd binary, run as a child process. Start-up
+// failures stop it with a message naming the cause; a good start serves on
+// the port it writes to --port_file; SIGTERM stops it cleanly with exit 0.
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "coach/v1/catalog.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/auth/jwt.h"
+
+extern char** environ;
+
+namespace coachd {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Upper bound on any one wait for the child (start-up, exit). Only a broken
+// coachd ever gets near it.
+constexpr absl::Duration kBound = absl::Seconds(60);
+constexpr char kSecret[] = "e2e-secret";
+
+std::string CoachdPath() {
+  return std::string(COACHD_BINARY_DIR) + "/services/server/coachd";
+}
+
+std::string RealCatalogPath() {
+  return std::string(COACHD_SOURCE_DIR) +
+         "/services/catalog/back_catalog.textproto";
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// How a child ended.
+struct Exit {
+  bool exited = false;  // Returned from main or called exit().
+  int code = -1;        // Its exit code, when `exited`.
+  int signal = 0;       // The signal that killed it, otherwise.
+};
+
+class StartupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir_template = ::testing::TempDir() + "coachd_e2e_XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template.data()), nullptr) << dir_template;
+    dir_ = dir_template;
+    stderr_path_ = dir_ + "/coachd.stderr";
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {  // Still running: the test failed part way.
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (pidfd_ >= 0) close(pidfd_);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Writes `contents` to `name` in the test's directory; returns its path.
+  std::string WriteFile(const std::string& name, const std::string& contents) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << contents;
+    EXPECT_TRUE(out.good()) << path;
+    return path;
+  }
+
+  // Starts coachd with `flags`, its stdout and stderr going to stderr_path_.
+  void Start(const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {CoachdPath()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
+                                     stderr_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    const int spawned = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr,
+                                    argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ASSERT_EQ(spawned, 0) << "cannot run " << args[0] << ": "
+                          << std::strerror(spawned);
+    // A descriptor that becomes readable when the child ends. (Debian 12's
+    // <sys/pidfd.h> lacks extern "C", hence the raw system call.)
+    pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
+    ASSERT_GE(pidfd_, 0) << "pidfd_open: " << std::strerror(errno);
+  }
+
+  // Waits up to `timeout` for the child to end; true once it has.
+  bool WaitForExit(absl::Duration timeout) {
+    pollfd fd = {pidfd_, POLLIN, 0};
+    const int ready =
+        poll(&fd, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    return ready == 1;
+  }
+
+  // Reaps the child, which must have ended (or ends within kBound).
+  Exit Reap() {
+    Exit exit;
+    if (!WaitForExit(kBound)) {
+      ADD_FAILURE() << "coachd did not exit within " << kBound << "\n"
+                    << Stderr();
+      return exit;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, 0) != pid_) {
+      ADD_FAILURE() << "waitpid: " << std::strerror(errno);
+      return exit;
+    }
+    pid_ = -1;
+    if (WIFEXITED(status)) {
+      exit.exited = true;
+      exit.code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      exit.signal = WTERMSIG(status);
+    }
+    return exit;
+  }
+
+  // The port coachd wrote to `port_file`, once serving; 0 if it exited
+  // first or did not get there within kBound. Polls in short waits: this is
+  // process start-up, which has no event to wait on.
+  int WaitForPort(const std::string& port_file) {
+    const absl::Time give_up = absl::Now() + kBound;
+    while (absl::Now() < give_up) {
+      const std::string text = ReadFile(port_file);
+      int port = 0;
+      if (absl::EndsWith(text, "\n") &&
+          absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) {
+        return port;
+      }
+      if (WaitForExit(absl::Milliseconds(20))) return 0;  // It died.
+    }
+    return 0;
+  }
+
+  std::string Stderr() const { return ReadFile(stderr_path_); }
+
+  std::string dir_;
+  std::string stderr_path_;
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+};
+
+TEST_F(StartupTest, MissingSecretFileStopsWithItsPath) {
+  const std::string missing = dir_ + "/no-such-secret";
+  Start({"--auth_secret_file=" + missing, "--listen=127.0.0.1:0"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_NE(exit.code, 0);
+  EXPECT_THAT(Stderr(), HasSubstr(missing + ": cannot be read"));
+}
+
+TEST_F(StartupTest, NoSecretFlagStopsNamingTheFlag) {
+  Start({"--listen=127.0.0.1:0"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_NE(exit.code, 0);
+  EXPECT_THAT(Stderr(), HasSubstr("--auth_secret_file is required"));
+}
+
+TEST_F(StartupTest, EmptySecretFileStopsSayingEmpty) {
+  const std::string secret = WriteFile("secret", "\n");
+  Start({"--auth_secret_file=" + secret, "--listen=127.0.0.1:0"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_NE(exit.code, 0);
+  EXPECT_THAT(Stderr(), HasSubstr(secret + ": is empty"));
+}
+
+TEST_F(StartupTest, BadCatalogueStopsWithFileAndLine) {
+  const std::string secret = WriteFile("secret", kSecret);
+  const std::string catalog = WriteFile("bad.textproto",
+                                        "exercises {\n"
+                                        "  id: \"warmup\"\n"
+                                        "  name \"Warm-up\"\n"  // No colon.
+                                        "}\n");
+  Start({"--auth_secret_file=" + secret, "--catalog=" + catalog,
+         "--listen=127.0.0.1:0"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_NE(exit.code, 0);
+  EXPECT_THAT(Stderr(), HasSubstr(catalog + ":3:"));
+}
+
+TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
+  const std::string secret = WriteFile("secret", absl::StrCat(kSecret, "\n"));
+  const std::string port_file = dir_ + "/port";
+  Start({"--auth_secret_file=" + secret, "--catalog=" + RealCatalogPath(),
+         "--listen=127.0.0.1:0", "--port_file=" + port_file});
+  const int port = WaitForPort(port_file);
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+
+  // It serves: health without a token, the catalogue with one minted from
+  // the same secret (less its trailing newline).
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    grpc::health::v1::HealthCheckResponse health;
+    grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(
+        &context, grpc::health::v1::HealthCheckRequest(), &health);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    context.AddMetadata(
+        "authorization",
+        "Bearer " + MintToken(kSecret, {"alice", Role::kUser}, absl::Now(),
+                              absl::Now() + absl::Hours(1)));
+    coach::v1::ListExercisesResponse list;
+    grpc::Status status =
+        coach::v1::CatalogService::NewStub(channel)->ListExercises(&context, {},
+                                                                   &list);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(list.exercises_size(), 9);
+  }
+  // Close the connection: gRPC's shutdown waits for open channels (up to
+  // --shutdown_grace), and an idle client would notice the GOAWAY only at
+  // its next backup poll.
+  channel.reset();
+
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited) << "killed by signal " << exit.signal;
+  EXPECT_EQ(exit.code, 0);
+  const std::string log = Stderr();
+  EXPECT_THAT(log, HasSubstr(absl::StrCat("port ", port)));
+  EXPECT_THAT(log,
+              HasSubstr("rpc CatalogService/ListExercises caller=alice OK"));
+  EXPECT_THAT(log, HasSubstr("received signal 15"));
+  EXPECT_THAT(log, HasSubstr("shutting down"));
+}
+
+}  // namespace
+}  // namespace coachd

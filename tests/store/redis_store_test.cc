@@ -1,0 +1,452 @@
+// What only the Redis store does: survive Redis going away, persist through a
+// restart with the deployed config, keep a session in one hash slot, commit
+// atomically under races, expire finished sessions, and what it costs.
+#include "services/store/redis_store.h"
+
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/barrier.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/store/redis_connection.h"
+#include "services/store/redis_url.h"
+#include "tests/common/redis_server.h"
+#include "tests/store/store_testing.h"
+
+namespace coachd {
+namespace {
+
+using ::coachd::testing_store::Events;
+using ::coachd::testing_store::NewRecord;
+using ::coachd::testing_store::Range;
+using ::coachd::testing_store::RecordingListener;
+using ::coachd::testing_store::Sequences;
+using ::testing::Contains;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::unique_ptr<RedisServer> StartRedis(RedisServerOptions options = {}) {
+  absl::StatusOr<std::unique_ptr<RedisServer>> server =
+      RedisServer::Start(std::move(options));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+RedisServerOptions WithAof() {
+  RedisServerOptions options;
+  options.appendonly = true;
+  return options;
+}
+
+RedisServerOptions WithUnixSocket() {
+  RedisServerOptions options;
+  options.unix_socket = true;
+  return options;
+}
+
+RedisStoreOptions OptionsFor(const std::string& url) {
+  RedisStoreOptions options;
+  absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
+  EXPECT_TRUE(address.ok()) << address.status();
+  if (address.ok()) options.address = *address;
+  return options;
+}
+
+// Runs one command on its own connection; fails the test on an error.
+RedisReply RunCommand(const std::string& url, const RedisCommand& command) {
+  RedisConnection conn(RedisConnectionOptions{*ParseRedisUrl(url)});
+  absl::StatusOr<RedisReply> reply = conn.Command(command);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  return reply.ok() ? *std::move(reply) : nullptr;
+}
+
+int64_t RunInteger(const std::string& url, const RedisCommand& command) {
+  RedisReply reply = RunCommand(url, command);
+  return reply != nullptr && reply->type == REDIS_REPLY_INTEGER
+             ? reply->integer
+             : -1;
+}
+
+coach::internal::SessionRecord Create(SessionStore& store,
+                                      const std::string& id, int n) {
+  coach::internal::SessionRecord record = NewRecord(id);
+  std::vector<coach::v1::SessionEvent> events = Events(n, "start");
+  absl::Status s = store.Create(&record, &events);
+  EXPECT_TRUE(s.ok()) << s;
+  return record;
+}
+
+absl::Status CommitN(SessionStore& store, coach::internal::SessionRecord* r,
+                     int n) {
+  std::vector<coach::v1::SessionEvent> events = Events(n, "more");
+  return store.Commit(r->last_sequence(), r, &events);
+}
+
+TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore store(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  ASSERT_TRUE(redis->Stop().ok());
+
+  RecordingListener listener;
+  coach::internal::SessionRecord other = NewRecord("s2");
+  std::vector<coach::v1::SessionEvent> events = Events(1, "x");
+  std::vector<coach::v1::SessionEvent> more = Events(1, "y");
+  struct Case {
+    const char* call;
+    absl::Status status;
+  };
+  const Case cases[] = {
+      {"Ping", store.Ping()},
+      {"Load", store.Load("s1").status()},
+      {"Create", store.Create(&other, &events)},
+      {"Commit", store.Commit(1, &record, &more)},
+      {"ReadHistory", store.ReadHistory("s1", record.epoch(), 0, 10).status()},
+      {"Follow", store.Follow("s1", 0, &listener).status()},
+      {"ListLive", store.ListLive().status()},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.call);
+    EXPECT_EQ(c.status.code(), absl::StatusCode::kUnavailable) << c.status;
+    EXPECT_THAT(c.status.message(),
+                HasSubstr(absl::StrCat("redis at 127.0.0.1:", redis->port(),
+                                       " unreachable: ")));
+  }
+  EXPECT_EQ(record.last_sequence(), 1);  // A failed commit changes nothing.
+}
+
+TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
+  std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.min_backoff = absl::ZeroDuration();  // Retry at once.
+  options.max_backoff = absl::ZeroDuration();
+  RedisStore store(options);
+  coach::internal::SessionRecord record = Create(store, "s1", 1);
+
+  ASSERT_TRUE(redis->Stop().ok());
+  EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(redis->Restart().ok());
+
+  EXPECT_TRUE(store.Ping().ok());
+  ASSERT_TRUE(CommitN(store, &record, 1).ok());
+  EXPECT_EQ(record.last_sequence(), 2);
+}
+
+TEST(RedisStoreTest, BacksOffAfterAFailedConnect) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.pool_size = 1;
+  options.min_backoff = absl::Hours(1);
+  options.max_backoff = absl::Hours(1);
+  RedisStore store(options);
+  ASSERT_TRUE(store.Ping().ok());
+  ASSERT_TRUE(redis->Stop().ok());
+  EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);  // Drops.
+  EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);  // Fails.
+  const int64_t connects = store.Stats().connects;
+  ASSERT_TRUE(redis->Restart().ok());
+
+  // Within the backoff the store does not even try: it fails fast.
+  absl::Status in_backoff = store.Ping();
+  EXPECT_EQ(in_backoff.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(in_backoff.message(), HasSubstr("Connection refused"));
+  EXPECT_EQ(store.Stats().connects, connects);
+}
+
+TEST(RedisStoreTest, FollowCarriesOnAcrossARedisRestart) {
+  std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.min_backoff = absl::Milliseconds(10);
+  options.max_backoff = absl::Milliseconds(50);
+  RedisStore store(options);
+  coach::internal::SessionRecord record = Create(store, "s1", 2);
+  RecordingListener listener;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
+      store.Follow("s1", 0, &listener);
+  ASSERT_TRUE(follow.ok());
+  ASSERT_TRUE(listener.WaitFor(2));
+
+  ASSERT_TRUE(redis->Stop().ok());
+  ASSERT_TRUE(redis->Restart().ok());
+  // The pool reconnects at once; the reader after its backoff.
+  absl::Status committed = CommitN(store, &record, 3);
+  ASSERT_TRUE(committed.ok()) << committed;
+
+  ASSERT_TRUE(listener.WaitFor(5));
+  EXPECT_THAT(listener.sequences(), ElementsAreArray(Range(1, 5)));
+}
+
+TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
+  RedisServerOptions server_options;
+  server_options.config_file =
+      absl::StrCat(COACHD_SOURCE_DIR, "/deploy/redis/redis.conf");
+  std::unique_ptr<RedisServer> redis = StartRedis(server_options);
+  ASSERT_NE(redis, nullptr);
+  coach::internal::SessionRecord record;
+  {
+    RedisStore before(OptionsFor(redis->url()));
+    record = Create(before, "s1", 3);
+    record.mutable_engine()->set_deadline_us(1767596460000000);
+    ASSERT_TRUE(CommitN(before, &record, 2).ok());
+  }
+  ASSERT_TRUE(redis->Stop().ok());
+  ASSERT_TRUE(redis->Restart().ok());
+
+  RedisStore after(OptionsFor(redis->url()));  // A restarted coachd, too.
+  absl::StatusOr<coach::internal::SessionRecord> loaded = after.Load("s1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->SerializeAsString(), record.SerializeAsString());
+  absl::StatusOr<HistoryRead> read =
+      after.ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->complete);
+  EXPECT_THAT(Sequences(read->events), ElementsAreArray(Range(1, 5)));
+  absl::StatusOr<std::vector<std::string>> live = after.ListLive();
+  ASSERT_TRUE(live.ok());
+  EXPECT_THAT(*live, Contains("s1"));
+  ASSERT_TRUE(CommitN(after, &*loaded, 1).ok());
+  EXPECT_EQ(loaded->last_sequence(), 6);
+}
+
+TEST(RedisStoreTest, ASessionsKeysShareOneHashSlot) {
+  RedisServerOptions server_options;
+  server_options.extra_args = {"--cluster-enabled", "yes"};
+  std::unique_ptr<RedisServer> redis = StartRedis(server_options);
+  ASSERT_NE(redis, nullptr);
+  RedisStore store(OptionsFor(redis->url()));
+  for (const std::string id : {"s1", "0123456789abcdef01234567", "a:b"}) {
+    SCOPED_TRACE(id);
+    EXPECT_THAT(store.StateKey(id), HasSubstr(absl::StrCat("{", id, "}")));
+    const int64_t state_slot =
+        RunInteger(redis->url(), {"CLUSTER", "KEYSLOT", store.StateKey(id)});
+    const int64_t events_slot =
+        RunInteger(redis->url(), {"CLUSTER", "KEYSLOT", store.EventsKey(id)});
+    EXPECT_GE(state_slot, 0);
+    EXPECT_EQ(state_slot, events_slot);
+  }
+}
+
+TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  // Two stores: two coachd processes.
+  RedisStore a(OptionsFor(redis->url()));
+  RedisStore b(OptionsFor(redis->url()));
+  coach::internal::SessionRecord created = Create(a, "s1", 1);
+  constexpr int kRounds = 50;
+  absl::Barrier* start[kRounds];
+  for (auto& barrier : start) barrier = new absl::Barrier(2);
+  std::atomic<int> wins[2] = {0, 0};
+  std::atomic<int> aborts[2] = {0, 0};
+  std::atomic<int> other_errors{0};
+  auto racer = [&](int who, RedisStore* store) {
+    for (int round = 0; round < kRounds; ++round) {
+      absl::StatusOr<coach::internal::SessionRecord> record;
+      // Both start from the same stored sequence: 1 + 2 * round.
+      do {
+        record = store->Load("s1");
+      } while (record.ok() && record->last_sequence() < 1 + 2 * round);
+      if (start[round]->Block()) delete start[round];
+      std::vector<coach::v1::SessionEvent> events =
+          Events(2, absl::StrCat("racer ", who));
+      absl::Status s = store->Commit(1 + 2 * round, &*record, &events);
+      if (s.ok()) {
+        ++wins[who];
+      } else if (absl::IsAborted(s)) {
+        ++aborts[who];
+        // The loser waits for the winner's commit (seen by the Load above).
+      } else {
+        ++other_errors;
+      }
+    }
+  };
+  std::thread ta(racer, 0, &a);
+  std::thread tb(racer, 1, &b);
+  ta.join();
+  tb.join();
+
+  EXPECT_EQ(other_errors.load(), 0);
+  EXPECT_EQ(wins[0] + wins[1], kRounds);
+  EXPECT_EQ(aborts[0] + aborts[1], kRounds);
+  absl::StatusOr<HistoryRead> read =
+      a.ReadHistory("s1", created.epoch(), 0, 1000);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->last_sequence, 1 + 2 * kRounds);
+  EXPECT_THAT(Sequences(read->events),
+              ElementsAreArray(Range(1, 1 + 2 * kRounds)));
+  // Each round's two events came from the same winner.
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(round);
+    const std::string& first = read->events[1 + 2 * round]->coach_cue().text();
+    const std::string& second = read->events[2 + 2 * round]->coach_cue().text();
+    EXPECT_EQ(first.substr(0, 7), second.substr(0, 7));
+  }
+}
+
+TEST(RedisStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.finished_ttl = absl::Hours(2);
+  RedisStore store(options);
+  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  EXPECT_EQ(RunInteger(redis->url(), {"PTTL", store.StateKey("s1")}), -1);
+  EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 1);
+
+  record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
+  ASSERT_TRUE(CommitN(store, &record, 1).ok());
+
+  for (const std::string& key : {store.StateKey("s1"), store.EventsKey("s1")}) {
+    SCOPED_TRACE(key);
+    const int64_t ttl = RunInteger(redis->url(), {"PTTL", key});
+    EXPECT_GT(ttl, 0);
+    EXPECT_LE(ttl, 2 * 3600 * 1000);
+  }
+  EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 0);
+}
+
+TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.max_history = 50;
+  RedisStore store(options);
+  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(CommitN(store, &record, 50).ok());
+
+  const int64_t kept = RunInteger(redis->url(), {"XLEN", store.EventsKey("s1")});
+  EXPECT_GE(kept, 50);
+  EXPECT_LT(kept, 1001);
+  absl::StatusOr<HistoryRead> read =
+      store.ReadHistory("s1", record.epoch(), 1001 - 50, 100);
+  ASSERT_TRUE(read.ok());
+  EXPECT_TRUE(read->complete);
+  EXPECT_EQ(read->events.size(), 50u);
+}
+
+TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore store(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  RunCommand(redis->url(), {"SCRIPT", "FLUSH"});
+
+  absl::Status s = CommitN(store, &record, 1);
+
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(record.last_sequence(), 2);
+}
+
+TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
+  std::unique_ptr<RedisServer> redis = StartRedis(WithUnixSocket());
+  ASSERT_NE(redis, nullptr);
+  struct Case {
+    std::string url;
+    int db;
+  };
+  const Case cases[] = {{redis->unix_url(), 0},
+                        {redis->unix_url() + "?db=4", 4},
+                        {redis->url() + "/3", 3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    RedisStore store(OptionsFor(c.url));
+    const std::string id = absl::StrCat("db", c.db);
+    Create(store, id, 1);
+    absl::StatusOr<coach::internal::SessionRecord> loaded = store.Load(id);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    const std::string db_url = absl::StrCat(redis->url(), "/", c.db);
+    EXPECT_EQ(RunInteger(db_url, {"EXISTS", store.StateKey(id)}), 1);
+    if (c.db != 0) {
+      EXPECT_EQ(RunInteger(redis->url(), {"EXISTS", store.StateKey(id)}), 0);
+    }
+  }
+}
+
+// Parses INFO commandstats into {command: calls}.
+std::map<std::string, int64_t> CommandCalls(const std::string& url) {
+  std::map<std::string, int64_t> calls;
+  RedisReply info = RunCommand(url, {"INFO", "commandstats"});
+  if (info == nullptr || info->type != REDIS_REPLY_STRING) return calls;
+  for (absl::string_view line :
+       absl::StrSplit(absl::string_view(info->str, info->len), "\r\n")) {
+    // cmdstat_xadd:calls=3,usec=...
+    if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(line, ':');
+    if (parts.size() != 2) continue;
+    absl::string_view c = parts[1];
+    if (!absl::ConsumePrefix(&c, "calls=")) continue;
+    int64_t n = 0;
+    if (absl::SimpleAtoi(c.substr(0, c.find(',')), &n)) {
+      calls[std::string(parts[0])] = n;
+    }
+  }
+  return calls;
+}
+
+TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore writer(OptionsFor(redis->url()));
+  RedisStore reader(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = Create(writer, "s1", 1);
+  ASSERT_TRUE(CommitN(writer, &record, 1).ok());  // Scripts cached.
+  RecordingListener listener;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
+      reader.Follow("s1", 2, &listener);
+  ASSERT_TRUE(follow.ok());
+  constexpr int kCommits = 200;
+  RunCommand(redis->url(), {"CONFIG", "RESETSTAT"});
+  const RedisStoreStats writer_before = writer.Stats();
+  const RedisStoreStats reader_before = reader.Stats();
+
+  for (int i = 0; i < kCommits; ++i) {
+    ASSERT_TRUE(CommitN(writer, &record, 1).ok());
+  }
+  ASSERT_TRUE(listener.WaitFor(2 + kCommits));
+
+  const RedisStoreStats w = writer.Stats();
+  const RedisStoreStats r = reader.Stats();
+  const int64_t commit_trips = w.round_trips - writer_before.round_trips;
+  const int64_t commit_commands = w.commands - writer_before.commands;
+  const int64_t reads = r.round_trips - reader_before.round_trips;
+  std::map<std::string, int64_t> calls = CommandCalls(redis->url());
+  std::string server_side;
+  for (const auto& [command, n] : calls) {
+    absl::StrAppend(&server_side, " ", command, "=", n);
+  }
+  std::printf(
+      "[redis cost] %d commits of 1 event: client %lld round trips, %lld "
+      "commands; one follower: %lld XREADs for %d events (ceil: includes "
+      "the final blocking XREAD); server commandstats:%s\n",
+      kCommits, static_cast<long long>(commit_trips),
+      static_cast<long long>(commit_commands), static_cast<long long>(reads),
+      kCommits, server_side.c_str());
+  ::testing::Test::RecordProperty("commit_round_trips",
+                                  static_cast<int>(commit_trips));
+  ::testing::Test::RecordProperty("follower_xreads", static_cast<int>(reads));
+
+  EXPECT_EQ(commit_trips, kCommits);
+  EXPECT_EQ(commit_commands, kCommits);
+  EXPECT_EQ(calls["evalsha"], kCommits);
+  EXPECT_EQ(calls["xadd"], kCommits);
+  EXPECT_LE(reads, kCommits + 1);  // At most one XREAD per event delivered.
+  EXPECT_EQ(w.connects, 1);        // One pooled connection did it all.
+  EXPECT_THAT(listener.sequences(), ElementsAreArray(Range(3, 2 + kCommits)));
+}
+
+}  // namespace
+}  // namespace coachd
