@@ -55,19 +55,18 @@ coach::v1::CommandType ParseUtterance(absl::string_view utterance) {
   if (HasAny(words, {"done", "finished", "complete"})) {
     return coach::v1::COMMAND_TYPE_SET_DONE;
   }
-  // "go back" is a way back, not "go" (resume).
-  if (HasPhrase(text, " go back ")) return coach::v1::COMMAND_TYPE_PREVIOUS;
-  if (HasAny(words, {"resume", "continue", "unpause", "go"})) {
-    return coach::v1::COMMAND_TYPE_RESUME;
-  }
-  if (HasAny(words, {"pause", "wait", "hold", "stop"})) {
-    return coach::v1::COMMAND_TYPE_PAUSE;
-  }
+  // Directions come before "go" (resume): "go back", "go to the next one".
   if (HasAny(words, {"next", "skip", "forward"})) {
     return coach::v1::COMMAND_TYPE_NEXT;
   }
   if (HasAny(words, {"previous", "back", "rewind"})) {
     return coach::v1::COMMAND_TYPE_PREVIOUS;
+  }
+  if (HasAny(words, {"resume", "continue", "unpause", "go"})) {
+    return coach::v1::COMMAND_TYPE_RESUME;
+  }
+  if (HasAny(words, {"pause", "wait", "hold", "stop"})) {
+    return coach::v1::COMMAND_TYPE_PAUSE;
   }
   if (HasAny(words, {"repeat", "again", "what", "pardon"})) {
     return coach::v1::COMMAND_TYPE_REPEAT;

@@ -108,6 +108,13 @@ absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
   if (exp == nullptr || exp->kind_case() != google::protobuf::Value::kNumberValue) {
     return Unauthenticated("claim exp is missing or not a number");
   }
+  // Beyond year 9999 (or not finite) is no real expiry: refuse it rather
+  // than convert an out-of-range double.
+  constexpr double kMaxExp = 253402300799.0;
+  if (!std::isfinite(exp->number_value()) || exp->number_value() < 0 ||
+      exp->number_value() > kMaxExp) {
+    return Unauthenticated("claim exp is out of range");
+  }
   const absl::Time expires_at =
       absl::FromUnixSeconds(static_cast<int64_t>(std::floor(exp->number_value())));
   if (now >= expires_at) {

@@ -504,8 +504,12 @@ TEST(CoachServerStartTest, FailuresAreStatusesNamingTheCause) {
        absl::StatusCode::kFailedPrecondition, "secret is empty"},
       {"missing catalogue", kSecret, missing, "127.0.0.1:0",
        absl::StatusCode::kNotFound, missing},
-      {"unusable address", kSecret, CatalogPath(), "127.0.0.1:no-port",
-       absl::StatusCode::kUnavailable, "cannot listen on 127.0.0.1:no-port"},
+      {"port not a number", kSecret, CatalogPath(), "127.0.0.1:no-port",
+       absl::StatusCode::kInvalidArgument, "--listen: must be HOST:PORT"},
+      {"port out of range", kSecret, CatalogPath(), "127.0.0.1:99999",
+       absl::StatusCode::kInvalidArgument, "got \"127.0.0.1:99999\""},
+      {"address not on this machine", kSecret, CatalogPath(), "192.0.2.1:0",
+       absl::StatusCode::kUnavailable, "cannot listen on 192.0.2.1:0"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -24,6 +24,7 @@ TEST(UtteranceTest, MapsWhatPeopleSayToCommands) {
       {"  PAUSE  ", coach::v1::COMMAND_TYPE_PAUSE},
       {"wait a second", coach::v1::COMMAND_TYPE_PAUSE},
       {"stop", coach::v1::COMMAND_TYPE_PAUSE},
+      {"go to the next one", coach::v1::COMMAND_TYPE_NEXT},
       {"resume", coach::v1::COMMAND_TYPE_RESUME},
       {"OK, continue.", coach::v1::COMMAND_TYPE_RESUME},
       {"let's go", coach::v1::COMMAND_TYPE_RESUME},
