@@ -82,8 +82,8 @@ absl::Status RedisConnection::Connect() {
   }
   if (interrupted()) return absl::CancelledError("redis connection stopped");
   if (absl::Now() < next_attempt_) {
-    return absl::UnavailableError(absl::StrCat(
-        "redis at ", address_text_, " unreachable: ", last_error_));
+    return absl::UnavailableError(absl::StrCat("redis at ", address_text_,
+                                               " unreachable: ", last_error_));
   }
   const RedisAddress& a = options_.address;
   const timeval connect_tv = absl::ToTimeval(options_.connect_timeout);
@@ -157,7 +157,8 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
       const std::string reason =
           Explain(context_->errstr, options_.command_timeout);
       Drop();
-      if (interrupted()) return absl::CancelledError("redis connection stopped");
+      if (interrupted())
+        return absl::CancelledError("redis connection stopped");
       return Unreachable(reason, /*failed_connect=*/false);
     }
     replies.emplace_back(static_cast<redisReply*>(raw));
@@ -165,7 +166,8 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
   return replies;
 }
 
-absl::StatusOr<RedisReply> RedisConnection::Command(const RedisCommand& command) {
+absl::StatusOr<RedisReply> RedisConnection::Command(
+    const RedisCommand& command) {
   absl::StatusOr<std::vector<RedisReply>> replies = Pipeline({command});
   if (!replies.ok()) return replies.status();
   return std::move(replies->front());
@@ -177,9 +179,8 @@ absl::Status RedisErrorStatus(const RedisAddress& address,
   const absl::string_view text(reply.str, reply.len);
   const std::string message =
       absl::StrCat("redis at ", address.ToString(), ": ", command, ": ", text);
-  for (absl::string_view transient :
-       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
-        "CLUSTERDOWN"}) {
+  for (absl::string_view transient : {"LOADING", "BUSY", "MASTERDOWN",
+                                      "READONLY", "TRYAGAIN", "CLUSTERDOWN"}) {
     if (absl::StartsWith(text, transient)) {
       return absl::UnavailableError(message);
     }

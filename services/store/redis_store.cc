@@ -61,8 +61,8 @@ std::string Sha1Hex(absl::string_view text) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
        digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 const std::string& WriteScriptSha() {
@@ -102,8 +102,9 @@ void ParseEntries(const redisReply& entries, absl::string_view key,
     bool parsed = false;
     for (size_t f = 0; f + 1 < fields.elements; f += 2) {
       if (Text(*fields.element[f]) == "e") {
-        parsed = event->ParseFromArray(fields.element[f + 1]->str,
-                                       static_cast<int>(fields.element[f + 1]->len));
+        parsed =
+            event->ParseFromArray(fields.element[f + 1]->str,
+                                  static_cast<int>(fields.element[f + 1]->len));
       }
     }
     const int64_t seq = SequenceOfId(Text(*entry.element[0]));
@@ -124,12 +125,15 @@ void ParseEntries(const redisReply& entries, absl::string_view key,
 // its own connection and hands what it reads to the listener.
 class RedisStore::Follower : public FollowHandle {
  public:
-  Follower(const RedisConnectionOptions& options, std::string key,
-           int64_t after_sequence, absl::Duration block,
-           absl::Duration retry, EventListener* listener)
-      : connection_(options),
+  Follower(const RedisConnectionOptions& options,
+           std::shared_ptr<RedisCounters> counters, std::string key,
+           int64_t after_sequence, absl::Duration block, absl::Duration retry,
+           EventListener* listener)
+      : counters_(std::move(counters)),
+        connection_(options),
         key_(std::move(key)),
-        block_ms_(absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(block)))),
+        block_ms_(absl::StrCat(
+            std::max<int64_t>(1, absl::ToInt64Milliseconds(block)))),
         retry_(retry),
         listener_(listener),
         last_(std::max<int64_t>(0, after_sequence)) {
@@ -190,10 +194,12 @@ class RedisStore::Follower : public FollowHandle {
     if (!events.empty()) listener_->OnEvents(events);
   }
 
-  // Waits out the connection's backoff (at least `retry_`), or until stop.
+  // Waits out the connection's backoff (at least `retry_`, never less than
+  // 10 ms: no spinning), or until stop.
   void WaitToRetry() {
     const absl::Duration wait =
-        std::max(retry_, connection_.next_attempt() - absl::Now());
+        std::max({absl::Milliseconds(10), retry_,
+                  connection_.next_attempt() - absl::Now()});
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
   }
@@ -203,6 +209,7 @@ class RedisStore::Follower : public FollowHandle {
     return stop_;
   }
 
+  const std::shared_ptr<RedisCounters> counters_;  // Used by connection_.
   RedisConnection connection_;
   const std::string key_;
   const std::string block_ms_;
@@ -228,7 +235,7 @@ RedisConnectionOptions RedisStore::ConnectionOptions(
   c.command_timeout = timeout;
   c.min_backoff = options_.min_backoff;
   c.max_backoff = options_.max_backoff;
-  c.counters = const_cast<RedisCounters*>(&counters_);
+  c.counters = counters_.get();
   return c;
 }
 
@@ -246,9 +253,9 @@ std::string RedisStore::LiveKey() const {
 
 RedisStoreStats RedisStore::Stats() const {
   RedisStoreStats s;
-  s.commands = counters_.commands.load();
-  s.round_trips = counters_.round_trips.load();
-  s.connects = counters_.connects.load();
+  s.commands = counters_->commands.load();
+  s.round_trips = counters_->round_trips.load();
+  s.connects = counters_->connects.load();
   return s;
 }
 
@@ -270,8 +277,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
   std::string epoch = create ? RandomId(6) : record->epoch();
   const bool finished =
       record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-  const int64_t last =
-      expected_sequence + static_cast<int64_t>(events->size());
+  const int64_t last = expected_sequence + static_cast<int64_t>(events->size());
   // What the caller passed, put back if nothing is stored.
   const std::string old_epoch = record->epoch();
   const int64_t old_last = record->last_sequence();
@@ -360,9 +366,9 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
     }
     if (outcome == "aborted") {
-      return absl::AbortedError(absl::StrCat(
-          "session ", id, " changed: expected sequence ", expected_sequence,
-          ", stored ", detail));
+      return absl::AbortedError(
+          absl::StrCat("session ", id, " changed: expected sequence ",
+                       expected_sequence, ", stored ", detail));
     }
     if (outcome == "epoch" && attempt == 0) {
       epoch = std::string(detail);
@@ -387,8 +393,8 @@ absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
     return RedisErrorStatus(options_.address, "HGET", r);
   }
   if (r.type != REDIS_REPLY_STRING) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   coach::internal::SessionRecord record;
   if (!record.ParseFromArray(r.str, static_cast<int>(r.len))) {
@@ -402,12 +408,10 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
     absl::string_view session_id, absl::string_view epoch,
     int64_t after_sequence, int max_events) {
   const std::string key = EventsKey(session_id);
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      pool_.Acquire()->Pipeline(
-          {{"HMGET", StateKey(session_id), "seq", "epoch"},
-           {"XRANGE", key,
-            absl::StrCat(std::max<int64_t>(0, after_sequence + 1)), "+",
-            "COUNT", absl::StrCat(std::max(1, max_events))}});
+  absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(
+      {{"HMGET", StateKey(session_id), "seq", "epoch"},
+       {"XRANGE", key, absl::StrCat(std::max<int64_t>(0, after_sequence + 1)),
+        "+", "COUNT", absl::StrCat(std::max(1, max_events))}});
   if (!replies.ok()) return replies.status();
   const redisReply& state = *(*replies)[0];
   const redisReply& range = *(*replies)[1];
@@ -419,8 +423,8 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   }
   if (state.type != REDIS_REPLY_ARRAY || state.elements != 2 ||
       state.element[0]->type != REDIS_REPLY_STRING) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   HistoryRead read;
   if (!absl::SimpleAtoi(Text(*state.element[0]), &read.last_sequence)) {
@@ -461,12 +465,12 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> RedisStore::Follow(
     return RedisErrorStatus(options_.address, "EXISTS", **exists);
   }
   if ((*exists)->integer == 0) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   return std::unique_ptr<FollowHandle>(new Follower(
       ConnectionOptions(options_.follow_block + options_.command_timeout),
-      EventsKey(session_id), after_sequence, options_.follow_block,
+      counters_, EventsKey(session_id), after_sequence, options_.follow_block,
       options_.min_backoff, listener));
 }
 

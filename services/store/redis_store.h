@@ -108,7 +108,9 @@ class RedisStore : public SessionStore {
   RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
 
   const RedisStoreOptions options_;
-  RedisCounters counters_;
+  // Shared with Follow readers, which may outlive the store briefly.
+  const std::shared_ptr<RedisCounters> counters_ =
+      std::make_shared<RedisCounters>();
   RedisPool pool_;
 };
 

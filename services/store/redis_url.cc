@@ -44,8 +44,7 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
     if (q != absl::string_view::npos) {
       path = rest.substr(0, q);
       absl::string_view query = rest.substr(q + 1);
-      if (!absl::ConsumePrefix(&query, "db=") ||
-          !ParseDb(query, &address.db)) {
+      if (!absl::ConsumePrefix(&query, "db=") || !ParseDb(query, &address.db)) {
         return Bad(url, "the only query option is db=N (N a number >= 0)");
       }
     }
@@ -96,9 +95,9 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
     }
   }
   if (host.empty()) return Bad(url, "the host is empty");
-  if (has_port && (!absl::SimpleAtoi(port, &address.port) ||
-                   address.port <= 0 || address.port > 65535 ||
-                   absl::StartsWith(port, "+"))) {
+  if (has_port &&
+      (!absl::SimpleAtoi(port, &address.port) || address.port <= 0 ||
+       address.port > 65535 || absl::StartsWith(port, "+"))) {
     return Bad(url, "the port must be a number in 1..65535");
   }
   address.host = std::string(host);

@@ -58,9 +58,8 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
     RedisServerOptions options) {
   std::unique_ptr<RedisServer> server(new RedisServer(std::move(options)));
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                   "/coachd-redis-XXXXXX");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/coachd-redis-XXXXXX");
   if (::mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(
         absl::StrCat("mkdtemp ", pattern, ": ", std::strerror(errno)));
@@ -114,9 +113,8 @@ absl::Status RedisServer::Launch() {
   for (const std::string& a :
        {std::string("--port"), absl::StrCat(port_), std::string("--bind"),
         std::string("127.0.0.1"), std::string("--dir"), dir_,
-        std::string("--daemonize"), std::string("no"),
-        std::string("--logfile"), dir_ + "/redis.log", std::string("--save"),
-        std::string("")}) {
+        std::string("--daemonize"), std::string("no"), std::string("--logfile"),
+        dir_ + "/redis.log", std::string("--save"), std::string("")}) {
     args.push_back(a);
   }
   if (options_.config_file.empty()) {
@@ -165,20 +163,19 @@ absl::Status RedisServer::WaitForPing() {
     int wstatus = 0;
     if (::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
       pid_ = -1;
-      return absl::UnavailableError(
-          absl::StrCat("redis-server on port ", port_, " exited (status ",
-                       wstatus, "):\n", LogTail()));
+      return absl::UnavailableError(absl::StrCat("redis-server on port ", port_,
+                                                 " exited (status ", wstatus,
+                                                 "):\n", LogTail()));
     }
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_,
-                                              absl::ToTimeval(absl::Milliseconds(200)));
+    redisContext* c = redisConnectWithTimeout(
+        "127.0.0.1", port_, absl::ToTimeval(absl::Milliseconds(200)));
     if (c != nullptr && c->err == 0) {
       redisSetTimeout(c, absl::ToTimeval(absl::Seconds(1)));
       auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
       if (reply != nullptr) {
         const bool pong = reply->type == REDIS_REPLY_STATUS &&
                           absl::string_view(reply->str, reply->len) == "PONG";
-        last = std::string(reply->str == nullptr ? "" : reply->str,
-                           reply->len);
+        last = std::string(reply->str == nullptr ? "" : reply->str, reply->len);
         freeReplyObject(reply);
         if (pong) {
           redisFree(c);

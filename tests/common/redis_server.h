@@ -36,7 +36,9 @@ struct RedisServerOptions {
   std::string binary;
 };
 
-// One redis-server process. Not thread-safe.
+// One redis-server process. Not thread-safe. The process is also killed if
+// the thread that started it exits (PR_SET_PDEATHSIG), so a crashed test
+// leaves nothing behind: start it from the test's main thread.
 class RedisServer {
  public:
   // Starts redis-server on a free 127.0.0.1 port (retrying on a port

@@ -36,18 +36,34 @@ struct MemoryFactory {
   }
 };
 
-// Makes RedisStores on one redis-server shared by the suite, emptied for
-// each store.
-struct RedisFactory {
-  static std::unique_ptr<SessionStore> Make(int max_history) {
-    static RedisServer* server = [] {
+// The redis-server the suite shares: started on first use, stopped (and its
+// directory removed) when the test program ends.
+class SharedRedis : public ::testing::Environment {
+ public:
+  static RedisServer* Get() {
+    if (server_ == nullptr) {
       absl::StatusOr<std::unique_ptr<RedisServer>> s = RedisServer::Start();
       if (!s.ok()) {
         ADD_FAILURE() << s.status();
-        return static_cast<RedisServer*>(nullptr);
+        return nullptr;
       }
-      return s->release();  // Lives until the test binary exits.
-    }();
+      server_ = *std::move(s);
+    }
+    return server_.get();
+  }
+  void TearDown() override { server_.reset(); }
+
+ private:
+  static std::unique_ptr<RedisServer> server_;
+};
+std::unique_ptr<RedisServer> SharedRedis::server_;
+::testing::Environment* const shared_redis =
+    ::testing::AddGlobalTestEnvironment(new SharedRedis);
+
+// Makes RedisStores on the shared redis-server, emptied for each store.
+struct RedisFactory {
+  static std::unique_ptr<SessionStore> Make(int max_history) {
+    RedisServer* server = SharedRedis::Get();
     if (server == nullptr) return nullptr;
     absl::StatusOr<RedisAddress> address = ParseRedisUrl(server->url());
     if (!address.ok()) return nullptr;
@@ -155,8 +171,7 @@ TYPED_TEST(StoreConformanceTest, UnknownSessionIsNotFound) {
   const Case cases[] = {
       {"Load", this->store_->Load("nobody").status()},
       {"Commit", this->store_->Commit(0, &record, &events)},
-      {"ReadHistory",
-       this->store_->ReadHistory("nobody", "e", 0, 10).status()},
+      {"ReadHistory", this->store_->ReadHistory("nobody", "e", 0, 10).status()},
       {"Follow", this->store_->Follow("nobody", 0, &listener).status()},
   };
   for (const Case& c : cases) {
@@ -201,7 +216,8 @@ TYPED_TEST(StoreConformanceTest, CommitWithoutEventsReplacesTheRecordOnly) {
   EXPECT_EQ(loaded->last_sequence(), 3);
 }
 
-TYPED_TEST(StoreConformanceTest, CommitWithAWrongSequenceIsAbortedAndWritesNothing) {
+TYPED_TEST(StoreConformanceTest,
+           CommitWithAWrongSequenceIsAbortedAndWritesNothing) {
   coach::internal::SessionRecord stored = this->CreateSession("s1", 3);
   for (int64_t wrong : {0, 2, 4, 100}) {
     SCOPED_TRACE(absl::StrCat("expected ", wrong));
