@@ -27,13 +27,17 @@
 #include "services/auth/jwt.h"
 
 ABSL_FLAG(absl::Duration, ttl, absl::Hours(24), "token: lifetime.");
-ABSL_FLAG(std::string, area, "", "exercises: upper, mid, lower, mobility, warmup.");
-ABSL_FLAG(std::string, focus, "balanced", "routine: balanced, upper, mid, lower, mobility.");
+ABSL_FLAG(std::string, area, "",
+          "exercises: upper, mid, lower, mobility, warmup.");
+ABSL_FLAG(std::string, focus, "balanced",
+          "routine: balanced, upper, mid, lower, mobility.");
 ABSL_FLAG(std::string, equipment, "",
           "routine: comma-separated dumbbells, band, bench (empty: none).");
 ABSL_FLAG(int, minutes, 20, "routine: minutes available.");
-ABSL_FLAG(std::string, level, "beginner", "routine: beginner, intermediate, advanced.");
-ABSL_FLAG(std::string, prescription, "", "routine: a named prescription, e.g. 3-3-3.");
+ABSL_FLAG(std::string, level, "beginner",
+          "routine: beginner, intermediate, advanced.");
+ABSL_FLAG(std::string, prescription, "",
+          "routine: a named prescription, e.g. 3-3-3.");
 ABSL_FLAG(std::string, preset, "", "start: a routine preset id, e.g. demo.");
 ABSL_FLAG(std::string, note, "", "command: note for report_discomfort.");
 ABSL_FLAG(bool, text, false, "Print whole responses as protobuf text.");
@@ -48,8 +52,8 @@ int Fail(absl::string_view what) {
 }
 
 int FailRpc(const grpc::Status& s) {
-  std::cerr << "coachctl: " << s.error_code() << " "
-            << s.error_message() << "\n";
+  std::cerr << "coachctl: " << s.error_code() << " " << s.error_message()
+            << "\n";
   return 1;
 }
 
@@ -64,16 +68,17 @@ absl::StatusOr<coach::v1::BuildRoutineRequest> RoutineFromFlags() {
   coach::v1::Focus focus;
   if (!ParseEnum("FOCUS_", absl::GetFlag(FLAGS_focus), &coach::v1::Focus_Parse,
                  &focus)) {
-    return absl::InvalidArgumentError("--focus: balanced, upper, mid, lower or mobility");
+    return absl::InvalidArgumentError(
+        "--focus: balanced, upper, mid, lower or mobility");
   }
   r.set_focus(focus);
-  for (absl::string_view e : absl::StrSplit(absl::GetFlag(FLAGS_equipment), ',',
-                                            absl::SkipEmpty())) {
+  for (absl::string_view e :
+       absl::StrSplit(absl::GetFlag(FLAGS_equipment), ',', absl::SkipEmpty())) {
     if (e == "band") e = "resistance_band";
     coach::v1::Equipment eq;
     if (!ParseEnum("EQUIPMENT_", e, &coach::v1::Equipment_Parse, &eq)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--equipment: unknown \"", e, "\" (dumbbells, band, bench)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--equipment: unknown \"", e, "\" (dumbbells, band, bench)"));
     }
     r.add_equipment(eq);
   }
@@ -81,7 +86,8 @@ absl::StatusOr<coach::v1::BuildRoutineRequest> RoutineFromFlags() {
   coach::v1::Level level;
   if (!ParseEnum("LEVEL_", absl::GetFlag(FLAGS_level), &coach::v1::Level_Parse,
                  &level)) {
-    return absl::InvalidArgumentError("--level: beginner, intermediate or advanced");
+    return absl::InvalidArgumentError(
+        "--level: beginner, intermediate or advanced");
   }
   r.set_level(level);
   r.set_prescription_id(absl::GetFlag(FLAGS_prescription));
@@ -90,8 +96,10 @@ absl::StatusOr<coach::v1::BuildRoutineRequest> RoutineFromFlags() {
 
 std::string PrescriptionLine(const coach::v1::Prescription& p) {
   if (p.duration_seconds() > 0) return absl::StrCat(p.duration_seconds(), " s");
-  std::string s = absl::StrCat(p.sets(), " x ", p.reps(), p.per_side() ? " per side" : "");
-  if (p.hold_seconds() > 0) absl::StrAppend(&s, ", hold ", p.hold_seconds(), " s");
+  std::string s =
+      absl::StrCat(p.sets(), " x ", p.reps(), p.per_side() ? " per side" : "");
+  if (p.hold_seconds() > 0)
+    absl::StrAppend(&s, ", hold ", p.hold_seconds(), " s");
   if (p.self_paced()) absl::StrAppend(&s, ", self-paced");
   return s;
 }
@@ -101,11 +109,13 @@ void PrintRoutine(const coach::v1::Routine& routine) {
               (routine.estimated_seconds() + 59) / 60);
   for (int i = 0; i < routine.items_size(); ++i) {
     const auto& item = routine.items(i);
-    std::printf("  %d. %-28s %-9s %-26s ~%d:%02d\n", i + 1,
-                item.exercise_name().c_str(),
-                absl::AsciiStrToLower(coach::v1::Area_Name(item.area()).substr(5)).c_str(),
-                PrescriptionLine(item.prescription()).c_str(),
-                item.estimated_seconds() / 60, item.estimated_seconds() % 60);
+    std::printf(
+        "  %d. %-28s %-9s %-26s ~%d:%02d\n", i + 1,
+        item.exercise_name().c_str(),
+        absl::AsciiStrToLower(coach::v1::Area_Name(item.area()).substr(5))
+            .c_str(),
+        PrescriptionLine(item.prescription()).c_str(),
+        item.estimated_seconds() / 60, item.estimated_seconds() % 60);
   }
 }
 
@@ -147,13 +157,15 @@ int main(int argc, char** argv) {
   auto sessions = coach::v1::SessionService::NewStub(channel);
   grpc::ClientContext context;
   AddToken(&context, *token);
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
 
   if (command == "exercises") {
     coach::v1::ListExercisesRequest request;
     if (!absl::GetFlag(FLAGS_area).empty()) {
       coach::v1::Area area;
-      if (!ParseEnum("AREA_", absl::GetFlag(FLAGS_area), &coach::v1::Area_Parse, &area)) {
+      if (!ParseEnum("AREA_", absl::GetFlag(FLAGS_area), &coach::v1::Area_Parse,
+                     &area)) {
         return Fail("--area: upper, mid, lower, mobility or warmup");
       }
       request.set_area(area);
@@ -166,9 +178,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     for (const auto& ex : response.exercises()) {
-      std::printf("%-20s %-28s %-9s %s\n", ex.id().c_str(), ex.name().c_str(),
-                  absl::AsciiStrToLower(coach::v1::Area_Name(ex.area()).substr(5)).c_str(),
-                  PrescriptionLine(ex.prescription()).c_str());
+      std::printf(
+          "%-20s %-28s %-9s %s\n", ex.id().c_str(), ex.name().c_str(),
+          absl::AsciiStrToLower(coach::v1::Area_Name(ex.area()).substr(5))
+              .c_str(),
+          PrescriptionLine(ex.prescription()).c_str());
     }
     return 0;
   }
@@ -224,15 +238,18 @@ int main(int argc, char** argv) {
   if (command == "command") {
     if (args.size() < 4) return Fail("command: SESSION and WHAT are required");
     coach::v1::CommandType type;
-    if (!ParseEnum("COMMAND_TYPE_", args[3], &coach::v1::CommandType_Parse, &type)) {
-      return Fail("command: pause, resume, next, previous, repeat, set_done, end, "
-                  "report_discomfort, skip_exercise, switch_to_mobility");
+    if (!ParseEnum("COMMAND_TYPE_", args[3], &coach::v1::CommandType_Parse,
+                   &type)) {
+      return Fail(
+          "command: pause, resume, next, previous, repeat, set_done, end, "
+          "report_discomfort, skip_exercise, switch_to_mobility");
     }
     coach::v1::SendCommandRequest request;
     request.set_session_id(args[2]);
     request.set_command(type);
     request.set_note(absl::GetFlag(FLAGS_note));
-    request.set_command_id(absl::StrCat("ctl-", absl::ToUnixNanos(absl::Now())));
+    request.set_command_id(
+        absl::StrCat("ctl-", absl::ToUnixNanos(absl::Now())));
     coach::v1::SendCommandResponse response;
     grpc::Status s = sessions->SendCommand(&context, request, &response);
     if (!s.ok()) return FailRpc(s);

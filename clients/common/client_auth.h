@@ -7,10 +7,10 @@
 #ifndef CLIENTS_COMMON_CLIENT_AUTH_H_
 #define CLIENTS_COMMON_CLIENT_AUTH_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -19,9 +19,9 @@ namespace coachd {
 
 // Where a client's token comes from.
 struct TokenSource {
-  std::string token;        // Used as is when set.
-  std::string secret_file;  // Else minted from this secret...
-  std::string subject;      // ...for this sub...
+  std::string token;          // Used as is when set.
+  std::string secret_file;    // Else minted from this secret...
+  std::string subject;        // ...for this sub...
   std::string role = "user";  // ...and role.
   absl::Duration ttl = absl::Hours(24);
 };

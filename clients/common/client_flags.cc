@@ -5,14 +5,16 @@
 #include "absl/flags/flag.h"
 #include "clients/common/client_auth.h"
 
-ABSL_FLAG(std::string, target, "127.0.0.1:50051", "coachd address (host:port).");
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "coachd address (host:port).");
 ABSL_FLAG(std::string, token, "",
           "Bearer token (JWT). Default: $COACH_TOKEN, else minted from "
           "--secret_file.");
 ABSL_FLAG(std::string, secret_file, "",
           "coachd's secret file, to mint a local token for --sub and --role.");
 ABSL_FLAG(std::string, sub, "", "Who the minted token is for (person id).");
-ABSL_FLAG(std::string, role, "user", "Role of the minted token: user, device, coach.");
+ABSL_FLAG(std::string, role, "user",
+          "Role of the minted token: user, device, coach.");
 
 namespace coachd {
 

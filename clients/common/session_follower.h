@@ -10,12 +10,12 @@
 #ifndef CLIENTS_COMMON_SESSION_FOLLOWER_H_
 #define CLIENTS_COMMON_SESSION_FOLLOWER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"

@@ -25,20 +25,19 @@ std::string Bar(int percent, int width) {
 
 int SecondsLeft(const coach::v1::Card& card, absl::Time now) {
   if (!card.has_deadline()) return -1;
-  const absl::Time deadline =
-      absl::FromUnixSeconds(card.deadline().seconds()) +
-      absl::Nanoseconds(card.deadline().nanos());
+  const absl::Time deadline = absl::FromUnixSeconds(card.deadline().seconds()) +
+                              absl::Nanoseconds(card.deadline().nanos());
   const double left = absl::ToDoubleSeconds(deadline - now);
   return left <= 0 ? 0 : static_cast<int>(std::ceil(left));
 }
 
-std::string RenderCard(const coach::v1::Card& card, absl::Time now,
-                       int width) {
+std::string RenderCard(const coach::v1::Card& card, absl::Time now, int width) {
   std::string out;
   const std::string rule(width, '=');
   absl::StrAppend(&out, rule, "\n");
   std::string title = card.title();
-  if (!card.accent().empty()) absl::StrAppend(&title, "  (", card.accent(), ")");
+  if (!card.accent().empty())
+    absl::StrAppend(&title, "  (", card.accent(), ")");
   absl::StrAppend(&out, Fit(title, width), "\n", rule, "\n");
   if (!card.banner().empty()) {
     absl::StrAppend(&out, Fit(absl::StrCat("!! ", card.banner()), width), "\n");
@@ -46,13 +45,15 @@ std::string RenderCard(const coach::v1::Card& card, absl::Time now,
   absl::StrAppend(&out, Fit(absl::StrCat("Now: ", card.current_step()), width),
                   "\n");
   std::string counts;
-  if (card.sets() > 0) absl::StrAppend(&counts, "Set ", card.set(), " of ", card.sets());
+  if (card.sets() > 0)
+    absl::StrAppend(&counts, "Set ", card.set(), " of ", card.sets());
   if (card.reps() > 0 && card.rep() > 0) {
     absl::StrAppend(&counts, counts.empty() ? "" : "   ", "Rep ", card.rep(),
                     " of ", card.reps());
   }
   if (!card.side().empty()) {
-    absl::StrAppend(&counts, counts.empty() ? "" : "   ", "Side: ", card.side());
+    absl::StrAppend(&counts, counts.empty() ? "" : "   ",
+                    "Side: ", card.side());
   }
   if (!counts.empty()) absl::StrAppend(&out, Fit(counts, width), "\n");
   const int left = SecondsLeft(card, now);
@@ -77,7 +78,8 @@ std::string RenderCard(const coach::v1::Card& card, absl::Time now,
 
 std::string CardLine(const coach::v1::Card& card, absl::Time now) {
   std::string line = absl::StrCat(card.title(), " | ", card.current_step());
-  if (card.sets() > 0) absl::StrAppend(&line, " | set ", card.set(), "/", card.sets());
+  if (card.sets() > 0)
+    absl::StrAppend(&line, " | set ", card.set(), "/", card.sets());
   if (card.reps() > 0 && card.rep() > 0) {
     absl::StrAppend(&line, " rep ", card.rep(), "/", card.reps());
   }

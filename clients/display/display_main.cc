@@ -85,10 +85,12 @@ int main(int argc, char** argv) {
   }
   if (redraw.joinable()) redraw.join();
   if (!plain && have_card) {
-    std::printf("\033[H\033[2J%s", coachd::RenderCard(card, absl::Now(), width).c_str());
+    std::printf("\033[H\033[2J%s",
+                coachd::RenderCard(card, absl::Now(), width).c_str());
   }
   if (!status.ok()) {
-    std::fprintf(stderr, "display: %s\n", std::string(status.message()).c_str());
+    std::fprintf(stderr, "display: %s\n",
+                 std::string(status.message()).c_str());
     return 1;
   }
   return 0;

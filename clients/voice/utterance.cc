@@ -33,8 +33,7 @@ coach::v1::CommandType ParseUtterance(absl::string_view utterance) {
                        ? absl::ascii_tolower(static_cast<unsigned char>(c))
                        : ' ');
   }
-  std::vector<std::string> words =
-      absl::StrSplit(text, ' ', absl::SkipEmpty());
+  std::vector<std::string> words = absl::StrSplit(text, ' ', absl::SkipEmpty());
   text = " " + absl::StrJoin(words, " ") + " ";
   if (HasAny(words, {"hurts", "hurt", "hurting", "pain", "painful", "ouch",
                      "ow", "injured"})) {
@@ -43,8 +42,8 @@ coach::v1::CommandType ParseUtterance(absl::string_view utterance) {
   if (HasAny(words, {"mobility", "stretch", "gentler", "easier"})) {
     return coach::v1::COMMAND_TYPE_SWITCH_TO_MOBILITY;
   }
-  if (HasPhrase(text, " skip exercise ") || HasPhrase(text, " skip this exercise ") ||
-      HasPhrase(text, " skip it ")) {
+  if (HasPhrase(text, " skip exercise ") ||
+      HasPhrase(text, " skip this exercise ") || HasPhrase(text, " skip it ")) {
     return coach::v1::COMMAND_TYPE_SKIP_EXERCISE;
   }
   if (HasPhrase(text, " end workout ") || HasPhrase(text, " end session ") ||

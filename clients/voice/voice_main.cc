@@ -2,9 +2,9 @@
 // every spoken line (and speaks it with espeak-ng when --speak), and turns
 // what the person types ("pause", "next", "done", "stop it hurts") into
 // commands. Reconnects and resumes by itself.
-#include <unistd.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <deque>
@@ -115,9 +115,10 @@ int main(int argc, char** argv) {
       while (std::getline(std::cin, line)) {
         coach::v1::CommandType type = coachd::ParseUtterance(line);
         if (type == coach::v1::COMMAND_TYPE_UNSPECIFIED) {
-          std::printf("%s(didn't catch that: try pause, resume, next, back, "
-                      "repeat, done, skip exercise, mobility, end, it hurts)\n",
-                      prefix.c_str());
+          std::printf(
+              "%s(didn't catch that: try pause, resume, next, back, "
+              "repeat, done, skip exercise, mobility, end, it hurts)\n",
+              prefix.c_str());
           std::fflush(stdout);
           continue;
         }

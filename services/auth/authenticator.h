@@ -7,9 +7,9 @@
 #ifndef SERVICES_AUTH_AUTHENTICATOR_H_
 #define SERVICES_AUTH_AUTHENTICATOR_H_
 
-#include <string>
-
 #include <grpcpp/server_context.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "services/auth/identity.h"

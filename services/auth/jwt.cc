@@ -35,13 +35,13 @@ absl::StatusOr<google::protobuf::Struct> DecodeJsonPart(
     absl::string_view part, absl::string_view what) {
   std::string json;
   if (!absl::WebSafeBase64Unescape(part, &json)) {
-    return Unauthenticated(absl::StrCat("malformed: ", what,
-                                        " is not base64url"));
+    return Unauthenticated(
+        absl::StrCat("malformed: ", what, " is not base64url"));
   }
   google::protobuf::Struct object;
   if (!google::protobuf::util::JsonStringToMessage(json, &object).ok()) {
-    return Unauthenticated(absl::StrCat("malformed: ", what,
-                                        " is not a JSON object"));
+    return Unauthenticated(
+        absl::StrCat("malformed: ", what, " is not a JSON object"));
   }
   return object;
 }
@@ -70,17 +70,16 @@ std::string MintToken(absl::string_view secret, const Identity& identity,
   std::string signing_input =
       absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})"),
                    ".", absl::WebSafeBase64Escape(payload));
-  return absl::StrCat(signing_input, ".",
-                      absl::WebSafeBase64Escape(
-                          HmacSha256(secret, signing_input)));
+  return absl::StrCat(
+      signing_input, ".",
+      absl::WebSafeBase64Escape(HmacSha256(secret, signing_input)));
 }
 
 absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
                                      absl::string_view token, absl::Time now) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) {
-    return Unauthenticated(
-        "malformed: a JWT has three dot-separated parts");
+    return Unauthenticated("malformed: a JWT has three dot-separated parts");
   }
   absl::StatusOr<google::protobuf::Struct> header =
       DecodeJsonPart(parts[0], "header");
@@ -94,18 +93,20 @@ absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
     return Unauthenticated("malformed: signature is not base64url");
   }
   const std::string expected = HmacSha256(
-      secret, absl::string_view(token.data(),
-                                parts[0].size() + 1 + parts[1].size()));
+      secret,
+      absl::string_view(token.data(), parts[0].size() + 1 + parts[1].size()));
   if (signature.size() != expected.size() ||
       CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) != 0) {
-    return Unauthenticated("bad signature (not signed with this server's secret)");
+    return Unauthenticated(
+        "bad signature (not signed with this server's secret)");
   }
   absl::StatusOr<google::protobuf::Struct> claims =
       DecodeJsonPart(parts[1], "payload");
   if (!claims.ok()) return claims.status();
 
   const google::protobuf::Value* exp = Field(*claims, "exp");
-  if (exp == nullptr || exp->kind_case() != google::protobuf::Value::kNumberValue) {
+  if (exp == nullptr ||
+      exp->kind_case() != google::protobuf::Value::kNumberValue) {
     return Unauthenticated("claim exp is missing or not a number");
   }
   // Beyond year 9999 (or not finite) is no real expiry: refuse it rather
@@ -115,8 +116,8 @@ absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
       exp->number_value() > kMaxExp) {
     return Unauthenticated("claim exp is out of range");
   }
-  const absl::Time expires_at =
-      absl::FromUnixSeconds(static_cast<int64_t>(std::floor(exp->number_value())));
+  const absl::Time expires_at = absl::FromUnixSeconds(
+      static_cast<int64_t>(std::floor(exp->number_value())));
   if (now >= expires_at) {
     return Unauthenticated(absl::StrCat(
         "expired at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", expires_at,

@@ -5,18 +5,19 @@
 //
 //   grpc::ServerUnaryReactor* GetThing(grpc::CallbackServerContext* ctx,
 //                                      const Req* req, Resp* resp) override {
-//     return ServeUnary(ctx, "Things/GetThing", deps_, [=](const Identity& who) {
+//     return ServeUnary(ctx, "Things/GetThing", deps_, [=](const Identity& who)
+//     {
 //       return logic_.GetThing(who, *req, resp);   // absl::Status
 //     });
 //   }
 #ifndef SERVICES_AUTH_UNARY_CALL_H_
 #define SERVICES_AUTH_UNARY_CALL_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <string>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"

@@ -33,10 +33,11 @@ void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 
 void Log(LogLevel level, absl::string_view message) {
   if (static_cast<int>(level) < min_level.load()) return;
-  std::string line = absl::StrCat(
-      LevelName(level), " ",
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      " ", message, "\n");
+  std::string line =
+      absl::StrCat(LevelName(level), " ",
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " ", message, "\n");
   // One fwrite of the whole line: stdio locks the stream per call.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -13,10 +13,8 @@ namespace {
 using coach::v1::SessionEvent;
 
 std::string EscapeSsml(absl::string_view text) {
-  return absl::StrReplaceAll(text, {{"&", "&amp;"},
-                                    {"<", "&lt;"},
-                                    {">", "&gt;"},
-                                    {"\"", "&quot;"}});
+  return absl::StrReplaceAll(
+      text, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}});
 }
 
 // Sentences joined with a pause between them.
@@ -39,13 +37,15 @@ std::string Reps(int reps, bool per_side) {
 
 std::string PrescriptionText(const coach::v1::Prescription& p) {
   if (p.duration_seconds() > 0) {
-    return absl::StrCat(p.duration_seconds() / 60 > 0
-                            ? absl::StrCat(p.duration_seconds() / 60, " minutes")
-                            : absl::StrCat(p.duration_seconds(), " seconds"),
-                        ".");
+    return absl::StrCat(
+        p.duration_seconds() / 60 > 0
+            ? absl::StrCat(p.duration_seconds() / 60, " minutes")
+            : absl::StrCat(p.duration_seconds(), " seconds"),
+        ".");
   }
-  std::string text = absl::StrCat(p.sets(), p.sets() == 1 ? " set of " : " sets of ",
-                                  Reps(p.reps(), p.per_side()));
+  std::string text =
+      absl::StrCat(p.sets(), p.sets() == 1 ? " set of " : " sets of ",
+                   Reps(p.reps(), p.per_side()));
   if (p.hold_seconds() > 0) {
     absl::StrAppend(&text, ", with a ", p.hold_seconds(), "-second hold");
   }
@@ -56,13 +56,14 @@ std::string PrescriptionText(const coach::v1::Prescription& p) {
 
 const char* NumberWord(int n) {
   static const char* const kWords[] = {
-      "Zero",       "One",       "Two",        "Three",     "Four",
-      "Five",       "Six",       "Seven",      "Eight",     "Nine",
-      "Ten",        "Eleven",    "Twelve",     "Thirteen",  "Fourteen",
-      "Fifteen",    "Sixteen",   "Seventeen",  "Eighteen",  "Nineteen",
-      "Twenty",     "Twenty-one", "Twenty-two", "Twenty-three", "Twenty-four",
-      "Twenty-five", "Twenty-six", "Twenty-seven", "Twenty-eight",
-      "Twenty-nine", "Thirty"};
+      "Zero",         "One",         "Two",        "Three",
+      "Four",         "Five",        "Six",        "Seven",
+      "Eight",        "Nine",        "Ten",        "Eleven",
+      "Twelve",       "Thirteen",    "Fourteen",   "Fifteen",
+      "Sixteen",      "Seventeen",   "Eighteen",   "Nineteen",
+      "Twenty",       "Twenty-one",  "Twenty-two", "Twenty-three",
+      "Twenty-four",  "Twenty-five", "Twenty-six", "Twenty-seven",
+      "Twenty-eight", "Twenty-nine", "Thirty"};
   if (n >= 0 && n <= 30) return kWords[n];
   return "";
 }
@@ -84,8 +85,12 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
   card->set_rep(st.rep());
   card->set_reps(st.reps());
   card->set_side(st.side());
-  if (st.has_deadline()) *card->mutable_deadline() = st.deadline();
-  card->set_timer_seconds(st.has_deadline() ? ctx.timer_seconds : 0);
+  // A card counts down only a step's own timer, not the reminder of a set
+  // that waits for "done" (timer_seconds 0).
+  if (st.has_deadline() && ctx.timer_seconds > 0) {
+    *card->mutable_deadline() = st.deadline();
+    card->set_timer_seconds(ctx.timer_seconds);
+  }
   card->set_progress_percent(
       st.step_count() > 1 ? st.step_index() * 100 / (st.step_count() - 1) : 0);
   card->set_accent("work");
@@ -93,8 +98,8 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
   switch (ev->payload_case()) {
     case SessionEvent::kSessionStarted: {
       const coach::v1::Routine& r = ev->session_started().routine();
-      say.push_back(absl::StrCat("Welcome to your back workout: ", r.title(),
-                                 "."));
+      say.push_back(
+          absl::StrCat("Welcome to your back workout: ", r.title(), "."));
       say.push_back(absl::StrCat("About ", (r.estimated_seconds() + 59) / 60,
                                  " minutes, ", r.items_size(),
                                  " parts. Let's begin."));
@@ -104,10 +109,10 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
       break;
     }
     case SessionEvent::kWarmupStarted: {
-      say.push_back(absl::StrCat("Warm up first: ",
-                                 ev->warmup_started().seconds() / 60,
-                                 " minutes of light cardio to get the blood "
-                                 "flowing."));
+      say.push_back(
+          absl::StrCat("Warm up first: ", ev->warmup_started().seconds() / 60,
+                       " minutes of light cardio to get the blood "
+                       "flowing."));
       if (ex != nullptr) {
         for (const std::string& s : ex->setup()) say.push_back(s);
       }
@@ -139,11 +144,7 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
       if (!s.side().empty()) absl::StrAppend(&line, ", ", s.side());
       absl::StrAppend(&line, ": ", Reps(s.reps(), false));
       say.push_back(absl::StrCat(line, "."));
-      if (s.self_paced()) {
-        say.push_back("Go at your own pace, and say done when you finish.");
-      } else {
-        say.push_back("Ready.");
-      }
+      if (!s.self_paced()) say.push_back("Ready.");
       card->set_current_step(line);
       break;
     }
@@ -156,7 +157,8 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
     case SessionEvent::kHoldCountdown: {
       const int left = ev->hold_countdown().seconds_left();
       if (left == ev->hold_countdown().hold_seconds()) {
-        say.push_back(absl::StrCat("Hold, ", absl::AsciiStrToLower(NumberWord(left)), "."));
+        say.push_back(absl::StrCat(
+            "Hold, ", absl::AsciiStrToLower(NumberWord(left)), "."));
       } else {
         say.push_back(absl::StrCat(NumberWord(left), "."));
       }
@@ -229,7 +231,8 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
       } else {
         say.push_back(absl::StrCat("Nice work. ", card->title(), " done."));
       }
-      card->set_current_step(ev->exercise_done().skipped() ? "Skipped" : "Done");
+      card->set_current_step(ev->exercise_done().skipped() ? "Skipped"
+                                                           : "Done");
       card->set_accent("done");
       break;
     case SessionEvent::kExerciseSwitched:
@@ -251,8 +254,8 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
                                  minutes == 1 ? " minute." : " minutes."));
       card->set_title("Workout complete");
       card->clear_steps();
-      card->set_current_step(absl::StrCat(done.summary().percent_done(),
-                                          "% of the plan done"));
+      card->set_current_step(
+          absl::StrCat(done.summary().percent_done(), "% of the plan done"));
       card->set_progress_percent(100);
       card->set_accent("done");
       break;

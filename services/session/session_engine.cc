@@ -49,6 +49,15 @@ absl::Status Forbidden(absl::string_view command, coach::v1::RunState state,
                    RunStateName(state), why.empty() ? "" : "; ", why));
 }
 
+// Steps where the person is working (skipping them skips work).
+bool IsWork(StepKind k) {
+  return k == coach::v1::STEP_KIND_SET_START || k == coach::v1::STEP_KIND_REP ||
+         k == coach::v1::STEP_KIND_HOLD ||
+         k == coach::v1::STEP_KIND_REP_RETURN ||
+         k == coach::v1::STEP_KIND_AWAIT_DONE ||
+         k == coach::v1::STEP_KIND_FLOW || k == coach::v1::STEP_KIND_WARMUP;
+}
+
 bool IsRepPhase(StepKind k) {
   return k == coach::v1::STEP_KIND_REP || k == coach::v1::STEP_KIND_HOLD ||
          k == coach::v1::STEP_KIND_REP_RETURN;
@@ -72,8 +81,8 @@ class SessionEngine::Run {
   const TimelineStep& step() const { return timeline_.step(st_->step_index()); }
 
   int64_t DurationUs(int seconds) const {
-    return std::max<int64_t>(
-        1, std::llround(seconds * 1e6 / engine_.time_scale_));
+    return std::max<int64_t>(1,
+                             std::llround(seconds * 1e6 / engine_.time_scale_));
   }
 
   // Emits `ev` with the status after it and its renderings.
@@ -85,8 +94,8 @@ class SessionEngine::Run {
     const TimelineStep& s = step();
     if (s.item_index >= 0) ctx.exercise = &timeline_.exercise(s.item_index);
     ctx.flow_or_step_index = CurrentStepIndex(s);
-    ctx.timer_seconds = static_cast<int>(
-        std::lround(s.seconds / engine_.time_scale_));
+    ctx.timer_seconds =
+        static_cast<int>(std::lround(s.seconds / engine_.time_scale_));
     if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) ctx.timer_seconds = 0;
     RenderEvent(ctx, &ev);
     if (is_cue) *st_->mutable_last_cue() = ev;
@@ -151,11 +160,11 @@ class SessionEngine::Run {
     } else {
       st_->set_deadline_us(0);
     }
-    if (s.closes_set > 0 && !skipped) {
-      if (counted_close) {
-        coach::v1::ItemSummary* item = Item(s.item_index);
-        item->set_sets_done(item->sets_done() + 1);
-      }
+    // "That's set 2 of 3" only when the set really ended here, not when
+    // NEXT or PREVIOUS jumped onto the step.
+    if (s.closes_set > 0 && !skipped && counted_close) {
+      coach::v1::ItemSummary* item = Item(s.item_index);
+      item->set_sets_done(item->sets_done() + 1);
       SessionEvent ev;
       ev.mutable_set_done()->set_set(s.closes_set);
       ev.mutable_set_done()->set_sets(s.sets);
@@ -209,7 +218,14 @@ class SessionEngine::Run {
         break;
       }
       case coach::v1::STEP_KIND_AWAIT_DONE:
-        break;  // SET_START already said to go at one's own pace.
+        // No timer from here: every device learns the set now waits for done.
+        ev.mutable_step_cue()->set_text(absl::StrCat(
+            s.reps, s.reps == 1 ? " rep" : " reps",
+            s.side.empty() ? "" : absl::StrCat(" on your ", s.side),
+            " at your own pace. Say done when you finish."));
+        ev.mutable_step_cue()->set_step_index(-1);
+        Push(std::move(ev));
+        break;
       case coach::v1::STEP_KIND_REP: {
         ev.mutable_rep()->set_rep(s.rep);
         ev.mutable_rep()->set_reps(s.reps);
@@ -239,7 +255,10 @@ class SessionEngine::Run {
         Push(std::move(ev));
         break;
       case coach::v1::STEP_KIND_REST:
-        ev.mutable_rest_started()->set_seconds(s.seconds);
+        // The rest as it really lasts (the time scale applied), like its
+        // deadline.
+        ev.mutable_rest_started()->set_seconds(std::max<int>(
+            1, static_cast<int>(std::lround(s.seconds / engine_.time_scale_))));
         *ev.mutable_rest_started()->mutable_deadline() =
             ToProto(st_->deadline_us());
         Push(std::move(ev));
@@ -363,8 +382,8 @@ class SessionEngine::Run {
         if (!stopped) return Forbidden("resume", state, "nothing to resume");
         st_->set_run_state(coach::v1::RUN_STATE_RUNNING);
         st_->set_deadline_us(st_->remaining_us() >= 0
-                                 ? now_us_ + std::max<int64_t>(
-                                                 1, st_->remaining_us())
+                                 ? now_us_ +
+                                       std::max<int64_t>(1, st_->remaining_us())
                                  : 0);
         st_->set_remaining_us(-1);
         SessionEvent ev;
@@ -379,7 +398,9 @@ class SessionEngine::Run {
       }
       case coach::v1::COMMAND_TYPE_NEXT: {
         if (state == coach::v1::RUN_STATE_DISCOMFORT) return SkipExercise();
-        st_->mutable_summary()->set_skips(st_->summary().skips() + 1);
+        if (IsWork(step().kind)) {  // Only skipped work counts as a skip.
+          st_->mutable_summary()->set_skips(st_->summary().skips() + 1);
+        }
         JumpTo(timeline_.NextSegment(st_->step_index()));
         return absl::OkStatus();
       }
@@ -400,15 +421,22 @@ class SessionEngine::Run {
         ev.set_repeated_cue(true);
         *ev.mutable_server_time() = ToProto(now_us_);
         *ev.mutable_status() = StatusOf(timeline_, *record_);
+        // The card's timer is the one running now (none while paused).
+        if (ev.status().has_deadline()) {
+          *ev.mutable_card()->mutable_deadline() = ev.status().deadline();
+        } else {
+          ev.mutable_card()->clear_deadline();
+          ev.mutable_card()->set_timer_seconds(0);
+        }
         events_.push_back(std::move(ev));
         return absl::OkStatus();
       }
       case coach::v1::COMMAND_TYPE_SET_DONE: {
         if (step().kind != coach::v1::STEP_KIND_AWAIT_DONE) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "set_done: the current step (",
-              coach::v1::StepKind_Name(step().kind),
-              ") is timed; only self-paced sets wait for done"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("set_done: the current step (",
+                           coach::v1::StepKind_Name(step().kind),
+                           ") is timed; only self-paced sets wait for done"));
         }
         if (state == coach::v1::RUN_STATE_DISCOMFORT) {
           return Forbidden("set_done", state, "skip, switch, resume or end");
@@ -499,8 +527,8 @@ class SessionEngine::Run {
       const int sides = p.per_side() ? 2 : 1;
       item->set_sets_prescribed(p.sets());
       item->set_reps_prescribed(p.sets() * p.reps() * sides);
-      item->set_holds_prescribed(p.hold_seconds() > 0 ? p.sets() * p.reps() * sides
-                                                      : 0);
+      item->set_holds_prescribed(
+          p.hold_seconds() > 0 ? p.sets() * p.reps() * sides : 0);
     }
   }
 
@@ -598,8 +626,8 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
     events = run.TakeEvents();
   }
   const coach::v1::RunState state = draft.engine().run_state();
-  const TimelineStep& s =
-      timeline_.step(std::min(draft.engine().step_index(), timeline_.size() - 1));
+  const TimelineStep& s = timeline_.step(
+      std::min(draft.engine().step_index(), timeline_.size() - 1));
   if (state == coach::v1::RUN_STATE_FINISHED) {
     return Forbidden("switch_to_mobility", state);
   }
@@ -610,9 +638,10 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
   const coach::v1::Exercise& current = timeline_.exercise(s.item_index);
   if (current.area() == coach::v1::AREA_MOBILITY ||
       current.area() == coach::v1::AREA_WARMUP) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "switch_to_mobility: ", current.name(), " is already gentle; skip it "
-        "or end the session instead"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("switch_to_mobility: ", current.name(),
+                     " is already gentle; skip it "
+                     "or end the session instead"));
   }
   const coach::v1::Exercise* mobility = nullptr;
   for (const coach::v1::Exercise& e : catalog_->exercises()) {
@@ -639,8 +668,9 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
   for (int i = items->size() - 1; i > s.item_index + 1; --i) {
     items->SwapElements(i, i - 1);
   }
-  routine.set_estimated_seconds(routine.estimated_seconds() +
-                                routine.items(s.item_index + 1).estimated_seconds());
+  routine.set_estimated_seconds(
+      routine.estimated_seconds() +
+      routine.items(s.item_index + 1).estimated_seconds());
   absl::StatusOr<Timeline> next = Timeline::Build(*catalog_, routine);
   if (!next.ok()) return next.status();
 
@@ -649,6 +679,12 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
   st->set_routine_version(st->routine_version() + 1);
   auto* summaries = st->mutable_summary()->mutable_items();
   summaries->Mutable(s.item_index)->set_skipped(true);
+  // Steps after the current exercise move back by the inserted ones; keep
+  // the "already counted" marker pointing at the same step.
+  const int inserted = next->size() - timeline_.size();
+  if (st->tallied_through() > timeline_.DoneStepOf(s.item_index)) {
+    st->set_tallied_through(st->tallied_through() + inserted);
+  }
   Run::AddItemSummary(routine.items(s.item_index + 1), summaries->Add());
   for (int i = summaries->size() - 1; i > s.item_index + 1; --i) {
     summaries->SwapElements(i, i - 1);

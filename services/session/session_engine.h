@@ -6,7 +6,8 @@
 //
 //   absl::StatusOr<std::unique_ptr<SessionEngine>> engine =
 //       SessionEngine::Create(&catalog, record.routine(), record.time_scale());
-//   std::vector<coach::v1::SessionEvent> events = (*engine)->Start(now, &record);
+//   std::vector<coach::v1::SessionEvent> events = (*engine)->Start(now,
+//   &record);
 //   ... later ...
 //   events = (*engine)->Tick(clock.Now(), &record);           // due timers
 //   auto result = (*engine)->Apply(command, clock.Now(), &record);
@@ -29,7 +30,7 @@ namespace coachd {
 // A command as the engine sees it.
 struct EngineCommand {
   coach::v1::CommandType type = coach::v1::COMMAND_TYPE_UNSPECIFIED;
-  std::string note;                 // REPORT_DISCOMFORT: the person's words.
+  std::string note;  // REPORT_DISCOMFORT: the person's words.
   coach::v1::DeviceKind from_kind = coach::v1::DEVICE_KIND_UNSPECIFIED;
 };
 
@@ -80,7 +81,8 @@ class SessionEngine {
 
  private:
   SessionEngine(const Catalog* catalog, Timeline timeline, double time_scale)
-      : catalog_(catalog), timeline_(std::move(timeline)),
+      : catalog_(catalog),
+        timeline_(std::move(timeline)),
         time_scale_(time_scale) {}
 
   class Run;  // One call's working state (session_engine.cc).

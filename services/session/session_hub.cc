@@ -206,9 +206,9 @@ absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
     }
   }
   // Build outside the hub's lock: it reads the store.
-  absl::StatusOr<HistoryRead> last = store_->ReadHistory(
-      record.session_id(), record.epoch(),
-      std::max<int64_t>(0, record.last_sequence() - 1), 1);
+  absl::StatusOr<HistoryRead> last =
+      store_->ReadHistory(record.session_id(), record.epoch(),
+                          std::max<int64_t>(0, record.last_sequence() - 1), 1);
   if (!last.ok()) return last.status();
   StoredEvent last_event = last->events.empty() ? nullptr : last->events.back();
   auto channel = std::make_shared<HubChannel>(

@@ -1,6 +1,7 @@
 #include "services/session/session_runner.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -81,14 +82,23 @@ coach::v1::SessionView SessionRunner::ViewOf(const SessionEngine& engine,
     *view.mutable_card() = record.engine().last_cue().card();
     *view.mutable_speech() = record.engine().last_cue().speech();
   }
-  view.mutable_started_at()->set_seconds(record.engine().started_us() / 1000000);
+  view.mutable_started_at()->set_seconds(record.engine().started_us() /
+                                         1000000);
   *view.mutable_summary() = record.engine().summary();
   return view;
 }
 
+void SessionRunner::ScheduleTimer(const SessionRecord& record) {
+  if (driver_ != nullptr) {
+    driver_->Update(record);
+  } else {
+    timers_->Schedule(record.session_id(), SessionEngine::NextDeadline(record));
+  }
+}
+
 void SessionRunner::AfterCommit(const SessionRecord& record,
                                 const std::vector<SessionEvent>& events) {
-  timers_->Schedule(record.session_id(), SessionEngine::NextDeadline(record));
+  ScheduleTimer(record);
   if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
     absl::MutexLock lock(&cache_mu_);
     engines_.erase(record.session_id());
@@ -140,6 +150,7 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
     absl::MutexLock lock(&cache_mu_);
     engines_[record.session_id()].epoch = record.epoch();
   }
+  if (driver_ != nullptr) driver_->Adopt(record);
   AfterCommit(record, events);
   return ViewOf(**engine, record);
 }
@@ -165,24 +176,36 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Get(
   return ViewOf(**engine, *record);
 }
 
-absl::StatusOr<SessionRecord> SessionRunner::Mutate(absl::string_view session_id,
-                                                    const Change& change) {
+absl::StatusOr<SessionRecord> SessionRunner::Mutate(
+    absl::string_view session_id, const Change& change, bool timer) {
   absl::MutexLock lock(&LockFor(session_id));
   for (int attempt = 0; attempt < kCommitAttempts; ++attempt) {
-    absl::StatusOr<SessionRecord> record = store_->Load(session_id);
+    // A timer of a session this replica drives starts from the record it
+    // last committed (no round trip); if another replica committed since,
+    // the commit is ABORTED and the next attempt loads. Commands always load:
+    // they must be checked against the newest state.
+    std::optional<SessionRecord> cached;
+    if (timer && driver_ != nullptr && attempt == 0) {
+      cached = driver_->Cached(session_id);
+    }
+    absl::StatusOr<SessionRecord> record =
+        cached.has_value() ? *std::move(cached) : store_->Load(session_id);
     if (!record.ok()) return record.status();
     absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
         EngineFor(*record);
     if (!engine.ok()) return engine.status();
     const int64_t expected = record->last_sequence();
+    const int step_before = record->engine().step_index();
+    const int64_t deadline_before = record->engine().deadline_us();
     absl::StatusOr<std::vector<SessionEvent>> events =
         change(**engine, &*record);
     if (!events.ok()) return events.status();
-    if (events->empty()) {
+    if (events->empty() && record->engine().step_index() == step_before &&
+        record->engine().deadline_us() == deadline_before) {
       // Nothing happened (a duplicate command, a tick before its deadline):
-      // nothing to store.
-      timers_->Schedule(record->session_id(),
-                        SessionEngine::NextDeadline(*record));
+      // nothing to store. A timer that moved the state without an event (a
+      // self-paced set starts waiting for "done") is stored below.
+      ScheduleTimer(*record);
       return record;
     }
     absl::Status committed = store_->Commit(expected, &*record, &*events);
@@ -212,8 +235,8 @@ absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
         absl::StrCat("command: unknown value ", request.command()));
   }
   if (request.note().size() > kMaxNoteLength) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "note: longer than ", kMaxNoteLength, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("note: longer than ", kMaxNoteLength, " characters"));
   }
   if (!coach::v1::DeviceKind_IsValid(request.from_kind())) {
     return absl::InvalidArgumentError(
@@ -224,8 +247,8 @@ absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
   coach::v1::SessionStatus status;
   absl::StatusOr<SessionRecord> record = Mutate(
       request.session_id(),
-      [&](const SessionEngine& engine, SessionRecord* r)
-          -> absl::StatusOr<std::vector<SessionEvent>> {
+      [&](const SessionEngine& engine,
+          SessionRecord* r) -> absl::StatusOr<std::vector<SessionEvent>> {
         absl::Status allowed = policy_->Check(who, *r, SessionAccess::kCommand);
         if (!allowed.ok()) return allowed;
         const auto& ids = r->engine().recent_command_ids();
@@ -260,12 +283,13 @@ absl::StatusOr<int64_t> SessionRunner::CoachCue(const Identity& coach,
                                                 absl::string_view text) {
   absl::StatusOr<SessionRecord> record = Mutate(
       session_id,
-      [&](const SessionEngine& engine, SessionRecord* r)
-          -> absl::StatusOr<std::vector<SessionEvent>> {
+      [&](const SessionEngine& engine,
+          SessionRecord* r) -> absl::StatusOr<std::vector<SessionEvent>> {
         if (r->engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "session ", session_id, " has finished; cues reach live "
-              "sessions only"));
+          return absl::FailedPreconditionError(
+              absl::StrCat("session ", session_id,
+                           " has finished; cues reach live "
+                           "sessions only"));
         }
         return engine.CoachCue(coach.subject, text, clock_->Now(), r);
       });
@@ -274,16 +298,33 @@ absl::StatusOr<int64_t> SessionRunner::CoachCue(const Identity& coach,
 }
 
 absl::Status SessionRunner::Tick(absl::string_view session_id) {
+  if (driver_ != nullptr && !driver_->Drives(session_id)) {
+    return absl::OkStatus();  // Another replica drives it (or none yet).
+  }
   absl::StatusOr<SessionRecord> record = Mutate(
       session_id,
-      [&](const SessionEngine& engine, SessionRecord* r)
-          -> absl::StatusOr<std::vector<SessionEvent>> {
+      [&](const SessionEngine& engine,
+          SessionRecord* r) -> absl::StatusOr<std::vector<SessionEvent>> {
         return engine.Tick(clock_->Now(), r);
-      });
+      },
+      /*timer=*/true);
   return record.status();
 }
 
+absl::Status SessionRunner::Refresh(absl::string_view session_id) {
+  {
+    absl::MutexLock lock(&LockFor(session_id));
+    // Under the session's lock no local commit is half done: if the event
+    // was this replica's own, the driver has its record already.
+    if (driver_ == nullptr || !driver_->TakeRefresh(session_id)) {
+      return absl::OkStatus();
+    }
+  }
+  return Tick(session_id);  // Loads (Cached is empty) and reschedules.
+}
+
 absl::Status SessionRunner::ResumeTimers() {
+  if (driver_ != nullptr) return driver_->Sweep();
   absl::StatusOr<std::vector<std::string>> live = store_->ListLive();
   if (!live.ok()) return live.status();
   for (const std::string& id : *live) {

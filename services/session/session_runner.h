@@ -23,6 +23,7 @@
 #include "services/common/clock.h"
 #include "services/session/access_policy.h"
 #include "services/session/session_engine.h"
+#include "services/session/timer_driver.h"
 #include "services/session/timer_queue.h"
 #include "services/store/session_store.h"
 
@@ -35,9 +36,9 @@ struct RunnerOptions {
 
 // Called after every commit with the record as stored and its new events
 // (for completions, coach views). Must not block.
-using CommitObserver = std::function<void(
-    const coach::internal::SessionRecord&,
-    const std::vector<coach::v1::SessionEvent>&)>;
+using CommitObserver =
+    std::function<void(const coach::internal::SessionRecord&,
+                       const std::vector<coach::v1::SessionEvent>&)>;
 
 // Thread-safe. Methods block on the store: call them on worker threads.
 // Every pointer passed in must outlive the runner.
@@ -73,11 +74,24 @@ class SessionRunner {
                                    absl::string_view session_id,
                                    absl::string_view text);
 
-  // Fires the session's due timers and reschedules it.
+  // Fires the session's due timers and reschedules it. With a driver, only
+  // for a session this replica drives (else OK, nothing done).
   absl::Status Tick(absl::string_view session_id);
 
   // Schedules the timers of every live session in the store (start-up).
+  // With a driver: one sweep (the sessions whose lease it can take).
   absl::Status ResumeTimers();
+
+  // After another replica changed a session this one drives: reloads it and
+  // reschedules its timer (firing what is due). Nothing when the driver has
+  // no newer event pending (it was this replica's own commit).
+  absl::Status Refresh(absl::string_view session_id);
+
+  // Drives timers through `driver` (leases; several replicas on one store):
+  // a new session is adopted, ticks run only for driven sessions, and
+  // commits update the driver instead of the timer queue. Not thread-safe:
+  // call before serving. `driver` must outlive the runner.
+  void SetDriver(TimerDriver* driver) { driver_ = driver; }
 
   // Adds an observer of commits. Not thread-safe: call before serving.
   void AddObserver(CommitObserver observer) {
@@ -86,11 +100,13 @@ class SessionRunner {
 
  private:
   // Loads, lets `change` update the record and produce events, commits;
-  // retries when another process committed first.
-  using Change = std::function<absl::StatusOr<std::vector<coach::v1::SessionEvent>>(
-      const SessionEngine& engine, coach::internal::SessionRecord* record)>;
+  // retries when another process committed first. A `timer` change of a
+  // driven session may start from the driver's cached record.
+  using Change =
+      std::function<absl::StatusOr<std::vector<coach::v1::SessionEvent>>(
+          const SessionEngine& engine, coach::internal::SessionRecord* record)>;
   absl::StatusOr<coach::internal::SessionRecord> Mutate(
-      absl::string_view session_id, const Change& change);
+      absl::string_view session_id, const Change& change, bool timer = false);
   absl::StatusOr<std::shared_ptr<const SessionEngine>> EngineFor(
       const coach::internal::SessionRecord& record);
   absl::Mutex& LockFor(absl::string_view session_id);
@@ -98,6 +114,8 @@ class SessionRunner {
                                 const coach::internal::SessionRecord& record);
   void AfterCommit(const coach::internal::SessionRecord& record,
                    const std::vector<coach::v1::SessionEvent>& events);
+  // Schedules the record's next deadline (through the driver, if any).
+  void ScheduleTimer(const coach::internal::SessionRecord& record);
 
   const Catalog* catalog_;
   SessionStore* store_;
@@ -106,6 +124,7 @@ class SessionRunner {
   const AccessPolicy* policy_;
   const RunnerOptions options_;
   std::vector<CommitObserver> observers_;
+  TimerDriver* driver_ = nullptr;
 
   std::array<absl::Mutex, 64> session_locks_;
   struct CachedEngine {

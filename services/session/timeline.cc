@@ -30,7 +30,8 @@ void AddTimedItem(int item, const Exercise& exercise, const Prescription& p,
     s.kind = coach::v1::STEP_KIND_FLOW;
     s.item_index = item;
     s.flow_index = i;
-    s.seconds = i + 1 < flows ? base : p.duration_seconds() - base * (flows - 1);
+    s.seconds =
+        i + 1 < flows ? base : p.duration_seconds() - base * (flows - 1);
     s.segment_start = i == 0;
     out->push_back(s);
   }
@@ -125,8 +126,9 @@ absl::StatusOr<Timeline> Timeline::Build(const Catalog& catalog,
     const Prescription& p = ri.prescription();
     const bool timed = p.duration_seconds() > 0;
     if (!timed && (p.sets() < 1 || p.reps() < 1 || p.tempo_seconds() < 1)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "routine.items[", item, "].prescription: needs sets, reps and tempo"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("routine.items[", item,
+                       "].prescription: needs sets, reps and tempo"));
     }
     if (timed && exercise->steps_size() == 0) {
       return absl::InvalidArgumentError(absl::StrCat(

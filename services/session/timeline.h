@@ -20,17 +20,17 @@ namespace coachd {
 // One step of the timeline.
 struct TimelineStep {
   coach::v1::StepKind kind = coach::v1::STEP_KIND_UNSPECIFIED;
-  int item_index = -1;     // Routine item; -1 for the session's end.
-  int set = 0;             // 1-based inside sets, else 0.
+  int item_index = -1;  // Routine item; -1 for the session's end.
+  int set = 0;          // 1-based inside sets, else 0.
   int sets = 0;
-  int rep = 0;             // 1-based inside reps, else 0.
+  int rep = 0;  // 1-based inside reps, else 0.
   int reps = 0;
-  std::string side;        // Side worked, empty when both.
-  int seconds = 0;         // Nominal length; 0 for steps without a timer.
-  int hold_left = 0;       // HOLD: seconds left including this one.
-  int flow_index = -1;     // FLOW: index into the exercise's steps.
+  std::string side;            // Side worked, empty when both.
+  int seconds = 0;             // Nominal length; 0 for steps without a timer.
+  int hold_left = 0;           // HOLD: seconds left including this one.
+  int flow_index = -1;         // FLOW: index into the exercise's steps.
   bool segment_start = false;  // NEXT / PREVIOUS land on these.
-  int closes_set = 0;      // Set this step follows the end of (for SetDone).
+  int closes_set = 0;  // Set this step follows the end of (for SetDone).
   bool first_rep_of_set = false;  // Speak the step cues on this rep.
 };
 

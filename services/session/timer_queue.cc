@@ -52,13 +52,13 @@ bool TimerQueue::Wait(absl::Duration max_wait) {
       TimerQueue* q;
       int seen;
     } args{this, seen};
-    mu_.AwaitWithTimeout(
-        absl::Condition(
-            +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-              return a->q->stopped_ || a->q->changes_ != a->seen;
-            },
-            &args),
-        wait);
+    mu_.AwaitWithTimeout(absl::Condition(
+                             +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                               return a->q->stopped_ ||
+                                      a->q->changes_ != a->seen;
+                             },
+                             &args),
+                         wait);
   }
   return !stopped_;
 }

@@ -10,7 +10,9 @@ namespace coachd {
 class MemoryStore::Handle : public FollowHandle {
  public:
   Handle(MemoryStore* store, std::string session_id, EventListener* listener)
-      : store_(store), session_id_(std::move(session_id)), listener_(listener) {}
+      : store_(store),
+        session_id_(std::move(session_id)),
+        listener_(listener) {}
   ~Handle() override { store_->Unfollow(session_id_, listener_); }
 
  private:
@@ -65,8 +67,8 @@ absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   return it->second->record;
 }
@@ -77,8 +79,8 @@ absl::Status MemoryStore::Commit(int64_t expected_sequence,
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(record->session_id());
   if (it == sessions_.end()) {
-    return absl::NotFoundError(absl::StrCat("session ", record->session_id(),
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", record->session_id(), " not found"));
   }
   Session* session = it->second.get();
   if (session->record.last_sequence() != expected_sequence) {
@@ -100,22 +102,23 @@ absl::StatusOr<HistoryRead> MemoryStore::ReadHistory(
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   const Session& s = *it->second;
   HistoryRead read;
   read.epoch = s.record.epoch();
   read.last_sequence = s.record.last_sequence();
-  const int64_t first =
-      s.history.empty() ? read.last_sequence + 1 : s.history.front()->sequence();
+  const int64_t first = s.history.empty() ? read.last_sequence + 1
+                                          : s.history.front()->sequence();
   if (epoch != read.epoch || after_sequence + 1 < first ||
       after_sequence > read.last_sequence) {
     read.complete = false;
     return read;
   }
   for (size_t i = static_cast<size_t>(after_sequence + 1 - first);
-       i < s.history.size() && static_cast<int>(read.events.size()) < max_events;
+       i < s.history.size() &&
+       static_cast<int>(read.events.size()) < max_events;
        ++i) {
     read.events.push_back(s.history[i]);
   }
@@ -128,8 +131,8 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> MemoryStore::Follow(
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
-    return absl::NotFoundError(absl::StrCat("session ", session_id,
-                                            " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
   }
   Session* s = it->second.get();
   std::vector<StoredEvent> missed;
@@ -155,8 +158,7 @@ absl::StatusOr<std::vector<std::string>> MemoryStore::ListLive() {
   absl::MutexLock lock(&mu_);
   std::vector<std::string> ids;
   for (const auto& [id, session] : sessions_) {
-    if (session->record.engine().run_state() !=
-        coach::v1::RUN_STATE_FINISHED) {
+    if (session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
       ids.push_back(id);
     }
   }

@@ -27,8 +27,8 @@ using StoredEvent = std::shared_ptr<const coach::v1::SessionEvent>;
 
 // Events read from a session's history.
 struct HistoryRead {
-  std::string epoch;            // The session's current epoch.
-  int64_t last_sequence = 0;    // The session's last sequence now.
+  std::string epoch;          // The session's current epoch.
+  int64_t last_sequence = 0;  // The session's last sequence now.
   // False when history no longer holds every event after the requested
   // sequence (trimmed), or the epoch differs: the reader cannot be caught up
   // event by event.

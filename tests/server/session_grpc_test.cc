@@ -31,8 +31,8 @@ class SessionGrpcTest : public ::testing::Test {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.auth_secret = kSecret;
-    options.catalog_path =
-        std::string(COACHD_SOURCE_DIR) + "/services/catalog/back_catalog.textproto";
+    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
+                           "/services/catalog/back_catalog.textproto";
     options.clock = &clock_;
     options.run_timer_thread = false;
     options.memory = memory;
@@ -158,8 +158,10 @@ coach::v1::ResumePosition From(const std::string& epoch, int64_t last) {
 TEST_F(SessionGrpcTest, TwoSubscribersSeeTheSameContiguousSequence) {
   coach::v1::SessionView view = Start();
   coach::v1::ResumePosition start = From(view.epoch(), 0);
-  Stream speaker = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
-  Stream display = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
+  Stream speaker =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
+  Stream display =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
   Play(400);
   const int64_t last = Get(view.session_id()).last_sequence();
   ASSERT_GT(last, view.last_sequence());
@@ -180,7 +182,8 @@ TEST_F(SessionGrpcTest, TwoSubscribersSeeTheSameContiguousSequence) {
 TEST_F(SessionGrpcTest, WholeSessionStreamsToTheEndAndFinishesTheStream) {
   coach::v1::SessionView view = Start();
   coach::v1::ResumePosition start = From(view.epoch(), 0);
-  Stream speaker = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
+  Stream speaker =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
   Play(view.routine().estimated_seconds() + 5);
   coach::v1::SessionView done = Get(view.session_id());
   EXPECT_EQ(done.status().run_state(), coach::v1::RUN_STATE_FINISHED);
@@ -194,10 +197,12 @@ TEST_F(SessionGrpcTest, WholeSessionStreamsToTheEndAndFinishesTheStream) {
   EXPECT_TRUE(events.back().session_done().summary().completed());
 }
 
-TEST_F(SessionGrpcTest, SubscriberCutOffMidSessionResumesWithNothingLostOrRepeated) {
+TEST_F(SessionGrpcTest,
+       SubscriberCutOffMidSessionResumesWithNothingLostOrRepeated) {
   coach::v1::SessionView view = Start();
   coach::v1::ResumePosition start = From(view.epoch(), 0);
-  Stream first = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
+  Stream first =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
   Play(360);
   const int64_t mid = Get(view.session_id()).last_sequence();
   std::vector<SessionEvent> before = ReadThrough(first, mid);
@@ -213,7 +218,8 @@ TEST_F(SessionGrpcTest, SubscriberCutOffMidSessionResumesWithNothingLostOrRepeat
   ASSERT_GT(later, mid);
 
   coach::v1::ResumePosition where = From(view.epoch(), mid);
-  Stream again = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &where);
+  Stream again =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &where);
   std::vector<SessionEvent> after = ReadThrough(again, later);
   ExpectContiguous(after, mid + 1);
   EXPECT_EQ(after.back().sequence(), later);
@@ -261,7 +267,8 @@ TEST_F(SessionGrpcTest, TrimmedHistoryGetsNotRecoveredSnapshot) {
   // A position inside the kept history (but outside the hub's window) is
   // still resumed event by event from the store.
   coach::v1::ResumePosition recent = From(view.epoch(), now - 8);
-  Stream r = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &recent);
+  Stream r =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &recent);
   std::vector<SessionEvent> events = ReadThrough(r, now);
   ExpectContiguous(events, now - 7);
 }
@@ -287,14 +294,15 @@ TEST_F(SessionGrpcTest, StalledSubscriberDoesNotDelayAnotherAndIsCaughtUp) {
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 1024);
   args.SetInt("grpc.testing.fixed_reconnect_backoff_ms", 100);
-  auto slow_channel = grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", server_->port()),
-      grpc::InsecureChannelCredentials(), args);
+  auto slow_channel =
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                grpc::InsecureChannelCredentials(), args);
   auto slow_stub = coach::v1::SessionService::NewStub(slow_channel);
   coach::v1::ResumePosition start = From(view.epoch(), 0);
   Stream stalled = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY,
                              &start, slow_stub.get());
-  Stream healthy = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
+  Stream healthy =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_VOICE, &start);
   // The healthy device keeps up, like a real speaker: it reads every event
   // of each second before the clock moves on.
   std::vector<SessionEvent> all;
@@ -361,7 +369,8 @@ TEST_F(SessionGrpcTest, OtherPeopleAndCoachesAreDenied) {
     auto reader = stub_->Subscribe(context.get(), request);
     SessionEvent e;
     EXPECT_FALSE(reader->Read(&e));
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(reader->Finish().error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
   }
   {
     coach::v1::SubscribeRequest request;
@@ -371,7 +380,8 @@ TEST_F(SessionGrpcTest, OtherPeopleAndCoachesAreDenied) {
     auto reader = stub_->Subscribe(context.get(), request);
     SessionEvent e;
     EXPECT_FALSE(reader->Read(&e));
-    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(reader->Finish().error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
   }
   // Nothing changed for alice.
   EXPECT_EQ(Get(view.session_id()).last_sequence(), view.last_sequence());
@@ -380,27 +390,35 @@ TEST_F(SessionGrpcTest, OtherPeopleAndCoachesAreDenied) {
 TEST_F(SessionGrpcTest, CommandsAreAppliedOnceAndForbiddenOnesNameTheState) {
   coach::v1::SessionView view = Start();
   coach::v1::SendCommandResponse first, second;
-  ASSERT_TRUE(Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p1", &first).ok());
+  ASSERT_TRUE(
+      Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p1", &first)
+          .ok());
   EXPECT_FALSE(first.duplicate());
   EXPECT_EQ(first.status().run_state(), coach::v1::RUN_STATE_PAUSED);
-  ASSERT_TRUE(Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p1", &second).ok());
+  ASSERT_TRUE(
+      Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p1", &second)
+          .ok());
   EXPECT_TRUE(second.duplicate());
   EXPECT_EQ(second.last_sequence(), first.last_sequence());
 
-  grpc::Status again = Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p2");
+  grpc::Status again =
+      Command(view.session_id(), coach::v1::COMMAND_TYPE_PAUSE, "p2");
   EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(again.error_message(), HasSubstr("paused"));
   EXPECT_EQ(Get(view.session_id()).last_sequence(), first.last_sequence());
 
-  ASSERT_TRUE(Command(view.session_id(), coach::v1::COMMAND_TYPE_RESUME, "r1").ok());
-  grpc::Status resume = Command(view.session_id(), coach::v1::COMMAND_TYPE_RESUME, "r2");
+  ASSERT_TRUE(
+      Command(view.session_id(), coach::v1::COMMAND_TYPE_RESUME, "r1").ok());
+  grpc::Status resume =
+      Command(view.session_id(), coach::v1::COMMAND_TYPE_RESUME, "r2");
   EXPECT_EQ(resume.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(resume.error_message(), HasSubstr("running"));
 }
 
 struct BadInput {
   std::string name;
-  std::function<grpc::Status(SessionGrpcTest*, const std::string& session)> call;
+  std::function<grpc::Status(SessionGrpcTest*, const std::string& session)>
+      call;
   grpc::StatusCode code;
   std::string message;
 };

@@ -147,9 +147,9 @@ class Harness {
                             ev.set_started().side());
         break;
       case SessionEvent::kRep:
-        what = absl::StrCat("rep ", ev.rep().rep(), "/", ev.rep().reps(),
-                            ev.rep().side().empty() ? "" : " ",
-                            ev.rep().side());
+        what =
+            absl::StrCat("rep ", ev.rep().rep(), "/", ev.rep().reps(),
+                         ev.rep().side().empty() ? "" : " ", ev.rep().side());
         break;
       case SessionEvent::kHoldCountdown:
         what = absl::StrCat("hold ", ev.hold_countdown().seconds_left(), "/",
@@ -182,8 +182,8 @@ class Harness {
                    : "resumed";
         break;
       case SessionEvent::kDiscomfortReported:
-        what = absl::StrCat("discomfort ",
-                            ev.discomfort_reported().exercise_id());
+        what =
+            absl::StrCat("discomfort ", ev.discomfort_reported().exercise_id());
         break;
       case SessionEvent::kCoachCue:
         what = absl::StrCat("coach ", ev.coach_cue().text());
@@ -193,9 +193,9 @@ class Harness {
                             ev.exercise_done().skipped() ? " skipped" : "");
         break;
       case SessionEvent::kExerciseSwitched:
-        what = absl::StrCat("switched ",
-                            ev.exercise_switched().from_exercise_id(), " -> ",
-                            ev.exercise_switched().to_exercise_id());
+        what =
+            absl::StrCat("switched ", ev.exercise_switched().from_exercise_id(),
+                         " -> ", ev.exercise_switched().to_exercise_id());
         break;
       case SessionEvent::kSessionDone:
         what = ev.session_done().ended_early() ? "session_done early"
@@ -215,7 +215,9 @@ class Harness {
     return out;
   }
 
-  std::vector<std::string> Start() { return Log(engine_->Start(Now(), &record_)); }
+  std::vector<std::string> Start() {
+    return Log(engine_->Start(Now(), &record_));
+  }
 
   // Moves the clock to `t` and fires what is due.
   std::vector<std::string> TickAt(absl::Time t) {
@@ -261,9 +263,8 @@ class Harness {
     if (record_.engine().routine_version() != version) Rebuild();
     return Log(*std::move(events));
   }
-  absl::StatusOr<std::vector<std::string>> CommandAt(absl::Time t,
-                                                     CommandType type,
-                                                     const std::string& note = "") {
+  absl::StatusOr<std::vector<std::string>> CommandAt(
+      absl::Time t, CommandType type, const std::string& note = "") {
     clock_.Set(t);
     return Command(type, note);
   }
@@ -309,16 +310,16 @@ class Harness {
 
 // Events of the 3-3-3 band row from the start to the end of its first set.
 const std::vector<std::string> kFirstSetOf333 = {
-    "0 session_started", "0 intro band-row", "0 safety", "0 safety",
-    "15 set 1/3",
-    "18 rep 1/3", "18 step 0", "18 step 1", "18 breath effort",
-    "19 hold 3/3", "20 hold 2/3", "21 hold 1/3",
-    "22 step 2", "22 breath return",
-    "23 rep 2/3", "23 breath effort",
-    "24 hold 3/3", "25 hold 2/3", "26 hold 1/3", "27 breath return",
-    "28 rep 3/3", "28 breath effort",
-    "29 hold 3/3", "30 hold 2/3", "31 hold 1/3", "32 breath return",
-    "33 set_done 1/3", "33 rest 30 until 63"};
+    "0 session_started",  "0 intro band-row", "0 safety",
+    "0 safety",           "15 set 1/3",       "18 rep 1/3",
+    "18 step 0",          "18 step 1",        "18 breath effort",
+    "19 hold 3/3",        "20 hold 2/3",      "21 hold 1/3",
+    "22 step 2",          "22 breath return", "23 rep 2/3",
+    "23 breath effort",   "24 hold 3/3",      "25 hold 2/3",
+    "26 hold 1/3",        "27 breath return", "28 rep 3/3",
+    "28 breath effort",   "29 hold 3/3",      "30 hold 2/3",
+    "31 hold 1/3",        "32 breath return", "33 set_done 1/3",
+    "33 rest 30 until 63"};
 
 TEST(SessionEngineTest, ThreeThreeThreeHoldCountsDownOneSecondApart) {
   Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
@@ -359,19 +360,18 @@ TEST(SessionEngineTest, OneSidedMoveDoesBothSidesWithTheSameReps) {
   std::vector<std::string> trace = h.Start();
   std::vector<std::string> rest = h.RunToEnd();
   trace.insert(trace.end(), rest.begin(), rest.end());
-  EXPECT_THAT(trace,
-              ElementsAre("0 session_started", "0 intro single-arm-row",
-                          "0 safety", "0 safety", "15 set 1/1 right",
-                          "18 rep 1/2 right", "18 step 0", "18 step 1",
-                          "18 breath effort", "19 step 2", "19 breath return",
-                          "20 rep 2/2 right", "20 breath effort",
-                          "21 breath return", "22 switch left",
-                          "27 set 1/1 left", "30 rep 1/2 left", "30 step 0",
-                          "30 step 1", "30 breath effort", "31 step 2",
-                          "31 breath return", "32 rep 2/2 left",
-                          "32 breath effort", "33 breath return",
-                          "34 set_done 1/1", "34 exercise_done single-arm-row",
-                          "37 session_done"));
+  EXPECT_THAT(
+      trace,
+      ElementsAre("0 session_started", "0 intro single-arm-row", "0 safety",
+                  "0 safety", "15 set 1/1 right", "18 rep 1/2 right",
+                  "18 step 0", "18 step 1", "18 breath effort", "19 step 2",
+                  "19 breath return", "20 rep 2/2 right", "20 breath effort",
+                  "21 breath return", "22 switch left", "27 set 1/1 left",
+                  "30 rep 1/2 left", "30 step 0", "30 step 1",
+                  "30 breath effort", "31 step 2", "31 breath return",
+                  "32 rep 2/2 left", "32 breath effort", "33 breath return",
+                  "34 set_done 1/1", "34 exercise_done single-arm-row",
+                  "37 session_done"));
   const coach::v1::ItemSummary& item =
       h.last().session_done().summary().items(0);
   EXPECT_EQ(item.reps_prescribed(), 4);
@@ -392,7 +392,8 @@ TEST(SessionEngineTest, EverySetOfAOneSidedMoveWorksBothSides) {
       reps.push_back(absl::StrCat(ev.status().set(), ":", ev.rep().side(), ":",
                                   ev.rep().rep(), "/", ev.rep().reps()));
     }
-    if (ev.has_switch_sides()) reps.push_back("switch " + ev.switch_sides().side());
+    if (ev.has_switch_sides())
+      reps.push_back("switch " + ev.switch_sides().side());
   }
   EXPECT_THAT(reps, ElementsAre("1:right:1/3", "1:right:2/3", "1:right:3/3",
                                 "switch left", "1:left:1/3", "1:left:2/3",
@@ -441,17 +442,16 @@ TEST(SessionEngineTest, LateTickFiresEachStepAtItsOwnDeadline) {
 
 struct PauseCase {
   std::string name;
-  double pause_at;        // Seconds since the start.
+  double pause_at;  // Seconds since the start.
   double resume_at;
-  int64_t remaining_ms;   // Left when paused.
-  std::string resumed;    // The Resumed event.
-  std::string next;       // The first event after resuming.
+  int64_t remaining_ms;  // Left when paused.
+  std::string resumed;   // The Resumed event.
+  std::string next;      // The first event after resuming.
 };
 
 TEST(SessionEngineTest, PauseStopsEveryTimerAndResumeKeepsTheRemainingTime) {
   const std::vector<PauseCase> cases = {
-      {"during a rest", 43, 143, 20000, "143 resumed until 163",
-       "163 set 2/3"},
+      {"during a rest", 43, 143, 20000, "143 resumed until 163", "163 set 2/3"},
       {"inside a hold second", 19.25, 50, 750, "50 resumed until 50.75",
        "50.75 hold 2/3"},
       {"during the intro", 0, 7, 15000, "7 resumed until 22", "22 set 1/3"},
@@ -464,9 +464,9 @@ TEST(SessionEngineTest, PauseStopsEveryTimerAndResumeKeepsTheRemainingTime) {
     absl::StatusOr<std::vector<std::string>> paused =
         h.Command(coach::v1::COMMAND_TYPE_PAUSE);
     ASSERT_TRUE(paused.ok()) << paused.status();
-    EXPECT_THAT(*paused, ElementsAre(absl::StrCat(
-                             h.At(h.T(c.pause_at)), " paused ",
-                             c.remaining_ms, "ms")));
+    EXPECT_THAT(*paused,
+                ElementsAre(absl::StrCat(h.At(h.T(c.pause_at)), " paused ",
+                                         c.remaining_ms, "ms")));
     EXPECT_EQ(h.status().run_state(), coach::v1::RUN_STATE_PAUSED);
     EXPECT_FALSE(h.status().has_deadline());
     EXPECT_EQ(h.status().remaining_ms(), c.remaining_ms);
@@ -516,28 +516,43 @@ struct JumpCase {
 
 TEST(SessionEngineTest, NextAndPreviousJumpBetweenParts) {
   const std::vector<JumpCase> cases = {
-      {"next from the intro starts set 1", 5, coach::v1::COMMAND_TYPE_NEXT,
-       {"5 set 1/3"}, "8"},
-      {"next inside set 1 goes to the rest", 20, coach::v1::COMMAND_TYPE_NEXT,
-       {"20 set_done 1/3", "20 rest 30 until 50"}, "50"},
-      {"next in the rest starts set 2", 40, coach::v1::COMMAND_TYPE_NEXT,
-       {"40 set 2/3"}, "43"},
-      {"previous inside set 1 goes back to the intro", 20,
+      {"next from the intro starts set 1",
+       5,
+       coach::v1::COMMAND_TYPE_NEXT,
+       {"5 set 1/3"},
+       "8"},
+      {"next inside set 1 goes to the rest",
+       20,
+       coach::v1::COMMAND_TYPE_NEXT,
+       {"20 rest 30 until 50"},
+       "50"},
+      {"next in the rest starts set 2",
+       40,
+       coach::v1::COMMAND_TYPE_NEXT,
+       {"40 set 2/3"},
+       "43"},
+      {"previous inside set 1 goes back to the intro",
+       20,
        coach::v1::COMMAND_TYPE_PREVIOUS,
-       {"20 intro band-row", "20 safety", "20 safety"}, "35"},
-      {"previous in the rest goes back to set 1", 40,
-       coach::v1::COMMAND_TYPE_PREVIOUS, {"40 set 1/3"}, "43"},
-      {"previous inside set 2 goes back to the rest", 70,
+       {"20 intro band-row", "20 safety", "20 safety"},
+       "35"},
+      {"previous in the rest goes back to set 1",
+       40,
        coach::v1::COMMAND_TYPE_PREVIOUS,
-       {"70 set_done 1/3", "70 rest 30 until 100"}, "100"},
+       {"40 set 1/3"},
+       "43"},
+      {"previous inside set 2 goes back to the rest",
+       70,
+       coach::v1::COMMAND_TYPE_PREVIOUS,
+       {"70 rest 30 until 100"},
+       "100"},
   };
   for (const JumpCase& c : cases) {
     SCOPED_TRACE(c.name);
     Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
     h.Start();
     h.TickAt(h.T(c.at));
-    absl::StatusOr<std::vector<std::string>> events =
-        h.Command(c.command);
+    absl::StatusOr<std::vector<std::string>> events = h.Command(c.command);
     ASSERT_TRUE(events.ok()) << events.status();
     EXPECT_THAT(*events, ElementsAreArray(c.events));
     EXPECT_EQ(h.Deadline(), c.deadline);
@@ -662,8 +677,8 @@ TEST(SessionEngineTest, DiscomfortStopsTheExerciseAndIsRecorded) {
 }
 
 TEST(SessionEngineTest, SkipAfterDiscomfortMovesToTheNextExercise) {
-  for (CommandType skip : {coach::v1::COMMAND_TYPE_SKIP_EXERCISE,
-                           coach::v1::COMMAND_TYPE_NEXT}) {
+  for (CommandType skip :
+       {coach::v1::COMMAND_TYPE_SKIP_EXERCISE, coach::v1::COMMAND_TYPE_NEXT}) {
     SCOPED_TRACE(coach::v1::CommandType_Name(skip));
     Harness h(RoutineOf({Item("band-row", ThreeThreeThree()),
                          Item("superman", Counted(1, 2, 2, 2, 0))}));
@@ -675,8 +690,8 @@ TEST(SessionEngineTest, SkipAfterDiscomfortMovesToTheNextExercise) {
     ASSERT_TRUE(events.ok()) << events.status();
     EXPECT_THAT(*events, ElementsAre("25 exercise_done band-row skipped"));
     EXPECT_EQ(h.status().run_state(), coach::v1::RUN_STATE_RUNNING);
-    EXPECT_THAT(h.Step(), ElementsAre("28 intro superman", "28 safety",
-                                      "28 safety"));
+    EXPECT_THAT(h.Step(),
+                ElementsAre("28 intro superman", "28 safety", "28 safety"));
     const coach::v1::SessionSummary& summary = h.record().engine().summary();
     EXPECT_TRUE(summary.items(0).skipped());
     EXPECT_TRUE(summary.items(0).discomfort());
@@ -786,16 +801,19 @@ TEST(SessionEngineTest, EndFinishesEarlyWithASummary) {
 }
 
 TEST(SessionEngineTest, SelfPacedSetWaitsForDoneAndRemindsAFewTimes) {
-  Harness h(RoutineOf({Item(
-      "glute-bridge",
-      Counted(2, 5, 3, 0, 20, /*per_side=*/false, /*self_paced=*/true))}));
-  EXPECT_THAT(h.Start(), ElementsAre("0 session_started", "0 intro glute-bridge",
-                                     "0 safety", "0 safety"));
+  Harness h(RoutineOf(
+      {Item("glute-bridge", Counted(2, 5, 3, 0, 20, /*per_side=*/false,
+                                    /*self_paced=*/true))}));
+  EXPECT_THAT(h.Start(),
+              ElementsAre("0 session_started", "0 intro glute-bridge",
+                          "0 safety", "0 safety"));
   EXPECT_THAT(h.Step(), ElementsAre("15 set 1/2"));
-  EXPECT_THAT(h.last().speech().text(), HasSubstr("say done"));
   EXPECT_TRUE(h.last().set_started().self_paced());
-  // The set itself has no timer: only the reminder's.
-  EXPECT_THAT(h.Step(), ElementsAre());
+  // The set itself has no timer: only the reminder's. Every device is told
+  // it now waits for "done".
+  EXPECT_THAT(h.Step(), ElementsAre("18 step -1"));
+  EXPECT_THAT(h.last().speech().text(), HasSubstr("Say done"));
+  EXPECT_FALSE(h.last().card().has_deadline());
   EXPECT_EQ(h.status().step_kind(), coach::v1::STEP_KIND_AWAIT_DONE);
   EXPECT_EQ(h.Deadline(), absl::StrCat(18 + kDoneReminderSeconds));
 
@@ -820,9 +838,10 @@ TEST(SessionEngineTest, SelfPacedSetWaitsForDoneAndRemindsAFewTimes) {
   absl::StatusOr<std::vector<std::string>> done =
       h.Command(coach::v1::COMMAND_TYPE_SET_DONE);
   ASSERT_TRUE(done.ok()) << done.status();
-  EXPECT_THAT(*done, ElementsAre("1000 set_done 1/2", "1000 rest 20 until 1020"));
+  EXPECT_THAT(*done,
+              ElementsAre("1000 set_done 1/2", "1000 rest 20 until 1020"));
   EXPECT_THAT(h.Step(), ElementsAre("1020 set 2/2"));
-  EXPECT_THAT(h.Step(), ElementsAre());
+  EXPECT_THAT(h.Step(), ElementsAre("1023 step -1"));
   // Reminders start again from one in the next set.
   EXPECT_THAT(h.Step(), ElementsAre(absl::StrCat(1023 + kDoneReminderSeconds,
                                                  " reminder 1")));
@@ -838,9 +857,9 @@ TEST(SessionEngineTest, SelfPacedSetWaitsForDoneAndRemindsAFewTimes) {
 }
 
 TEST(SessionEngineTest, PauseWhileWaitingForDoneKeepsTheReminderTime) {
-  Harness h(RoutineOf({Item(
-      "glute-bridge",
-      Counted(1, 5, 3, 0, 0, /*per_side=*/false, /*self_paced=*/true))}));
+  Harness h(
+      RoutineOf({Item("glute-bridge", Counted(1, 5, 3, 0, 0, /*per_side=*/false,
+                                              /*self_paced=*/true))}));
   h.Start();
   h.Step();
   h.Step();  // Waiting for "done" from 18; first reminder at 48.
@@ -919,9 +938,9 @@ TEST(SessionEngineTest, ForbiddenCommandsAreRefusedAndChangeNothing) {
 }
 
 TEST(SessionEngineTest, SetDoneInDiscomfortNamesTheState) {
-  Harness h(RoutineOf({Item(
-      "glute-bridge",
-      Counted(1, 5, 3, 0, 0, /*per_side=*/false, /*self_paced=*/true))}));
+  Harness h(
+      RoutineOf({Item("glute-bridge", Counted(1, 5, 3, 0, 0, /*per_side=*/false,
+                                              /*self_paced=*/true))}));
   h.Start();
   h.Step();
   h.Step();
@@ -948,14 +967,15 @@ TEST(SessionEngineTest, TimeScaleDividesEveryDuration) {
   for (const std::string& line : kFirstSetOf333) {
     const size_t space = line.find(' ');
     std::string what = line.substr(space);
-    if (what == " rest 30 until 63") what = " rest 30 until 6.3";
+    // The rest says how long it really lasts: 3 s at ten times the speed.
+    if (what == " rest 30 until 63") what = " rest 3 until 6.3";
     first_set.push_back(
         absl::StrCat(std::stod(line.substr(0, space)) / 10, what));
   }
   ASSERT_GE(trace.size(), first_set.size());
-  EXPECT_THAT(std::vector<std::string>(trace.begin(),
-                                       trace.begin() + first_set.size()),
-              ElementsAreArray(first_set));
+  EXPECT_THAT(
+      std::vector<std::string>(trace.begin(), trace.begin() + first_set.size()),
+      ElementsAreArray(first_set));
   EXPECT_EQ(trace.back(), "13.2 session_done");
   EXPECT_EQ(h.last().session_done().summary().duration_ms(),
             h.record().routine().estimated_seconds() * 100);
@@ -991,10 +1011,12 @@ TEST(SessionEngineTest, CoachCueIsSpokenWithoutChangingTheTimeline) {
   std::vector<SessionEvent> events = h.engine().CoachCue(
       "coach-1", "Nice form, keep the chin tucked", h.Now(), &h.record());
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(h.Describe(events[0]), "19.5 coach Nice form, keep the chin tucked");
+  EXPECT_EQ(h.Describe(events[0]),
+            "19.5 coach Nice form, keep the chin tucked");
   EXPECT_EQ(events[0].speech().text(),
             "Your coach says: Nice form, keep the chin tucked");
-  EXPECT_EQ(events[0].card().banner(), "Coach: Nice form, keep the chin tucked");
+  EXPECT_EQ(events[0].card().banner(),
+            "Coach: Nice form, keep the chin tucked");
   EXPECT_EQ(h.Deadline(), "20");
   // REPEAT still says the last coaching cue, not the coach's words.
   absl::StatusOr<std::vector<std::string>> repeat =
@@ -1069,12 +1091,11 @@ TEST(SessionEngineTest, BreathCuesComeAtTheMomentTheyApply) {
   std::vector<std::string> breaths;
   for (const SessionEvent& ev : h.events()) {
     if (ev.has_breath_cue()) {
-      breaths.push_back(absl::StrCat(h.Describe(ev), ": ", ev.breath_cue().text(),
-                                     " [", ev.status().step_kind() ==
-                                                   coach::v1::STEP_KIND_REP
-                                               ? "effort step"
-                                               : "return step",
-                                     "]"));
+      breaths.push_back(absl::StrCat(
+          h.Describe(ev), ": ", ev.breath_cue().text(), " [",
+          ev.status().step_kind() == coach::v1::STEP_KIND_REP ? "effort step"
+                                                              : "return step",
+          "]"));
     }
   }
   // Tempo 4: 2 s of effort, then 2 s back.
@@ -1110,6 +1131,35 @@ TEST(SessionEngineTest, EveryEventCarriesItsStatusAndRenderings) {
                                              ev.status().deadline()));
     }
   }
+}
+
+}  // namespace
+}  // namespace coachd
+
+namespace coachd {
+namespace {
+
+TEST(SessionEngineTest, RepeatWhilePausedShowsNoRunningTimer) {
+  Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
+  h.Start();
+  h.TickAt(h.T(20));  // Inside set 1: a timer runs.
+  ASSERT_TRUE(h.Command(coach::v1::COMMAND_TYPE_PAUSE).ok());
+  ASSERT_TRUE(h.Command(coach::v1::COMMAND_TYPE_REPEAT).ok());
+  const SessionEvent& repeated = h.last();
+  EXPECT_TRUE(repeated.repeated_cue());
+  EXPECT_FALSE(repeated.card().has_deadline());
+  EXPECT_EQ(repeated.card().timer_seconds(), 0);
+  EXPECT_EQ(repeated.status().run_state(), coach::v1::RUN_STATE_PAUSED);
+}
+
+TEST(SessionEngineTest, OnlySkippedWorkCountsAsASkip) {
+  Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
+  h.Start();  // In the intro: nothing to skip yet.
+  ASSERT_TRUE(h.Command(coach::v1::COMMAND_TYPE_NEXT).ok());
+  EXPECT_EQ(h.record().engine().summary().skips(), 0);
+  ASSERT_TRUE(h.Command(coach::v1::COMMAND_TYPE_NEXT).ok());  // Skips set 1.
+  EXPECT_EQ(h.record().engine().summary().skips(), 1);
+  EXPECT_EQ(h.record().engine().summary().items(0).sets_done(), 0);
 }
 
 }  // namespace

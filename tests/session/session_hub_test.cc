@@ -143,8 +143,8 @@ class Fixture {
 };
 
 TEST(SessionHubTest, ResumeDeliversEveryLaterEventExactlyOnce) {
-  for (const char* where : {"start", "second", "middle", "one before the end",
-                            "the end"}) {
+  for (const char* where :
+       {"start", "second", "middle", "one before the end", "the end"}) {
     SCOPED_TRACE(absl::StrCat("resume from ", where));
     Fixture f;
     const std::string id = f.Start();
@@ -153,9 +153,9 @@ TEST(SessionHubTest, ResumeDeliversEveryLaterEventExactlyOnce) {
     const int64_t last = record.last_sequence();
     ASSERT_GT(last, 10);
     const std::string w = where;
-    const int64_t n = w == "start"    ? 0
-                      : w == "second" ? 1
-                      : w == "middle" ? last / 2
+    const int64_t n = w == "start"     ? 0
+                      : w == "second"  ? 1
+                      : w == "middle"  ? last / 2
                       : w == "the end" ? last
                                        : last - 1;
     FakeSink sink;
@@ -269,9 +269,9 @@ TEST(SessionHubTest, LostHistoryGivesAnUnrecoveredSnapshotFirst) {
     f.Play(12);
     const SessionRecord record = f.Record(id);
     ASSERT_GT(record.last_sequence(), 10);
-    const ResumePosition position = Position(
-        c.stale_epoch ? "some-old-epoch" : record.epoch(),
-        c.ahead ? record.last_sequence() + 5 : 1);
+    const ResumePosition position =
+        Position(c.stale_epoch ? "some-old-epoch" : record.epoch(),
+                 c.ahead ? record.last_sequence() + 5 : 1);
     FakeSink sink;
     std::unique_ptr<HubAttachment> a = f.Attach(id, &position, &sink);
     ASSERT_NE(a, nullptr);
@@ -284,8 +284,8 @@ TEST(SessionHubTest, LostHistoryGivesAnUnrecoveredSnapshotFirst) {
     EXPECT_EQ(events[0]->epoch(), record.epoch());
     // Live events follow the snapshot with no gap.
     f.Play(3);
-    EXPECT_EQ(sink.Sequences(), Range(record.last_sequence() + 1,
-                                      f.Record(id).last_sequence()));
+    EXPECT_EQ(sink.Sequences(),
+              Range(record.last_sequence() + 1, f.Record(id).last_sequence()));
   }
 }
 

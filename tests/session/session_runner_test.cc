@@ -208,8 +208,8 @@ TEST_F(SessionRunnerTest, DuplicateCommandIdIsAppliedOnce) {
   const SessionView view = StartDemo();
   const std::string id = view.session_id();
   clock_.Advance(absl::Seconds(5));
-  absl::StatusOr<SendCommandResponse> first =
-      runner_.Command(kAlice, Cmd(id, "pause-1", coach::v1::COMMAND_TYPE_PAUSE));
+  absl::StatusOr<SendCommandResponse> first = runner_.Command(
+      kAlice, Cmd(id, "pause-1", coach::v1::COMMAND_TYPE_PAUSE));
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_FALSE(first->duplicate());
   EXPECT_EQ(first->last_sequence(), view.last_sequence() + 1);
@@ -235,8 +235,7 @@ TEST_F(SessionRunnerTest, DuplicateCommandIdIsAppliedOnce) {
     EXPECT_EQ(again->last_sequence(), first->last_sequence());
     EXPECT_EQ(again->status().run_state(), coach::v1::RUN_STATE_PAUSED);
     EXPECT_TRUE(MessageDifferencer::Equals(Stored(id), after_first));
-    EXPECT_EQ(static_cast<int64_t>(History(id).size()),
-              first->last_sequence());
+    EXPECT_EQ(static_cast<int64_t>(History(id).size()), first->last_sequence());
   }
   // A new id is a new command.
   absl::StatusOr<SendCommandResponse> resume = runner_.Command(
@@ -250,8 +249,8 @@ TEST_F(SessionRunnerTest, RefusedCommandStoresNothingAndItsIdStaysFree) {
   const SessionView view = StartDemo();
   const std::string id = view.session_id();
   const SessionRecord before = Stored(id);
-  absl::StatusOr<SendCommandResponse> response = runner_.Command(
-      kAlice, Cmd(id, "r1", coach::v1::COMMAND_TYPE_RESUME));
+  absl::StatusOr<SendCommandResponse> response =
+      runner_.Command(kAlice, Cmd(id, "r1", coach::v1::COMMAND_TYPE_RESUME));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(response.status().message(), HasSubstr("running"));
   EXPECT_TRUE(MessageDifferencer::Equals(Stored(id), before));
@@ -259,8 +258,8 @@ TEST_F(SessionRunnerTest, RefusedCommandStoresNothingAndItsIdStaysFree) {
   ASSERT_TRUE(
       runner_.Command(kAlice, Cmd(id, "p1", coach::v1::COMMAND_TYPE_PAUSE))
           .ok());
-  absl::StatusOr<SendCommandResponse> retry = runner_.Command(
-      kAlice, Cmd(id, "r1", coach::v1::COMMAND_TYPE_RESUME));
+  absl::StatusOr<SendCommandResponse> retry =
+      runner_.Command(kAlice, Cmd(id, "r1", coach::v1::COMMAND_TYPE_RESUME));
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_FALSE(retry->duplicate());
   EXPECT_EQ(retry->status().run_state(), coach::v1::RUN_STATE_RUNNING);
@@ -337,8 +336,8 @@ TEST_F(SessionRunnerTest, BadCommandInputIsRefusedNamingTheField) {
       {"65-character command_id",
        Cmd(id, std::string(65, 'c'), coach::v1::COMMAND_TYPE_PAUSE),
        "command_id"},
-      {"unspecified command", Cmd(id, "c1", coach::v1::COMMAND_TYPE_UNSPECIFIED),
-       "command"},
+      {"unspecified command",
+       Cmd(id, "c1", coach::v1::COMMAND_TYPE_UNSPECIFIED), "command"},
       {"unknown command", Cmd(id, "c1", static_cast<CommandType>(99)),
        "command"},
       {"note too long",
@@ -363,10 +362,10 @@ TEST_F(SessionRunnerTest, BadCommandInputIsRefusedNamingTheField) {
   }
   // The limits themselves are fine: a 64-character id and a 500-character
   // note.
-  absl::StatusOr<SendCommandResponse> longest = runner_.Command(
-      kAlice, Cmd(id, std::string(64, 'c'),
-                  coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
-                  std::string(500, 'n')));
+  absl::StatusOr<SendCommandResponse> longest =
+      runner_.Command(kAlice, Cmd(id, std::string(64, 'c'),
+                                  coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
+                                  std::string(500, 'n')));
   EXPECT_TRUE(longest.ok()) << longest.status();
 }
 
@@ -406,7 +405,8 @@ TEST_F(SessionRunnerTest, PauseUnschedulesTheTimerAndResumeReschedulesIt) {
   const std::string id = view.session_id();
   clock_.Advance(absl::Seconds(5));
   ASSERT_TRUE(
-      runner_.Command(kAlice, Cmd(id, "p", coach::v1::COMMAND_TYPE_PAUSE)).ok());
+      runner_.Command(kAlice, Cmd(id, "p", coach::v1::COMMAND_TYPE_PAUSE))
+          .ok());
   EXPECT_EQ(timers_.size(), 0);
   clock_.Advance(absl::Minutes(10));
   ASSERT_TRUE(
@@ -429,11 +429,12 @@ TEST_F(SessionRunnerTest, SwitchToMobilityRebuildsTheSessionsTimeline) {
       break;
     }
   }
-  ASSERT_TRUE(runner_
-                  .Command(kAlice, Cmd(id, "hurt",
-                                       coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
-                                       "left shoulder"))
-                  .ok());
+  ASSERT_TRUE(
+      runner_
+          .Command(kAlice,
+                   Cmd(id, "hurt", coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
+                       "left shoulder"))
+          .ok());
   absl::StatusOr<SendCommandResponse> switched = runner_.Command(
       kAlice, Cmd(id, "switch", coach::v1::COMMAND_TYPE_SWITCH_TO_MOBILITY));
   ASSERT_TRUE(switched.ok()) << switched.status();
@@ -448,7 +449,8 @@ TEST_F(SessionRunnerTest, SwitchToMobilityRebuildsTheSessionsTimeline) {
   ExpectContiguous(id);
   std::vector<std::string> intros;
   for (const StoredEvent& ev : History(id)) {
-    if (ev->has_exercise_intro()) intros.push_back(ev->exercise_intro().exercise_id());
+    if (ev->has_exercise_intro())
+      intros.push_back(ev->exercise_intro().exercise_id());
   }
   EXPECT_THAT(intros, ::testing::ElementsAre("band-row", "cat-cow", "superman",
                                              "cat-cow"));
@@ -473,6 +475,55 @@ TEST_F(SessionRunnerTest, ResumeTimersSchedulesEveryLiveSession) {
   EXPECT_EQ(timers.size(), 1);
   clock_.Advance(absl::Seconds(15));
   EXPECT_EQ(timers.TakeDue(), std::vector<std::string>{a.session_id()});
+}
+
+TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
+  // Presets have no self-paced move: store one as another process would.
+  coach::v1::Routine routine;
+  routine.set_id("custom");
+  coach::v1::RoutineItem* item = routine.add_items();
+  item->set_exercise_id("glute-bridge");
+  item->set_exercise_name("Glute Bridge");
+  coach::v1::Prescription* p = item->mutable_prescription();
+  p->set_sets(1);
+  p->set_reps(8);
+  p->set_tempo_seconds(3);
+  p->set_self_paced(true);
+  SessionRecord record;
+  record.set_session_id("self-paced-1");
+  record.set_owner("alice");
+  record.set_time_scale(1);
+  *record.mutable_routine() = routine;
+  absl::StatusOr<std::unique_ptr<SessionEngine>> engine =
+      SessionEngine::Create(&RealCatalog(), routine, 1);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  std::vector<SessionEvent> events = (*engine)->Start(clock_.Now(), &record);
+  ASSERT_TRUE(store_.Create(&record, &events).ok());
+  ASSERT_TRUE(runner_.ResumeTimers().ok());
+  const absl::Time start = clock_.Now();
+
+  ASSERT_TRUE(FireNext());  // 15 s: "Set 1 of 1 ... say done".
+  ASSERT_TRUE(FireNext());  // 18 s: waiting for done; no event to say.
+  EXPECT_EQ(clock_.Now(), start + absl::Seconds(18));
+  absl::StatusOr<SessionView> view = runner_.Get(kAlice, "self-paced-1");
+  ASSERT_TRUE(view.ok()) << view.status();
+  EXPECT_EQ(view->status().step_kind(), coach::v1::STEP_KIND_AWAIT_DONE);
+  EXPECT_EQ(view->status().deadline().seconds(),
+            absl::ToUnixSeconds(start + absl::Seconds(18 + 30)));
+  EXPECT_EQ(timers_.NextDeadline(), start + absl::Seconds(48));
+
+  ASSERT_TRUE(FireNext());
+  EXPECT_TRUE(History("self-paced-1").back()->has_done_reminder());
+  absl::StatusOr<SendCommandResponse> done = runner_.Command(
+      kAlice, Cmd("self-paced-1", "d", coach::v1::COMMAND_TYPE_SET_DONE));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->status().step_kind(), coach::v1::STEP_KIND_EXERCISE_DONE);
+  while (FireNext()) {
+  }
+  ExpectContiguous("self-paced-1");
+  EXPECT_EQ(
+      History("self-paced-1").back()->session_done().summary().percent_done(),
+      100);
 }
 
 TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {

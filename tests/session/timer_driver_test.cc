@@ -1,0 +1,578 @@
+// Timer leases and the driver, with in-process "replicas" (each its own
+// runner, timer queue, hub and driver) sharing one embedded store and a fake
+// lease table on a FakeClock: who ticks, how a change made on another
+// replica reaches the holder, takeover after expiry with nothing lost or
+// repeated, lost leases, bounded sweeps, finishing. Tasks the driver posts
+// are run by hand, so every step is deterministic.
+#include "services/session/timer_driver.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/catalog/catalog.h"
+#include "services/common/clock.h"
+#include "services/common/executor.h"
+#include "services/session/access_policy.h"
+#include "services/session/session_engine.h"
+#include "services/session/session_hub.h"
+#include "services/session/session_runner.h"
+#include "services/session/timer_leases.h"
+#include "services/session/timer_queue.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+namespace {
+
+using ::coach::internal::SessionRecord;
+using ::coach::v1::CommandType;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr absl::Duration kTtl = absl::Seconds(3);
+const Identity kAlice{"alice", Role::kUser};
+
+const Catalog& RealCatalog() {
+  static const Catalog* catalog = [] {
+    absl::StatusOr<Catalog> loaded =
+        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
+                              "/services/catalog/back_catalog.textproto");
+    if (!loaded.ok()) {
+      ADD_FAILURE() << loaded.status();
+      return static_cast<Catalog*>(nullptr);
+    }
+    return new Catalog(*std::move(loaded));
+  }();
+  return *catalog;
+}
+
+// The embedded store, counting loads (a load is a round trip on Redis).
+class CountingStore : public SessionStore {
+ public:
+  absl::Status Create(SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override {
+    return store_.Create(record, events);
+  }
+  absl::StatusOr<SessionRecord> Load(absl::string_view session_id) override {
+    loads_.fetch_add(1);
+    return store_.Load(session_id);
+  }
+  absl::Status Commit(int64_t expected_sequence, SessionRecord* record,
+                      std::vector<coach::v1::SessionEvent>* events) override {
+    return store_.Commit(expected_sequence, record, events);
+  }
+  absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
+                                          absl::string_view epoch,
+                                          int64_t after_sequence,
+                                          int max_events) override {
+    return store_.ReadHistory(session_id, epoch, after_sequence, max_events);
+  }
+  absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
+      absl::string_view session_id, int64_t after_sequence,
+      EventListener* listener) override {
+    return store_.Follow(session_id, after_sequence, listener);
+  }
+  absl::StatusOr<std::vector<std::string>> ListLive() override {
+    return store_.ListLive();
+  }
+  absl::Status Ping() override { return store_.Ping(); }
+
+  int loads() const { return loads_.load(); }
+
+ private:
+  MemoryStore store_;
+  std::atomic<int> loads_{0};
+};
+
+// What Redis holds for leases: session -> (holder, expiry), on a FakeClock.
+class LeaseTable {
+ public:
+  explicit LeaseTable(const FakeClock* clock) : clock_(clock) {}
+
+  // SET NX PX, or already the holder's (then extended).
+  bool TryTake(const std::string& id, const std::string& holder) {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it != leases_.end() && it->second.second > clock_->Now() &&
+        it->second.first != holder) {
+      return false;
+    }
+    leases_[id] = {holder, clock_->Now() + kTtl};
+    return true;
+  }
+  // Compare-and-PEXPIRE.
+  bool Extend(const std::string& id, const std::string& holder) {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it == leases_.end() || it->second.second <= clock_->Now() ||
+        it->second.first != holder) {
+      return false;
+    }
+    it->second.second = clock_->Now() + kTtl;
+    return true;
+  }
+  // Compare-and-DEL.
+  void Erase(const std::string& id, const std::string& holder) {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it != leases_.end() && it->second.first == holder) leases_.erase(it);
+  }
+  // The live holder, or "".
+  std::string Holder(const std::string& id) const {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(id);
+    if (it == leases_.end() || it->second.second <= clock_->Now()) return "";
+    return it->second.first;
+  }
+  // Another holder takes the lease (as after an expiry nobody noticed).
+  void GiveTo(const std::string& id, const std::string& holder) {
+    absl::MutexLock lock(&mu_);
+    leases_[id] = {holder, clock_->Now() + kTtl};
+  }
+  void set_unreachable(bool unreachable) {
+    absl::MutexLock lock(&mu_);
+    unreachable_ = unreachable;
+  }
+  bool unreachable() const {
+    absl::MutexLock lock(&mu_);
+    return unreachable_;
+  }
+
+ private:
+  const FakeClock* clock_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::pair<std::string, absl::Time>> leases_
+      ABSL_GUARDED_BY(mu_);
+  bool unreachable_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// TimerLeases over the table, with the semantics of RedisTimerLeases.
+class FakeLeases : public TimerLeases {
+ public:
+  FakeLeases(LeaseTable* table, std::string holder, const FakeClock* clock)
+      : table_(table), holder_(std::move(holder)), clock_(clock) {}
+
+  const std::string& holder_id() const override { return holder_; }
+  bool shared() const override { return true; }
+  absl::Duration ttl() const override { return kTtl; }
+  absl::StatusOr<std::vector<std::string>> Acquire(
+      const std::vector<std::string>& ids) override {
+    if (table_->unreachable()) return absl::UnavailableError("leases down");
+    std::vector<std::string> taken;
+    absl::MutexLock lock(&mu_);
+    for (const std::string& id : ids) {
+      if (table_->TryTake(id, holder_)) {
+        held_[id] = clock_->Now() + kTtl;
+        taken.push_back(id);
+      }
+    }
+    return taken;
+  }
+  bool Holds(absl::string_view id) const override {
+    absl::MutexLock lock(&mu_);
+    auto it = held_.find(id);
+    return it != held_.end() && clock_->Now() < it->second;
+  }
+  std::vector<std::string> RenewHeld() override {
+    std::vector<std::string> lost;
+    absl::MutexLock lock(&mu_);
+    for (auto it = held_.begin(); it != held_.end();) {
+      const bool unreachable = table_->unreachable();
+      if (!unreachable && it->second > clock_->Now() &&
+          table_->Extend(it->first, holder_)) {
+        it->second = clock_->Now() + kTtl;
+        ++it;
+      } else if (unreachable && it->second > clock_->Now()) {
+        ++it;  // Try again later.
+      } else {
+        lost.push_back(it->first);
+        held_.erase(it++);
+      }
+    }
+    return lost;
+  }
+  void Release(absl::string_view id) override {
+    absl::MutexLock lock(&mu_);
+    held_.erase(id);
+    table_->Erase(std::string(id), holder_);
+  }
+  std::vector<std::string> Held() const override {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> ids;
+    for (const auto& [id, until] : held_) ids.push_back(id);
+    return ids;
+  }
+
+ private:
+  LeaseTable* table_;
+  const std::string holder_;
+  const FakeClock* clock_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> held_ ABSL_GUARDED_BY(mu_);
+};
+
+// One coachd replica's session parts, in process.
+struct Replica {
+  Replica(const std::string& name, SessionStore* store, FakeClock* clock,
+          LeaseTable* table, TimerDriverOptions options = {})
+      : clock(clock),
+        leases(table, name, clock),
+        timers(clock),
+        cleanup(1),
+        hub(store, clock, &cleanup),
+        runner(&RealCatalog(), store, clock, &timers, &policy, {}),
+        driver(
+            &leases, store, &timers, &hub,
+            [this](std::function<void()> task) {
+              absl::MutexLock lock(&mu);
+              posted.push_back(std::move(task));
+            },
+            clock, options) {
+    driver.SetRefresh(
+        [this](const std::string& id) { return runner.Refresh(id); });
+    runner.SetDriver(&driver);
+  }
+  ~Replica() { driver.Stop(); }
+
+  std::string Start() {
+    absl::StatusOr<coach::v1::SessionView> view = runner.Start(kAlice, Demo());
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? view->session_id() : "";
+  }
+
+  static coach::v1::StartSessionRequest Demo() {
+    coach::v1::StartSessionRequest request;
+    request.set_routine_id("demo");
+    return request;
+  }
+
+  absl::Status Command(const std::string& id, CommandType type) {
+    coach::v1::SendCommandRequest request;
+    request.set_session_id(id);
+    request.set_command_id(absl::StrCat("cmd-", ++commands));
+    request.set_command(type);
+    return runner.Command(kAlice, request).status();
+  }
+
+  // Runs the tasks the driver posted (refreshes); returns how many.
+  int RunPosted() {
+    int ran = 0;
+    for (;;) {
+      std::function<void()> task;
+      {
+        absl::MutexLock lock(&mu);
+        if (posted.empty()) return ran;
+        task = std::move(posted.front());
+        posted.pop_front();
+      }
+      task();
+      ++ran;
+    }
+  }
+
+  // Ticks every session due by the clock (as the timer thread would).
+  void FireDue() {
+    for (const std::string& id : timers.TakeDue()) {
+      const absl::Status ticked = runner.Tick(id);
+      EXPECT_TRUE(ticked.ok()) << ticked;
+    }
+    RunPosted();
+  }
+
+  // Moves the clock from timer to timer, ticking, until `until` or no
+  // timer is left.
+  void DriveUntil(absl::Time until) {
+    for (;;) {
+      const absl::Time next = timers.NextDeadline();
+      if (next == absl::InfiniteFuture() || next > until) return;
+      if (next > clock->Now()) clock->Set(next);
+      FireDue();
+    }
+  }
+
+  FakeClock* clock;
+  FakeLeases leases;
+  TimerQueue timers;
+  Executor cleanup;
+  SessionHub hub;
+  OwnerOnlyPolicy policy;
+  SessionRunner runner;
+  absl::Mutex mu;
+  std::deque<std::function<void()>> posted ABSL_GUARDED_BY(mu);
+  int commands = 0;
+  TimerDriver driver;  // Last: stopped and destroyed first.
+};
+
+// What an event says, without its session id or time: two runs of the same
+// routine at the same deadlines say the same things in the same order.
+using EventKey = std::tuple<int, int, int, int>;  // payload, step, set, rep
+
+class TimerDriverTest : public ::testing::Test {
+ protected:
+  TimerDriverTest() : table_(&clock_) {}
+
+  std::unique_ptr<Replica> NewReplica(const std::string& name,
+                                      TimerDriverOptions options = {}) {
+    return std::make_unique<Replica>(name, &store_, &clock_, &table_, options);
+  }
+
+  SessionRecord Stored(const std::string& id) {
+    absl::StatusOr<SessionRecord> record = store_.Load(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? *record : SessionRecord();
+  }
+
+  // The session's history as keys; fails unless sequences are 1..last.
+  std::vector<EventKey> Keys(const std::string& id) {
+    const SessionRecord record = Stored(id);
+    absl::StatusOr<HistoryRead> read =
+        store_.ReadHistory(id, record.epoch(), 0, 1000000);
+    EXPECT_TRUE(read.ok()) << read.status();
+    std::vector<EventKey> keys;
+    if (!read.ok()) return keys;
+    EXPECT_EQ(static_cast<int64_t>(read->events.size()),
+              record.last_sequence());
+    for (size_t i = 0; i < read->events.size(); ++i) {
+      const coach::v1::SessionEvent& e = *read->events[i];
+      EXPECT_EQ(e.sequence(), static_cast<int64_t>(i) + 1);
+      keys.emplace_back(e.payload_case(), e.status().step_index(),
+                        e.status().set(), e.status().rep());
+    }
+    return keys;
+  }
+
+  FakeClock clock_;
+  CountingStore store_;
+  LeaseTable table_;
+};
+
+TEST_F(TimerDriverTest, OnlyTheLeaseHolderTicks) {
+  auto a = NewReplica("a");
+  auto b = NewReplica("b");
+  const std::string id = a->Start();
+  EXPECT_TRUE(a->driver.Drives(id));
+  EXPECT_FALSE(b->driver.Drives(id));
+  EXPECT_EQ(table_.Holder(id), "a");
+  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  EXPECT_EQ(b->timers.size(), 0);
+
+  clock_.Set(a->timers.NextDeadline());
+  const int64_t before = Stored(id).last_sequence();
+  ASSERT_TRUE(b->runner.Tick(id).ok());
+  EXPECT_EQ(Stored(id).last_sequence(), before) << "b ticked a's session";
+  ASSERT_TRUE(a->runner.Tick(id).ok());
+  EXPECT_GT(Stored(id).last_sequence(), before);
+}
+
+TEST_F(TimerDriverTest, CommandOnAnotherReplicaReschedulesTheHolder) {
+  auto a = NewReplica("a");
+  auto b = NewReplica("b");
+  const std::string id = a->Start();
+  a->DriveUntil(clock_.Now() + absl::Seconds(20));
+
+  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_PAUSE).ok());
+  EXPECT_EQ(b->timers.size(), 0) << "b must not drive a's session";
+  EXPECT_EQ(a->RunPosted(), 1);
+  EXPECT_EQ(a->timers.NextDeadline(), absl::InfiniteFuture())
+      << "a still times a paused session";
+
+  clock_.Advance(absl::Minutes(5));  // Paused: nothing is due.
+  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_RESUME).ok());
+  EXPECT_EQ(a->RunPosted(), 1);
+  const absl::Time resumed = SessionEngine::NextDeadline(Stored(id));
+  ASSERT_NE(resumed, absl::InfiniteFuture());
+  EXPECT_EQ(a->timers.NextDeadline(), resumed);
+
+  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_NEXT).ok());
+  EXPECT_EQ(a->RunPosted(), 1);
+  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  EXPECT_EQ(b->timers.size(), 0);
+}
+
+TEST_F(TimerDriverTest, OwnCommitsNeedNoReload) {
+  auto a = NewReplica("a");
+  const std::string id = a->Start();
+  const int loads = store_.loads();
+  const int64_t before = Stored(id).last_sequence();
+  a->DriveUntil(clock_.Now() + absl::Seconds(30));
+  EXPECT_GT(Stored(id).last_sequence(), before + 5);
+  // Stored() above loaded once; the driving itself never did.
+  EXPECT_EQ(store_.loads(), loads + 2);
+}
+
+TEST_F(TimerDriverTest, TakeoverLosesAndRepeatsNothing) {
+  // Reference: one replica drives the whole session.
+  std::vector<EventKey> reference;
+  {
+    auto solo = NewReplica("solo");
+    const std::string id = solo->Start();
+    solo->DriveUntil(absl::InfiniteFuture());
+    ASSERT_EQ(Stored(id).engine().run_state(), coach::v1::RUN_STATE_FINISHED);
+    reference = Keys(id);
+  }
+  clock_.Set(FakeClock().Now());
+
+  auto a = NewReplica("a");
+  auto b = NewReplica("b");
+  const std::string id = a->Start();
+  a->DriveUntil(clock_.Now() + absl::Seconds(100));
+  // a dies: it stops renewing. Until its lease expires, b cannot take over.
+  a.reset();
+  table_.GiveTo(id, "a");  // a's lease, as a left it in the table.
+  ASSERT_TRUE(b->driver.Sweep().ok());
+  EXPECT_FALSE(b->driver.Drives(id));
+  clock_.Advance(kTtl);
+  ASSERT_TRUE(b->driver.Sweep().ok());
+  ASSERT_TRUE(b->driver.Drives(id));
+  EXPECT_EQ(table_.Holder(id), "b");
+  // The stored deadline passed while nobody drove: due at once.
+  EXPECT_LE(b->timers.NextDeadline(), clock_.Now());
+  b->DriveUntil(absl::InfiniteFuture());
+
+  EXPECT_EQ(Stored(id).engine().run_state(), coach::v1::RUN_STATE_FINISHED);
+  EXPECT_EQ(Keys(id), reference);
+  EXPECT_FALSE(b->driver.Drives(id));
+  EXPECT_EQ(table_.Holder(id), "") << "a finished session keeps its lease";
+}
+
+TEST_F(TimerDriverTest, AStaleHolderCommitsNothingTwice) {
+  auto a = NewReplica("a");
+  auto b = NewReplica("b");
+  const std::string id = a->Start();
+  a->DriveUntil(clock_.Now() + absl::Seconds(30));
+  ASSERT_TRUE(b->driver.Sweep().ok());
+  EXPECT_FALSE(b->driver.Drives(id)) << "a's lease is live";
+  // a's lease expires in the table before a notices (it has not renewed).
+  table_.Erase(id, "a");
+  ASSERT_TRUE(b->driver.Sweep().ok());
+  ASSERT_TRUE(b->driver.Drives(id));
+  ASSERT_TRUE(a->driver.Drives(id)) << "a has not renewed: still believes";
+
+  const absl::Time due = b->timers.NextDeadline();
+  ASSERT_EQ(a->timers.NextDeadline(), due);
+  clock_.Set(due);
+  b->FireDue();
+  const int64_t after_b = Stored(id).last_sequence();
+  a->FireDue();  // Same deadline, a's cached record is stale: ABORTED, reload.
+  EXPECT_EQ(Stored(id).last_sequence(), after_b);
+  b->DriveUntil(absl::InfiniteFuture());
+  Keys(id);  // Contiguous.
+  a->driver.Renew();
+  EXPECT_FALSE(a->driver.Drives(id));
+}
+
+TEST_F(TimerDriverTest, LostLeaseStopsDriving) {
+  auto a = NewReplica("a");
+  const std::string id = a->Start();
+  table_.GiveTo(id, "z");
+  a->driver.Renew();
+  EXPECT_FALSE(a->driver.Drives(id));
+  EXPECT_THAT(a->driver.Driven(), IsEmpty());
+  EXPECT_EQ(a->timers.size(), 0);
+  EXPECT_EQ(table_.Holder(id), "z") << "a must not release z's lease";
+}
+
+TEST_F(TimerDriverTest, UnrenewedLeaseIsLostAfterItsTtl) {
+  auto a = NewReplica("a");
+  const std::string id = a->Start();
+  table_.set_unreachable(true);
+  clock_.Advance(kTtl / 3);
+  a->driver.Renew();
+  EXPECT_TRUE(a->driver.Drives(id)) << "within the ttl a keeps driving";
+  clock_.Advance(kTtl);
+  EXPECT_FALSE(a->driver.Drives(id));
+  a->driver.Renew();
+  EXPECT_THAT(a->driver.Driven(), IsEmpty());
+
+  table_.set_unreachable(false);  // Back: the sweep takes it again.
+  ASSERT_TRUE(a->driver.Sweep().ok());
+  EXPECT_TRUE(a->driver.Drives(id));
+  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+}
+
+TEST_F(TimerDriverTest, SessionStartedWhileLeasesAreDownIsSweptUp) {
+  auto a = NewReplica("a");
+  table_.set_unreachable(true);
+  const std::string id = a->Start();
+  EXPECT_FALSE(a->driver.Drives(id));
+  EXPECT_EQ(a->timers.size(), 0);
+  EXPECT_EQ(a->driver.Sweep().code(), absl::StatusCode::kUnavailable);
+  table_.set_unreachable(false);
+  ASSERT_TRUE(a->driver.Sweep().ok());
+  EXPECT_TRUE(a->driver.Drives(id));
+  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+}
+
+TEST_F(TimerDriverTest, FinishingOnAnotherReplicaReleasesTheLease) {
+  auto a = NewReplica("a");
+  auto b = NewReplica("b");
+  const std::string id = a->Start();
+  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_END).ok());
+  EXPECT_EQ(a->RunPosted(), 1);
+  EXPECT_FALSE(a->driver.Drives(id));
+  EXPECT_THAT(a->driver.Driven(), IsEmpty());
+  EXPECT_EQ(a->timers.size(), 0);
+  EXPECT_EQ(table_.Holder(id), "");
+}
+
+TEST_F(TimerDriverTest, SweepTakesOverABoundedNumberPerPass) {
+  std::vector<std::string> ids;
+  {
+    auto dead = NewReplica("dead");
+    for (int i = 0; i < 5; ++i) ids.push_back(dead->Start());
+    for (const std::string& id : ids) table_.GiveTo(id, "dead");
+  }
+  clock_.Advance(kTtl);  // The dead replica's leases expire.
+  TimerDriverOptions options;
+  options.max_takeovers_per_sweep = 2;
+  auto b = NewReplica("b", options);
+  const std::vector<size_t> expected = {2, 4, 5, 5};
+  for (size_t pass = 0; pass < expected.size(); ++pass) {
+    SCOPED_TRACE(pass);
+    ASSERT_TRUE(b->driver.Sweep().ok());
+    EXPECT_EQ(b->driver.Driven().size(), expected[pass]);
+    EXPECT_EQ(b->timers.size(), static_cast<int>(expected[pass]));
+  }
+  for (const std::string& id : ids) EXPECT_EQ(table_.Holder(id), "b");
+}
+
+TEST_F(TimerDriverTest, StopReleasesEveryLease) {
+  auto a = NewReplica("a");
+  const std::string s1 = a->Start();
+  const std::string s2 = a->Start();
+  a->driver.Stop();
+  EXPECT_THAT(a->driver.Driven(), IsEmpty());
+  EXPECT_EQ(table_.Holder(s1), "");
+  EXPECT_EQ(table_.Holder(s2), "");
+  auto b = NewReplica("b");
+  ASSERT_TRUE(b->driver.Sweep().ok());
+  std::vector<std::string> both = {s1, s2};
+  std::sort(both.begin(), both.end());
+  EXPECT_EQ(b->driver.Driven(), both);
+}
+
+TEST(LocalTimerLeasesTest, GrantsEverythingAndNeverExpires) {
+  LocalTimerLeases leases;
+  EXPECT_FALSE(leases.shared());
+  EXPECT_EQ(leases.ttl(), absl::InfiniteDuration());
+  absl::StatusOr<std::vector<std::string>> held = leases.Acquire({"x", "y"});
+  ASSERT_TRUE(held.ok());
+  EXPECT_THAT(*held, ElementsAre("x", "y"));
+  EXPECT_TRUE(leases.Holds("x"));
+  EXPECT_THAT(leases.RenewHeld(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace coachd
