@@ -6,6 +6,10 @@
 //                    [--minutes=20] [--level=beginner] [--prescription=3-3-3]
 //   coachctl start (--preset=demo | routine flags)   -> prints the session id
 //   coachctl get SESSION        coachctl command SESSION pause|next|...
+//   coachctl goal --per_week=3 --tz=Europe/London --remind_at=07:30
+//                 --days=mon,wed,fri [--day_start=03:00] [--pause=A..B]
+//   coachctl progress           coachctl log-workout --id=ID
+//   coachctl ack --reminder=ID [--snooze=MINUTES]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -15,12 +19,16 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
 #include "coach/v1/catalog.grpc.pb.h"
+#include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
 #include "google/protobuf/text_format.h"
 #include "services/auth/authenticator.h"
@@ -41,6 +49,20 @@ ABSL_FLAG(std::string, prescription, "",
 ABSL_FLAG(std::string, preset, "", "start: a routine preset id, e.g. demo.");
 ABSL_FLAG(std::string, note, "", "command: note for report_discomfort.");
 ABSL_FLAG(bool, text, false, "Print whole responses as protobuf text.");
+ABSL_FLAG(int, per_week, 3, "goal: sessions per week, 1..7.");
+ABSL_FLAG(std::string, tz, "", "goal: IANA time zone, e.g. Europe/London.");
+ABSL_FLAG(std::string, remind_at, "07:30", "goal: reminder time of day, HH:MM.");
+ABSL_FLAG(std::string, days, "", "goal: preferred days, e.g. mon,wed,fri.");
+ABSL_FLAG(std::string, day_start, "00:00",
+          "goal: when the person's day starts (late trainers: 03:00).");
+ABSL_FLAG(std::string, week_start, "mon", "goal: first day of the week.");
+ABSL_FLAG(std::string, pause, "",
+          "goal: a vacation YYYY-MM-DD..YYYY-MM-DD that freezes streaks.");
+ABSL_FLAG(bool, remind_when_met, false,
+          "goal: keep reminding after the week's goal is met.");
+ABSL_FLAG(std::string, id, "", "log-workout: a unique id for the workout.");
+ABSL_FLAG(std::string, reminder, "", "ack: the reminder id.");
+ABSL_FLAG(int, snooze, 0, "ack: snooze this many minutes (else: done).");
 
 namespace {
 
@@ -126,13 +148,124 @@ void PrintText(const Message& m) {
   std::cout << text;
 }
 
+
+absl::StatusOr<coach::v1::TimeOfDay> ParseTimeOfDay(absl::string_view flag,
+                                                   absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  int h = -1, m = -1;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) ||
+      !absl::SimpleAtoi(parts[1], &m)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": want HH:MM, got \"", text, "\""));
+  }
+  coach::v1::TimeOfDay t;
+  t.set_hours(h);
+  t.set_minutes(m);
+  return t;
+}
+
+absl::StatusOr<coach::v1::Weekday> ParseWeekday(absl::string_view text) {
+  static const char* const kNames[] = {"mon", "tue", "wed", "thu",
+                                       "fri", "sat", "sun"};
+  for (int i = 0; i < 7; ++i) {
+    if (absl::StartsWith(absl::AsciiStrToLower(text), kNames[i])) {
+      return static_cast<coach::v1::Weekday>(i + 1);
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown day \"", text, "\" (mon..sun)"));
+}
+
+absl::StatusOr<coach::v1::Date> ParseDate(absl::string_view text) {
+  std::vector<absl::string_view> parts = absl::StrSplit(text, '-');
+  coach::v1::Date d;
+  int y, m, day;
+  if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &y) ||
+      !absl::SimpleAtoi(parts[1], &m) || !absl::SimpleAtoi(parts[2], &day)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--pause: want YYYY-MM-DD, got \"", text, "\""));
+  }
+  d.set_year(y);
+  d.set_month(m);
+  d.set_day(day);
+  return d;
+}
+
+absl::StatusOr<coach::v1::Goal> GoalFromFlags() {
+  coach::v1::Goal goal;
+  goal.set_sessions_per_week(absl::GetFlag(FLAGS_per_week));
+  goal.set_time_zone(absl::GetFlag(FLAGS_tz));
+  absl::StatusOr<coach::v1::TimeOfDay> at =
+      ParseTimeOfDay("remind_at", absl::GetFlag(FLAGS_remind_at));
+  if (!at.ok()) return at.status();
+  *goal.mutable_reminder_time() = *at;
+  absl::StatusOr<coach::v1::TimeOfDay> day_start =
+      ParseTimeOfDay("day_start", absl::GetFlag(FLAGS_day_start));
+  if (!day_start.ok()) return day_start.status();
+  *goal.mutable_day_start() = *day_start;
+  for (absl::string_view d :
+       absl::StrSplit(absl::GetFlag(FLAGS_days), ',', absl::SkipEmpty())) {
+    absl::StatusOr<coach::v1::Weekday> day = ParseWeekday(d);
+    if (!day.ok()) return day.status();
+    goal.add_preferred_days(*day);
+  }
+  absl::StatusOr<coach::v1::Weekday> week_start =
+      ParseWeekday(absl::GetFlag(FLAGS_week_start));
+  if (!week_start.ok()) return week_start.status();
+  goal.set_week_start(*week_start);
+  if (!absl::GetFlag(FLAGS_pause).empty()) {
+    std::vector<absl::string_view> range =
+        absl::StrSplit(absl::GetFlag(FLAGS_pause), "..");
+    if (range.size() != 2) {
+      return absl::InvalidArgumentError("--pause: want FIRST..LAST dates");
+    }
+    absl::StatusOr<coach::v1::Date> first = ParseDate(range[0]);
+    absl::StatusOr<coach::v1::Date> last = ParseDate(range[1]);
+    if (!first.ok()) return first.status();
+    if (!last.ok()) return last.status();
+    coach::v1::Pause* pause = goal.add_pauses();
+    *pause->mutable_first_day() = *first;
+    *pause->mutable_last_day() = *last;
+  }
+  goal.set_remind_when_met(absl::GetFlag(FLAGS_remind_when_met));
+  return goal;
+}
+
+std::string DateText(const coach::v1::Date& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+void PrintProgress(const coach::v1::Progress& p) {
+  std::printf("today %s (%s)\n", DateText(p.today()).c_str(),
+              p.goal().time_zone().c_str());
+  std::printf("this week: %d of %d sessions (%s)\n",
+              p.this_week().sessions_done(), p.this_week().sessions_target(),
+              absl::AsciiStrToLower(
+                  coach::v1::WeekOutcome_Name(p.this_week().outcome()).substr(13))
+                  .c_str());
+  std::printf("streak: %d weeks (longest %d)\n", p.current_streak_weeks(),
+              p.longest_streak_weeks());
+  std::printf("adherence: %.0f%% over 4 weeks, %.0f%% over 12 weeks\n",
+              p.adherence_4_weeks() * 100, p.adherence_12_weeks() * 100);
+  std::printf("habit strength: %.0f%%\n", p.habit_strength() * 100);
+  if (p.has_next_reminder()) {
+    absl::TimeZone tz;
+    if (!absl::LoadTimeZone(p.goal().time_zone(), &tz)) tz = absl::UTCTimeZone();
+    std::printf("next reminder: %s\n",
+                absl::FormatTime("%a %Y-%m-%d %H:%M %Z",
+                                 absl::FromUnixSeconds(p.next_reminder().seconds()),
+                                 tz)
+                    .c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "coachctl COMMAND [ARGS] [--flags]\n"
       "  token | exercises | exercise ID | routine | start | get SESSION | "
-      "command SESSION WHAT");
+      "command SESSION WHAT | goal | progress | log-workout | ack");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Fail("a command is required; see --help");
   const std::string command = args[1];
@@ -252,6 +385,53 @@ int main(int argc, char** argv) {
         absl::StrCat("ctl-", absl::ToUnixNanos(absl::Now())));
     coach::v1::SendCommandResponse response;
     grpc::Status s = sessions->SendCommand(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    PrintText(response);
+    return 0;
+  }
+  auto scheduler = coach::v1::SchedulerService::NewStub(channel);
+  if (command == "goal") {
+    absl::StatusOr<coach::v1::Goal> goal = GoalFromFlags();
+    if (!goal.ok()) return Fail(goal.status().message());
+    coach::v1::SetGoalRequest request;
+    *request.mutable_goal() = *goal;
+    coach::v1::SetGoalResponse response;
+    grpc::Status s = scheduler->SetGoal(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    PrintProgress(response.progress());
+    return 0;
+  }
+  if (command == "progress") {
+    coach::v1::Progress response;
+    grpc::Status s = scheduler->GetProgress(&context, {}, &response);
+    if (!s.ok()) return FailRpc(s);
+    if (absl::GetFlag(FLAGS_text)) {
+      PrintText(response);
+    } else {
+      PrintProgress(response);
+    }
+    return 0;
+  }
+  if (command == "log-workout") {
+    coach::v1::LogWorkoutRequest request;
+    request.set_log_id(absl::GetFlag(FLAGS_id));
+    request.mutable_completed_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    coach::v1::LogWorkoutResponse response;
+    grpc::Status s = scheduler->LogWorkout(&context, request, &response);
+    if (!s.ok()) return FailRpc(s);
+    if (response.duplicate()) std::printf("already logged: counted once\n");
+    PrintProgress(response.progress());
+    return 0;
+  }
+  if (command == "ack") {
+    coach::v1::AckReminderRequest request;
+    request.set_reminder_id(absl::GetFlag(FLAGS_reminder));
+    const int snooze = absl::GetFlag(FLAGS_snooze);
+    request.set_action(snooze > 0 ? coach::v1::ACK_ACTION_SNOOZE
+                                  : coach::v1::ACK_ACTION_DONE);
+    request.set_snooze_minutes(snooze);
+    coach::v1::Reminder response;
+    grpc::Status s = scheduler->AckReminder(&context, request, &response);
     if (!s.ok()) return FailRpc(s);
     PrintText(response);
     return 0;

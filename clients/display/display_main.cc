@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
 #include "clients/display/card_view.h"
 
@@ -21,21 +22,54 @@ ABSL_FLAG(bool, plain, false, "One line per card instead of redrawing.");
 ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
 ABSL_FLAG(int, width, 60, "Card width in columns.");
 ABSL_FLAG(std::string, prefix, "[display] ", "Printed before plain lines.");
+ABSL_FLAG(bool, reminders, false,
+          "Show the person's workout reminders instead of a session.");
+
+namespace {
+
+// Shows reminders as they come (pending ones first, on connect).
+int ShowReminders(std::shared_ptr<grpc::Channel> channel,
+                  const std::string& token, const std::string& prefix) {
+  coachd::ReminderWatcher watcher(channel, token,
+                                  coach::v1::DEVICE_KIND_DISPLAY);
+  absl::Status status = watcher.Run([&](const coach::v1::Reminder& r) {
+    const char* state =
+        r.state() == coach::v1::REMINDER_STATE_DUE       ? "due"
+        : r.state() == coach::v1::REMINDER_STATE_SNOOZED ? "snoozed"
+        : r.state() == coach::v1::REMINDER_STATE_DONE    ? "done"
+                                                        : "cleared";
+    std::printf("%s[%s] %s: %s (%d of %d this week) id=%s\n", prefix.c_str(),
+                state, r.title().c_str(), r.text().c_str(), r.sessions_done(),
+                r.sessions_target(), r.reminder_id().c_str());
+    std::fflush(stdout);
+  });
+  if (!status.ok() && !absl::IsCancelled(status)) {
+    std::fprintf(stderr, "display: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "display --session=ID [--plain] [--target=HOST:PORT] "
+      "display (--session=ID [--plain] | --reminders) [--target=HOST:PORT] "
       "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
   absl::ParseCommandLine(argc, argv);
   const std::string session = absl::GetFlag(FLAGS_session);
-  if (session.empty()) {
-    std::cerr << "display: --session is required\n";
+  if (session.empty() && !absl::GetFlag(FLAGS_reminders)) {
+    std::cerr << "display: --session (or --reminders) is required\n";
     return 2;
   }
   absl::StatusOr<std::string> token = coachd::TokenFromFlags();
   if (!token.ok()) {
     std::cerr << "display: " << token.status().message() << "\n";
     return 2;
+  }
+  if (absl::GetFlag(FLAGS_reminders)) {
+    return ShowReminders(coachd::MakeChannel(absl::GetFlag(FLAGS_target)),
+                         *token, absl::GetFlag(FLAGS_prefix));
   }
   coachd::FollowerOptions options;
   options.from_start = absl::GetFlag(FLAGS_from_start);

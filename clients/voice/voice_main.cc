@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
 #include "clients/voice/utterance.h"
 
@@ -29,6 +30,8 @@ ABSL_FLAG(bool, speak, false, "Speak each line through espeak-ng.");
 ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
 ABSL_FLAG(bool, commands, true, "Read spoken commands (typed) from stdin.");
 ABSL_FLAG(std::string, prefix, "[speaker] ", "Printed before each line.");
+ABSL_FLAG(bool, reminders, false,
+          "Say the person's workout reminders instead of following a session.");
 
 namespace {
 
@@ -84,18 +87,35 @@ class Speaker {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "voice --session=ID [--speak] [--target=HOST:PORT] "
+      "voice (--session=ID | --reminders) [--speak] [--target=HOST:PORT] "
       "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
   absl::ParseCommandLine(argc, argv);
   const std::string session = absl::GetFlag(FLAGS_session);
-  if (session.empty()) {
-    std::cerr << "voice: --session is required\n";
+  if (session.empty() && !absl::GetFlag(FLAGS_reminders)) {
+    std::cerr << "voice: --session (or --reminders) is required\n";
     return 2;
   }
   absl::StatusOr<std::string> token = coachd::TokenFromFlags();
   if (!token.ok()) {
     std::cerr << "voice: " << token.status().message() << "\n";
     return 2;
+  }
+  if (absl::GetFlag(FLAGS_reminders)) {
+    std::unique_ptr<Speaker> speaker;
+    if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
+    coachd::ReminderWatcher watcher(
+        coachd::MakeChannel(absl::GetFlag(FLAGS_target)), *token,
+        coach::v1::DEVICE_KIND_VOICE);
+    const std::string prefix = absl::GetFlag(FLAGS_prefix);
+    absl::Status status = watcher.Run([&](const coach::v1::Reminder& r) {
+      if (r.state() != coach::v1::REMINDER_STATE_DUE) return;
+      const std::string& text =
+          r.speech().text().empty() ? r.text() : r.speech().text();
+      std::printf("%s%s\n", prefix.c_str(), text.c_str());
+      std::fflush(stdout);
+      if (speaker != nullptr) speaker->Say(text);
+    });
+    return status.ok() || absl::IsCancelled(status) ? 0 : 1;
   }
   auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
   coachd::FollowerOptions options;

@@ -185,9 +185,8 @@ absl::Duration SinceMidnight(const coach::v1::TimeOfDay& time) {
 absl::StatusOr<DayNumber> DayOfDate(const coach::v1::Date& date,
                                     absl::string_view field) {
   const absl::CivilDay civil(date.year(), date.month(), date.day());
-  if (date.year() < 1970 || date.year() > 2200 ||
-      civil.year() != date.year() || civil.month() != date.month() ||
-      civil.day() != date.day()) {
+  if (date.year() < 1970 || date.year() > 2200 || civil.year() != date.year() ||
+      civil.month() != date.month() || civil.day() != date.day()) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "%s: not a date between 1970 and 2200, got %04d-%02d-%02d", field,
         date.year(), date.month(), date.day()));

@@ -78,7 +78,8 @@ MemorySchedulerStore::ListCompletions(absl::string_view person,
   }
   std::sort(out.begin(), out.end(),
             [](const CompletionRecord& a, const CompletionRecord& b) {
-              return std::tie(a.day, a.at, a.key) < std::tie(b.day, b.at, b.key);
+              return std::tie(a.day, a.at, a.key) <
+                     std::tie(b.day, b.at, b.key);
             });
   return out;
 }
@@ -165,7 +166,12 @@ absl::StatusOr<std::vector<ReminderRecord>> MemorySchedulerStore::ClaimDue(
 absl::StatusOr<ReminderRecord> MemorySchedulerStore::Acknowledge(
     absl::string_view person, absl::string_view id, const ReminderAck& ack) {
   absl::MutexLock lock(&mu_);
-  Person& p = PersonLocked(person);
+  auto found = people_.find(person);
+  if (found == people_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("reminder_id: no reminder \"", id, "\" has fired"));
+  }
+  Person& p = found->second;
   auto it = p.reminders.find(id);
   if (it == p.reminders.end() || it->second.state == ReminderState::kPlanned) {
     return absl::NotFoundError(
@@ -174,10 +180,10 @@ absl::StatusOr<ReminderRecord> MemorySchedulerStore::Acknowledge(
   ReminderRecord& r = it->second;
   if (!ack.snooze && r.state == ReminderState::kDone) return r;
   if (r.state != ReminderState::kDue && r.state != ReminderState::kSnoozed) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "reminder ", id, " is ",
-        r.state == ReminderState::kDone ? "done" : "cleared",
-        "; only a due or snoozed reminder can be acknowledged"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("reminder ", id, " is ",
+                     r.state == ReminderState::kDone ? "done" : "cleared",
+                     "; only a due or snoozed reminder can be acknowledged"));
   }
   UnindexLocked(r);
   if (ack.snooze) {
@@ -196,7 +202,9 @@ absl::StatusOr<ReminderRecord> MemorySchedulerStore::Acknowledge(
 absl::Status MemorySchedulerStore::ClearOpen(
     absl::string_view person, const std::vector<std::string>& ids) {
   absl::MutexLock lock(&mu_);
-  Person& p = PersonLocked(person);
+  auto found = people_.find(person);
+  if (found == people_.end()) return absl::OkStatus();
+  Person& p = found->second;
   for (const std::string& id : ids) {
     auto it = p.reminders.find(id);
     if (it == p.reminders.end()) continue;

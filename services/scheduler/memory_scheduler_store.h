@@ -52,7 +52,7 @@ class MemorySchedulerStore : public SchedulerStore {
   struct Person {
     std::optional<GoalRecord> goal;
     absl::flat_hash_map<std::string, CompletionRecord> completions;
-    std::map<std::string, ReminderRecord> reminders;  // By id (= by day).
+    std::map<std::string, ReminderRecord, std::less<>> reminders;  // By id.
     std::vector<ReminderListener*> listeners;
   };
   // (next transition, person, id) of every scheduled reminder.

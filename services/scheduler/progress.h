@@ -40,8 +40,8 @@ inline constexpr int kRecentWeeks = 12;
 // One week's tally.
 struct WeekTally {
   DayNumber first_day = 0;
-  int done = 0;         // Completions on its days.
-  int target = 0;       // Sessions asked for (prorated); 0 when excused.
+  int done = 0;    // Completions on its days.
+  int target = 0;  // Sessions asked for (prorated); 0 when excused.
   int paused_days = 0;
   coach::v1::WeekOutcome outcome = coach::v1::WEEK_OUTCOME_UNSPECIFIED;
 };

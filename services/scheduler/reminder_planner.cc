@@ -30,7 +30,8 @@ std::optional<PlannedReminder> PlanNextReminder(
     }
     const WeekTally week = ledger.WeekContaining(day, today);
     if (week.outcome == coach::v1::WEEK_OUTCOME_EXCUSED) continue;
-    if (week.outcome == coach::v1::WEEK_OUTCOME_MET && !goal.remind_when_met()) {
+    if (week.outcome == coach::v1::WEEK_OUTCOME_MET &&
+        !goal.remind_when_met()) {
       continue;
     }
     const absl::Time due = calendar.AtLocalTime(day, at);
@@ -62,13 +63,14 @@ ReminderRecord PlannedRecord(absl::string_view person,
   std::string tally = absl::StrCat(plan.sessions_done, " of ",
                                    plan.sessions_target, " done this week");
   if (left == 0) {
-    record.text = absl::StrCat("Time for your back workout. Goal met: ",
-                               tally, ". Keep it going!");
+    record.text = absl::StrCat("Time for your back workout. Goal met: ", tally,
+                               ". Keep it going!");
   } else {
     record.text = absl::StrCat("Time for your back workout: ", tally, ".");
   }
-  record.ssml = absl::StrCat("<speak>Time for your back workout.<break time=\"300ms\"/>",
-                             tally, ".</speak>");
+  record.ssml =
+      absl::StrCat("<speak>Time for your back workout.<break time=\"300ms\"/>",
+                   tally, ".</speak>");
   return record;
 }
 

@@ -109,9 +109,9 @@ absl::StatusOr<coach::v1::Progress> Scheduler::BuildProgress(
     absl::string_view person, const GoalRecord& goal) {
   absl::StatusOr<WeekCalendar> calendar = CalendarOf(goal.goal);
   if (!calendar.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the stored goal's time zone no longer loads: ",
-        calendar.status().message()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the stored goal's time zone no longer loads: ",
+                     calendar.status().message()));
   }
   const absl::Time now = clock_->Now();
   const DayNumber today = calendar->DayOf(now);
@@ -183,17 +183,21 @@ absl::StatusOr<coach::v1::Progress> Scheduler::GetProgress(
     const Identity& who, const coach::v1::GetProgressRequest& request) {
   absl::StatusOr<std::string> person = PersonFor(who, request.person_id());
   if (!person.ok()) return person.status();
-  absl::StatusOr<GoalRecord> goal = store_->LoadGoal(*person);
+  return ProgressOf(*person);
+}
+
+absl::StatusOr<coach::v1::Progress> Scheduler::ProgressOf(
+    absl::string_view person) {
+  absl::StatusOr<GoalRecord> goal = store_->LoadGoal(person);
   if (!goal.ok()) return goal.status();
-  return BuildProgress(*person, *goal);
+  return BuildProgress(person, *goal);
 }
 
 absl::StatusOr<coach::v1::LogWorkoutResponse> Scheduler::LogWorkout(
     const Identity& who, const coach::v1::LogWorkoutRequest& request) {
   absl::StatusOr<std::string> person = PersonFor(who, request.person_id());
   if (!person.ok()) return person.status();
-  if (request.log_id().empty() ||
-      request.log_id().size() > kMaxLogIdLength) {
+  if (request.log_id().empty() || request.log_id().size() > kMaxLogIdLength) {
     return absl::InvalidArgumentError(absl::StrCat(
         "log_id: required, 1 to ", kMaxLogIdLength, " characters"));
   }
@@ -210,8 +214,7 @@ absl::StatusOr<coach::v1::LogWorkoutResponse> Scheduler::LogWorkout(
       return absl::InvalidArgumentError("completed_at: in the future");
     }
     if (at < now - kMaxLogAge) {
-      return absl::InvalidArgumentError(
-          "completed_at: more than 366 days ago");
+      return absl::InvalidArgumentError("completed_at: more than 366 days ago");
     }
   }
   absl::StatusOr<bool> added =
@@ -328,18 +331,18 @@ absl::Status Scheduler::ReplanLocked(absl::string_view person) {
   const absl::Time now = clock_->Now();
   absl::StatusOr<GoalRecord> goal = store_->LoadGoal(person);
   if (absl::IsNotFound(goal.status())) {
-    return store_->SetPlanned(person, std::nullopt,
-                              DefaultCalendar().DayOf(now) -
-                                  options_.keep_closed_days);
+    return store_->SetPlanned(
+        person, std::nullopt,
+        DefaultCalendar().DayOf(now) - options_.keep_closed_days);
   }
   if (!goal.ok()) return goal.status();
   absl::StatusOr<WeekCalendar> calendar = CalendarOf(goal->goal);
   if (!calendar.ok()) {
     LogWarning(absl::StrCat("no reminders for ", person, ": ",
                             calendar.status().message()));
-    return store_->SetPlanned(person, std::nullopt,
-                              DefaultCalendar().DayOf(now) -
-                                  options_.keep_closed_days);
+    return store_->SetPlanned(
+        person, std::nullopt,
+        DefaultCalendar().DayOf(now) - options_.keep_closed_days);
   }
   const DayNumber today = calendar->DayOf(now);
   absl::StatusOr<std::vector<CompletionRecord>> done =
@@ -356,8 +359,7 @@ absl::Status Scheduler::ReplanLocked(absl::string_view person) {
   std::optional<PlannedReminder> plan = PlanNextReminder(ledger, now, handled);
   std::optional<ReminderRecord> next;
   if (plan.has_value()) next = PlannedRecord(person, *plan);
-  return store_->SetPlanned(person, next,
-                            today - options_.keep_closed_days);
+  return store_->SetPlanned(person, next, today - options_.keep_closed_days);
 }
 
 absl::StatusOr<int> Scheduler::RunDue() {

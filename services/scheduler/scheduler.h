@@ -65,6 +65,10 @@ class Scheduler {
   absl::StatusOr<coach::v1::Progress> GetProgress(
       const Identity& who, const coach::v1::GetProgressRequest& request);
 
+  // The person's progress, for trusted callers inside coachd (no identity
+  // check: a coach's ListClients). NOT_FOUND when they have no goal.
+  absl::StatusOr<coach::v1::Progress> ProgressOf(absl::string_view person);
+
   // Records a workout done elsewhere; the same log id counts once
   // (duplicate=true). INVALID_ARGUMENT naming log_id or completed_at;
   // PERMISSION_DENIED. The progress is unset when no goal is set yet.

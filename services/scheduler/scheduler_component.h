@@ -9,9 +9,9 @@
 #ifndef SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_
 #define SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_
 
-#include <memory>
-
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
 
 #include "services/auth/unary_call.h"
 #include "services/common/clock.h"
@@ -27,8 +27,6 @@ class SchedulerComponent {
   // Uses `store`, or an embedded MemorySchedulerStore when it is null.
   SchedulerComponent(std::unique_ptr<SchedulerStore> store, const Clock* clock,
                      SchedulerOptions options);
-  // Stops the dispatcher.
-  ~SchedulerComponent() = default;
   SchedulerComponent(const SchedulerComponent&) = delete;
   SchedulerComponent& operator=(const SchedulerComponent&) = delete;
 

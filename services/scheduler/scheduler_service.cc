@@ -34,9 +34,8 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::GetProgress(
     coach::v1::Progress* response) {
   return ServeUnary(context, "SchedulerService/GetProgress", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(
-                          deps_.scheduler->GetProgress(who, *request),
-                          response);
+                      return Assign(deps_.scheduler->GetProgress(who, *request),
+                                    response);
                     });
 }
 
@@ -46,9 +45,8 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::LogWorkout(
     coach::v1::LogWorkoutResponse* response) {
   return ServeUnary(context, "SchedulerService/LogWorkout", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(
-                          deps_.scheduler->LogWorkout(who, *request),
-                          response);
+                      return Assign(deps_.scheduler->LogWorkout(who, *request),
+                                    response);
                     });
 }
 
@@ -65,9 +63,8 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::AckReminder(
     coach::v1::Reminder* response) {
   return ServeUnary(context, "SchedulerService/AckReminder", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(
-                          deps_.scheduler->AckReminder(who, *request),
-                          response);
+                      return Assign(deps_.scheduler->AckReminder(who, *request),
+                                    response);
                     });
 }
 

@@ -1,27 +1,18 @@
 // Where the scheduler keeps goals, completed workouts and reminders. One
 // interface, two implementations: MemorySchedulerStore (embedded, the
-// default, and the reference for the conformance tests) and, next, a Redis
-// store for several replicas.
+// default, and the reference for the conformance tests) and
+// RedisSchedulerStore, for several replicas.
 //
 // Reminders wait in one due-time index: a planned or snoozed reminder until
 // it fires (`due`), a fired one until its day ends (`expires`). ClaimDue
 // hands each transition to exactly one caller, however many processes claim
 // at once, so every reminder fires once.
 //
-// How a Redis store fits (the interface was shaped for it):
-//   sched:{<person>}:goal    string: the serialized goal record
-//   sched:{<person>}:done    hash key -> completion; HSETNX de-duplicates
-//   sched:{<person>}:rem     hash id -> reminder (fields, with a version)
-//   sched:due                sorted set, score = NextTransition() in ms,
-//                            member = "<person>\n<id>"
-//   sched:events:{<person>}  pub/sub channel of changed reminders
-// ClaimDue: ZRANGEBYSCORE sched:due -inf now LIMIT max; each member whose
-// ZREM returns 1 is this caller's (the ZREM decides, so the due set and the
-// person's hash need not share a slot), then a script moves the reminder to
-// its next state, re-adds it with its new score when it still waits, bumps
-// its version and PUBLISHes it. SetPlanned, Acknowledge and ClearOpen are
-// one script each on the person's keys plus ZADD/ZREM on sched:due.
-// FollowReminders multiplexes one SUBSCRIBE connection per process.
+// The Redis store (redis_scheduler_store.h) keeps a hash of reminders and
+// one of completions per person and one due-time sorted set; ClaimDue hands
+// a reminder to the caller whose script finds it still due and removes it
+// from the set, and followers on every replica hear changes through a Redis
+// stream.
 //
 //   absl::StatusOr<bool> added = store->AddCompletion(person, completion);
 //   absl::StatusOr<std::vector<ReminderRecord>> fired =
@@ -64,7 +55,7 @@ class ReminderWatch {
 
 // An acknowledgement.
 struct ReminderAck {
-  bool snooze = false;  // False: done.
+  bool snooze = false;                   // False: done.
   absl::Time until = absl::UnixEpoch();  // For a snooze: when it comes back.
 };
 
@@ -118,9 +109,9 @@ class SchedulerStore {
   // it aside until `ack.until` (see kSnoozeLinger). NOT_FOUND for an unknown
   // id; FAILED_PRECONDITION unless it is due or snoozed (done on a done
   // reminder changes nothing and succeeds). Followers are told.
-  virtual absl::StatusOr<ReminderRecord> Acknowledge(absl::string_view person,
-                                                     absl::string_view id,
-                                                     const ReminderAck& ack) = 0;
+  virtual absl::StatusOr<ReminderRecord> Acknowledge(
+      absl::string_view person, absl::string_view id,
+      const ReminderAck& ack) = 0;
 
   // Clears those of the reminders `ids` that are due or snoozed. Followers
   // are told.

@@ -25,7 +25,7 @@ struct TargetChange {
 
 // A person's goal as stored.
 struct GoalRecord {
-  coach::v1::Goal goal;  // Validated, defaults filled in (see goal_rules.h).
+  coach::v1::Goal goal;     // Validated, defaults filled in (see goal_rules.h).
   DayNumber start_day = 0;  // The local day the first goal was set.
   // Ascending from_day; never empty once stored. A week uses the last
   // change that took effect by its last day.
@@ -56,8 +56,8 @@ enum class ReminderState {
 // True for the states that wait in the due-time index: kPlanned and
 // kSnoozed wait for `due`, kDue waits for `expires`.
 inline bool IsScheduled(ReminderState state) {
-  return state == ReminderState::kPlanned ||
-         state == ReminderState::kSnoozed || state == ReminderState::kDue;
+  return state == ReminderState::kPlanned || state == ReminderState::kSnoozed ||
+         state == ReminderState::kDue;
 }
 
 // One reminder. Identified by (person, id); the id is the local day it is

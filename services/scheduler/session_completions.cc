@@ -7,8 +7,7 @@ namespace coachd {
 
 std::optional<SessionCompletion> CompletionOf(
     const coach::internal::SessionRecord& record,
-    const std::vector<coach::v1::SessionEvent>& events,
-    int threshold_percent) {
+    const std::vector<coach::v1::SessionEvent>& events, int threshold_percent) {
   for (const coach::v1::SessionEvent& event : events) {
     if (!event.has_session_done()) continue;
     if (event.session_done().summary().percent_done() < threshold_percent) {

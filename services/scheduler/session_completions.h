@@ -38,8 +38,7 @@ std::optional<SessionCompletion> CompletionOf(
 // An observer recording those completions through `scheduler` on
 // `executor` (with the scheduler's threshold). Both must outlive the runner
 // it is added to, and the executor must drain before the scheduler goes.
-CommitObserver MakeCompletionObserver(Scheduler* scheduler,
-                                      Executor* executor);
+CommitObserver MakeCompletionObserver(Scheduler* scheduler, Executor* executor);
 
 }  // namespace coachd
 

@@ -32,13 +32,17 @@ WatchRemindersReactor::WatchRemindersReactor(
       person_ = *std::move(person);
     }
   }
-  absl::MutexLock lock(&mu_);
   if (!invalid.ok()) {
+    absl::MutexLock lock(&mu_);
     FinishLocked(ToGrpcStatus(invalid));
     return;
   }
   refs_.fetch_add(1);
-  deps_.service.executor->Schedule([this] { Setup(); });
+  if (deps_.service.executor != nullptr) {
+    deps_.service.executor->Schedule([this] { Setup(); });
+  } else {
+    Setup();  // No workers (in-memory only): the store does not block.
+  }
 }
 
 void WatchRemindersReactor::Setup() {
@@ -131,15 +135,14 @@ void WatchRemindersReactor::OnDone() {
     absl::MutexLock lock(&mu_);
     watch = std::move(watch_);
     status = final_status_;
-    who = absl::StrCat(person_.empty() ? "-" : person_, " kind=",
-                       coach::v1::DeviceKind_Name(request_->kind()),
+    who = absl::StrCat(person_.empty() ? "-" : person_,
+                       " kind=", coach::v1::DeviceKind_Name(request_->kind()),
                        " reminders=", sent_);
   }
   watch.reset();  // Unfollow: no OnReminder after this.
   absl::Status as_absl(static_cast<absl::StatusCode>(status.error_code()),
                        status.error_message());
-  LogRpc("SchedulerService/WatchReminders", who, as_absl,
-         absl::Now() - start_);
+  LogRpc("SchedulerService/WatchReminders", who, as_absl, absl::Now() - start_);
   Unref();
 }
 

@@ -8,12 +8,12 @@
 #ifndef SERVICES_SCHEDULER_WATCH_REMINDERS_REACTOR_H_
 #define SERVICES_SCHEDULER_WATCH_REMINDERS_REACTOR_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"

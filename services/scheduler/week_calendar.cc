@@ -50,8 +50,8 @@ absl::StatusOr<WeekCalendar> WeekCalendar::Create(absl::string_view time_zone,
   }
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(std::string(time_zone), &zone)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "time_zone: unknown IANA time zone \"", time_zone, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("time_zone: unknown IANA time zone \"", time_zone, "\""));
   }
   if (day_start < absl::ZeroDuration() || day_start >= kMaxDayStart ||
       day_start != absl::Floor(day_start, absl::Minutes(1))) {
@@ -67,8 +67,7 @@ absl::Time WeekCalendar::Resolve(absl::CivilSecond civil) const {
 
 DayNumber WeekCalendar::DayOf(absl::Time t) const {
   const absl::CivilSecond local = absl::ToCivilSecond(t, zone_);
-  const absl::CivilSecond shifted =
-      local - absl::ToInt64Seconds(day_start_);
+  const absl::CivilSecond shifted = local - absl::ToInt64Seconds(day_start_);
   return DayNumberOf(absl::CivilDay(shifted));
 }
 

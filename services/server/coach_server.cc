@@ -5,9 +5,14 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/catalog/catalog_service.h"
+#include "services/coach/coach_service.h"
+#include "services/coach/link_aware_policy.h"
 #include "services/common/log.h"
+#include "services/scheduler/session_completions.h"
+#include "services/scheduler/scheduler_progress_source.h"
 #include "services/session/session_service.h"
 
 namespace coachd {
@@ -19,6 +24,19 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   }
   if (!(options.time_scale > 0)) {
     return absl::InvalidArgumentError("--time_scale: must be greater than 0");
+  }
+  {
+    // gRPC would silently wrap an out-of-range port; refuse it instead.
+    const size_t colon = options.listen.rfind(':');
+    int port = -1;
+    if (colon == std::string::npos ||
+        !absl::SimpleAtoi(absl::string_view(options.listen).substr(colon + 1),
+                          &port) ||
+        port < 0 || port > 65535) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen: must be HOST:PORT with a port from 0 to 65535, got \"",
+          options.listen, "\""));
+    }
   }
   std::unique_ptr<CoachServer> s(new CoachServer());
   s->clock_ = options.clock != nullptr ? options.clock : &s->real_clock_;
@@ -32,12 +50,36 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
                   ? std::move(options.store)
                   : std::make_unique<MemoryStore>(options.memory);
   s->timers_ = std::make_unique<TimerQueue>(s->clock_);
-  s->policy_ = std::make_unique<OwnerOnlyPolicy>();
+  s->links_ = std::make_unique<MemoryCoachLinkStore>();
+  s->policy_ = std::make_unique<LinkAwarePolicy>(s->links_.get());
   s->runner_ = std::make_unique<SessionRunner>(
       s->catalog_.get(), s->store_.get(), s->clock_, s->timers_.get(),
       s->policy_.get(), RunnerOptions{options.time_scale});
   s->hub_ = std::make_unique<SessionHub>(s->store_.get(), s->clock_,
                                          s->executor_.get(), options.hub);
+  s->leases_ = options.leases != nullptr
+                  ? std::move(options.leases)
+                  : std::make_unique<LocalTimerLeases>();
+  s->driver_ = std::make_unique<TimerDriver>(
+      s->leases_.get(), s->store_.get(), s->timers_.get(), s->hub_.get(),
+      [executor = s->executor_.get()](std::function<void()> task) {
+        executor->Schedule(std::move(task));
+      },
+      s->clock_, options.driver);
+  s->driver_->SetRefresh([runner = s->runner_.get()](const std::string& id) {
+    return runner->Refresh(id);
+  });
+  s->runner_->SetDriver(s->driver_.get());
+  s->board_ = std::make_unique<LiveBoard>(s->links_.get(), s->clock_);
+  s->runner_->AddObserver(s->board_->Observer());
+  s->scheduler_ = std::make_unique<SchedulerComponent>(
+      std::move(options.scheduler_store), s->clock_, options.scheduler);
+  // Coaches see each client's week, adherence and streak from the scheduler.
+  s->progress_ =
+      std::make_unique<SchedulerProgressSource>(&s->scheduler_->scheduler());
+  s->coaching_ = std::make_unique<Coaching>(
+      s->links_.get(), s->board_.get(), s->runner_.get(), s->progress_.get(),
+      s->clock_, options.coaching);
   absl::Status resumed = s->runner_->ResumeTimers();
   if (!resumed.ok()) {
     LogWarning(absl::StrCat("could not resume timers yet: ",
@@ -46,10 +88,16 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
 
   ServiceDeps deps{s->auth_.get(), s->executor_.get()};
   SubscribeDeps session_deps{deps, s->runner_.get(), s->hub_.get(),
-                             options.max_stream_queue};
+                             options.max_stream_queue, s->policy_.get()};
   s->services_.push_back(
       std::make_unique<CatalogServiceImpl>(s->catalog_.get(), deps));
   s->services_.push_back(std::make_unique<SessionServiceImpl>(session_deps));
+  s->services_.push_back(std::make_unique<CoachServiceImpl>(
+      s->coaching_.get(),
+      WatchLiveDeps{deps, s->board_.get(), options.max_stream_queue}));
+  s->runner_->AddObserver(
+      MakeCompletionObserver(&s->scheduler_->scheduler(), s->executor_.get()));
+  s->services_.push_back(s->scheduler_->MakeService(deps));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -74,6 +122,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->options_.run_timer_thread = options.run_timer_thread;
   if (options.run_timer_thread) {
     s->timer_thread_ = std::thread([srv = s.get()] { srv->TimerLoop(); });
+    s->driver_->Start();
+    s->scheduler_->StartDispatcher();
   }
   LogInfo(absl::StrCat("coachd serving on ", options.listen, " (port ",
                        s->port_, "), ", s->catalog_->exercises().size(),
@@ -152,6 +202,8 @@ void CoachServer::Shutdown(absl::Duration grace) {
                     absl::ToChronoMilliseconds(grace));
   timers_->Stop();
   if (timer_thread_.joinable()) timer_thread_.join();
+  driver_->Stop();  // Releases its leases: another replica takes over.
+  if (scheduler_ != nullptr) scheduler_->StopDispatcher();
   LogInfo("stopped");
 }
 
@@ -161,6 +213,7 @@ CoachServer::~CoachServer() {
   Shutdown(absl::ZeroDuration());
   // The executor drains (hub cleanups, pending handlers) before the parts
   // it uses go away.
+  if (driver_ != nullptr) driver_->Stop();  // Before the executor goes.
   executor_.reset();
 }
 

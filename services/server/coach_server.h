@@ -21,10 +21,17 @@
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/catalog/catalog.h"
+#include "services/coach/coach_links.h"
+#include "services/coach/coaching.h"
+#include "services/coach/live_board.h"
+#include "services/coach/progress_source.h"
 #include "services/common/clock.h"
 #include "services/common/executor.h"
+#include "services/scheduler/scheduler_component.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
+#include "services/session/timer_driver.h"
+#include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
 #include "services/store/memory_store.h"
 
@@ -45,7 +52,16 @@ struct ServerOptions {
   std::unique_ptr<SessionStore> store;
   MemoryStoreOptions memory;
   HubOptions hub;
+  // Who drives which session's timers; null: LocalTimerLeases (one process).
+  // Replicas sharing a Redis pass a RedisTimerLeases.
+  std::unique_ptr<TimerLeases> leases;
+  TimerDriverOptions driver;  // Lease sweeps (threads run with the timers).
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
+  CoachingOptions coaching;    // Cue length and per-coach cue rate.
+  // Goals and reminders: the store (null: embedded) and options. Reminders
+  // fire on a thread when run_timer_thread, else on scheduler().RunDue().
+  std::unique_ptr<SchedulerStore> scheduler_store;
+  SchedulerOptions scheduler;
 };
 
 // A running coachd. Thread-safe; Shutdown is idempotent.
@@ -75,7 +91,11 @@ class CoachServer {
 
   SessionRunner& runner() { return *runner_; }
   SessionHub& hub() { return *hub_; }
+  LiveBoard& board() { return *board_; }
+  CoachLinkStore& links() { return *links_; }
+  SchedulerComponent& scheduler() { return *scheduler_; }
   TimerQueue& timers() { return *timers_; }
+  TimerDriver& driver() { return *driver_; }
   SessionStore& store() { return *store_; }
   const Catalog& catalog() const { return *catalog_; }
 
@@ -93,9 +113,16 @@ class CoachServer {
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<SessionStore> store_;
   std::unique_ptr<TimerQueue> timers_;
+  std::unique_ptr<CoachLinkStore> links_;
   std::unique_ptr<AccessPolicy> policy_;
   std::unique_ptr<SessionRunner> runner_;
   std::unique_ptr<SessionHub> hub_;
+  std::unique_ptr<TimerLeases> leases_;
+  std::unique_ptr<TimerDriver> driver_;
+  std::unique_ptr<LiveBoard> board_;
+  std::unique_ptr<ProgressSource> progress_;
+  std::unique_ptr<Coaching> coaching_;
+  std::unique_ptr<SchedulerComponent> scheduler_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::thread timer_thread_;

@@ -12,8 +12,10 @@
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/common/log.h"
+#include "services/scheduler/redis_scheduler_store.h"
 #include "services/server/coach_server.h"
 #include "services/store/redis_store.h"
+#include "services/store/redis_timer_leases.h"
 #include "services/store/redis_url.h"
 
 #ifndef COACHD_DEFAULT_CATALOG
@@ -32,8 +34,16 @@ ABSL_FLAG(int, workers, 4, "Worker threads for store and blocking work.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long in-flight calls may take to finish on SIGTERM.");
 ABSL_FLAG(std::string, redis, "",
-          "Keep sessions in Redis: redis://HOST:PORT[/DB] or unix://PATH. "
+          "Keep sessions, goals and reminders in Redis: "
+          "redis://HOST:PORT[/DB] or unix://PATH. "
           "Empty: the embedded in-memory store.");
+ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(3),
+          "With --redis: how long a replica's lease on a session's timers "
+          "lives unrenewed (renewed every third of it); a dead replica's "
+          "sessions are taken over after about this long.");
+ABSL_FLAG(std::string, replica_id, "",
+          "With --redis: this replica's id in its timer leases; empty: "
+          "HOSTNAME-PID-RANDOM. Never give two live processes the same id.");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
@@ -76,11 +86,32 @@ int main(int argc, char** argv) {
     auto store = std::make_unique<coachd::RedisStore>(redis_options);
     const absl::Status ping = store->Ping();
     if (ping.ok()) {
-      coachd::LogInfo(absl::StrCat("sessions in redis at ", address->ToString()));
+      coachd::LogInfo(
+          absl::StrCat("sessions in redis at ", address->ToString()));
     } else {  // Not fatal: health says NOT_SERVING until Redis answers.
       coachd::LogWarning(absl::StrCat("coachd: ", ping.message()));
     }
     options.store = std::move(store);
+    coachd::RedisSchedulerStoreOptions scheduler_options;
+    scheduler_options.address = *address;
+    options.scheduler_store =
+        std::make_unique<coachd::RedisSchedulerStore>(scheduler_options);
+    const absl::Duration lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
+    if (lease_ttl < absl::Milliseconds(300)) {
+      coachd::LogError(
+          absl::StrCat("coachd: --lease_ttl: must be at least 300ms, got ",
+                       absl::FormatDuration(lease_ttl)));
+      return 2;
+    }
+    coachd::RedisTimerLeasesOptions lease_options;
+    lease_options.address = *address;
+    lease_options.ttl = lease_ttl;
+    lease_options.holder_id = absl::GetFlag(FLAGS_replica_id);
+    auto leases = std::make_unique<coachd::RedisTimerLeases>(lease_options);
+    coachd::LogInfo(absl::StrCat("replica ", leases->holder_id(),
+                                 ", timer leases of ",
+                                 absl::FormatDuration(lease_ttl)));
+    options.leases = std::move(leases);
   }
   absl::StatusOr<std::unique_ptr<coachd::CoachServer>> server =
       coachd::CoachServer::Start(std::move(options));

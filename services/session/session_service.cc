@@ -31,12 +31,11 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
     grpc::CallbackServerContext* context,
     const coach::v1::GetSessionRequest* request,
     coach::v1::SessionView* response) {
-  return ServeUnary(context, "SessionService/GetSession", deps_.service,
-                    [this, request, response](const Identity& who) {
-                      return Assign(
-                          deps_.runner->Get(who, request->session_id()),
-                          response);
-                    });
+  return ServeUnary(
+      context, "SessionService/GetSession", deps_.service,
+      [this, request, response](const Identity& who) {
+        return Assign(deps_.runner->Get(who, request->session_id()), response);
+      });
 }
 
 grpc::ServerWriteReactor<coach::v1::SessionEvent>*

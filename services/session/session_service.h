@@ -9,7 +9,8 @@
 
 namespace coachd {
 
-class SessionServiceImpl final : public coach::v1::SessionService::CallbackService {
+class SessionServiceImpl final
+    : public coach::v1::SessionService::CallbackService {
  public:
   // `deps` pointers must outlive the service.
   explicit SessionServiceImpl(SubscribeDeps deps) : deps_(deps) {}

@@ -27,7 +27,8 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
                who_.role != Role::kCoach) {
       invalid = absl::InvalidArgumentError(
           "kind: DEVICE_KIND_COACH is for coach tokens");
-    } else if (request_->has_resume() && request_->resume().last_sequence() < 0) {
+    } else if (request_->has_resume() &&
+               request_->resume().last_sequence() < 0) {
       invalid = absl::InvalidArgumentError(
           "resume.last_sequence: must not be negative");
     } else if (request_->has_resume() && request_->resume().epoch().empty()) {
@@ -49,15 +50,22 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
 void SubscribeReactor::Setup() {
   absl::StatusOr<coach::internal::SessionRecord> record =
       deps_.runner->LoadReadable(who_, request_->session_id());
+  // Registered before attaching, so no revocation can slip in between.
+  absl::StatusOr<std::unique_ptr<AccessWatch>> revocation =
+      std::unique_ptr<AccessWatch>();
+  if (record.ok() && deps_.policy != nullptr) {
+    revocation =
+        deps_.policy->WatchRevocation(who_, *record, [this] { Revoke(); });
+    if (!revocation.ok()) record = revocation.status();
+  }
   absl::StatusOr<std::unique_ptr<HubAttachment>> attachment =
-      record.ok() ? deps_.hub->Attach(*record,
-                                      request_->has_resume()
-                                          ? &request_->resume()
-                                          : nullptr,
-                                      this)
-                  : absl::StatusOr<std::unique_ptr<HubAttachment>>(
-                        record.status());
+      record.ok()
+          ? deps_.hub->Attach(
+                *record, request_->has_resume() ? &request_->resume() : nullptr,
+                this)
+          : absl::StatusOr<std::unique_ptr<HubAttachment>>(record.status());
   std::unique_ptr<HubAttachment> unused;
+  std::unique_ptr<AccessWatch> unused_watch;
   {
     absl::MutexLock lock(&mu_);
     if (!attachment.ok()) {
@@ -67,8 +75,16 @@ void SubscribeReactor::Setup() {
     } else {
       attachment_ = *std::move(attachment);
     }
+    if (revocation.ok()) {
+      if (finished_) {
+        unused_watch = *std::move(revocation);
+      } else {
+        revocation_ = *std::move(revocation);
+      }
+    }
   }
   unused.reset();
+  unused_watch.reset();  // Outside mu_: a running Revoke takes it.
   Unref();
 }
 
@@ -102,8 +118,8 @@ void SubscribeReactor::OnWriteDone(bool ok) {
       return;
     }
     ++delivered_;
-    const bool last = writing_->status().run_state() ==
-                      coach::v1::RUN_STATE_FINISHED;
+    const bool last =
+        writing_->status().run_state() == coach::v1::RUN_STATE_FINISHED;
     writing_ = nullptr;
     if (last) {
       FinishLocked(grpc::Status::OK);
@@ -123,11 +139,20 @@ void SubscribeReactor::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   lagged_ = false;
   ++snapshots_for_lag_;
-  while (!queue_.empty() && queue_.front()->sequence() <= snapshot->sequence()) {
+  while (!queue_.empty() &&
+         queue_.front()->sequence() <= snapshot->sequence()) {
     queue_.pop_front();
   }
   queue_.push_front(std::move(snapshot));
   WriteNextLocked();
+}
+
+void SubscribeReactor::Revoke() {
+  absl::MutexLock lock(&mu_);
+  FinishLocked(
+      grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                   absl::StrCat("session ", request_->session_id(),
+                                ": access revoked (the coach was unlinked)")));
 }
 
 void SubscribeReactor::OnCancel() {
@@ -145,18 +170,21 @@ void SubscribeReactor::FinishLocked(const grpc::Status& status) {
 
 void SubscribeReactor::OnDone() {
   std::unique_ptr<HubAttachment> attachment;
+  std::unique_ptr<AccessWatch> revocation;
   grpc::Status status;
   std::string who;
   {
     absl::MutexLock lock(&mu_);
     attachment = std::move(attachment_);
+    revocation = std::move(revocation_);
     status = final_status_;
-    who = absl::StrCat(who_.subject.empty() ? "-" : who_.subject, " kind=",
-                       coach::v1::DeviceKind_Name(request_->kind()),
+    who = absl::StrCat(who_.subject.empty() ? "-" : who_.subject,
+                       " kind=", coach::v1::DeviceKind_Name(request_->kind()),
                        " events=", delivered_,
                        " lag_snapshots=", snapshots_for_lag_);
   }
   attachment.reset();  // Detach: no Deliver after this.
+  revocation.reset();  // No Revoke after this.
   absl::Status as_absl(static_cast<absl::StatusCode>(status.error_code()),
                        status.error_message());
   LogRpc("SessionService/Subscribe", who, as_absl, absl::Now() - start_);

@@ -1,16 +1,18 @@
 // The server side of SessionService.Subscribe: one reactor per stream. It is
 // a hub sink with a bounded queue; a device too slow to keep up loses its
 // queue and is caught up with a snapshot (told so), never slowing the others
-// and never growing memory without bound. Finishes when the session does.
+// and never growing memory without bound. Finishes when the session does,
+// and at once with PERMISSION_DENIED when the caller's access is revoked (a
+// coach unlinked while following).
 #ifndef SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
 #define SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -28,11 +30,14 @@ struct SubscribeDeps {
   SessionRunner* runner = nullptr;
   SessionHub* hub = nullptr;
   int max_queue = 256;  // Events queued per stream before a snapshot.
+  // Tells open streams when access is revoked; null: never revoked.
+  const AccessPolicy* policy = nullptr;
 };
 
 // Deletes itself when the call is done. Construct with new.
-class SubscribeReactor : public grpc::ServerWriteReactor<coach::v1::SessionEvent>,
-                         public EventSink {
+class SubscribeReactor
+    : public grpc::ServerWriteReactor<coach::v1::SessionEvent>,
+      public EventSink {
  public:
   SubscribeReactor(const SubscribeDeps& deps,
                    grpc::CallbackServerContext* context,
@@ -51,6 +56,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<coach::v1::SessionEvent
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The caller lost access: finishes with PERMISSION_DENIED. Quick.
+  void Revoke();
   // Drops one of the two references (the call's, the setup's).
   void Unref();
 
@@ -62,6 +69,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<coach::v1::SessionEvent
 
   absl::Mutex mu_;
   std::unique_ptr<HubAttachment> attachment_ ABSL_GUARDED_BY(mu_);
+  // Calls Revoke while alive; reset outside mu_ (its callback takes mu_).
+  std::unique_ptr<AccessWatch> revocation_ ABSL_GUARDED_BY(mu_);
   std::deque<StoredEvent> queue_ ABSL_GUARDED_BY(mu_);
   StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // Kept alive until written.
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -140,6 +141,21 @@ class LeaseTable {
   void GiveTo(const std::string& id, const std::string& holder) {
     absl::MutexLock lock(&mu_);
     leases_[id] = {holder, clock_->Now() + kTtl};
+  }
+  // The leases `holder` has, with their expiry (to restore after a crash).
+  std::vector<std::pair<std::string, absl::Time>> HeldBy(
+      const std::string& holder) const {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::pair<std::string, absl::Time>> held;
+    for (const auto& [id, lease] : leases_) {
+      if (lease.first == holder) held.emplace_back(id, lease.second);
+    }
+    return held;
+  }
+  void Restore(const std::string& holder,
+               const std::vector<std::pair<std::string, absl::Time>>& held) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, until] : held) leases_[id] = {holder, until};
   }
   void set_unreachable(bool unreachable) {
     absl::MutexLock lock(&mu_);
@@ -291,17 +307,6 @@ struct Replica {
     RunPosted();
   }
 
-  // Moves the clock from timer to timer, ticking, until `until` or no
-  // timer is left.
-  void DriveUntil(absl::Time until) {
-    for (;;) {
-      const absl::Time next = timers.NextDeadline();
-      if (next == absl::InfiniteFuture() || next > until) return;
-      if (next > clock->Now()) clock->Set(next);
-      FireDue();
-    }
-  }
-
   FakeClock* clock;
   FakeLeases leases;
   TimerQueue timers;
@@ -323,9 +328,42 @@ class TimerDriverTest : public ::testing::Test {
  protected:
   TimerDriverTest() : table_(&clock_) {}
 
-  std::unique_ptr<Replica> NewReplica(const std::string& name,
-                                      TimerDriverOptions options = {}) {
-    return std::make_unique<Replica>(name, &store_, &clock_, &table_, options);
+  // A replica, running until Remove or Crash (or the test's end).
+  Replica& Add(const std::string& name, TimerDriverOptions options = {}) {
+    auto& slot = replicas_[name];
+    slot = std::make_unique<Replica>(name, &store_, &clock_, &table_, options);
+    return *slot;
+  }
+  // Stops a replica gracefully (it releases its leases).
+  void Remove(const std::string& name) { replicas_.erase(name); }
+  // Kills a replica: its leases stay in the table until they expire.
+  void Crash(const std::string& name) {
+    const auto held = table_.HeldBy(name);
+    replicas_.erase(name);
+    table_.Restore(name, held);
+  }
+
+  // Moves the clock to `t` in steps of a second, every replica renewing
+  // its leases after each step, as their renew threads would.
+  void MoveClockTo(absl::Time t) {
+    while (clock_.Now() < t) {
+      clock_.Advance(std::min(t - clock_.Now(), absl::Seconds(1)));
+      for (auto& [name, r] : replicas_) r->driver.Renew();
+    }
+  }
+
+  // Moves the clock from timer to timer (of any replica) up to `until`,
+  // each replica ticking what it has due.
+  void DriveUntil(absl::Time until) {
+    for (;;) {
+      absl::Time next = absl::InfiniteFuture();
+      for (auto& [name, r] : replicas_) {
+        next = std::min(next, r->timers.NextDeadline());
+      }
+      if (next == absl::InfiniteFuture() || next > until) return;
+      MoveClockTo(next);
+      for (auto& [name, r] : replicas_) r->FireDue();
+    }
   }
 
   SessionRecord Stored(const std::string& id) {
@@ -356,211 +394,211 @@ class TimerDriverTest : public ::testing::Test {
   FakeClock clock_;
   CountingStore store_;
   LeaseTable table_;
+  std::map<std::string, std::unique_ptr<Replica>> replicas_;
 };
 
 TEST_F(TimerDriverTest, OnlyTheLeaseHolderTicks) {
-  auto a = NewReplica("a");
-  auto b = NewReplica("b");
-  const std::string id = a->Start();
-  EXPECT_TRUE(a->driver.Drives(id));
-  EXPECT_FALSE(b->driver.Drives(id));
+  Replica& a = Add("a");
+  Replica& b = Add("b");
+  const std::string id = a.Start();
+  EXPECT_TRUE(a.driver.Drives(id));
+  EXPECT_FALSE(b.driver.Drives(id));
   EXPECT_EQ(table_.Holder(id), "a");
-  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
-  EXPECT_EQ(b->timers.size(), 0);
+  EXPECT_EQ(a.timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  EXPECT_EQ(b.timers.size(), 0);
 
-  clock_.Set(a->timers.NextDeadline());
+  MoveClockTo(a.timers.NextDeadline());
   const int64_t before = Stored(id).last_sequence();
-  ASSERT_TRUE(b->runner.Tick(id).ok());
+  ASSERT_TRUE(b.runner.Tick(id).ok());
   EXPECT_EQ(Stored(id).last_sequence(), before) << "b ticked a's session";
-  ASSERT_TRUE(a->runner.Tick(id).ok());
+  ASSERT_TRUE(a.runner.Tick(id).ok());
   EXPECT_GT(Stored(id).last_sequence(), before);
 }
 
 TEST_F(TimerDriverTest, CommandOnAnotherReplicaReschedulesTheHolder) {
-  auto a = NewReplica("a");
-  auto b = NewReplica("b");
-  const std::string id = a->Start();
-  a->DriveUntil(clock_.Now() + absl::Seconds(20));
+  Replica& a = Add("a");
+  Replica& b = Add("b");
+  const std::string id = a.Start();
+  DriveUntil(clock_.Now() + absl::Seconds(20));
 
-  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_PAUSE).ok());
-  EXPECT_EQ(b->timers.size(), 0) << "b must not drive a's session";
-  EXPECT_EQ(a->RunPosted(), 1);
-  EXPECT_EQ(a->timers.NextDeadline(), absl::InfiniteFuture())
+  ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_PAUSE).ok());
+  EXPECT_EQ(b.timers.size(), 0) << "b must not drive a's session";
+  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.timers.NextDeadline(), absl::InfiniteFuture())
       << "a still times a paused session";
 
-  clock_.Advance(absl::Minutes(5));  // Paused: nothing is due.
-  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_RESUME).ok());
-  EXPECT_EQ(a->RunPosted(), 1);
+  MoveClockTo(clock_.Now() + absl::Minutes(5));  // Paused: nothing is due.
+  ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_RESUME).ok());
+  EXPECT_EQ(a.RunPosted(), 1);
   const absl::Time resumed = SessionEngine::NextDeadline(Stored(id));
   ASSERT_NE(resumed, absl::InfiniteFuture());
-  EXPECT_EQ(a->timers.NextDeadline(), resumed);
+  EXPECT_EQ(a.timers.NextDeadline(), resumed);
 
-  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_NEXT).ok());
-  EXPECT_EQ(a->RunPosted(), 1);
-  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
-  EXPECT_EQ(b->timers.size(), 0);
+  ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_NEXT).ok());
+  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  EXPECT_EQ(b.timers.size(), 0);
 }
 
 TEST_F(TimerDriverTest, OwnCommitsNeedNoReload) {
-  auto a = NewReplica("a");
-  const std::string id = a->Start();
-  const int loads = store_.loads();
+  Replica& a = Add("a");
+  const std::string id = a.Start();
   const int64_t before = Stored(id).last_sequence();
-  a->DriveUntil(clock_.Now() + absl::Seconds(30));
-  EXPECT_GT(Stored(id).last_sequence(), before + 5);
-  // Stored() above loaded once; the driving itself never did.
-  EXPECT_EQ(store_.loads(), loads + 2);
+  const int loads = store_.loads();
+  DriveUntil(absl::InfiniteFuture());  // The whole session.
+  EXPECT_EQ(store_.loads(), loads) << "the holder reloaded its own commits";
+  const SessionRecord done = Stored(id);
+  EXPECT_EQ(done.engine().run_state(), coach::v1::RUN_STATE_FINISHED);
+  EXPECT_GT(done.last_sequence(), before + 100);
 }
 
 TEST_F(TimerDriverTest, TakeoverLosesAndRepeatsNothing) {
   // Reference: one replica drives the whole session.
   std::vector<EventKey> reference;
   {
-    auto solo = NewReplica("solo");
-    const std::string id = solo->Start();
-    solo->DriveUntil(absl::InfiniteFuture());
+    Replica& solo = Add("solo");
+    const std::string id = solo.Start();
+    DriveUntil(absl::InfiniteFuture());
     ASSERT_EQ(Stored(id).engine().run_state(), coach::v1::RUN_STATE_FINISHED);
     reference = Keys(id);
+    Remove("solo");
   }
   clock_.Set(FakeClock().Now());
 
-  auto a = NewReplica("a");
-  auto b = NewReplica("b");
-  const std::string id = a->Start();
-  a->DriveUntil(clock_.Now() + absl::Seconds(100));
-  // a dies: it stops renewing. Until its lease expires, b cannot take over.
-  a.reset();
-  table_.GiveTo(id, "a");  // a's lease, as a left it in the table.
-  ASSERT_TRUE(b->driver.Sweep().ok());
-  EXPECT_FALSE(b->driver.Drives(id));
-  clock_.Advance(kTtl);
-  ASSERT_TRUE(b->driver.Sweep().ok());
-  ASSERT_TRUE(b->driver.Drives(id));
+  Replica& a = Add("a");
+  const std::string id = a.Start();
+  DriveUntil(clock_.Now() + absl::Seconds(100));
+  Crash("a");
+  Replica& b = Add("b");
+  ASSERT_TRUE(b.driver.Sweep().ok());
+  EXPECT_FALSE(b.driver.Drives(id)) << "a's lease has not expired yet";
+  // Nobody drives until well past the stored deadline.
+  MoveClockTo(SessionEngine::NextDeadline(Stored(id)) + absl::Seconds(10));
+  ASSERT_TRUE(b.driver.Sweep().ok());
+  ASSERT_TRUE(b.driver.Drives(id));
   EXPECT_EQ(table_.Holder(id), "b");
   // The stored deadline passed while nobody drove: due at once.
-  EXPECT_LE(b->timers.NextDeadline(), clock_.Now());
-  b->DriveUntil(absl::InfiniteFuture());
+  EXPECT_LE(b.timers.NextDeadline(), clock_.Now());
+  DriveUntil(absl::InfiniteFuture());
 
   EXPECT_EQ(Stored(id).engine().run_state(), coach::v1::RUN_STATE_FINISHED);
   EXPECT_EQ(Keys(id), reference);
-  EXPECT_FALSE(b->driver.Drives(id));
-  EXPECT_EQ(table_.Holder(id), "") << "a finished session keeps its lease";
+  EXPECT_FALSE(b.driver.Drives(id));
+  EXPECT_EQ(table_.Holder(id), "") << "a finished session kept its lease";
 }
 
 TEST_F(TimerDriverTest, AStaleHolderCommitsNothingTwice) {
-  auto a = NewReplica("a");
-  auto b = NewReplica("b");
-  const std::string id = a->Start();
-  a->DriveUntil(clock_.Now() + absl::Seconds(30));
-  ASSERT_TRUE(b->driver.Sweep().ok());
-  EXPECT_FALSE(b->driver.Drives(id)) << "a's lease is live";
+  Replica& a = Add("a");
+  Replica& b = Add("b");
+  const std::string id = a.Start();
+  DriveUntil(clock_.Now() + absl::Seconds(30));
+  const absl::Time due = a.timers.NextDeadline();
+  MoveClockTo(due - absl::Milliseconds(1));
+  ASSERT_TRUE(b.driver.Sweep().ok());
+  EXPECT_FALSE(b.driver.Drives(id)) << "a's lease is live";
   // a's lease expires in the table before a notices (it has not renewed).
   table_.Erase(id, "a");
-  ASSERT_TRUE(b->driver.Sweep().ok());
-  ASSERT_TRUE(b->driver.Drives(id));
-  ASSERT_TRUE(a->driver.Drives(id)) << "a has not renewed: still believes";
+  ASSERT_TRUE(b.driver.Sweep().ok());
+  ASSERT_TRUE(b.driver.Drives(id));
+  ASSERT_TRUE(a.driver.Drives(id)) << "a has not renewed: still believes";
 
-  const absl::Time due = b->timers.NextDeadline();
-  ASSERT_EQ(a->timers.NextDeadline(), due);
+  ASSERT_EQ(b.timers.NextDeadline(), due);
   clock_.Set(due);
-  b->FireDue();
+  b.FireDue();
   const int64_t after_b = Stored(id).last_sequence();
-  a->FireDue();  // Same deadline, a's cached record is stale: ABORTED, reload.
+  ASSERT_GT(after_b, 0);
+  a.FireDue();  // The same deadline: b's events are there, a adds none.
   EXPECT_EQ(Stored(id).last_sequence(), after_b);
-  b->DriveUntil(absl::InfiniteFuture());
+  a.driver.Renew();
+  EXPECT_FALSE(a.driver.Drives(id));
+  DriveUntil(absl::InfiniteFuture());
+  EXPECT_EQ(Stored(id).engine().run_state(), coach::v1::RUN_STATE_FINISHED);
   Keys(id);  // Contiguous.
-  a->driver.Renew();
-  EXPECT_FALSE(a->driver.Drives(id));
 }
 
 TEST_F(TimerDriverTest, LostLeaseStopsDriving) {
-  auto a = NewReplica("a");
-  const std::string id = a->Start();
+  Replica& a = Add("a");
+  const std::string id = a.Start();
   table_.GiveTo(id, "z");
-  a->driver.Renew();
-  EXPECT_FALSE(a->driver.Drives(id));
-  EXPECT_THAT(a->driver.Driven(), IsEmpty());
-  EXPECT_EQ(a->timers.size(), 0);
+  a.driver.Renew();
+  EXPECT_FALSE(a.driver.Drives(id));
+  EXPECT_THAT(a.driver.Driven(), IsEmpty());
+  EXPECT_EQ(a.timers.size(), 0);
   EXPECT_EQ(table_.Holder(id), "z") << "a must not release z's lease";
 }
 
 TEST_F(TimerDriverTest, UnrenewedLeaseIsLostAfterItsTtl) {
-  auto a = NewReplica("a");
-  const std::string id = a->Start();
+  Replica& a = Add("a");
+  const std::string id = a.Start();
   table_.set_unreachable(true);
-  clock_.Advance(kTtl / 3);
-  a->driver.Renew();
-  EXPECT_TRUE(a->driver.Drives(id)) << "within the ttl a keeps driving";
+  MoveClockTo(clock_.Now() + kTtl / 3);
+  EXPECT_TRUE(a.driver.Drives(id)) << "within the ttl a keeps driving";
   clock_.Advance(kTtl);
-  EXPECT_FALSE(a->driver.Drives(id));
-  a->driver.Renew();
-  EXPECT_THAT(a->driver.Driven(), IsEmpty());
+  EXPECT_FALSE(a.driver.Drives(id));
+  a.driver.Renew();
+  EXPECT_THAT(a.driver.Driven(), IsEmpty());
+  EXPECT_EQ(a.timers.size(), 0);
 
   table_.set_unreachable(false);  // Back: the sweep takes it again.
-  ASSERT_TRUE(a->driver.Sweep().ok());
-  EXPECT_TRUE(a->driver.Drives(id));
-  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  ASSERT_TRUE(a.driver.Sweep().ok());
+  EXPECT_TRUE(a.driver.Drives(id));
+  EXPECT_EQ(a.timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
 }
 
 TEST_F(TimerDriverTest, SessionStartedWhileLeasesAreDownIsSweptUp) {
-  auto a = NewReplica("a");
+  Replica& a = Add("a");
   table_.set_unreachable(true);
-  const std::string id = a->Start();
-  EXPECT_FALSE(a->driver.Drives(id));
-  EXPECT_EQ(a->timers.size(), 0);
-  EXPECT_EQ(a->driver.Sweep().code(), absl::StatusCode::kUnavailable);
+  const std::string id = a.Start();
+  EXPECT_FALSE(a.driver.Drives(id));
+  EXPECT_EQ(a.timers.size(), 0);
+  EXPECT_EQ(a.driver.Sweep().code(), absl::StatusCode::kUnavailable);
   table_.set_unreachable(false);
-  ASSERT_TRUE(a->driver.Sweep().ok());
-  EXPECT_TRUE(a->driver.Drives(id));
-  EXPECT_EQ(a->timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
+  ASSERT_TRUE(a.driver.Sweep().ok());
+  EXPECT_TRUE(a.driver.Drives(id));
+  EXPECT_EQ(a.timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
 }
 
 TEST_F(TimerDriverTest, FinishingOnAnotherReplicaReleasesTheLease) {
-  auto a = NewReplica("a");
-  auto b = NewReplica("b");
-  const std::string id = a->Start();
-  ASSERT_TRUE(b->Command(id, coach::v1::COMMAND_TYPE_END).ok());
-  EXPECT_EQ(a->RunPosted(), 1);
-  EXPECT_FALSE(a->driver.Drives(id));
-  EXPECT_THAT(a->driver.Driven(), IsEmpty());
-  EXPECT_EQ(a->timers.size(), 0);
+  Replica& a = Add("a");
+  Replica& b = Add("b");
+  const std::string id = a.Start();
+  ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_END).ok());
+  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_FALSE(a.driver.Drives(id));
+  EXPECT_THAT(a.driver.Driven(), IsEmpty());
+  EXPECT_EQ(a.timers.size(), 0);
   EXPECT_EQ(table_.Holder(id), "");
 }
 
 TEST_F(TimerDriverTest, SweepTakesOverABoundedNumberPerPass) {
   std::vector<std::string> ids;
-  {
-    auto dead = NewReplica("dead");
-    for (int i = 0; i < 5; ++i) ids.push_back(dead->Start());
-    for (const std::string& id : ids) table_.GiveTo(id, "dead");
-  }
-  clock_.Advance(kTtl);  // The dead replica's leases expire.
+  Replica& dead = Add("dead");
+  for (int i = 0; i < 5; ++i) ids.push_back(dead.Start());
+  Crash("dead");
+  MoveClockTo(clock_.Now() + kTtl);  // Its leases expire.
   TimerDriverOptions options;
   options.max_takeovers_per_sweep = 2;
-  auto b = NewReplica("b", options);
+  Replica& b = Add("b", options);
   const std::vector<size_t> expected = {2, 4, 5, 5};
   for (size_t pass = 0; pass < expected.size(); ++pass) {
     SCOPED_TRACE(pass);
-    ASSERT_TRUE(b->driver.Sweep().ok());
-    EXPECT_EQ(b->driver.Driven().size(), expected[pass]);
-    EXPECT_EQ(b->timers.size(), static_cast<int>(expected[pass]));
+    ASSERT_TRUE(b.driver.Sweep().ok());
+    EXPECT_EQ(b.driver.Driven().size(), expected[pass]);
+    EXPECT_EQ(b.timers.size(), static_cast<int>(expected[pass]));
   }
   for (const std::string& id : ids) EXPECT_EQ(table_.Holder(id), "b");
 }
 
 TEST_F(TimerDriverTest, StopReleasesEveryLease) {
-  auto a = NewReplica("a");
-  const std::string s1 = a->Start();
-  const std::string s2 = a->Start();
-  a->driver.Stop();
-  EXPECT_THAT(a->driver.Driven(), IsEmpty());
-  EXPECT_EQ(table_.Holder(s1), "");
-  EXPECT_EQ(table_.Holder(s2), "");
-  auto b = NewReplica("b");
-  ASSERT_TRUE(b->driver.Sweep().ok());
-  std::vector<std::string> both = {s1, s2};
-  std::sort(both.begin(), both.end());
-  EXPECT_EQ(b->driver.Driven(), both);
+  Replica& a = Add("a");
+  std::vector<std::string> ids = {a.Start(), a.Start()};
+  std::sort(ids.begin(), ids.end());
+  a.driver.Stop();
+  EXPECT_THAT(a.driver.Driven(), IsEmpty());
+  for (const std::string& id : ids) EXPECT_EQ(table_.Holder(id), "");
+  Replica& b = Add("b");
+  ASSERT_TRUE(b.driver.Sweep().ok());
+  EXPECT_EQ(b.driver.Driven(), ids);
 }
 
 TEST(LocalTimerLeasesTest, GrantsEverythingAndNeverExpires) {

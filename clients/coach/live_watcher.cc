@@ -1,0 +1,93 @@
+#include "clients/coach/live_watcher.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "clients/common/client_auth.h"
+
+namespace coachd {
+namespace {
+
+bool Retryable(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+LiveWatcher::LiveWatcher(std::shared_ptr<grpc::Channel> channel,
+                         std::string token, WatcherOptions options)
+    : stub_(coach::v1::CoachService::NewStub(channel)),
+      token_(std::move(token)),
+      options_(options) {}
+
+void LiveWatcher::Stop() {
+  stopped_ = true;
+  absl::MutexLock lock(&mu_);
+  if (current_ != nullptr) current_->TryCancel();
+}
+
+absl::Status LiveWatcher::Run(
+    const std::function<bool(const coach::v1::LiveUpdate&)>& on_update) {
+  absl::Duration backoff = options_.initial_backoff;
+  int failures = 0;
+  while (!stopped_) {
+    coach::v1::WatchLiveRequest request;
+    if (last_sequence_ >= 0) {
+      request.mutable_resume()->set_epoch(epoch_);
+      request.mutable_resume()->set_last_sequence(last_sequence_);
+    }
+    grpc::ClientContext context;
+    AddToken(&context, token_);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = &context;
+    }
+    if (stopped_) context.TryCancel();
+    std::unique_ptr<grpc::ClientReader<coach::v1::LiveUpdate>> reader =
+        stub_->WatchLive(&context, request);
+    coach::v1::LiveUpdate update;
+    bool done = false;
+    while (!done && reader->Read(&update)) {
+      failures = 0;
+      backoff = options_.initial_backoff;
+      // A snapshot replaces what we knew; otherwise sequences continue.
+      if (update.kind() != coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
+          update.epoch() == epoch_ && update.sequence() <= last_sequence_) {
+        continue;  // Never show an update twice.
+      }
+      epoch_ = update.epoch();
+      last_sequence_ = update.sequence();
+      if (!on_update(update)) done = true;
+    }
+    if (done) context.TryCancel();
+    grpc::Status status = reader->Finish();
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
+    }
+    if (done) return absl::OkStatus();
+    if (stopped_) return absl::CancelledError("stopped");
+    if (!Retryable(status.error_code())) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    if (++failures > options_.max_retries) {
+      return absl::UnavailableError("gave up reconnecting: " +
+                                    status.error_message());
+    }
+    ++reconnects_;
+    absl::SleepFor(backoff);  // Client side: waiting to reconnect.
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  return absl::CancelledError("stopped");
+}
+
+}  // namespace coachd

@@ -1,0 +1,86 @@
+// The bare baseline loadgen compares coachd with: a gRPC callback server of
+// the same service shape (the method paths of coach.v1.SessionService) that
+// streams pre-serialized events of a coaching event's size, with no logic and
+// no store. It is a grpc::CallbackGenericService, so events go out as
+// ByteBuffers that were never a protobuf message.
+//
+// What it keeps per session is only enough for loadgen's client code to run
+// unchanged: StartSession gives an id, GetSession the epoch and last
+// sequence, SendCommand PAUSE stops a session's streams (idle devices), and
+// Subscribe streams events after the resume position: all of a session's
+// `session_events` (the last one FINISHED, then the stream ends OK), back to
+// back or one every `interval`; on a paused session, those up to the pause,
+// then nothing.
+//
+//   BaselineService service(BaselineOptions{});
+//   builder.RegisterCallbackGenericService(&service);
+#ifndef CLIENTS_LOADGEN_BASELINE_SERVICE_H_
+#define CLIENTS_LOADGEN_BASELINE_SERVICE_H_
+
+#include <grpcpp/generic/async_generic_service.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "clients/loadgen/event_template.h"
+
+namespace coachd {
+
+// How the baseline streams.
+struct BaselineOptions {
+  int event_bytes = 900;     // Serialized size of each event.
+  int session_events = 218;  // Events of a whole session.
+  int start_events = 2;      // Events a session has when it starts.
+  // Time between two events of one stream; zero writes the next as soon as
+  // the previous write is done (saturation).
+  absl::Duration interval = absl::ZeroDuration();
+};
+
+class Pacer;
+
+// Thread-safe. Must outlive the server it is registered with.
+class BaselineService : public grpc::CallbackGenericService {
+ public:
+  explicit BaselineService(BaselineOptions options);
+  ~BaselineService() override;
+
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* context) override;
+
+  // A session as the baseline knows it.
+  struct Session {
+    int64_t last_sequence = 0;  // Events "produced" so far (for GetSession).
+    bool paused = false;
+  };
+
+  // Creates a session; returns its id and state.
+  std::string StartSession(Session* state);
+  // Looks a session up; false when unknown.
+  bool GetSession(const std::string& id, Session* state);
+  // PAUSE marks a session paused (one more event, like coachd's "paused");
+  // RESUME clears it. False when unknown.
+  bool Command(const std::string& id, int command);
+
+  const BaselineOptions& options() const { return options_; }
+  const EventTemplate& events() const { return events_; }
+  Pacer* pacer() { return pacer_.get(); }
+
+  // Streams open now (for the log).
+  std::atomic<int64_t> open_streams{0};
+
+ private:
+  const BaselineOptions options_;
+  const EventTemplate events_;
+  std::unique_ptr<Pacer> pacer_;  // Only with a non-zero interval.
+  std::atomic<int64_t> next_id_{0};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace coachd
+
+#endif  // CLIENTS_LOADGEN_BASELINE_SERVICE_H_

@@ -1,0 +1,135 @@
+// loadgen: simulates households against a running coachd (or the bare
+// baseline, loadgen_baseline) on this machine and reports delivery rate,
+// latency, exactness (gaps, duplicates) and the server's CPU and memory.
+// Prints a table, then one JSON line; exits 1 with --check when any gap,
+// duplicate or stream error was seen or nothing was delivered.
+//
+//   loadgen --target=127.0.0.1:50051 --secret_file=secret --households=100
+//       --mode=saturation --duration=10s --coachd_pid=$(pidof coachd)
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "clients/loadgen/load_driver.h"
+#include "services/auth/authenticator.h"
+#include "services/common/log.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051",
+          "coachd (or loadgen_baseline) address: 127.0.0.1, [::1] or "
+          "localhost only.");
+ABSL_FLAG(std::string, secret_file, "",
+          "coachd's secret file: device tokens are minted for hh-0..hh-N-1.");
+ABSL_FLAG(std::string, mode, "saturation",
+          "saturation, idle, storm or stalled.");
+ABSL_FLAG(std::string, label, "coachd", "What is measured, for the report.");
+ABSL_FLAG(int, households, 10, "Households: a session, a speaker, a display.");
+ABSL_FLAG(int, channels, 8, "Connections the households share.");
+ABSL_FLAG(std::string, preset, "demo",
+          "The routine preset each session plays.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "The measured window (stalled: both halves together).");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
+          "Time from the start before the window opens.");
+ABSL_FLAG(int, setup_inflight, 64, "Households being set up at once.");
+ABSL_FLAG(absl::Duration, setup_timeout, absl::Seconds(120),
+          "Longest wait for every household to be set up.");
+ABSL_FLAG(int, coach_watchers, 0,
+          "Coaches (coach-K, linked to hh-K mod N) subscribing as COACH; "
+          "skipped when the coach service is not there.");
+ABSL_FLAG(absl::Duration, watchers_after, absl::Seconds(1),
+          "When the coach watchers join.");
+ABSL_FLAG(absl::Duration, settle, absl::Seconds(5),
+          "idle: wait after the streams are open before measuring memory.");
+ABSL_FLAG(absl::Duration, storm_gap, absl::Milliseconds(500),
+          "storm: how long every subscriber stays offline.");
+ABSL_FLAG(double, repeat_rate, 0,
+          "stalled: REPEAT commands per second into household 0's session, "
+          "so its stalled subscriber falls behind.");
+ABSL_FLAG(int, coachd_pid, 0,
+          "The server's pid, for CPU seconds and resident memory from /proc.");
+ABSL_FLAG(int, redis_port, 0,
+          "The Redis on 127.0.0.1:PORT that coachd uses, for INFO "
+          "commandstats.");
+ABSL_FLAG(std::string, json_out, "", "Also write the JSON line to this file.");
+ABSL_FLAG(bool, check, false,
+          "Exit 1 unless 0 gaps, 0 duplicates, 0 stream errors and > 0 "
+          "events delivered.");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "loadgen --target=127.0.0.1:PORT --secret_file=PATH "
+      "[--mode=saturation|idle|storm|stalled] [--households=N] "
+      "[--duration=10s] [--coachd_pid=PID] [--redis_port=PORT]");
+  absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil is built with mutex deadlock detection on, which costs
+  // every lock a graph update; a load tool (and a bare baseline) should not.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  absl::StatusOr<coachd::LoadMode> mode =
+      coachd::ParseLoadMode(absl::GetFlag(FLAGS_mode));
+  if (!mode.ok()) {
+    coachd::LogError(absl::StrCat("loadgen: ", mode.status().message()));
+    return 2;
+  }
+  absl::StatusOr<std::string> secret =
+      coachd::LoadSecretFile(absl::GetFlag(FLAGS_secret_file));
+  if (!secret.ok()) {
+    coachd::LogError(
+        absl::StrCat("loadgen: --secret_file: ", secret.status().message()));
+    return 2;
+  }
+  coachd::LoadConfig config;
+  config.target = absl::GetFlag(FLAGS_target);
+  config.secret = *secret;
+  config.label = absl::GetFlag(FLAGS_label);
+  config.mode = *mode;
+  config.households = absl::GetFlag(FLAGS_households);
+  config.channels = absl::GetFlag(FLAGS_channels);
+  config.preset = absl::GetFlag(FLAGS_preset);
+  config.duration = absl::GetFlag(FLAGS_duration);
+  config.warmup = absl::GetFlag(FLAGS_warmup);
+  config.setup_inflight = absl::GetFlag(FLAGS_setup_inflight);
+  config.setup_timeout = absl::GetFlag(FLAGS_setup_timeout);
+  config.coach_watchers = absl::GetFlag(FLAGS_coach_watchers);
+  config.watchers_after = absl::GetFlag(FLAGS_watchers_after);
+  config.settle = absl::GetFlag(FLAGS_settle);
+  config.storm_gap = absl::GetFlag(FLAGS_storm_gap);
+  config.repeat_rate = absl::GetFlag(FLAGS_repeat_rate);
+  config.server_pid = absl::GetFlag(FLAGS_coachd_pid);
+  config.redis_port = absl::GetFlag(FLAGS_redis_port);
+
+  absl::StatusOr<coachd::LoadReport> report = coachd::RunLoad(config);
+  if (!report.ok()) {
+    coachd::LogError(absl::StrCat("loadgen: ", report.status().message()));
+    return 2;
+  }
+  const std::string json = coachd::FormatJson(*report);
+  std::cout << "loadgen " << report->mode << " against " << report->label
+            << " (" << report->target << ")\n"
+            << coachd::FormatTable(*report) << json << std::endl;
+  const std::string json_out = absl::GetFlag(FLAGS_json_out);
+  if (!json_out.empty()) {
+    std::ofstream out(json_out);
+    out << json << "\n";
+  }
+  if (absl::GetFlag(FLAGS_check)) {
+    const bool exact = report->gaps == 0 && report->duplicates == 0 &&
+                       report->stream_errors == 0;
+    if (!exact || report->delivered <= 0) {
+      coachd::LogError(
+          absl::StrCat("loadgen: check failed: gaps=", report->gaps,
+                       " duplicates=", report->duplicates, " stream_errors=",
+                       report->stream_errors, " delivered=", report->delivered,
+                       report->first_error.empty() ? "" : " first error: ",
+                       report->first_error));
+      return 1;
+    }
+  }
+  return 0;
+}

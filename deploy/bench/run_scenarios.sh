@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# Runs the load scenarios of issue 7 on this machine, coachd against the bare
+# gRPC baseline (loadgen_baseline) in the same run, and writes the results
+# into the "Load" section of docs/PERFORMANCE.md (only the block between the
+# load:results markers is replaced; notes around it are kept).
+#
+#   deploy/bench/run_scenarios.sh            # everything, about 6-8 minutes
+#   QUICK=1 deploy/bench/run_scenarios.sh    # small sizes, to try the script
+#   DOC=/tmp/perf.md deploy/bench/run_scenarios.sh   # write elsewhere
+#
+# Scenarios: (1) saturation, embedded store; (2) saturation, Redis (a
+# redis-server it starts on a free loopback port, when coachd has --redis);
+# (3) idle memory per subscriber stream at 1k, 5k, 10k sessions (2 streams
+# each); (4) reconnect storm; (5) one stalled subscriber. Everything runs on
+# 127.0.0.1, every run is bounded, and every process started here is stopped
+# on exit. Sizes can be changed through the variables below.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+build_dir="${BUILD_DIR:-$root/build-bench}"
+doc="${DOC:-$root/docs/PERFORMANCE.md}"
+quick="${QUICK:-0}"
+
+# Sizes (QUICK=1 shrinks them).
+sat_households="${SAT_HOUSEHOLDS:-50}"
+sat_time_scale="${SAT_TIME_SCALE:-100000}"
+sat_seconds="${SAT_SECONDS:-15}"
+idle_sizes="${IDLE_SIZES:-1000 5000 10000}"
+storm_households="${STORM_HOUSEHOLDS:-1000}"
+storm_time_scale="${STORM_TIME_SCALE:-10}"
+stall_households="${STALL_HOUSEHOLDS:-5000}"
+stall_time_scale="${STALL_TIME_SCALE:-1}"
+stall_seconds="${STALL_SECONDS:-20}"
+repeat_rate="${REPEAT_RATE:-200}"
+channels="${CHANNELS:-16}"
+max_wait_for_quiet="${QUIET_WAIT_SECONDS:-300}"
+if [[ "$quick" == 1 ]]; then
+  sat_households=10 sat_seconds=4 idle_sizes="200 500" storm_households=100
+  stall_households=200 stall_seconds=6 max_wait_for_quiet=0
+fi
+
+log() { echo "bench: $*" >&2; }
+
+# --- build -------------------------------------------------------------------
+log "building Release in $build_dir"
+export CCACHE_BASEDIR="$root"
+cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build_dir" -j "${JOBS:-2}" \
+  --target coachd coachctl loadgen loadgen_baseline >/dev/null
+coachd_bin="$build_dir/services/server/coachd"
+coachctl_bin="$build_dir/clients/coachctl/coachctl"
+loadgen_bin="$build_dir/clients/loadgen/loadgen"
+baseline_bin="$build_dir/clients/loadgen/loadgen_baseline"
+
+# 10k sessions with 20k streams need descriptors (and loadgen shares them).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/secret"
+echo >>"$work/secret"
+
+# --- helpers -----------------------------------------------------------------
+# Waits for a port file written by coachd or the baseline; echoes the port.
+wait_port() {
+  local file="$1" i
+  for i in $(seq 1 200); do
+    [[ -s "$file" ]] && { cat "$file"; return 0; }
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_coachd TIME_SCALE [EXTRA FLAGS...]: sets server_pid, server_port.
+start_coachd() {
+  local scale="$1"
+  shift
+  rm -f "$work/port"
+  "$coachd_bin" --auth_secret_file="$work/secret" --listen=127.0.0.1:0 \
+    --port_file="$work/port" --time_scale="$scale" "$@" \
+    2>"$work/coachd.log" &
+  server_pid=$!
+  pids+=("$server_pid")
+  server_port="$(wait_port "$work/port")" || {
+    log "coachd did not start:"
+    cat "$work/coachd.log" >&2
+    exit 1
+  }
+}
+
+# start_baseline [FLAGS...]: sets server_pid, server_port.
+start_baseline() {
+  rm -f "$work/port"
+  "$baseline_bin" --listen=127.0.0.1:0 --port_file="$work/port" "$@" \
+    2>"$work/baseline.log" &
+  server_pid=$!
+  pids+=("$server_pid")
+  server_port="$(wait_port "$work/port")" || {
+    log "the baseline did not start:"
+    cat "$work/baseline.log" >&2
+    exit 1
+  }
+}
+
+stop_server() {
+  if kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  else
+    log "WARNING: server $server_pid had already exited:"
+    tail -n 5 "$work/coachd.log" "$work/baseline.log" >&2 2>/dev/null || true
+    server_died+=("$1")
+  fi
+}
+server_died=()
+
+# run_loadgen NAME LABEL [FLAGS...]: runs loadgen against server_port, saves
+# its JSON line as $work/NAME.json.
+run_loadgen() {
+  local name="$1" label="$2"
+  shift 2
+  log "$name: loadgen $* (against $label)"
+  if ! "$loadgen_bin" --target="127.0.0.1:$server_port" \
+    --secret_file="$work/secret" --label="$label" --channels="$channels" \
+    --coachd_pid="$server_pid" --json_out="$work/$name.json" "$@" \
+    >"$work/$name.out" 2>"$work/$name.err"; then
+    log "$name: loadgen failed:"
+    tail -n 5 "$work/$name.err" >&2
+    echo '{}' >"$work/$name.json"
+  fi
+  echo "load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$work/$name.load"
+}
+
+# field NAME KEY: a figure of run NAME's JSON ("" when absent).
+field() {
+  local text
+  # A string value may hold commas; a number ends at the next one.
+  text="$(grep -o "\"$2\":\"[^\"]*\"" "$work/$1.json" 2>/dev/null | head -n1 || true)"
+  if [[ -z "$text" ]]; then
+    text="$(grep -o "\"$2\":[^,}]*" "$work/$1.json" 2>/dev/null | head -n1 || true)"
+  fi
+  cut -d: -f2- <<<"$text" | tr -d '"'
+}
+
+# ratio A B: A / B with 2 decimals, "n/a" when either is missing or B is 0.
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a == "" || b == "" || b + 0 == 0) { print "n/a"; exit }
+    printf "%.2f", a / b }'
+}
+
+# fmt X [DECIMALS]: a number rounded, "n/a" when missing.
+fmt() {
+  awk -v x="$1" -v d="${2:-0}" 'BEGIN {
+    if (x == "") { print "n/a"; exit } printf "%.*f", d, x }'
+}
+
+# us_to_ms X: microseconds as milliseconds with 2 decimals.
+us_to_ms() {
+  awk -v x="$1" 'BEGIN { if (x == "") { print "n/a"; exit }
+    printf "%.2f", x / 1000 }'
+}
+
+# verdict AWK-CONDITION-ON-a VALUE: "met", "**missed**" or "n/a".
+verdict() {
+  awk -v a="$2" "BEGIN {
+    if (a == \"\" || a == \"n/a\") { print \"n/a\"; exit }
+    if ($1) { print \"met\" } else { print \"**missed**\" } }"
+}
+
+exact() {  # exact NAME: "0 / 0" gaps / duplicates (+ stream errors if any).
+  local g d e
+  g="$(field "$1" gaps)" d="$(field "$1" duplicates)" e="$(field "$1" stream_errors)"
+  if [[ -n "$e" && "$e" != 0 ]]; then
+    echo "${g:-?} / ${d:-?} (stream errors: $e)"
+  else
+    echo "${g:-?} / ${d:-?}"
+  fi
+}
+
+# --- wait for a quiet machine ------------------------------------------------
+load1() { cut -d' ' -f1 /proc/loadavg; }
+waited=0
+while awk -v l="$(load1)" 'BEGIN { exit !(l > 1.0) }' &&
+  ((waited < max_wait_for_quiet)); do
+  log "load average $(load1): waiting for a quieter machine (${waited}s)"
+  sleep 15
+  waited=$((waited + 15))
+done
+started_at="$(date -u '+%Y-%m-%d %H:%M UTC')"
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+others="$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 > 5 { printf "%s (%s%%) ", $2, $1 }' | head -c 300)"
+t_start=$SECONDS
+
+# --- (1) saturation, embedded ----------------------------------------------
+start_coachd "$sat_time_scale"
+session="$("$coachctl_bin" start --target="127.0.0.1:$server_port" \
+  --secret_file="$work/secret" --sub=probe --preset=demo)"
+sleep 0.5
+session_events="$("$coachctl_bin" get --target="127.0.0.1:$server_port" \
+  --secret_file="$work/secret" --sub=probe "$session" |
+  awk '/last_sequence:/ { print $2; exit }')"
+session_events="${session_events:-218}"
+run_loadgen sat_embedded coachd --mode=saturation \
+  --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
+stop_server sat_embedded
+event_bytes="$(fmt "$(field sat_embedded mean_event_bytes)")"
+[[ "$event_bytes" == n/a ]] && event_bytes=480
+log "events: $session_events per demo session, $event_bytes bytes on average"
+
+start_baseline --event_bytes="$event_bytes" --session_events="$session_events"
+run_loadgen sat_baseline baseline --mode=saturation \
+  --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
+stop_server sat_baseline
+
+# --- (2) saturation, Redis ---------------------------------------------------
+redis_note=""
+coachd_help="$("$coachd_bin" --help 2>&1 || true)"
+if grep -q -- '--redis' <<<"$coachd_help" && command -v redis-server >/dev/null; then
+  redis_port=""
+  for _ in $(seq 1 50); do
+    candidate=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      redis_port="$candidate"
+      break
+    fi
+  done
+  mkdir -p "$work/redis"
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" \
+    --appendonly no --dir "$work/redis" --daemonize no \
+    >"$work/redis.log" 2>&1 &
+  redis_pid=$!
+  pids+=("$redis_pid")
+  for _ in $(seq 1 100); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.05
+  done
+  start_coachd "$sat_time_scale" --redis="redis://127.0.0.1:$redis_port"
+  run_loadgen sat_redis coachd+redis --mode=saturation \
+    --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s \
+    --redis_port="$redis_port"
+  stop_server sat_redis
+  kill -TERM "$redis_pid" 2>/dev/null || true
+  wait "$redis_pid" 2>/dev/null || true
+else
+  redis_note="coachd has no --redis flag (or redis-server is missing): skipped"
+  echo '{}' >"$work/sat_redis.json"
+fi
+
+# --- (3) idle memory per stream ----------------------------------------------
+for n in $idle_sizes; do
+  start_coachd 1
+  run_loadgen "idle_${n}_coachd" coachd --mode=idle --households="$n" \
+    --settle=5s --setup_inflight=128
+  stop_server "idle_${n}_coachd"
+  start_baseline --event_bytes="$event_bytes" --session_events="$session_events"
+  run_loadgen "idle_${n}_baseline" baseline --mode=idle --households="$n" \
+    --settle=5s --setup_inflight=128
+  stop_server "idle_${n}_baseline"
+done
+
+# --- (4) reconnect storm -----------------------------------------------------
+start_coachd "$storm_time_scale"
+run_loadgen storm_coachd coachd --mode=storm --households="$storm_households" \
+  --preset=strength-3-3-3 --warmup=3s --storm_gap=500ms
+stop_server storm_coachd
+# The baseline streams at coachd's measured rate per stream.
+storm_interval_us="$(awk -v e="$(field storm_coachd events_per_s)" \
+  -v s="$(field storm_coachd streams)" 'BEGIN {
+    if (e + 0 <= 0) { print 1000000; exit } printf "%d", 1e6 * s / e }')"
+start_baseline --event_bytes="$event_bytes" --session_events=100000000 \
+  --interval="${storm_interval_us}us"
+run_loadgen storm_baseline baseline --mode=storm \
+  --households="$storm_households" --warmup=3s --storm_gap=500ms
+stop_server storm_baseline
+
+# --- (5) one stalled subscriber ----------------------------------------------
+start_coachd "$stall_time_scale"
+run_loadgen stall_coachd coachd --mode=stalled \
+  --households="$stall_households" --duration="${stall_seconds}s" \
+  --warmup=3s --repeat_rate="$repeat_rate" --setup_inflight=128
+stop_server stall_coachd
+stall_interval_us="$(awk -v e="$(field stall_coachd events_per_s)" \
+  -v s="$(field stall_coachd streams)" 'BEGIN {
+    if (e + 0 <= 0) { print 1000000; exit } printf "%d", 1e6 * s / e }')"
+start_baseline --event_bytes="$event_bytes" --session_events=100000000 \
+  --interval="${stall_interval_us}us"
+run_loadgen stall_baseline baseline --mode=stalled \
+  --households="$stall_households" --duration="${stall_seconds}s" \
+  --warmup=3s --repeat_rate="$repeat_rate" --setup_inflight=128
+stop_server stall_baseline
+
+elapsed=$((SECONDS - t_start))
+load_at_end="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the section ---------------------------------------------------------------
+cpu_model="$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')"
+cpus="$(nproc)"
+ram="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git -C "$root" status --porcelain 2>/dev/null | head -n1)" ]]; then
+  commit="$commit + uncommitted changes"
+fi
+
+sat_c="$(field sat_embedded events_per_s)"
+sat_b="$(field sat_baseline events_per_s)"
+sat_r="$(field sat_redis events_per_s)"
+{
+  echo "<!-- load:results:begin (written by deploy/bench/run_scenarios.sh) -->"
+  echo "Measured $started_at on $cpu_model, $cpus CPUs, $ram RAM; commit $commit;"
+  echo "Release build; loadgen, coachd and the baseline on the same machine"
+  echo "(loopback). Load average at start $load_at_start, at end $load_at_end;"
+  echo "busy processes at start: ${others:-none}. Total time ${elapsed}s."
+  if ((${#server_died[@]})); then
+    echo
+    echo "**A server process died during: ${server_died[*]}** (see the notes)."
+  fi
+  echo
+  echo "Every coachd figure has its baseline measured in the same run, same"
+  echo "loadgen flags; the headline is the ratio coachd / baseline. Events are"
+  echo "the catalogue's \"demo\" session ($session_events events, mean"
+  echo "serialized size $event_bytes bytes, which the baseline copies)."
+  echo
+  echo "| # | scenario | figure | coachd | baseline | ratio | target | |"
+  echo "|---|---|---|---|---|---|---|---|"
+  echo "| 1 | saturation, embedded ($sat_households households, time scale $sat_time_scale, ${sat_seconds}s) | delivered events/s | $(fmt "$sat_c") | $(fmt "$sat_b") | $(ratio "$sat_c" "$sat_b") | >= 0.75 | $(verdict 'a >= 0.75' "$(ratio "$sat_c" "$sat_b")") |"
+  echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_embedded latency_p50_us)") / $(us_to_ms "$(field sat_embedded latency_p99_us)") / $(us_to_ms "$(field sat_embedded latency_p999_us)") | $(us_to_ms "$(field sat_baseline latency_p50_us)") / $(us_to_ms "$(field sat_baseline latency_p99_us)") / $(us_to_ms "$(field sat_baseline latency_p999_us)") | | | |"
+  echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_embedded server_cpu_s)" 1) ($(fmt "$(field sat_embedded server_cpu_per_kevent_ms)" 1)) | $(fmt "$(field sat_baseline server_cpu_s)" 1) ($(fmt "$(field sat_baseline server_cpu_per_kevent_ms)" 1)) | | | |"
+  echo "| | | loadgen CPU s | $(fmt "$(field sat_embedded loadgen_cpu_s)" 1) | $(fmt "$(field sat_baseline loadgen_cpu_s)" 1) | | | |"
+  echo "| | | gaps / duplicates | $(exact sat_embedded) | $(exact sat_baseline) | | 0 / 0 | |"
+  if [[ -n "$redis_note" ]]; then
+    echo "| 2 | saturation, Redis | | $redis_note | | | | |"
+  else
+    echo "| 2 | saturation, Redis (same load) | delivered events/s | $(fmt "$sat_r") | $(fmt "$sat_b") | $(ratio "$sat_r" "$sat_b") | >= 0.6 | $(verdict 'a >= 0.6' "$(ratio "$sat_r" "$sat_b")") |"
+    echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_redis latency_p50_us)") / $(us_to_ms "$(field sat_redis latency_p99_us)") / $(us_to_ms "$(field sat_redis latency_p999_us)") | | | | |"
+    echo "| | | Redis commands per published / delivered event | $(fmt "$(field sat_redis redis_per_published)" 2) / $(fmt "$(field sat_redis redis_per_delivered)" 2) | | | | |"
+    echo "| | | Redis commands per published event, by command | $(field sat_redis redis_top) | | | | |"
+    echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_redis server_cpu_s)" 1) ($(fmt "$(field sat_redis server_cpu_per_kevent_ms)" 1)) | | | | |"
+    echo "| | | gaps / duplicates | $(exact sat_redis) | | | 0 / 0 | |"
+  fi
+  for n in $idle_sizes; do
+    c="$(field "idle_${n}_coachd" idle_bytes_per_stream)"
+    b="$(field "idle_${n}_baseline" idle_bytes_per_stream)"
+    echo "| 3 | idle, $n sessions x 2 streams | resident bytes per stream (streams connected) | $(fmt "$c") ($(field "idle_${n}_coachd" idle_connected)) | $(fmt "$b") ($(field "idle_${n}_baseline" idle_connected)) | $(ratio "$c" "$b") | <= 1.2 | $(verdict 'a <= 1.2' "$(ratio "$c" "$b")") |"
+    echo "| | | server RSS before / after streams (MiB) | $(awk -v a="$(field "idle_${n}_coachd" idle_rss_before_kb)" -v b="$(field "idle_${n}_coachd" idle_rss_after_kb)" 'BEGIN { printf "%.0f / %.0f", a/1024, b/1024 }') | $(awk -v a="$(field "idle_${n}_baseline" idle_rss_before_kb)" -v b="$(field "idle_${n}_baseline" idle_rss_after_kb)" 'BEGIN { printf "%.0f / %.0f", a/1024, b/1024 }') | | | |"
+  done
+  c="$(field storm_coachd storm_resumes_per_s)"
+  b="$(field storm_baseline storm_resumes_per_s)"
+  echo "| 4 | reconnect storm, $storm_households households ($((2 * storm_households)) streams) | resumes/s | $(fmt "$c") | $(fmt "$b") | $(ratio "$c" "$b") | | |"
+  echo "| | | first event after resume p50 / max (ms) | $(field storm_coachd storm_first_event_p50_ms) / $(field storm_coachd storm_first_event_max_ms) | $(field storm_baseline storm_first_event_p50_ms) / $(field storm_baseline storm_first_event_max_ms) | | | |"
+  echo "| | | streams resumed | $(field storm_coachd storm_resumed) | $(field storm_baseline storm_resumed) | | all | |"
+  echo "| | | gaps / duplicates | $(exact storm_coachd) | $(exact storm_baseline) | | 0 / 0 | |"
+  a="$(field stall_coachd stalled_a_p99_us)"
+  bb="$(field stall_coachd stalled_b_p99_us)"
+  echo "| 5 | $stall_households live sessions (time scale $stall_time_scale), ${repeat_rate} REPEAT/s into one | delivered events/s | $(fmt "$(field stall_coachd events_per_s)") | $(fmt "$(field stall_baseline events_per_s)") | | | |"
+  echo "| | | others' p99 without the stalled one (ms) | $(us_to_ms "$a") | $(us_to_ms "$(field stall_baseline stalled_a_p99_us)") | $(ratio "$a" "$(field stall_baseline stalled_a_p99_us)") | < 10 | $(verdict 'a < 10' "$(us_to_ms "$a")") |"
+  echo "| | | others' p99 with one stalled subscriber (ms) | $(us_to_ms "$bb") | $(us_to_ms "$(field stall_baseline stalled_b_p99_us)") | $(ratio "$bb" "$(field stall_baseline stalled_b_p99_us)") | < 10 | $(verdict 'a < 10' "$(us_to_ms "$bb")") |"
+  echo "| | | p50 / p99.9 without, with (ms) | $(us_to_ms "$(field stall_coachd stalled_a_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_a_p999_us)"), $(us_to_ms "$(field stall_coachd stalled_b_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_b_p999_us)") | $(us_to_ms "$(field stall_baseline stalled_a_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_a_p999_us)"), $(us_to_ms "$(field stall_baseline stalled_b_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_b_p999_us)") | | | |"
+  echo "| | | stalled one: caught up with a snapshot / events after | $(field stall_coachd stalled_lag_snapshots) / $(field stall_coachd stalled_received) | $(field stall_baseline stalled_lag_snapshots) / $(field stall_baseline stalled_received) | | | |"
+  echo "| | | server CPU s / RSS MiB | $(fmt "$(field stall_coachd server_cpu_s)" 1) / $(awk -v k="$(field stall_coachd server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | $(fmt "$(field stall_baseline server_cpu_s)" 1) / $(awk -v k="$(field stall_baseline server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | | | |"
+  echo "| | | gaps / duplicates | $(exact stall_coachd) | $(exact stall_baseline) | | 0 / 0 | |"
+  echo
+  echo "<details><summary>Raw loadgen JSON lines</summary>"
+  echo
+  echo '```'
+  for f in sat_embedded sat_baseline sat_redis $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_baseline; do
+    echo "$f $(cat "$work/$f.json" 2>/dev/null || echo '{}')"
+  done
+  echo '```'
+  echo "</details>"
+  echo "<!-- load:results:end -->"
+} >"$work/results.md"
+
+# --- merge into the document --------------------------------------------------
+mkdir -p "$(dirname "$doc")"
+if [[ -f "$doc" ]] && grep -q 'load:results:begin' "$doc"; then
+  # Replace only the generated block.
+  awk -v block="$work/results.md" '
+    /load:results:begin/ { while ((getline line < block) > 0) print line; skip = 1; next }
+    /load:results:end/ { skip = 0; next }
+    !skip { print }' "$doc" >"$work/doc.md"
+  cat "$work/doc.md" >"$doc"
+else
+  {
+    if [[ -f "$doc" ]]; then
+      cat "$doc"
+      echo
+    fi
+    echo "## Load"
+    echo
+    echo "How fast and how lean coachd streams sessions, against a bare gRPC"
+    echo "server on the same machine. Reproduce with"
+    echo "\`deploy/bench/run_scenarios.sh\` (about 6-8 minutes; it replaces the"
+    echo "block below and keeps the notes after it)."
+    echo
+    cat "$work/results.md"
+  } >"$work/doc.md"
+  cat "$work/doc.md" >"$doc"
+fi
+log "wrote the Load section of $doc (${elapsed}s of scenarios)"
+cat "$work/results.md"

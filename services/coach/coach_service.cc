@@ -1,0 +1,71 @@
+#include "services/coach/coach_service.h"
+
+#include <utility>
+
+#include "services/auth/unary_call.h"
+
+namespace coachd {
+
+namespace {
+
+// Stores `result` into `*out` and returns its status.
+template <typename T>
+absl::Status Assign(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CoachServiceImpl::LinkCoach(
+    grpc::CallbackServerContext* context,
+    const coach::v1::LinkCoachRequest* request,
+    coach::v1::LinkCoachResponse* response) {
+  return ServeUnary(context, "CoachService/LinkCoach", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(coaching_->LinkCoach(who, *request),
+                                    response);
+                    });
+}
+
+grpc::ServerUnaryReactor* CoachServiceImpl::ListClients(
+    grpc::CallbackServerContext* context,
+    const coach::v1::ListClientsRequest* request,
+    coach::v1::ListClientsResponse* response) {
+  return ServeUnary(context, "CoachService/ListClients", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(coaching_->ListClients(who, *request),
+                                    response);
+                    });
+}
+
+grpc::ServerWriteReactor<coach::v1::LiveUpdate>* CoachServiceImpl::WatchLive(
+    grpc::CallbackServerContext* context,
+    const coach::v1::WatchLiveRequest* request) {
+  return new WatchLiveReactor(deps_, context, request);
+}
+
+grpc::ServerUnaryReactor* CoachServiceImpl::SendCue(
+    grpc::CallbackServerContext* context,
+    const coach::v1::SendCueRequest* request,
+    coach::v1::SendCueResponse* response) {
+  return ServeUnary(context, "CoachService/SendCue", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(coaching_->SendCue(who, *request),
+                                    response);
+                    });
+}
+
+grpc::ServerUnaryReactor* CoachServiceImpl::GetSessionSummary(
+    grpc::CallbackServerContext* context,
+    const coach::v1::GetSessionSummaryRequest* request,
+    coach::v1::SessionSummaryView* response) {
+  return ServeUnary(context, "CoachService/GetSessionSummary", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return Assign(coaching_->GetSessionSummary(who, *request),
+                                    response);
+                    });
+}
+
+}  // namespace coachd

@@ -1,0 +1,86 @@
+// The logic of CoachService, with nothing of gRPC: links (a person links or
+// unlinks a coach), the coach's client list, cues into a client's live
+// session (bounded, rate-limited per coach), and session summaries. Every
+// coach-facing call checks the link; anyone else gets PERMISSION_DENIED.
+// WatchLive is the LiveBoard's (see live_board.h).
+//
+//   Coaching coaching(&links, &board, &runner, &progress, &clock, {});
+//   absl::StatusOr<coach::v1::SendCueResponse> r =
+//       coaching.SendCue(coach_identity, request);
+#ifndef SERVICES_COACH_COACHING_H_
+#define SERVICES_COACH_COACHING_H_
+
+#include "absl/status/statusor.h"
+#include "coach/v1/coach.pb.h"
+#include "services/auth/identity.h"
+#include "services/coach/coach_links.h"
+#include "services/coach/cue_limiter.h"
+#include "services/coach/live_board.h"
+#include "services/coach/progress_source.h"
+#include "services/common/clock.h"
+#include "services/session/session_runner.h"
+
+namespace coachd {
+
+// Options of Coaching.
+struct CoachingOptions {
+  int max_cue_chars = 200;    // Longest cue, in Unicode code points.
+  CueLimitOptions cue_limit;  // Cues per coach over time.
+};
+
+// Thread-safe. Methods block on stores: call them on worker threads. Every
+// pointer passed in must outlive it.
+class Coaching {
+ public:
+  Coaching(CoachLinkStore* links, LiveBoard* board, SessionRunner* runner,
+           ProgressSource* progress, const Clock* clock,
+           CoachingOptions options);
+
+  // A person (user token) links request.coach_id to themselves, or unlinks
+  // them (request.unlink): the coach's open streams of the person's
+  // sessions end at once with PERMISSION_DENIED and their board drops the
+  // person. INVALID_ARGUMENT naming coach_id; PERMISSION_DENIED for device
+  // and coach tokens.
+  absl::StatusOr<coach::v1::LinkCoachResponse> LinkCoach(
+      const Identity& who, const coach::v1::LinkCoachRequest& request);
+
+  // The calling coach's clients, by person id. PERMISSION_DENIED for
+  // anyone but a coach.
+  absl::StatusOr<coach::v1::ListClientsResponse> ListClients(
+      const Identity& who, const coach::v1::ListClientsRequest& request);
+
+  // Speaks request.text into a live session of a client linked to the
+  // calling coach, as a sequenced CoachCue event. INVALID_ARGUMENT naming
+  // session_id or text; NOT_FOUND; PERMISSION_DENIED (not a coach, or not
+  // linked); FAILED_PRECONDITION when the session has finished;
+  // RESOURCE_EXHAUSTED past the coach's rate, saying when to retry.
+  absl::StatusOr<coach::v1::SendCueResponse> SendCue(
+      const Identity& who, const coach::v1::SendCueRequest& request);
+
+  // What was done in a session against what was prescribed (tallies so far
+  // while it is live), for its owner or a linked coach. INVALID_ARGUMENT
+  // naming session_id; NOT_FOUND; PERMISSION_DENIED.
+  absl::StatusOr<coach::v1::SessionSummaryView> GetSessionSummary(
+      const Identity& who, const coach::v1::GetSessionSummaryRequest& request);
+
+  // OK when `who` may watch a board (a coach); PERMISSION_DENIED otherwise.
+  static absl::Status CheckCoach(const Identity& who, absl::string_view method);
+
+  // INVALID_ARGUMENT naming `resume.epoch` or `resume.last_sequence` for a
+  // bad WatchLive position.
+  static absl::Status ValidateResume(
+      const coach::v1::WatchLiveRequest& request);
+
+ private:
+  CoachLinkStore* links_;
+  LiveBoard* board_;
+  SessionRunner* runner_;
+  ProgressSource* progress_;
+  const Clock* clock_;
+  const CoachingOptions options_;
+  CueLimiter limiter_;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_COACH_COACHING_H_

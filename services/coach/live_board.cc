@@ -1,0 +1,268 @@
+#include "services/coach/live_board.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "services/common/log.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+
+using coach::v1::LiveUpdate;
+
+namespace {
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  return ts;
+}
+
+}  // namespace
+
+// One coach's board: its rows, its numbered history and its watchers.
+class CoachChannel {
+ public:
+  CoachChannel(std::string epoch, int window, const Clock* clock)
+      : epoch_(std::move(epoch)), window_(std::max(1, window)), clock_(clock) {}
+
+  // Numbers `update`, applies it to the rows, keeps it for resumes and
+  // hands it to every watcher.
+  void Publish(LiveUpdate update) {
+    absl::MutexLock lock(&mu_);
+    update.set_epoch(epoch_);
+    update.set_sequence(++last_sequence_);
+    switch (update.kind()) {
+      case coach::v1::LIVE_UPDATE_KIND_ENDED:
+        rows_.erase(update.session_id());
+        break;
+      case coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED:
+        for (auto it = rows_.begin(); it != rows_.end();) {
+          if (it->second.person_id() == update.person_id()) {
+            it = rows_.erase(it);
+          } else {
+            ++it;
+          }
+        }
+        break;
+      default:
+        if (update.has_session()) rows_[update.session_id()] = update.session();
+        break;
+    }
+    SharedUpdate shared = std::make_shared<const LiveUpdate>(std::move(update));
+    history_.push_back(shared);
+    while (static_cast<int>(history_.size()) > window_) history_.pop_front();
+    for (LiveSink* sink : sinks_) sink->Deliver(shared);
+  }
+
+  // See LiveBoard::Attach.
+  void Attach(const coach::v1::ResumePosition* position, LiveSink* sink) {
+    absl::MutexLock lock(&mu_);
+    if (position == nullptr) {
+      sink->Deliver(SnapshotLocked(true, "a fresh watch: the board as it is"));
+    } else if (position->epoch() != epoch_) {
+      sink->Deliver(SnapshotLocked(
+          false, "the board's history has another epoch (coachd restarted)"));
+    } else if (position->last_sequence() > last_sequence_) {
+      sink->Deliver(SnapshotLocked(
+          false, "the resume position is ahead of the board's history"));
+    } else if (position->last_sequence() < last_sequence_) {
+      const int64_t first =
+          history_.empty() ? last_sequence_ + 1 : history_.front()->sequence();
+      if (position->last_sequence() + 1 < first) {
+        sink->Deliver(SnapshotLocked(
+            false, absl::StrCat("history trimmed: updates before ", first,
+                                " are gone")));
+      } else {
+        for (const SharedUpdate& update : history_) {
+          if (update->sequence() > position->last_sequence()) {
+            sink->Deliver(update);
+          }
+        }
+      }
+    }
+    sinks_.push_back(sink);
+  }
+
+  void Detach(LiveSink* sink) {
+    absl::MutexLock lock(&mu_);
+    sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
+  }
+
+  SharedUpdate Snapshot(bool recovered, absl::string_view reason) const {
+    absl::MutexLock lock(&mu_);
+    return SnapshotLocked(recovered, reason);
+  }
+
+ private:
+  SharedUpdate SnapshotLocked(bool recovered, absl::string_view reason) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto update = std::make_shared<LiveUpdate>();
+    update->set_epoch(epoch_);
+    update->set_sequence(last_sequence_);
+    *update->mutable_server_time() = ToProto(clock_->Now());
+    update->set_kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
+    coach::v1::LiveBoard* board = update->mutable_board();
+    for (const auto& [id, row] : rows_) *board->add_sessions() = row;
+    board->set_recovered(recovered);
+    board->set_reason(std::string(reason));
+    return update;
+  }
+
+  const std::string epoch_;
+  const int window_;
+  const Clock* clock_;
+  mutable absl::Mutex mu_;
+  int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<SharedUpdate> history_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, coach::v1::LiveSession> rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<LiveSink*> sinks_ ABSL_GUARDED_BY(mu_);
+};
+
+BoardAttachment::BoardAttachment(std::shared_ptr<CoachChannel> channel,
+                                 LiveSink* sink)
+    : channel_(std::move(channel)), sink_(sink) {}
+
+BoardAttachment::~BoardAttachment() { channel_->Detach(sink_); }
+
+SharedUpdate BoardAttachment::Snapshot(bool recovered,
+                                       absl::string_view reason) const {
+  return channel_->Snapshot(recovered, reason);
+}
+
+LiveBoard::LiveBoard(CoachLinkStore* links, const Clock* clock,
+                     LiveBoardOptions options)
+    : links_(links),
+      clock_(clock),
+      options_(options),
+      worker_(std::make_unique<Executor>(1)) {}
+
+LiveBoard::~LiveBoard() { worker_.reset(); }
+
+CommitObserver LiveBoard::Observer() {
+  return [this](const coach::internal::SessionRecord& record,
+                const std::vector<coach::v1::SessionEvent>& events) {
+    OnCommit(record, events);
+  };
+}
+
+void LiveBoard::OnCommit(const coach::internal::SessionRecord& record,
+                         const std::vector<coach::v1::SessionEvent>& events) {
+  if (events.empty()) return;
+  auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
+  worker_->Schedule([this, batch] { Apply(*batch); });
+}
+
+void LiveBoard::OnLinked(const std::string& person, const std::string& coach) {
+  worker_->Schedule([this, person, coach] { ApplyLinked(person, coach); });
+}
+
+void LiveBoard::OnUnlinked(const std::string& person,
+                           const std::string& coach) {
+  worker_->Schedule([this, person, coach] { ApplyUnlinked(person, coach); });
+}
+
+std::shared_ptr<CoachChannel> LiveBoard::ChannelOf(const std::string& coach) {
+  absl::MutexLock lock(&channels_mu_);
+  std::shared_ptr<CoachChannel>& channel = channels_[coach];
+  if (channel == nullptr) {
+    channel =
+        std::make_shared<CoachChannel>(RandomId(8), options_.window, clock_);
+  }
+  return channel;
+}
+
+void LiveBoard::Apply(const SessionBatch& batch) {
+  {
+    absl::MutexLock lock(&persons_mu_);
+    PersonState& person = persons_[batch.person];
+    if (batch.finished) {
+      person.live.erase(batch.session_id);
+    } else {
+      person.live[batch.session_id] = batch.row;
+    }
+    for (const LiveUpdate& update : batch.updates) {
+      if (update.kind() == coach::v1::LIVE_UPDATE_KIND_DISCOMFORT) {
+        person.last_discomfort = update.session().last_discomfort();
+      }
+    }
+  }
+  if (batch.updates.empty()) return;
+  absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
+      links_->CoachesOf(batch.person);
+  if (!coaches.ok()) {
+    LogWarning(absl::StrCat("live board: coaches of ", batch.person,
+                            " unknown, updates of session ", batch.session_id,
+                            " not delivered: ", coaches.status().message()));
+    return;
+  }
+  for (const coach::v1::CoachLink& link : *coaches) {
+    std::shared_ptr<CoachChannel> channel = ChannelOf(link.coach_id());
+    for (const LiveUpdate& update : batch.updates) channel->Publish(update);
+  }
+}
+
+void LiveBoard::ApplyLinked(const std::string& person,
+                            const std::string& coach) {
+  std::vector<coach::v1::LiveSession> rows = LiveOf(person).live;
+  std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
+  const google::protobuf::Timestamp now = ToProto(clock_->Now());
+  if (rows.empty()) {
+    LiveUpdate update;
+    update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_LINKED);
+    update.set_person_id(person);
+    *update.mutable_server_time() = now;
+    channel->Publish(std::move(update));
+    return;
+  }
+  for (coach::v1::LiveSession& row : rows) {
+    LiveUpdate update;
+    update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_LINKED);
+    update.set_person_id(person);
+    update.set_session_id(row.session_id());
+    update.set_exercise_id(row.exercise_id());
+    update.set_exercise_name(row.exercise_name());
+    *update.mutable_server_time() = now;
+    *update.mutable_session() = std::move(row);
+    channel->Publish(std::move(update));
+  }
+}
+
+void LiveBoard::ApplyUnlinked(const std::string& person,
+                              const std::string& coach) {
+  LiveUpdate update;
+  update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED);
+  update.set_person_id(person);
+  *update.mutable_server_time() = ToProto(clock_->Now());
+  ChannelOf(coach)->Publish(std::move(update));
+}
+
+absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::Attach(
+    const std::string& coach, const coach::v1::ResumePosition* position,
+    LiveSink* sink) {
+  std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
+  channel->Attach(position, sink);
+  return std::make_unique<BoardAttachment>(std::move(channel), sink);
+}
+
+PersonLive LiveBoard::LiveOf(const std::string& person) const {
+  PersonLive result;
+  absl::MutexLock lock(&persons_mu_);
+  auto it = persons_.find(person);
+  if (it == persons_.end()) return result;
+  for (const auto& [id, row] : it->second.live) result.live.push_back(row);
+  result.last_discomfort = it->second.last_discomfort;
+  return result;
+}
+
+void LiveBoard::Drain() {
+  absl::Notification done;
+  worker_->Schedule([&done] { done.Notify(); });
+  done.WaitForNotification();
+}
+
+}  // namespace coachd

@@ -1,0 +1,49 @@
+// What a coach's board learns from one commit of a session: the compact
+// updates (started, exercise changed, set done, paused, resumed, discomfort,
+// ended) with discomfort first, and the session's row as it now stands.
+// Pure functions of the committed record and events.
+//
+//   SessionBatch batch = BatchOf(record, events);   // in a runner observer
+//   for (const coach::v1::LiveUpdate& u : batch.updates) ...
+#ifndef SERVICES_COACH_LIVE_UPDATES_H_
+#define SERVICES_COACH_LIVE_UPDATES_H_
+
+#include <string>
+#include <vector>
+
+#include "coach/internal/session_record.pb.h"
+#include "coach/v1/coach.pb.h"
+#include "coach/v1/session.pb.h"
+
+namespace coachd {
+
+// One commit, as the board sees it.
+struct SessionBatch {
+  std::string person;  // The session's owner.
+  std::string session_id;
+  coach::v1::LiveSession row;  // The session after the commit.
+  bool finished = false;       // The session is over.
+  // The updates for coaches, flagged ones (discomfort) first, then the
+  // others in event order. No epoch or sequence yet: each coach's board
+  // numbers them.
+  std::vector<coach::v1::LiveUpdate> updates;
+};
+
+// The batch of `events`, just committed with `record`.
+SessionBatch BatchOf(const coach::internal::SessionRecord& record,
+                     const std::vector<coach::v1::SessionEvent>& events);
+
+// The row of the session of `record` where `status` says it is, as of
+// event `sequence`.
+coach::v1::LiveSession RowOf(const coach::internal::SessionRecord& record,
+                             const coach::v1::SessionStatus& status,
+                             int64_t sequence);
+
+// The name of exercise `exercise_id` in the record's routine; empty when it
+// is not there.
+std::string ExerciseNameIn(const coach::internal::SessionRecord& record,
+                           const std::string& exercise_id);
+
+}  // namespace coachd
+
+#endif  // SERVICES_COACH_LIVE_UPDATES_H_

@@ -1,0 +1,70 @@
+// The server side of CoachService.WatchLive: one reactor per stream, a sink
+// of the coach's LiveBoard with a bounded queue. A dashboard too slow to
+// keep up loses its queue and is caught up with a snapshot (recovered=false),
+// never slowing the board and never growing memory without bound. The
+// stream never ends by itself; it ends when the coach cancels or the server
+// shuts down.
+#ifndef SERVICES_COACH_WATCH_LIVE_REACTOR_H_
+#define SERVICES_COACH_WATCH_LIVE_REACTOR_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <deque>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coach/v1/coach.pb.h"
+#include "services/auth/identity.h"
+#include "services/auth/unary_call.h"
+#include "services/coach/live_board.h"
+
+namespace coachd {
+
+// Everything a WatchLive stream needs; pointers outlive the server.
+struct WatchLiveDeps {
+  ServiceDeps service;
+  LiveBoard* board = nullptr;
+  int max_queue = 256;  // Updates queued per stream before a snapshot.
+};
+
+// Deletes itself when the call is done. Construct with new.
+class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
+                         public LiveSink {
+ public:
+  // Authenticates, validates and attaches to the coach's board (in memory:
+  // never blocks), or finishes with the error.
+  WatchLiveReactor(const WatchLiveDeps& deps,
+                   grpc::CallbackServerContext* context,
+                   const coach::v1::WatchLiveRequest* request);
+
+  // LiveSink: queues the update and starts a write when idle.
+  void Deliver(const SharedUpdate& update) override;
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const WatchLiveDeps deps_;
+  const absl::Time start_;
+  Identity who_;
+
+  absl::Mutex mu_;
+  std::unique_ptr<BoardAttachment> attachment_ ABSL_GUARDED_BY(mu_);
+  std::deque<SharedUpdate> queue_ ABSL_GUARDED_BY(mu_);
+  SharedUpdate writing_ ABSL_GUARDED_BY(mu_);  // Kept alive until written.
+  bool lagged_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  int snapshots_for_lag_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_COACH_WATCH_LIVE_REACTOR_H_
