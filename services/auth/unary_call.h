@@ -25,6 +25,7 @@
 #include "services/common/executor.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_log.h"
+#include "services/common/stream_registry.h"
 
 namespace coachd {
 
@@ -33,6 +34,9 @@ struct ServiceDeps {
   const Authenticator* auth = nullptr;
   // Runs handlers that may block; null runs them inline (in-memory only).
   Executor* executor = nullptr;
+  // Long-lived streams register here so shutdown can end them at once;
+  // null: not tracked.
+  StreamRegistry* streams = nullptr;
 };
 
 // See the file comment. `handler` runs at most once, after authentication.

@@ -13,6 +13,7 @@ WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
                                    grpc::CallbackServerContext* context,
                                    const coach::v1::WatchLiveRequest* request)
     : deps_(deps), start_(absl::Now()) {
+  RegisterForShutdown();
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   absl::Status status = who.status();
   if (who.ok()) {
@@ -96,6 +97,15 @@ void WatchLiveReactor::OnCancel() {
   FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
 }
 
+void WatchLiveReactor::RegisterForShutdown() {
+  if (deps_.service.streams == nullptr) return;
+  registration_ = deps_.service.streams->Register([this] {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "coachd is shutting down; reconnect to resume"));
+  });
+}
+
 void WatchLiveReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -105,6 +115,7 @@ void WatchLiveReactor::FinishLocked(const grpc::Status& status) {
 }
 
 void WatchLiveReactor::OnDone() {
+  registration_.Reset();  // No shutdown close after this.
   std::unique_ptr<BoardAttachment> attachment;
   grpc::Status status;
   std::string who;

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
+#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/coach.pb.h"
 #include "services/auth/identity.h"
@@ -47,6 +48,8 @@ class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
 
  private:
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lets shutdown end the stream with UNAVAILABLE.
+  void RegisterForShutdown();
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -54,6 +57,8 @@ class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
   const absl::Time start_;
   Identity who_;
 
+  // Lets shutdown end this stream at once; reset in OnDone.
+  StreamRegistration registration_;
   absl::Mutex mu_;
   std::unique_ptr<BoardAttachment> attachment_ ABSL_GUARDED_BY(mu_);
   std::deque<SharedUpdate> queue_ ABSL_GUARDED_BY(mu_);

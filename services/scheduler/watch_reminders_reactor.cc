@@ -13,6 +13,7 @@ WatchRemindersReactor::WatchRemindersReactor(
     const WatchRemindersDeps& deps, grpc::CallbackServerContext* context,
     const coach::v1::WatchRemindersRequest* request)
     : deps_(deps), request_(request), start_(absl::Now()) {
+  RegisterForShutdown();
   absl::Status invalid;
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   if (!who.ok()) {
@@ -119,6 +120,15 @@ void WatchRemindersReactor::OnCancel() {
   FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
 }
 
+void WatchRemindersReactor::RegisterForShutdown() {
+  if (deps_.service.streams == nullptr) return;
+  registration_ = deps_.service.streams->Register([this] {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "coachd is shutting down; reconnect to resume"));
+  });
+}
+
 void WatchRemindersReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -128,6 +138,7 @@ void WatchRemindersReactor::FinishLocked(const grpc::Status& status) {
 }
 
 void WatchRemindersReactor::OnDone() {
+  registration_.Reset();  // No shutdown close after this.
   std::unique_ptr<ReminderWatch> watch;
   grpc::Status status;
   std::string who;

@@ -17,6 +17,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/scheduler.pb.h"
 #include "services/auth/unary_call.h"
@@ -53,6 +54,8 @@ class WatchRemindersReactor
   void EnqueueLocked(const ReminderRecord& reminder)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lets shutdown end the stream with UNAVAILABLE.
+  void RegisterForShutdown();
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops one of the two references (the call's, the setup's).
@@ -64,6 +67,8 @@ class WatchRemindersReactor
   std::string person_;
   std::atomic<int> refs_{1};
 
+  // Lets shutdown end this stream at once; reset in OnDone.
+  StreamRegistration registration_;
   absl::Mutex mu_;
   std::unique_ptr<ReminderWatch> watch_ ABSL_GUARDED_BY(mu_);
   // Highest version queued or sent, per reminder id.

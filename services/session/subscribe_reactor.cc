@@ -12,6 +12,7 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
                                    grpc::CallbackServerContext* context,
                                    const coach::v1::SubscribeRequest* request)
     : deps_(deps), request_(request), start_(absl::Now()) {
+  RegisterForShutdown();
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   absl::Status invalid;
   if (who.ok()) {
@@ -160,6 +161,15 @@ void SubscribeReactor::OnCancel() {
   FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
 }
 
+void SubscribeReactor::RegisterForShutdown() {
+  if (deps_.service.streams == nullptr) return;
+  registration_ = deps_.service.streams->Register([this] {
+    absl::MutexLock lock(&mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                              "coachd is shutting down; reconnect to resume"));
+  });
+}
+
 void SubscribeReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -169,6 +179,7 @@ void SubscribeReactor::FinishLocked(const grpc::Status& status) {
 }
 
 void SubscribeReactor::OnDone() {
+  registration_.Reset();  // No shutdown close after this.
   std::unique_ptr<HubAttachment> attachment;
   std::unique_ptr<AccessWatch> revocation;
   grpc::Status status;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/session.pb.h"
 #include "services/auth/identity.h"
@@ -54,6 +55,8 @@ class SubscribeReactor
   // Runs on a worker: access check, then attaches to the hub.
   void Setup();
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lets shutdown end the stream with UNAVAILABLE.
+  void RegisterForShutdown();
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The caller lost access: finishes with PERMISSION_DENIED. Quick.
@@ -67,6 +70,8 @@ class SubscribeReactor
   Identity who_;
   std::atomic<int> refs_{1};
 
+  // Lets shutdown end this stream at once; reset in OnDone.
+  StreamRegistration registration_;
   absl::Mutex mu_;
   std::unique_ptr<HubAttachment> attachment_ ABSL_GUARDED_BY(mu_);
   // Calls Revoke while alive; reset outside mu_ (its callback takes mu_).

@@ -578,3 +578,25 @@ TEST_F(SessionGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
 
 }  // namespace
 }  // namespace coachd
+
+namespace coachd {
+namespace {
+
+TEST_F(SessionGrpcTest, ShutdownEndsOpenStreamsWithUnavailableAtOnce) {
+  coach::v1::SessionView view = Start();
+  Stream s = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY);
+  SessionEvent snapshot;
+  ASSERT_TRUE(s.reader->Read(&snapshot));  // Attached.
+  // A grace far longer than the test's timeout: Shutdown only returns
+  // because the stream is ended rather than waited for.
+  server_->Shutdown(absl::Hours(1));
+  SessionEvent e;
+  while (s.reader->Read(&e)) {
+  }
+  grpc::Status status = s.reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
+}
+
+}  // namespace
+}  // namespace coachd
