@@ -86,7 +86,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
                             resumed.message()));
   }
 
-  ServiceDeps deps{s->auth_.get(), s->executor_.get()};
+  s->streams_ = std::make_unique<StreamRegistry>();
+  ServiceDeps deps{s->auth_.get(), s->executor_.get(), s->streams_.get()};
   SubscribeDeps session_deps{deps, s->runner_.get(), s->hub_.get(),
                              options.max_stream_queue, s->policy_.get()};
   s->services_.push_back(
@@ -198,6 +199,9 @@ void CoachServer::Shutdown(absl::Duration grace) {
   if (health_thread_.joinable()) health_thread_.join();
   LogInfo("shutting down: NOT_SERVING, finishing in-flight calls");
   server_->GetHealthCheckService()->SetServingStatus(false);
+  // Streams never end by themselves: end them now with UNAVAILABLE so
+  // devices resume elsewhere at once; unary calls get the grace period.
+  streams_->CloseAll();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   timers_->Stop();

@@ -27,6 +27,7 @@
 #include "services/coach/progress_source.h"
 #include "services/common/clock.h"
 #include "services/common/executor.h"
+#include "services/common/stream_registry.h"
 #include "services/scheduler/scheduler_component.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
@@ -124,6 +125,7 @@ class CoachServer {
   std::unique_ptr<Coaching> coaching_;
   std::unique_ptr<SchedulerComponent> scheduler_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<StreamRegistry> streams_;  // Open streams, for shutdown.
   std::unique_ptr<grpc::Server> server_;
   std::thread timer_thread_;
   std::thread health_thread_;
