@@ -295,8 +295,9 @@ absl::Status TimerDriver::Sweep() {
 
 void TimerDriver::Renew() {
   for (const std::string& id : leases_->RenewHeld()) {
-    LogWarning(absl::StrCat("lost the timer lease of session ", id,
-                            "; not driving it (taken, expired or not renewed in time)"));
+    LogWarning(absl::StrCat(
+        "lost the timer lease of session ", id,
+        "; not driving it (taken, expired or not renewed in time)"));
     Drop(id, /*release=*/false);
   }
   // Also anything driven whose lease is not held (lost before it was

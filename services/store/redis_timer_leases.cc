@@ -1,11 +1,14 @@
 #include "services/store/redis_timer_leases.h"
 
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <utility>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/store/memory_store.h"
 
@@ -29,6 +32,29 @@ end
 return 0
 )lua";
 
+std::string Sha1Hex(absl::string_view text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+       digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+const std::string& RenewSha() {
+  static const std::string* sha = new std::string(Sha1Hex(kRenewScript));
+  return *sha;
+}
+
+const std::string& ReleaseSha() {
+  static const std::string* sha = new std::string(Sha1Hex(kReleaseScript));
+  return *sha;
+}
+
+bool IsNoScript(const redisReply& r) {
+  return r.type == REDIS_REPLY_ERROR && r.str != nullptr &&
+         absl::StartsWith(absl::string_view(r.str, r.len), "NOSCRIPT");
+}
+
 std::string DefaultHolderId() {
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
@@ -47,6 +73,22 @@ RedisConnectionOptions ConnectionOptionsOf(const RedisTimerLeasesOptions& o,
   c.max_backoff = o.max_backoff;
   c.counters = counters;
   return c;
+}
+
+// Runs `commands` in one round trip; if Redis has not cached the scripts
+// (a fresh or restarted server), loads them and runs them again.
+absl::StatusOr<std::vector<RedisReply>> RunScripts(
+    RedisPool& pool, const std::vector<RedisCommand>& commands) {
+  RedisPool::Lease conn = pool.Acquire();
+  absl::StatusOr<std::vector<RedisReply>> replies = conn->Pipeline(commands);
+  if (!replies.ok()) return replies;
+  bool missing = false;
+  for (const RedisReply& r : *replies) missing = missing || IsNoScript(*r);
+  if (!missing) return replies;
+  absl::StatusOr<std::vector<RedisReply>> loaded = conn->Pipeline(
+      {{"SCRIPT", "LOAD", kRenewScript}, {"SCRIPT", "LOAD", kReleaseScript}});
+  if (!loaded.ok()) return loaded;
+  return conn->Pipeline(commands);
 }
 
 }  // namespace
@@ -82,11 +124,10 @@ absl::StatusOr<std::vector<std::string>> RedisTimerLeases::Acquire(
   for (const std::string& id : session_ids) {
     const std::string key = LeaseKey(id);
     commands.push_back({"SET", key, holder_id_, "NX", "PX", ttl_ms_});
-    commands.push_back({"EVAL", kRenewScript, "1", key, holder_id_, ttl_ms_});
+    commands.push_back({"EVALSHA", RenewSha(), "1", key, holder_id_, ttl_ms_});
   }
   const absl::Time sent = clock_->Now();
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      pool_.Acquire()->Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReply>> replies = RunScripts(pool_, commands);
   if (!replies.ok()) return replies.status();
   for (size_t i = 0; i < session_ids.size(); ++i) {
     for (size_t j : {2 * i, 2 * i + 1}) {
@@ -125,11 +166,10 @@ std::vector<std::string> RedisTimerLeases::RenewHeld() {
   commands.reserve(held.size());
   for (const auto& [id, until] : held) {
     commands.push_back(
-        {"EVAL", kRenewScript, "1", LeaseKey(id), holder_id_, ttl_ms_});
+        {"EVALSHA", RenewSha(), "1", LeaseKey(id), holder_id_, ttl_ms_});
   }
   const absl::Time sent = clock_->Now();
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      pool_.Acquire()->Pipeline(commands);
+  absl::StatusOr<std::vector<RedisReply>> replies = RunScripts(pool_, commands);
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < held.size(); ++i) {
     const std::string& id = held[i].first;
@@ -138,8 +178,8 @@ std::vector<std::string> RedisTimerLeases::RenewHeld() {
     const redisReply* r = replies.ok() ? (*replies)[i].get() : nullptr;
     const bool renewed = r != nullptr && r->type == REDIS_REPLY_INTEGER &&
                          r->integer == 1 && held[i].second > sent;
-    const bool refused = r != nullptr && r->type == REDIS_REPLY_INTEGER &&
-                         r->integer == 0;
+    const bool refused =
+        r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer == 0;
     if (renewed) {
       it->second = sent + options_.ttl;
     } else if (refused || it->second <= clock_->Now() ||
@@ -160,8 +200,8 @@ void RedisTimerLeases::Release(absl::string_view session_id) {
     held_.erase(session_id);
   }
   // Best effort: if this fails, the key expires within ttl.
-  (void)pool_.Acquire()->Command(
-      {"EVAL", kReleaseScript, "1", LeaseKey(session_id), holder_id_});
+  (void)RunScripts(pool_, {{"EVALSHA", ReleaseSha(), "1", LeaseKey(session_id),
+                            holder_id_}});
 }
 
 std::vector<std::string> RedisTimerLeases::Held() const {

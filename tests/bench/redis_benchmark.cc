@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,7 +81,8 @@ CommandCalls ReadCalls(RedisConnection& conn) {
     absl::string_view count = line.substr(calls_at + 6);
     count = count.substr(0, count.find(','));
     int64_t n = 0;
-    if (absl::SimpleAtoi(count, &n)) calls[std::string(line.substr(0, colon))] = n;
+    if (absl::SimpleAtoi(count, &n))
+      calls[std::string(line.substr(0, colon))] = n;
   }
   return calls;
 }
@@ -149,17 +151,17 @@ class Subscriber {
 // The figures of one run.
 struct Figures {
   int subscribers = 0;
-  int64_t published = 0;  // Events committed while measuring.
-  int64_t commits = 0;    // Commit scripts run.
-  int64_t delivered = 0;  // published x subscribers.
-  int64_t commands = 0;   // Server side, every command (scripts' too).
+  int64_t published = 0;        // Events committed while measuring.
+  int64_t commits = 0;          // Commit scripts run.
+  int64_t delivered = 0;        // published x subscribers.
+  int64_t commands = 0;         // Server side, every command (scripts' too).
   int64_t client_commands = 0;  // Client side, a script being one.
-  int64_t round_trips = 0;  // Client side, store and leases.
+  int64_t round_trips = 0;      // Client side, store and leases.
   int64_t xreads = 0;
-  int64_t loads = 0;            // HGET of a record.
-  int64_t connections = 0;      // coachd's connections at the end.
+  int64_t loads = 0;             // HGET of a record.
+  int64_t connections = 0;       // coachd's connections at the end.
   int64_t join_round_trips = 0;  // For all subscribers to join.
-  int bad = 0;                  // Events out of order or snapshots.
+  int bad = 0;                   // Events out of order or snapshots.
   std::map<std::string, int64_t> by_command;
 };
 
@@ -216,16 +218,16 @@ Figures Run(const RedisServer& redis, int subscribers) {
     return redis_store->Stats().commands + redis_leases->Stats().commands;
   };
   auto round_trips = [&] {
-    return redis_store->Stats().round_trips +
-           redis_leases->Stats().round_trips;
+    return redis_store->Stats().round_trips + redis_leases->Stats().round_trips;
   };
 
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
                           grpc::InsecureChannelCredentials());
   auto stub = coach::v1::SessionService::NewStub(channel);
-  const std::string token = MintToken(kSecret, {"alice", Role::kUser},
-                                      clock.Now(), clock.Now() + absl::Hours(24));
+  const std::string token =
+      MintToken(kSecret, {"alice", Role::kUser}, clock.Now(),
+                clock.Now() + absl::Hours(24));
   coach::v1::SessionView view;
   {
     grpc::ClientContext context;
@@ -234,7 +236,8 @@ Figures Run(const RedisServer& redis, int subscribers) {
     request.set_routine_id("demo");
     grpc::Status status = stub->StartSession(&context, request, &view);
     if (!status.ok()) {
-      std::fprintf(stderr, "StartSession: %s\n", status.error_message().c_str());
+      std::fprintf(stderr, "StartSession: %s\n",
+                   status.error_message().c_str());
       std::exit(1);
     }
   }
@@ -327,9 +330,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("%5s %9s %7s %9s | %7s %7s %7s %7s %7s | %7s %7s | %5s %5s\n",
-              "subs", "published", "commits", "delivered", "rt/pub",
-              "commit", "xread", "cmd/pub", "srv/pub", "rt/dlv", "cmd/dlv",
-              "conns", "join");
+              "subs", "published", "commits", "delivered", "rt/pub", "commit",
+              "xread", "cmd/pub", "srv/pub", "rt/dlv", "cmd/dlv", "conns",
+              "join");
   std::vector<coachd::Figures> all;
   for (int n : counts) {
     coachd::Figures f = coachd::Run(**redis, n);
@@ -359,8 +362,9 @@ int main(int argc, char** argv) {
     for (const coachd::Figures& f : all) {
       // The commit path: at most one round trip per published event.
       if (f.commits > f.published || f.loads != 0) ok = false;
-      // Nothing per delivery: the same round trips whatever the subscribers.
-      if (f.round_trips != all.front().round_trips) ok = false;
+      // Nothing per delivery: the same round trips whatever the subscribers
+      // (give or take the reader catching two commits in one XREAD).
+      if (std::abs(f.round_trips - all.front().round_trips) > 2) ok = false;
       // A fixed bound: the store's pool (4), the leases' pool (2) and one
       // reader for the session.
       if (f.connections > 7) ok = false;

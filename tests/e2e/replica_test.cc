@@ -9,7 +9,8 @@
 //     B takes the timers over and the subscriber's stream never breaks;
 //   - Redis restarted with deploy/redis/redis.conf: the session survives;
 //   - Redis stopped: UNAVAILABLE and NOT_SERVING within seconds, then both
-//     recover without restarting coachd.
+//     recover without restarting coachd;
+//   - a --lease_ttl too short to renew stops coachd, naming the flag.
 // Every wait polls in short steps under an overall cap; every child is
 // killed in teardown.
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -84,9 +86,10 @@ bool PollUntil(const std::function<bool()>& done, absl::Duration cap) {
 // One coachd process. Killed (SIGKILL) when destroyed if still running.
 class Coachd {
  public:
-  // Starts coachd on 127.0.0.1:0 with `flags` added; waits for its port.
+  // Starts coachd on 127.0.0.1:0 with `flags` added; waits for its port
+  // (or, unless `must_start`, for it to exit).
   Coachd(const std::string& dir, const std::string& name,
-         const std::vector<std::string>& flags)
+         const std::vector<std::string>& flags, bool must_start = true)
       : port_file_(dir + "/" + name + ".port"),
         log_path_(dir + "/" + name + ".log") {
     std::remove(port_file_.c_str());
@@ -100,8 +103,7 @@ class Coachd {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     // Append: a restarted replica keeps its predecessor's log.
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO,
-                                     log_path_.c_str(),
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
     const int spawned = posix_spawn(&pid_, args[0].c_str(), &actions, nullptr,
@@ -124,7 +126,9 @@ class Coachd {
           return Exited();
         },
         kStartCap);
-    if (port_ <= 0) ADD_FAILURE() << "coachd did not start:\n" << Log();
+    if (port_ <= 0 && must_start) {
+      ADD_FAILURE() << "coachd did not start:\n" << Log();
+    }
   }
 
   ~Coachd() { Kill(); }
@@ -142,6 +146,16 @@ class Coachd {
       close(pidfd_);
       pidfd_ = -1;
     }
+  }
+
+  // Reaps the process once it has exited; its exit code, or -1 when it is
+  // still running or was killed by a signal.
+  int ExitCode() {
+    if (pid_ <= 0 || !Exited()) return -1;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
   bool Exited() const {
@@ -265,13 +279,13 @@ class Subscriber {
   void Record(const coach::v1::SessionEvent& event) {
     absl::MutexLock lock(&mu_);
     if (event.has_snapshot()) {
-      problems_.push_back(absl::StrCat(
-          "snapshot at ", event.sequence(), ": ", event.snapshot().reason()));
+      problems_.push_back(absl::StrCat("snapshot at ", event.sequence(), ": ",
+                                       event.snapshot().reason()));
       return;
     }
     if (event.epoch() != epoch_) {
-      problems_.push_back(absl::StrCat("epoch ", event.epoch(), " at ",
-                                       event.sequence()));
+      problems_.push_back(
+          absl::StrCat("epoch ", event.epoch(), " at ", event.sequence()));
     }
     sequences_.push_back(event.sequence());
     arrivals_.push_back(absl::Now());
@@ -340,10 +354,10 @@ class ReplicaTest : public ::testing::Test {
     slot.reset();
     slot = std::make_unique<Coachd>(
         dir_, name,
-        std::vector<std::string>{
-            "--auth_secret_file=" + secret_file_, "--redis=" + redis_->url(),
-            absl::StrCat("--time_scale=", kTimeScale),
-            absl::StrCat("--lease_ttl=", kLeaseTtl)});
+        std::vector<std::string>{"--auth_secret_file=" + secret_file_,
+                                 "--redis=" + redis_->url(),
+                                 absl::StrCat("--time_scale=", kTimeScale),
+                                 absl::StrCat("--lease_ttl=", kLeaseTtl)});
     return *slot;
   }
 
@@ -407,8 +421,7 @@ class ReplicaTest : public ::testing::Test {
   void ExpectWholeSession(Subscriber& subscriber) {
     ASSERT_TRUE(subscriber.WaitForDone(kSessionCap))
         << "no SessionDone; last sequences seen: "
-        << (subscriber.sequences().empty() ? 0
-                                           : subscriber.sequences().back())
+        << (subscriber.sequences().empty() ? 0 : subscriber.sequences().back())
         << "\n"
         << Logs();
     EXPECT_THAT(subscriber.problems(), ::testing::IsEmpty());
@@ -432,6 +445,18 @@ class ReplicaTest : public ::testing::Test {
   absl::Mutex targets_mu_;
   std::map<std::string, std::string> targets_ ABSL_GUARDED_BY(targets_mu_);
 };
+
+TEST_F(ReplicaTest, LeaseTtlTooShortStopsNamingTheFlag) {
+  StartRedis(/*deploy_config=*/false);
+  Coachd coachd(dir_, "short",
+                {"--auth_secret_file=" + secret_file_,
+                 "--redis=" + redis_->url(), "--lease_ttl=100ms"},
+                /*must_start=*/false);
+  ASSERT_TRUE(PollUntil([&] { return coachd.Exited(); }, kStartCap));
+  EXPECT_EQ(coachd.ExitCode(), 2);
+  EXPECT_THAT(coachd.Log(),
+              HasSubstr("--lease_ttl: must be at least 300ms, got 100ms"));
+}
 
 TEST_F(ReplicaTest, KilledCoachdRestartsAndItsSessionContinues) {
   StartRedis(/*deploy_config=*/false);
@@ -536,8 +561,8 @@ TEST_F(ReplicaTest, RedisStoppedMeansUnavailableAndNotServingThenRecovery) {
       kOutageCap))
       << Logs();
   const absl::Time serving = absl::Now();
-  ASSERT_TRUE(PollUntil(
-      [&] { return GetSession("a", view.session_id()).ok(); }, kOutageCap));
+  ASSERT_TRUE(PollUntil([&] { return GetSession("a", view.session_id()).ok(); },
+                        kOutageCap));
   ExpectWholeSession(subscriber);
   std::cout << "[ replica ] redis stopped: UNAVAILABLE after "
             << absl::FormatDuration(unavailable - stopped)
