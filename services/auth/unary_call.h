@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "services/auth/authenticator.h"
 #include "services/common/executor.h"
@@ -38,6 +39,15 @@ struct ServiceDeps {
   // null: not tracked.
   StreamRegistry* streams = nullptr;
 };
+
+// Stores a handler's result into the RPC's response: `*out = *result` when
+// it is OK; returns its status either way. For handlers of ServeUnary.
+template <typename T>
+absl::Status AssignResult(absl::StatusOr<T> result, T* out) {
+  if (!result.ok()) return result.status();
+  *out = *std::move(result);
+  return absl::OkStatus();
+}
 
 // See the file comment. `handler` runs at most once, after authentication.
 inline grpc::ServerUnaryReactor* ServeUnary(

@@ -6,26 +6,14 @@
 
 namespace coachd {
 
-namespace {
-
-// Stores `result` into `*out` and returns its status.
-template <typename T>
-absl::Status Assign(absl::StatusOr<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = *std::move(result);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* CoachServiceImpl::LinkCoach(
     grpc::CallbackServerContext* context,
     const coach::v1::LinkCoachRequest* request,
     coach::v1::LinkCoachResponse* response) {
   return ServeUnary(context, "CoachService/LinkCoach", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(coaching_->LinkCoach(who, *request),
-                                    response);
+                      return AssignResult(coaching_->LinkCoach(who, *request),
+                                          response);
                     });
 }
 
@@ -35,8 +23,8 @@ grpc::ServerUnaryReactor* CoachServiceImpl::ListClients(
     coach::v1::ListClientsResponse* response) {
   return ServeUnary(context, "CoachService/ListClients", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(coaching_->ListClients(who, *request),
-                                    response);
+                      return AssignResult(coaching_->ListClients(who, *request),
+                                          response);
                     });
 }
 
@@ -52,8 +40,8 @@ grpc::ServerUnaryReactor* CoachServiceImpl::SendCue(
     coach::v1::SendCueResponse* response) {
   return ServeUnary(context, "CoachService/SendCue", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(coaching_->SendCue(who, *request),
-                                    response);
+                      return AssignResult(coaching_->SendCue(who, *request),
+                                          response);
                     });
 }
 
@@ -63,8 +51,9 @@ grpc::ServerUnaryReactor* CoachServiceImpl::GetSessionSummary(
     coach::v1::SessionSummaryView* response) {
   return ServeUnary(context, "CoachService/GetSessionSummary", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(coaching_->GetSessionSummary(who, *request),
-                                    response);
+                      return AssignResult(
+                          coaching_->GetSessionSummary(who, *request),
+                          response);
                     });
 }
 

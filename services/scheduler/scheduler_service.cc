@@ -5,17 +5,6 @@
 #include "services/auth/unary_call.h"
 
 namespace coachd {
-namespace {
-
-// Stores `result` into `*out` and returns its status.
-template <typename T>
-absl::Status Assign(absl::StatusOr<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = *std::move(result);
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 grpc::ServerUnaryReactor* SchedulerServiceImpl::SetGoal(
     grpc::CallbackServerContext* context,
@@ -23,8 +12,8 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::SetGoal(
     coach::v1::SetGoalResponse* response) {
   return ServeUnary(context, "SchedulerService/SetGoal", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.scheduler->SetGoal(who, *request),
-                                    response);
+                      return AssignResult(
+                          deps_.scheduler->SetGoal(who, *request), response);
                     });
 }
 
@@ -34,8 +23,9 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::GetProgress(
     coach::v1::Progress* response) {
   return ServeUnary(context, "SchedulerService/GetProgress", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.scheduler->GetProgress(who, *request),
-                                    response);
+                      return AssignResult(
+                          deps_.scheduler->GetProgress(who, *request),
+                          response);
                     });
 }
 
@@ -45,8 +35,8 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::LogWorkout(
     coach::v1::LogWorkoutResponse* response) {
   return ServeUnary(context, "SchedulerService/LogWorkout", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.scheduler->LogWorkout(who, *request),
-                                    response);
+                      return AssignResult(
+                          deps_.scheduler->LogWorkout(who, *request), response);
                     });
 }
 
@@ -63,8 +53,9 @@ grpc::ServerUnaryReactor* SchedulerServiceImpl::AckReminder(
     coach::v1::Reminder* response) {
   return ServeUnary(context, "SchedulerService/AckReminder", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.scheduler->AckReminder(who, *request),
-                                    response);
+                      return AssignResult(
+                          deps_.scheduler->AckReminder(who, *request),
+                          response);
                     });
 }
 

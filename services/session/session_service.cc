@@ -4,26 +4,14 @@
 
 namespace coachd {
 
-namespace {
-
-// Stores `result` into `*out` and returns its status.
-template <typename T>
-absl::Status Assign(absl::StatusOr<T> result, T* out) {
-  if (!result.ok()) return result.status();
-  *out = *std::move(result);
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 grpc::ServerUnaryReactor* SessionServiceImpl::StartSession(
     grpc::CallbackServerContext* context,
     const coach::v1::StartSessionRequest* request,
     coach::v1::SessionView* response) {
   return ServeUnary(context, "SessionService/StartSession", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.runner->Start(who, *request),
-                                    response);
+                      return AssignResult(deps_.runner->Start(who, *request),
+                                          response);
                     });
 }
 
@@ -31,11 +19,12 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
     grpc::CallbackServerContext* context,
     const coach::v1::GetSessionRequest* request,
     coach::v1::SessionView* response) {
-  return ServeUnary(
-      context, "SessionService/GetSession", deps_.service,
-      [this, request, response](const Identity& who) {
-        return Assign(deps_.runner->Get(who, request->session_id()), response);
-      });
+  return ServeUnary(context, "SessionService/GetSession", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return AssignResult(
+                          deps_.runner->Get(who, request->session_id()),
+                          response);
+                    });
 }
 
 grpc::ServerWriteReactor<coach::v1::SessionEvent>*
@@ -50,8 +39,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::SendCommand(
     coach::v1::SendCommandResponse* response) {
   return ServeUnary(context, "SessionService/SendCommand", deps_.service,
                     [this, request, response](const Identity& who) {
-                      return Assign(deps_.runner->Command(who, *request),
-                                    response);
+                      return AssignResult(deps_.runner->Command(who, *request),
+                                          response);
                     });
 }
 
