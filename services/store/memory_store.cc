@@ -90,9 +90,20 @@ absl::Status MemoryStore::Commit(int64_t expected_sequence,
   }
   record->set_epoch(session->record.epoch());
   record->set_last_sequence(expected_sequence);
+  const bool finishing =
+      session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED &&
+      record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
   session->record = *record;
   AppendLocked(session, events);
   record->set_last_sequence(session->record.last_sequence());
+  if (finishing) {
+    finished_.push_back(record->session_id());
+    while (static_cast<int>(finished_.size()) >
+           std::max(0, options_.max_finished_sessions)) {
+      sessions_.erase(finished_.front());
+      finished_.pop_front();
+    }
+  }
   return absl::OkStatus();
 }
 

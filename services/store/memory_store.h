@@ -19,6 +19,10 @@ struct MemoryStoreOptions {
   // Events kept per session; older ones are trimmed (readers that need them
   // get complete=false and a snapshot).
   int max_history = 10000;
+  // Finished sessions kept (for GetSession, summaries, late resumes); the
+  // oldest finished ones are dropped beyond it, so memory stays bounded
+  // however many sessions a process plays.
+  int max_finished_sessions = 10000;
 };
 
 // Thread-safe; listeners are called under the store's lock, in order.
@@ -64,6 +68,7 @@ class MemoryStore : public SessionStore {
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> finished_ ABSL_GUARDED_BY(mu_);  // Oldest first.
 };
 
 // A random id of `bytes` random bytes, hex-encoded: session ids, epochs.
