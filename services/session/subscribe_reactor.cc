@@ -11,28 +11,30 @@ namespace coachd {
 SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
                                    grpc::CallbackServerContext* context,
                                    const coach::v1::SubscribeRequest* request)
-    : deps_(deps), request_(request), start_(absl::Now()) {
+    : deps_(deps), request_(*request), start_(absl::Now()) {
+  // request_ is a copy: gRPC frees *request when the call ends, which can
+  // happen before Setup runs on a worker.
   RegisterForShutdown();
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   absl::Status invalid;
   if (who.ok()) {
     who_ = *who;
-    if (request_->session_id().empty()) {
+    if (request_.session_id().empty()) {
       invalid = absl::InvalidArgumentError("session_id: required");
-    } else if (request_->kind() == coach::v1::DEVICE_KIND_UNSPECIFIED ||
-               !coach::v1::DeviceKind_IsValid(request_->kind())) {
+    } else if (request_.kind() == coach::v1::DEVICE_KIND_UNSPECIFIED ||
+               !coach::v1::DeviceKind_IsValid(request_.kind())) {
       invalid = absl::InvalidArgumentError(
           "kind: must be DEVICE_KIND_VOICE, DEVICE_KIND_DISPLAY or "
           "DEVICE_KIND_COACH");
-    } else if (request_->kind() == coach::v1::DEVICE_KIND_COACH &&
+    } else if (request_.kind() == coach::v1::DEVICE_KIND_COACH &&
                who_.role != Role::kCoach) {
       invalid = absl::InvalidArgumentError(
           "kind: DEVICE_KIND_COACH is for coach tokens");
-    } else if (request_->has_resume() &&
-               request_->resume().last_sequence() < 0) {
+    } else if (request_.has_resume() &&
+               request_.resume().last_sequence() < 0) {
       invalid = absl::InvalidArgumentError(
           "resume.last_sequence: must not be negative");
-    } else if (request_->has_resume() && request_->resume().epoch().empty()) {
+    } else if (request_.has_resume() && request_.resume().epoch().empty()) {
       invalid = absl::InvalidArgumentError(
           "resume.epoch: required with a resume position");
     }
@@ -50,7 +52,7 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
 
 void SubscribeReactor::Setup() {
   absl::StatusOr<coach::internal::SessionRecord> record =
-      deps_.runner->LoadReadable(who_, request_->session_id());
+      deps_.runner->LoadReadable(who_, request_.session_id());
   // Registered before attaching, so no revocation can slip in between.
   absl::StatusOr<std::unique_ptr<AccessWatch>> revocation =
       std::unique_ptr<AccessWatch>();
@@ -62,7 +64,7 @@ void SubscribeReactor::Setup() {
   absl::StatusOr<std::unique_ptr<HubAttachment>> attachment =
       record.ok()
           ? deps_.hub->Attach(
-                *record, request_->has_resume() ? &request_->resume() : nullptr,
+                *record, request_.has_resume() ? &request_.resume() : nullptr,
                 this)
           : absl::StatusOr<std::unique_ptr<HubAttachment>>(record.status());
   std::unique_ptr<HubAttachment> unused;
@@ -76,6 +78,10 @@ void SubscribeReactor::Setup() {
     } else {
       attachment_ = *std::move(attachment);
     }
+    // The backlog the attach queued (a replay from history, bounded by the
+    // store's history) may exceed max_queue; the bound applies on top of it.
+    attaching_ = false;
+    backlog_ = static_cast<int64_t>(queue_.size());
     if (revocation.ok()) {
       if (finished_) {
         unused_watch = *std::move(revocation);
@@ -92,10 +98,13 @@ void SubscribeReactor::Setup() {
 void SubscribeReactor::Deliver(const StoredEvent& event) {
   absl::MutexLock lock(&mu_);
   if (finished_) return;
-  if (static_cast<int>(queue_.size()) >= deps_.max_queue) {
+  if (!attaching_ &&
+      static_cast<int64_t>(queue_.size()) >= deps_.max_queue + backlog_) {
     // Too slow: drop what is queued; a snapshot replaces it.
     queue_.clear();
+    backlog_ = 0;
     lagged_ = true;
+    ++overflows_;
   }
   queue_.push_back(event);
   if (writing_ == nullptr) WriteNextLocked();
@@ -105,6 +114,7 @@ void SubscribeReactor::WriteNextLocked() {
   if (finished_ || writing_ != nullptr || queue_.empty()) return;
   writing_ = std::move(queue_.front());
   queue_.pop_front();
+  if (backlog_ > 0) --backlog_;
   StartWrite(writing_.get());
 }
 
@@ -133,26 +143,37 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     attachment = attachment_.get();  // Reset only in OnDone, after us.
   }
   // Outside our lock: the snapshot takes the channel's lock, which is held
-  // while events are delivered to us.
-  StoredEvent snapshot = attachment->Snapshot(
-      /*recovered=*/false,
-      "this device fell behind; caught up with a snapshot");
-  absl::MutexLock lock(&mu_);
-  lagged_ = false;
-  ++snapshots_for_lag_;
-  while (!queue_.empty() &&
-         queue_.front()->sequence() <= snapshot->sequence()) {
-    queue_.pop_front();
+  // while events are delivered to us. If the queue overflows again while
+  // the snapshot is made, events after it were dropped: make another.
+  for (;;) {
+    int64_t overflows;
+    {
+      absl::MutexLock lock(&mu_);
+      overflows = overflows_;
+    }
+    StoredEvent snapshot = attachment->Snapshot(
+        /*recovered=*/false,
+        "this device fell behind; caught up with a snapshot");
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    if (overflows_ != overflows) continue;
+    lagged_ = false;
+    ++snapshots_for_lag_;
+    while (!queue_.empty() &&
+           queue_.front()->sequence() <= snapshot->sequence()) {
+      queue_.pop_front();
+    }
+    queue_.push_front(std::move(snapshot));
+    WriteNextLocked();
+    return;
   }
-  queue_.push_front(std::move(snapshot));
-  WriteNextLocked();
 }
 
 void SubscribeReactor::Revoke() {
   absl::MutexLock lock(&mu_);
   FinishLocked(
       grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                   absl::StrCat("session ", request_->session_id(),
+                   absl::StrCat("session ", request_.session_id(),
                                 ": access revoked (the coach was unlinked)")));
 }
 
@@ -190,7 +211,7 @@ void SubscribeReactor::OnDone() {
     revocation = std::move(revocation_);
     status = final_status_;
     who = absl::StrCat(who_.subject.empty() ? "-" : who_.subject,
-                       " kind=", coach::v1::DeviceKind_Name(request_->kind()),
+                       " kind=", coach::v1::DeviceKind_Name(request_.kind()),
                        " events=", delivered_,
                        " lag_snapshots=", snapshots_for_lag_);
   }

@@ -65,7 +65,7 @@ class SubscribeReactor
   void Unref();
 
   const SubscribeDeps deps_;
-  const coach::v1::SubscribeRequest* request_;
+  const coach::v1::SubscribeRequest request_;  // A copy (see constructor).
   const absl::Time start_;
   Identity who_;
   std::atomic<int> refs_{1};
@@ -79,6 +79,11 @@ class SubscribeReactor
   std::deque<StoredEvent> queue_ ABSL_GUARDED_BY(mu_);
   StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // Kept alive until written.
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;
+  // True until the hub attach returns: its replay is not bounded by
+  // max_queue (history bounds it); backlog_ is what is left of it.
+  bool attaching_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t backlog_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t overflows_ ABSL_GUARDED_BY(mu_) = 0;  // Times the queue was dropped.
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;

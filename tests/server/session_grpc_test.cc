@@ -600,3 +600,25 @@ TEST_F(SessionGrpcTest, ShutdownEndsOpenStreamsWithUnavailableAtOnce) {
 
 }  // namespace
 }  // namespace coachd
+
+namespace coachd {
+namespace {
+
+TEST_F(SessionGrpcTest, ReplayLongerThanTheQueueIsDeliveredWhole) {
+  coach::v1::StartSessionRequest request;
+  request.set_routine_id("strength-3-3-3");
+  coach::v1::SessionView view;
+  auto context = Context("alice");
+  ASSERT_TRUE(stub_->StartSession(context.get(), request, &view).ok());
+  Play(900);
+  const int64_t last = Get(view.session_id()).last_sequence();
+  ASSERT_GT(last, 256);  // More than max_stream_queue.
+  coach::v1::ResumePosition start = From(view.epoch(), 0);
+  Stream s = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
+  std::vector<SessionEvent> events = ReadThrough(s, last);
+  ExpectContiguous(events, 1);  // No "fell behind" snapshot: history held it.
+  EXPECT_EQ(events.back().sequence(), last);
+}
+
+}  // namespace
+}  // namespace coachd
