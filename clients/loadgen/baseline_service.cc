@@ -278,13 +278,26 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
  private:
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || writing_ || next_ > limit_) return;
-    const bool last = !paused_ && next_ == service_->options().session_events;
+    const BaselineOptions& options = service_->options();
+    int64_t sequence = next_;
+    if (options.fault_every > 0) {
+      if (next_ % options.fault_every == 0 && next_ < limit_) {
+        sequence = ++next_;  // Skip one: a gap.
+      } else if (next_ % options.fault_every == 2 && !repeated_) {
+        sequence = next_ - 1;  // Send the previous one again: a duplicate.
+        repeated_ = true;
+        --next_;
+      } else {
+        repeated_ = false;
+      }
+    }
+    const bool last = !paused_ && sequence == options.session_events;
     const absl::Time now = absl::Now();
     const EventTemplate& events = service_->events();
-    grpc::Slice slice(events.RenderedSize(prefix_, next_, now, last));
+    grpc::Slice slice(events.RenderedSize(prefix_, sequence, now, last));
     // A fresh slice is ours alone: fill it in place.
     events.RenderInto(
-        prefix_, next_, now, last,
+        prefix_, sequence, now, last,
         reinterpret_cast<char*>(const_cast<uint8_t*>(slice.begin())));
     buffer_ = grpc::ByteBuffer(&slice, 1);
     writing_ = true;
@@ -315,6 +328,8 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool wrote_last_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool repeated_ ABSL_GUARDED_BY(mu_) =
+      false;  // fault_every: sent a duplicate.
   int64_t next_ ABSL_GUARDED_BY(mu_) = 1;
   int64_t limit_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t catch_up_to_ ABSL_GUARDED_BY(mu_) = 0;

@@ -38,6 +38,10 @@ struct BaselineOptions {
   // Time between two events of one stream; zero writes the next as soon as
   // the previous write is done (saturation).
   absl::Duration interval = absl::ZeroDuration();
+  // For tests of loadgen itself: when > 0, a stream skips every sequence
+  // divisible by it (a gap) and sends the one before each sequence that is 2
+  // more than a multiple of it twice (a duplicate). Never in a benchmark.
+  int fault_every = 0;
 };
 
 class Pacer;

@@ -51,6 +51,7 @@ struct Counters {
   std::atomic<int64_t> published{0};
   std::atomic<int64_t> duplicates{0};
   std::atomic<int64_t> gaps{0};
+  std::atomic<int64_t> silent_gaps{0};  // Jumps with no snapshot saying so.
   std::atomic<int64_t> missing{0};
   std::atomic<int64_t> stream_errors{0};
   std::atomic<int64_t> rpc_errors{0};
@@ -644,6 +645,9 @@ void Device::OnEvent(const SessionEvent& event) {
   const Verdict verdict =
       tracker_.Observe(event.epoch(), event.sequence(), kind);
   if (tracker_.gaps() != gaps) {
+    if (kind == EventKind::kEvent) {
+      c.silent_gaps.fetch_add(1, std::memory_order_relaxed);
+    }
     load_->NoteGap(absl::StrCat(
         coach::v1::DeviceKind_Name(kind_), stalled_ ? " (stalled)" : "",
         " of session ", session_id_, ": after ", before, " came ",
@@ -716,6 +720,7 @@ struct Sample {
   ProcessStats server;
   bool have_redis = false;
   RedisCommandCounts redis;
+  double redis_cpu_s = -1;
 };
 
 Sample TakeSample(Load& load) {
@@ -733,6 +738,11 @@ Sample TakeSample(Load& load) {
       s.have_server = true;
       s.server = *server;
     }
+  }
+  if (load.config.redis_pid > 0) {
+    absl::StatusOr<ProcessStats> redis =
+        ReadProcessStats(load.config.redis_pid);
+    if (redis.ok()) s.redis_cpu_s = redis->cpu_seconds;
   }
   if (load.config.redis_port > 0) {
     absl::StatusOr<RedisCommandCounts> redis =
@@ -764,6 +774,9 @@ void ReportWindow(const Sample& a, const Sample& b,
     if (r->delivered > 0) {
       r->server_cpu_per_kevent_ms = r->server_cpu_s * 1e6 / r->delivered;
     }
+  }
+  if (a.redis_cpu_s >= 0 && b.redis_cpu_s >= 0) {
+    r->redis_cpu_s = b.redis_cpu_s - a.redis_cpu_s;
   }
   if (a.have_redis && b.have_redis) {
     const RedisCommandCounts diff = Difference(b.redis, a.redis);
@@ -978,6 +991,7 @@ void Runner::Stop() {
 void Runner::Totals(LoadReport* r) {
   Counters& c = load_.c;
   r->gaps = c.gaps.load();
+  r->silent_gaps = c.silent_gaps.load();
   r->missing = c.missing.load();
   r->duplicates = c.duplicates.load();
   r->stream_errors = c.stream_errors.load();
@@ -1145,9 +1159,9 @@ void Runner::RunStalled(LoadReport* report) {
   stalled_channel_ = grpc::CreateCustomChannel(
       load_.config.target, grpc::InsecureChannelCredentials(), args);
   stalled_stub_ = coach::v1::SessionService::NewStub(stalled_channel_);
-  stalled_ =
-      std::make_unique<Device>(&load_, nullptr, coach::v1::DEVICE_KIND_DISPLAY,
-                               stalled_stub_.get(), /*stalled=*/true);
+  stalled_ = std::make_unique<Device>(
+      &load_, nullptr, coach::v1::DEVICE_KIND_DISPLAY, stalled_stub_.get(),
+      /*stalled=*/!load_.config.control);
   // It joins at the live position, as a display switched on mid-session
   // would (a replay from the first event is another scenario).
   const auto [session_id, epoch] = households_[0]->Session();
@@ -1183,6 +1197,7 @@ void Runner::RunStalled(LoadReport* report) {
   report->server_rss_kb = whole.server_rss_kb;
   report->loadgen_cpu_s = whole.loadgen_cpu_s;
   report->redis_commands = whole.redis_commands;
+  report->redis_cpu_s = whole.redis_cpu_s;
   report->redis_per_published = whole.redis_per_published;
   report->redis_per_delivered = whole.redis_per_delivered;
   report->redis_top = whole.redis_top;

@@ -55,8 +55,10 @@ struct LoadConfig {
   absl::Duration settle = absl::Seconds(5);  // idle: before measuring.
   absl::Duration storm_gap = absl::Milliseconds(500);  // storm: offline time.
   double repeat_rate = 0;  // stalled: REPEAT commands/s into household 0.
+  bool control = false;    // stalled: the extra subscriber reads (control).
   int server_pid = 0;      // /proc figures of this process, if set.
   int redis_port = 0;      // INFO commandstats of this Redis, if set.
+  int redis_pid = 0;       // Its CPU from /proc, if set.
 };
 
 // Runs one measurement; blocks until it is over (bounded by the config's

@@ -36,7 +36,8 @@ struct LoadReport {
   int64_t latency_max_us = 0;
 
   // Exactness, over the whole run.
-  int64_t gaps = 0;
+  int64_t gaps = 0;         // Jumps, and snapshots with recovered=false.
+  int64_t silent_gaps = 0;  // Of those, jumps no snapshot announced.
   int64_t missing = 0;
   int64_t duplicates = 0;
   int64_t subscribers_with_gaps = 0;
@@ -56,6 +57,7 @@ struct LoadReport {
 
   // Redis (window).
   int64_t redis_commands = -1;
+  double redis_cpu_s = -1;  // redis-server's CPU in the window.
   double redis_per_published = -1;
   double redis_per_delivered = -1;
   std::string redis_top;  // "evalsha=1.00,xread=0.50" per published event.

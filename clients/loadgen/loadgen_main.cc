@@ -51,11 +51,15 @@ ABSL_FLAG(absl::Duration, storm_gap, absl::Milliseconds(500),
 ABSL_FLAG(double, repeat_rate, 0,
           "stalled: REPEAT commands per second into household 0's session, "
           "so its stalled subscriber falls behind.");
+ABSL_FLAG(bool, control, false,
+          "stalled: the extra subscriber reads like the others (a control "
+          "run: what a third subscriber costs without the stall).");
 ABSL_FLAG(int, coachd_pid, 0,
           "The server's pid, for CPU seconds and resident memory from /proc.");
 ABSL_FLAG(int, redis_port, 0,
           "The Redis on 127.0.0.1:PORT that coachd uses, for INFO "
           "commandstats.");
+ABSL_FLAG(int, redis_pid, 0, "redis-server's pid, for its CPU seconds.");
 ABSL_FLAG(std::string, json_out, "", "Also write the JSON line to this file.");
 ABSL_FLAG(bool, check, false,
           "Exit 1 unless 0 gaps, 0 duplicates, 0 stream errors and > 0 "
@@ -101,8 +105,10 @@ int main(int argc, char** argv) {
   config.settle = absl::GetFlag(FLAGS_settle);
   config.storm_gap = absl::GetFlag(FLAGS_storm_gap);
   config.repeat_rate = absl::GetFlag(FLAGS_repeat_rate);
+  config.control = absl::GetFlag(FLAGS_control);
   config.server_pid = absl::GetFlag(FLAGS_coachd_pid);
   config.redis_port = absl::GetFlag(FLAGS_redis_port);
+  config.redis_pid = absl::GetFlag(FLAGS_redis_pid);
 
   absl::StatusOr<coachd::LoadReport> report = coachd::RunLoad(config);
   if (!report.ok()) {

@@ -4,9 +4,10 @@
 # into the "Load" section of docs/PERFORMANCE.md (only the block between the
 # load:results markers is replaced; notes around it are kept).
 #
-#   deploy/bench/run_scenarios.sh            # everything, about 6-8 minutes
+#   deploy/bench/run_scenarios.sh            # everything, about 4-9 minutes
 #   QUICK=1 deploy/bench/run_scenarios.sh    # small sizes, to try the script
 #   DOC=/tmp/perf.md deploy/bench/run_scenarios.sh   # write elsewhere
+#   BUILD_DIR=build-rel SKIP_BUILD=1 deploy/bench/run_scenarios.sh  # as built
 #
 # Scenarios: (1) saturation, embedded store; (2) saturation, Redis (a
 # redis-server it starts on a free loopback port, when coachd has --redis);
@@ -26,12 +27,12 @@ sat_households="${SAT_HOUSEHOLDS:-50}"
 sat_time_scale="${SAT_TIME_SCALE:-100000}"
 sat_seconds="${SAT_SECONDS:-15}"
 idle_sizes="${IDLE_SIZES:-1000 5000 10000}"
-storm_households="${STORM_HOUSEHOLDS:-1000}"
+storm_households="${STORM_HOUSEHOLDS:-5000}"
 storm_time_scale="${STORM_TIME_SCALE:-10}"
 stall_households="${STALL_HOUSEHOLDS:-5000}"
 stall_time_scale="${STALL_TIME_SCALE:-1}"
 stall_seconds="${STALL_SECONDS:-20}"
-repeat_rate="${REPEAT_RATE:-200}"
+repeat_rate="${REPEAT_RATE:-1000}"
 channels="${CHANNELS:-16}"
 max_wait_for_quiet="${QUIET_WAIT_SECONDS:-300}"
 if [[ "$quick" == 1 ]]; then
@@ -42,11 +43,17 @@ fi
 log() { echo "bench: $*" >&2; }
 
 # --- build -------------------------------------------------------------------
-log "building Release in $build_dir"
-export CCACHE_BASEDIR="$root"
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build_dir" -j "${JOBS:-2}" \
-  --target coachd coachctl loadgen loadgen_baseline >/dev/null
+if [[ "${SKIP_BUILD:-0}" == 1 ]]; then
+  log "using the binaries already in $build_dir (SKIP_BUILD=1)"
+else
+  log "building Release in $build_dir"
+  export CCACHE_BASEDIR="$root"
+  # Only the binaries: tests are not needed to measure.
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release \
+    -DBUILD_TESTING=OFF >/dev/null
+  cmake --build "$build_dir" -j "${JOBS:-2}" \
+    --target coachd coachctl loadgen loadgen_baseline >/dev/null
+fi
 coachd_bin="$build_dir/services/server/coachd"
 coachctl_bin="$build_dir/clients/coachctl/coachctl"
 loadgen_bin="$build_dir/clients/loadgen/loadgen"
@@ -140,8 +147,11 @@ run_loadgen() {
     tail -n 5 "$work/$name.err" >&2
     echo '{}' >"$work/$name.json"
   fi
-  echo "load1=$(cut -d' ' -f1 /proc/loadavg)" >>"$work/$name.load"
+  cut -d' ' -f1 /proc/loadavg >"$work/$name.load"
 }
+
+# load_of NAME: the 1-minute load average when run NAME ended.
+load_of() { cat "$work/$1.load" 2>/dev/null || echo "?"; }
 
 # field NAME KEY: a figure of run NAME's JSON ("" when absent).
 field() {
@@ -225,6 +235,17 @@ run_loadgen sat_baseline baseline --mode=saturation \
   --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
 stop_server sat_baseline
 
+# (1b) The same coachd with jemalloc preloaded: how much is the allocator.
+jemalloc="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n1 || true)"
+if [[ -n "$jemalloc" ]]; then
+  LD_PRELOAD="$jemalloc" start_coachd "$sat_time_scale"
+  run_loadgen sat_jemalloc coachd+jemalloc --mode=saturation \
+    --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
+  stop_server sat_jemalloc
+else
+  echo '{}' >"$work/sat_jemalloc.json"
+fi
+
 # --- (2) saturation, Redis ---------------------------------------------------
 redis_note=""
 coachd_help="$("$coachd_bin" --help 2>&1 || true)"
@@ -250,7 +271,7 @@ if grep -q -- '--redis' <<<"$coachd_help" && command -v redis-server >/dev/null;
   start_coachd "$sat_time_scale" --redis="redis://127.0.0.1:$redis_port"
   run_loadgen sat_redis coachd+redis --mode=saturation \
     --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s \
-    --redis_port="$redis_port"
+    --redis_port="$redis_port" --redis_pid="$redis_pid"
   stop_server sat_redis
   kill -TERM "$redis_pid" 2>/dev/null || true
   wait "$redis_pid" 2>/dev/null || true
@@ -292,6 +313,13 @@ run_loadgen stall_coachd coachd --mode=stalled \
   --households="$stall_households" --duration="${stall_seconds}s" \
   --warmup=3s --repeat_rate="$repeat_rate" --setup_inflight=128
 stop_server stall_coachd
+# Control: the same with the extra subscriber reading like the others, to
+# tell the stall's cost from a third subscriber's.
+start_coachd "$stall_time_scale"
+run_loadgen stall_control coachd --mode=stalled --control \
+  --households="$stall_households" --duration="${stall_seconds}s" \
+  --warmup=3s --repeat_rate="$repeat_rate" --setup_inflight=128
+stop_server stall_control
 stall_interval_us="$(awk -v e="$(field stall_coachd events_per_s)" \
   -v s="$(field stall_coachd streams)" 'BEGIN {
     if (e + 0 <= 0) { print 1000000; exit } printf "%d", 1e6 * s / e }')"
@@ -333,40 +361,50 @@ sat_r="$(field sat_redis events_per_s)"
   echo "the catalogue's \"demo\" session ($session_events events, mean"
   echo "serialized size $event_bytes bytes, which the baseline copies)."
   echo
+  echo "Load averages after each run (coachd / baseline) are in the scenario"
+  echo "column: above 2 means something else competed for the 2 cores."
+  echo
   echo "| # | scenario | figure | coachd | baseline | ratio | target | |"
   echo "|---|---|---|---|---|---|---|---|"
-  echo "| 1 | saturation, embedded ($sat_households households, time scale $sat_time_scale, ${sat_seconds}s) | delivered events/s | $(fmt "$sat_c") | $(fmt "$sat_b") | $(ratio "$sat_c" "$sat_b") | >= 0.75 | $(verdict 'a >= 0.75' "$(ratio "$sat_c" "$sat_b")") |"
+  echo "| 1 | saturation, embedded ($sat_households households, time scale $sat_time_scale, ${sat_seconds}s; load $(load_of sat_embedded) / $(load_of sat_baseline)) | delivered events/s | $(fmt "$sat_c") | $(fmt "$sat_b") | $(ratio "$sat_c" "$sat_b") | >= 0.75 | $(verdict 'a >= 0.75' "$(ratio "$sat_c" "$sat_b")") |"
   echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_embedded latency_p50_us)") / $(us_to_ms "$(field sat_embedded latency_p99_us)") / $(us_to_ms "$(field sat_embedded latency_p999_us)") | $(us_to_ms "$(field sat_baseline latency_p50_us)") / $(us_to_ms "$(field sat_baseline latency_p99_us)") / $(us_to_ms "$(field sat_baseline latency_p999_us)") | | | |"
   echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_embedded server_cpu_s)" 1) ($(fmt "$(field sat_embedded server_cpu_per_kevent_ms)" 1)) | $(fmt "$(field sat_baseline server_cpu_s)" 1) ($(fmt "$(field sat_baseline server_cpu_per_kevent_ms)" 1)) | | | |"
   echo "| | | loadgen CPU s | $(fmt "$(field sat_embedded loadgen_cpu_s)" 1) | $(fmt "$(field sat_baseline loadgen_cpu_s)" 1) | | | |"
   echo "| | | gaps / duplicates | $(exact sat_embedded) | $(exact sat_baseline) | | 0 / 0 | |"
+  if [[ -n "$jemalloc" ]]; then
+    s="$(field sat_jemalloc events_per_s)"
+    echo "| 1b | the same, coachd with jemalloc preloaded (an experiment; load $(load_of sat_jemalloc)) | delivered events/s | $(fmt "$s") | $(fmt "$sat_b") | $(ratio "$s" "$sat_b") | | |"
+    echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_jemalloc server_cpu_s)" 1) ($(fmt "$(field sat_jemalloc server_cpu_per_kevent_ms)" 1)) | | | | |"
+    echo "| | | gaps / duplicates | $(exact sat_jemalloc) | | | 0 / 0 | |"
+  fi
   if [[ -n "$redis_note" ]]; then
     echo "| 2 | saturation, Redis | | $redis_note | | | | |"
   else
-    echo "| 2 | saturation, Redis (same load) | delivered events/s | $(fmt "$sat_r") | $(fmt "$sat_b") | $(ratio "$sat_r" "$sat_b") | >= 0.6 | $(verdict 'a >= 0.6' "$(ratio "$sat_r" "$sat_b")") |"
+    echo "| 2 | saturation, Redis (same load; load $(load_of sat_redis)) | delivered events/s | $(fmt "$sat_r") | $(fmt "$sat_b") | $(ratio "$sat_r" "$sat_b") | >= 0.6 | $(verdict 'a >= 0.6' "$(ratio "$sat_r" "$sat_b")") |"
     echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_redis latency_p50_us)") / $(us_to_ms "$(field sat_redis latency_p99_us)") / $(us_to_ms "$(field sat_redis latency_p999_us)") | | | | |"
     echo "| | | Redis commands per published / delivered event | $(fmt "$(field sat_redis redis_per_published)" 2) / $(fmt "$(field sat_redis redis_per_delivered)" 2) | | | | |"
     echo "| | | Redis commands per published event, by command | $(field sat_redis redis_top) | | | | |"
-    echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_redis server_cpu_s)" 1) ($(fmt "$(field sat_redis server_cpu_per_kevent_ms)" 1)) | | | | |"
+    echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(fmt "$(field sat_redis server_cpu_s)" 1) ($(fmt "$(field sat_redis server_cpu_per_kevent_ms)" 1)); $(fmt "$(field sat_redis redis_cpu_s)" 1) | | | | |"
     echo "| | | gaps / duplicates | $(exact sat_redis) | | | 0 / 0 | |"
   fi
   for n in $idle_sizes; do
     c="$(field "idle_${n}_coachd" idle_bytes_per_stream)"
     b="$(field "idle_${n}_baseline" idle_bytes_per_stream)"
-    echo "| 3 | idle, $n sessions x 2 streams | resident bytes per stream (streams connected) | $(fmt "$c") ($(field "idle_${n}_coachd" idle_connected)) | $(fmt "$b") ($(field "idle_${n}_baseline" idle_connected)) | $(ratio "$c" "$b") | <= 1.2 | $(verdict 'a <= 1.2' "$(ratio "$c" "$b")") |"
+    echo "| 3 | idle, $n sessions x 2 streams (load $(load_of "idle_${n}_coachd") / $(load_of "idle_${n}_baseline")) | resident bytes per stream (streams connected) | $(fmt "$c") ($(field "idle_${n}_coachd" idle_connected)) | $(fmt "$b") ($(field "idle_${n}_baseline" idle_connected)) | $(ratio "$c" "$b") | <= 1.2 | $(verdict 'a <= 1.2' "$(ratio "$c" "$b")") |"
     echo "| | | server RSS before / after streams (MiB) | $(awk -v a="$(field "idle_${n}_coachd" idle_rss_before_kb)" -v b="$(field "idle_${n}_coachd" idle_rss_after_kb)" 'BEGIN { printf "%.0f / %.0f", a/1024, b/1024 }') | $(awk -v a="$(field "idle_${n}_baseline" idle_rss_before_kb)" -v b="$(field "idle_${n}_baseline" idle_rss_after_kb)" 'BEGIN { printf "%.0f / %.0f", a/1024, b/1024 }') | | | |"
   done
   c="$(field storm_coachd storm_resumes_per_s)"
   b="$(field storm_baseline storm_resumes_per_s)"
-  echo "| 4 | reconnect storm, $storm_households households ($((2 * storm_households)) streams) | resumes/s | $(fmt "$c") | $(fmt "$b") | $(ratio "$c" "$b") | | |"
+  echo "| 4 | reconnect storm, $storm_households households ($((2 * storm_households)) streams, time scale $storm_time_scale; load $(load_of storm_coachd) / $(load_of storm_baseline)) | resumes/s | $(fmt "$c") | $(fmt "$b") | $(ratio "$c" "$b") | | |"
   echo "| | | first event after resume p50 / max (ms) | $(field storm_coachd storm_first_event_p50_ms) / $(field storm_coachd storm_first_event_max_ms) | $(field storm_baseline storm_first_event_p50_ms) / $(field storm_baseline storm_first_event_max_ms) | | | |"
   echo "| | | streams resumed | $(field storm_coachd storm_resumed) | $(field storm_baseline storm_resumed) | | all | |"
   echo "| | | gaps / duplicates | $(exact storm_coachd) | $(exact storm_baseline) | | 0 / 0 | |"
   a="$(field stall_coachd stalled_a_p99_us)"
   bb="$(field stall_coachd stalled_b_p99_us)"
-  echo "| 5 | $stall_households live sessions (time scale $stall_time_scale), ${repeat_rate} REPEAT/s into one | delivered events/s | $(fmt "$(field stall_coachd events_per_s)") | $(fmt "$(field stall_baseline events_per_s)") | | | |"
+  echo "| 5 | $stall_households live sessions (time scale $stall_time_scale), ${repeat_rate} REPEAT/s into one (load $(load_of stall_coachd) / $(load_of stall_baseline)) | delivered events/s | $(fmt "$(field stall_coachd events_per_s)") | $(fmt "$(field stall_baseline events_per_s)") | | | |"
   echo "| | | others' p99 without the stalled one (ms) | $(us_to_ms "$a") | $(us_to_ms "$(field stall_baseline stalled_a_p99_us)") | $(ratio "$a" "$(field stall_baseline stalled_a_p99_us)") | < 10 | $(verdict 'a < 10' "$(us_to_ms "$a")") |"
   echo "| | | others' p99 with one stalled subscriber (ms) | $(us_to_ms "$bb") | $(us_to_ms "$(field stall_baseline stalled_b_p99_us)") | $(ratio "$bb" "$(field stall_baseline stalled_b_p99_us)") | < 10 | $(verdict 'a < 10' "$(us_to_ms "$bb")") |"
+  echo "| | | control: others' p99 before / after a third subscriber that reads (ms; load $(load_of stall_control)) | $(us_to_ms "$(field stall_control stalled_a_p99_us)") / $(us_to_ms "$(field stall_control stalled_b_p99_us)") | | | | |"
   echo "| | | p50 / p99.9 without, with (ms) | $(us_to_ms "$(field stall_coachd stalled_a_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_a_p999_us)"), $(us_to_ms "$(field stall_coachd stalled_b_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_b_p999_us)") | $(us_to_ms "$(field stall_baseline stalled_a_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_a_p999_us)"), $(us_to_ms "$(field stall_baseline stalled_b_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_b_p999_us)") | | | |"
   echo "| | | stalled one: caught up with a snapshot / events after | $(field stall_coachd stalled_lag_snapshots) / $(field stall_coachd stalled_received) | $(field stall_baseline stalled_lag_snapshots) / $(field stall_baseline stalled_received) | | | |"
   echo "| | | server CPU s / RSS MiB | $(fmt "$(field stall_coachd server_cpu_s)" 1) / $(awk -v k="$(field stall_coachd server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | $(fmt "$(field stall_baseline server_cpu_s)" 1) / $(awk -v k="$(field stall_baseline server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | | | |"
@@ -375,7 +413,7 @@ sat_r="$(field sat_redis events_per_s)"
   echo "<details><summary>Raw loadgen JSON lines</summary>"
   echo
   echo '```'
-  for f in sat_embedded sat_baseline sat_redis $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_baseline; do
+  for f in sat_embedded sat_baseline sat_jemalloc sat_redis $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_control stall_baseline; do
     echo "$f $(cat "$work/$f.json" 2>/dev/null || echo '{}')"
   done
   echo '```'
@@ -402,8 +440,9 @@ else
     echo
     echo "How fast and how lean coachd streams sessions, against a bare gRPC"
     echo "server on the same machine. Reproduce with"
-    echo "\`deploy/bench/run_scenarios.sh\` (about 6-8 minutes; it replaces the"
-    echo "block below and keeps the notes after it)."
+    echo "\`deploy/bench/run_scenarios.sh\` (about 4 minutes of scenarios, after"
+    echo "waiting up to 5 minutes for a quiet machine; it replaces the block below and"
+    echo "keeps the notes after it)."
     echo
     cat "$work/results.md"
   } >"$work/doc.md"

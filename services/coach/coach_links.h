@@ -27,8 +27,8 @@
 
 namespace coachd {
 
-// The links. Implementations are thread-safe; methods may block on I/O (a
-// future Redis implementation): call them from worker threads.
+// The links. Implementations are thread-safe; methods may block on I/O
+// (RedisCoachLinks): call them from worker threads.
 class CoachLinkStore {
  public:
   virtual ~CoachLinkStore() = default;
@@ -39,7 +39,9 @@ class CoachLinkStore {
                                     absl::string_view coach, absl::Time at) = 0;
 
   // Removes the link. True when it existed. Before returning, calls every
-  // unlink watch of (person, coach), each once.
+  // unlink watch of (person, coach) registered in this process, each once;
+  // a store shared by several processes also calls theirs (RedisCoachLinks:
+  // at once, through pub/sub).
   virtual absl::StatusOr<bool> Unlink(absl::string_view person,
                                       absl::string_view coach) = 0;
 

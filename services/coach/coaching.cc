@@ -43,7 +43,7 @@ google::protobuf::Timestamp FromMicros(int64_t micros) {
 
 }  // namespace
 
-Coaching::Coaching(CoachLinkStore* links, LiveBoard* board,
+Coaching::Coaching(CoachLinkStore* links, CoachBoard* board,
                    SessionRunner* runner, ProgressSource* progress,
                    const Clock* clock, CoachingOptions options)
     : links_(links),
@@ -130,12 +130,13 @@ absl::StatusOr<coach::v1::ListClientsResponse> Coaching::ListClients(
     coach::v1::ClientStatus* client = response.add_clients();
     client->set_person_id(link.person_id());
     *client->mutable_linked_at() = link.linked_at();
-    PersonLive live = board_->LiveOf(link.person_id());
-    for (coach::v1::LiveSession& row : live.live) {
+    absl::StatusOr<PersonLive> live = board_->LiveOf(link.person_id());
+    if (!live.ok()) return live.status();
+    for (coach::v1::LiveSession& row : live->live) {
       *client->add_live() = std::move(row);
     }
-    if (live.last_discomfort.has_value()) {
-      *client->mutable_last_discomfort() = *live.last_discomfort;
+    if (live->last_discomfort.has_value()) {
+      *client->mutable_last_discomfort() = *live->last_discomfort;
     }
     absl::StatusOr<coach::v1::ClientProgress> progress =
         progress_->ProgressOf(link.person_id());

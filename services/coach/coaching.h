@@ -2,7 +2,7 @@
 // unlinks a coach), the coach's client list, cues into a client's live
 // session (bounded, rate-limited per coach), and session summaries. Every
 // coach-facing call checks the link; anyone else gets PERMISSION_DENIED.
-// WatchLive is the LiveBoard's (see live_board.h).
+// WatchLive is the CoachBoard's (see coach_board.h).
 //
 //   Coaching coaching(&links, &board, &runner, &progress, &clock, {});
 //   absl::StatusOr<coach::v1::SendCueResponse> r =
@@ -13,9 +13,9 @@
 #include "absl/status/statusor.h"
 #include "coach/v1/coach.pb.h"
 #include "services/auth/identity.h"
+#include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/coach/cue_limiter.h"
-#include "services/coach/live_board.h"
 #include "services/coach/progress_source.h"
 #include "services/common/clock.h"
 #include "services/session/session_runner.h"
@@ -32,7 +32,7 @@ struct CoachingOptions {
 // pointer passed in must outlive it.
 class Coaching {
  public:
-  Coaching(CoachLinkStore* links, LiveBoard* board, SessionRunner* runner,
+  Coaching(CoachLinkStore* links, CoachBoard* board, SessionRunner* runner,
            ProgressSource* progress, const Clock* clock,
            CoachingOptions options);
 
@@ -73,7 +73,7 @@ class Coaching {
 
  private:
   CoachLinkStore* links_;
-  LiveBoard* board_;
+  CoachBoard* board_;
   SessionRunner* runner_;
   ProgressSource* progress_;
   const Clock* clock_;

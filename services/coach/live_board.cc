@@ -1,6 +1,7 @@
 #include "services/coach/live_board.h"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,7 +26,7 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 }  // namespace
 
 // One coach's board: its rows, its numbered history and its watchers.
-class CoachChannel {
+class CoachChannel : public BoardFeed {
  public:
   CoachChannel(std::string epoch, int window, const Clock* clock)
       : epoch_(std::move(epoch)), window_(std::max(1, window)), clock_(clock) {}
@@ -36,23 +37,7 @@ class CoachChannel {
     absl::MutexLock lock(&mu_);
     update.set_epoch(epoch_);
     update.set_sequence(++last_sequence_);
-    switch (update.kind()) {
-      case coach::v1::LIVE_UPDATE_KIND_ENDED:
-        rows_.erase(update.session_id());
-        break;
-      case coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED:
-        for (auto it = rows_.begin(); it != rows_.end();) {
-          if (it->second.person_id() == update.person_id()) {
-            it = rows_.erase(it);
-          } else {
-            ++it;
-          }
-        }
-        break;
-      default:
-        if (update.has_session()) rows_[update.session_id()] = update.session();
-        break;
-    }
+    ApplyToRows(update, &rows_);
     SharedUpdate shared = std::make_shared<const LiveUpdate>(std::move(update));
     history_.push_back(shared);
     while (static_cast<int>(history_.size()) > window_) history_.pop_front();
@@ -88,12 +73,13 @@ class CoachChannel {
     sinks_.push_back(sink);
   }
 
-  void Detach(LiveSink* sink) {
+  void Detach(LiveSink* sink) override {
     absl::MutexLock lock(&mu_);
     sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
   }
 
-  SharedUpdate Snapshot(bool recovered, absl::string_view reason) const {
+  SharedUpdate Snapshot(bool recovered,
+                        absl::string_view reason) const override {
     absl::MutexLock lock(&mu_);
     return SnapshotLocked(recovered, reason);
   }
@@ -101,16 +87,8 @@ class CoachChannel {
  private:
   SharedUpdate SnapshotLocked(bool recovered, absl::string_view reason) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto update = std::make_shared<LiveUpdate>();
-    update->set_epoch(epoch_);
-    update->set_sequence(last_sequence_);
-    *update->mutable_server_time() = ToProto(clock_->Now());
-    update->set_kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
-    coach::v1::LiveBoard* board = update->mutable_board();
-    for (const auto& [id, row] : rows_) *board->add_sessions() = row;
-    board->set_recovered(recovered);
-    board->set_reason(std::string(reason));
-    return update;
+    return std::make_shared<const LiveUpdate>(BoardSnapshot(
+        epoch_, last_sequence_, rows_, clock_->Now(), recovered, reason));
   }
 
   const std::string epoch_;
@@ -119,20 +97,9 @@ class CoachChannel {
   mutable absl::Mutex mu_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<SharedUpdate> history_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, coach::v1::LiveSession> rows_ ABSL_GUARDED_BY(mu_);
+  BoardRows rows_ ABSL_GUARDED_BY(mu_);
   std::vector<LiveSink*> sinks_ ABSL_GUARDED_BY(mu_);
 };
-
-BoardAttachment::BoardAttachment(std::shared_ptr<CoachChannel> channel,
-                                 LiveSink* sink)
-    : channel_(std::move(channel)), sink_(sink) {}
-
-BoardAttachment::~BoardAttachment() { channel_->Detach(sink_); }
-
-SharedUpdate BoardAttachment::Snapshot(bool recovered,
-                                       absl::string_view reason) const {
-  return channel_->Snapshot(recovered, reason);
-}
 
 LiveBoard::LiveBoard(CoachLinkStore* links, const Clock* clock,
                      LiveBoardOptions options)
@@ -142,13 +109,6 @@ LiveBoard::LiveBoard(CoachLinkStore* links, const Clock* clock,
       worker_(std::make_unique<Executor>(1)) {}
 
 LiveBoard::~LiveBoard() { worker_.reset(); }
-
-CommitObserver LiveBoard::Observer() {
-  return [this](const coach::internal::SessionRecord& record,
-                const std::vector<coach::v1::SessionEvent>& events) {
-    OnCommit(record, events);
-  };
-}
 
 void LiveBoard::OnCommit(const coach::internal::SessionRecord& record,
                          const std::vector<coach::v1::SessionEvent>& events) {
@@ -208,7 +168,7 @@ void LiveBoard::Apply(const SessionBatch& batch) {
 
 void LiveBoard::ApplyLinked(const std::string& person,
                             const std::string& coach) {
-  std::vector<coach::v1::LiveSession> rows = LiveOf(person).live;
+  std::vector<coach::v1::LiveSession> rows = Known(person).live;
   std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
   const google::protobuf::Timestamp now = ToProto(clock_->Now());
   if (rows.empty()) {
@@ -249,7 +209,11 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::Attach(
   return std::make_unique<BoardAttachment>(std::move(channel), sink);
 }
 
-PersonLive LiveBoard::LiveOf(const std::string& person) const {
+absl::StatusOr<PersonLive> LiveBoard::LiveOf(const std::string& person) {
+  return Known(person);
+}
+
+PersonLive LiveBoard::Known(const std::string& person) const {
   PersonLive result;
   absl::MutexLock lock(&persons_mu_);
   auto it = persons_.find(person);

@@ -1,8 +1,7 @@
-// Every coach's live board: compact updates about every live session of
-// their clients, numbered per coach (epoch and sequence, contiguous from 1),
-// so a dashboard that reconnects resumes exactly like a session subscriber:
-// every later update exactly once, or a snapshot of the board with
-// recovered=false. Fed by SessionRunner commits (Observer) and by link
+// Every coach's live board in this process's memory (the embedded default;
+// see coach_board.h for the contract): compact updates about every live
+// session of their clients, numbered per coach (epoch and sequence,
+// contiguous from 1). Fed by SessionRunner commits (Observer) and by link
 // changes; the work runs on the board's own single worker thread, in order,
 // so the runner's commit path never blocks on the link store.
 //
@@ -13,7 +12,6 @@
 #ifndef SERVICES_COACH_LIVE_BOARD_H_
 #define SERVICES_COACH_LIVE_BOARD_H_
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "coach/v1/coach.pb.h"
 #include "coach/v1/session.pb.h"
+#include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/coach/live_updates.h"
 #include "services/common/clock.h"
@@ -33,18 +32,6 @@
 
 namespace coachd {
 
-// An update once numbered: immutable and shared by every watcher.
-using SharedUpdate = std::shared_ptr<const coach::v1::LiveUpdate>;
-
-// A watcher of a coach's board.
-class LiveSink {
- public:
-  virtual ~LiveSink() = default;
-  // Receives the next update. Called with the board channel's lock held, in
-  // sequence order: must be quick and must not call back into the board.
-  virtual void Deliver(const SharedUpdate& update) = 0;
-};
-
 // Options of LiveBoard.
 struct LiveBoardOptions {
   int window = 512;  // Recent updates kept per coach for resumes.
@@ -52,34 +39,10 @@ struct LiveBoardOptions {
 
 class CoachChannel;
 
-// A sink's place on a coach's board. Destroying it detaches the sink: once
-// the destructor returns, the sink is never called again.
-class BoardAttachment {
- public:
-  BoardAttachment(std::shared_ptr<CoachChannel> channel, LiveSink* sink);
-  ~BoardAttachment();
-  BoardAttachment(const BoardAttachment&) = delete;
-  BoardAttachment& operator=(const BoardAttachment&) = delete;
-
-  // A SNAPSHOT of the board as of its last update, with `recovered` and
-  // `reason`. Takes the channel's lock: never call it from inside Deliver.
-  SharedUpdate Snapshot(bool recovered, absl::string_view reason) const;
-
- private:
-  std::shared_ptr<CoachChannel> channel_;
-  LiveSink* sink_;
-};
-
-// What the board knows of one person.
-struct PersonLive {
-  std::vector<coach::v1::LiveSession> live;  // Sessions not finished.
-  // Their last "that hurts" report seen by this process; unset when none.
-  std::optional<coach::v1::DiscomfortNote> last_discomfort;
-};
-
 // Thread-safe. `links` and `clock` must outlive the board. Only commits
-// made in this process are seen (see docs/COACH.md).
-class LiveBoard {
+// made in this process are seen, and only until it exits (see
+// docs/COACH.md); RedisLiveBoard lifts both limits.
+class LiveBoard : public CoachBoard {
  public:
   LiveBoard(CoachLinkStore* links, const Clock* clock,
             LiveBoardOptions options = {});
@@ -88,38 +51,17 @@ class LiveBoard {
   LiveBoard(const LiveBoard&) = delete;
   LiveBoard& operator=(const LiveBoard&) = delete;
 
-  // The runner observer feeding the board. Never blocks: it turns the
-  // commit into compact updates and queues them for the worker.
-  CommitObserver Observer();
-
-  // Queues one commit (what Observer's function does).
+  // CoachBoard. Attach delivers the first updates before it returns;
+  // LiveOf never fails and never blocks.
   void OnCommit(const coach::internal::SessionRecord& record,
-                const std::vector<coach::v1::SessionEvent>& events);
-
-  // `person` linked `coach`: the coach's board gets CLIENT_LINKED (one per
-  // live session of the person, with its row; one without a row when none).
-  // Queued; never blocks.
-  void OnLinked(const std::string& person, const std::string& coach);
-
-  // `person` unlinked `coach`: their rows leave the coach's board with one
-  // CLIENT_UNLINKED, and no later update of theirs reaches it. Queued.
-  void OnUnlinked(const std::string& person, const std::string& coach);
-
-  // Attaches `sink` to `coach`'s board. With no `position`, the sink first
-  // gets a SNAPSHOT (recovered=true). With one, every update after
-  // position->last_sequence exactly once; where that is impossible (another
-  // epoch, history trimmed, a position ahead of history) a SNAPSHOT with
-  // recovered=false. Then live updates. Never blocks on I/O.
+                const std::vector<coach::v1::SessionEvent>& events) override;
+  void OnLinked(const std::string& person, const std::string& coach) override;
+  void OnUnlinked(const std::string& person, const std::string& coach) override;
   absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(
       const std::string& coach, const coach::v1::ResumePosition* position,
-      LiveSink* sink);
-
-  // The live sessions and last discomfort of `person` as the board knows
-  // them (for ListClients). Kept up to date with every commit.
-  PersonLive LiveOf(const std::string& person) const;
-
-  // Blocks until the work queued before the call is done (tests).
-  void Drain();
+      LiveSink* sink) override;
+  absl::StatusOr<PersonLive> LiveOf(const std::string& person) override;
+  void Drain() override;
 
  private:
   // On the worker.
@@ -127,6 +69,7 @@ class LiveBoard {
   void ApplyLinked(const std::string& person, const std::string& coach);
   void ApplyUnlinked(const std::string& person, const std::string& coach);
   std::shared_ptr<CoachChannel> ChannelOf(const std::string& coach);
+  PersonLive Known(const std::string& person) const;
 
   CoachLinkStore* links_;
   const Clock* clock_;

@@ -144,4 +144,42 @@ SessionBatch BatchOf(const coach::internal::SessionRecord& record,
   return batch;
 }
 
+void ApplyToRows(const LiveUpdate& update, BoardRows* rows) {
+  switch (update.kind()) {
+    case coach::v1::LIVE_UPDATE_KIND_ENDED:
+      rows->erase(update.session_id());
+      break;
+    case coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED:
+      for (auto it = rows->begin(); it != rows->end();) {
+        if (it->second.person_id() == update.person_id()) {
+          it = rows->erase(it);
+        } else {
+          ++it;
+        }
+      }
+      break;
+    default:
+      if (update.has_session()) (*rows)[update.session_id()] = update.session();
+      break;
+  }
+}
+
+LiveUpdate BoardSnapshot(const std::string& epoch, int64_t sequence,
+                         const BoardRows& rows, absl::Time now, bool recovered,
+                         absl::string_view reason) {
+  LiveUpdate update;
+  update.set_epoch(epoch);
+  update.set_sequence(sequence);
+  const int64_t micros = absl::ToUnixMicros(now);
+  update.mutable_server_time()->set_seconds(micros / 1000000);
+  update.mutable_server_time()->set_nanos(
+      static_cast<int32_t>(micros % 1000000) * 1000);
+  update.set_kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
+  coach::v1::LiveBoard* board = update.mutable_board();
+  for (const auto& [id, row] : rows) *board->add_sessions() = row;
+  board->set_recovered(recovered);
+  board->set_reason(std::string(reason));
+  return update;
+}
+
 }  // namespace coachd

@@ -8,9 +8,12 @@
 #ifndef SERVICES_COACH_LIVE_UPDATES_H_
 #define SERVICES_COACH_LIVE_UPDATES_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "coach/internal/session_record.pb.h"
 #include "coach/v1/coach.pb.h"
 #include "coach/v1/session.pb.h"
@@ -43,6 +46,20 @@ coach::v1::LiveSession RowOf(const coach::internal::SessionRecord& record,
 // is not there.
 std::string ExerciseNameIn(const coach::internal::SessionRecord& record,
                            const std::string& exercise_id);
+
+// A coach's board: its rows by session id.
+using BoardRows = std::map<std::string, coach::v1::LiveSession>;
+
+// Applies `update` to `rows`: ENDED removes its session, CLIENT_UNLINKED
+// every session of its person, any other update with a row sets its
+// session's row.
+void ApplyToRows(const coach::v1::LiveUpdate& update, BoardRows* rows);
+
+// A SNAPSHOT of `rows` as of (`epoch`, `sequence`), stamped `now`, ordered
+// by session id.
+coach::v1::LiveUpdate BoardSnapshot(const std::string& epoch, int64_t sequence,
+                                    const BoardRows& rows, absl::Time now,
+                                    bool recovered, absl::string_view reason);
 
 }  // namespace coachd
 

@@ -52,6 +52,11 @@ void WatchLiveReactor::Deliver(const SharedUpdate& update) {
   if (writing_ == nullptr) WriteNextLocked();
 }
 
+void WatchLiveReactor::Fail(const absl::Status& status) {
+  absl::MutexLock lock(&mu_);
+  FinishLocked(ToGrpcStatus(status));
+}
+
 void WatchLiveReactor::WriteNextLocked() {
   if (finished_ || writing_ != nullptr || queue_.empty()) return;
   writing_ = std::move(queue_.front());

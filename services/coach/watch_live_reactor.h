@@ -1,9 +1,9 @@
 // The server side of CoachService.WatchLive: one reactor per stream, a sink
-// of the coach's LiveBoard with a bounded queue. A dashboard too slow to
-// keep up loses its queue and is caught up with a snapshot (recovered=false),
-// never slowing the board and never growing memory without bound. The
-// stream never ends by itself; it ends when the coach cancels or the server
-// shuts down.
+// of the coach's board (CoachBoard) with a bounded queue. A dashboard too slow
+// to keep up loses its queue and is caught up with a snapshot
+// (recovered=false), never slowing the board and never growing memory without
+// bound. The stream never ends by itself; it ends when the coach cancels or the
+// server shuts down.
 #ifndef SERVICES_COACH_WATCH_LIVE_REACTOR_H_
 #define SERVICES_COACH_WATCH_LIVE_REACTOR_H_
 
@@ -18,14 +18,14 @@
 #include "coach/v1/coach.pb.h"
 #include "services/auth/identity.h"
 #include "services/auth/unary_call.h"
-#include "services/coach/live_board.h"
+#include "services/coach/coach_board.h"
 
 namespace coachd {
 
 // Everything a WatchLive stream needs; pointers outlive the server.
 struct WatchLiveDeps {
   ServiceDeps service;
-  LiveBoard* board = nullptr;
+  CoachBoard* board = nullptr;
   int max_queue = 256;  // Updates queued per stream before a snapshot.
 };
 
@@ -33,14 +33,18 @@ struct WatchLiveDeps {
 class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
                          public LiveSink {
  public:
-  // Authenticates, validates and attaches to the coach's board (in memory:
-  // never blocks), or finishes with the error.
+  // Authenticates, validates and attaches to the coach's board (never
+  // blocks: a board that reads first delivers later), or finishes with the
+  // error.
   WatchLiveReactor(const WatchLiveDeps& deps,
                    grpc::CallbackServerContext* context,
                    const coach::v1::WatchLiveRequest* request);
 
   // LiveSink: queues the update and starts a write when idle.
   void Deliver(const SharedUpdate& update) override;
+
+  // LiveSink: the board could not attach us; finishes with `status`.
+  void Fail(const absl::Status& status) override;
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

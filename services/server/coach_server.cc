@@ -50,7 +50,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
                   ? std::move(options.store)
                   : std::make_unique<MemoryStore>(options.memory);
   s->timers_ = std::make_unique<TimerQueue>(s->clock_);
-  s->links_ = std::make_unique<MemoryCoachLinkStore>();
+  s->links_ = options.coach_links != nullptr
+                  ? std::move(options.coach_links)
+                  : std::make_unique<MemoryCoachLinkStore>();
   s->policy_ = std::make_unique<LinkAwarePolicy>(s->links_.get());
   s->runner_ = std::make_unique<SessionRunner>(
       s->catalog_.get(), s->store_.get(), s->clock_, s->timers_.get(),
@@ -70,7 +72,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
     return runner->Refresh(id);
   });
   s->runner_->SetDriver(s->driver_.get());
-  s->board_ = std::make_unique<LiveBoard>(s->links_.get(), s->clock_);
+  s->board_ = options.coach_board != nullptr
+                  ? options.coach_board(s->links_.get(), s->clock_)
+                  : std::make_unique<LiveBoard>(s->links_.get(), s->clock_);
   s->runner_->AddObserver(s->board_->Observer());
   s->scheduler_ = std::make_unique<SchedulerComponent>(
       std::move(options.scheduler_store), s->clock_, options.scheduler);

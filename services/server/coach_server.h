@@ -11,6 +11,7 @@
 #ifndef SERVICES_SERVER_COACH_SERVER_H_
 #define SERVICES_SERVER_COACH_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/catalog/catalog.h"
+#include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/coach/coaching.h"
 #include "services/coach/live_board.h"
@@ -59,6 +61,14 @@ struct ServerOptions {
   TimerDriverOptions driver;  // Lease sweeps (threads run with the timers).
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
   CoachingOptions coaching;    // Cue length and per-coach cue rate.
+  // Coach links; null: the embedded MemoryCoachLinkStore (one process).
+  // Replicas sharing a Redis pass a RedisCoachLinks.
+  std::unique_ptr<CoachLinkStore> coach_links;
+  // Makes the coaches' live boards over the links and the server's clock;
+  // null: the in-memory LiveBoard (this process's commits only). Replicas
+  // sharing a Redis pass one that makes a RedisLiveBoard.
+  std::function<std::unique_ptr<CoachBoard>(CoachLinkStore*, const Clock*)>
+      coach_board;
   // Goals and reminders: the store (null: embedded) and options. Reminders
   // fire on a thread when run_timer_thread, else on scheduler().RunDue().
   std::unique_ptr<SchedulerStore> scheduler_store;
@@ -92,7 +102,7 @@ class CoachServer {
 
   SessionRunner& runner() { return *runner_; }
   SessionHub& hub() { return *hub_; }
-  LiveBoard& board() { return *board_; }
+  CoachBoard& board() { return *board_; }
   CoachLinkStore& links() { return *links_; }
   SchedulerComponent& scheduler() { return *scheduler_; }
   TimerQueue& timers() { return *timers_; }
@@ -120,7 +130,7 @@ class CoachServer {
   std::unique_ptr<SessionHub> hub_;
   std::unique_ptr<TimerLeases> leases_;
   std::unique_ptr<TimerDriver> driver_;
-  std::unique_ptr<LiveBoard> board_;
+  std::unique_ptr<CoachBoard> board_;
   std::unique_ptr<ProgressSource> progress_;
   std::unique_ptr<Coaching> coaching_;
   std::unique_ptr<SchedulerComponent> scheduler_;

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
+#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_live_board.h"
 #include "services/common/log.h"
 #include "services/scheduler/redis_scheduler_store.h"
 #include "services/server/coach_server.h"
@@ -59,6 +61,9 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A Redis that goes away mid-write is an error to handle, not a reason to
+  // die (hiredis writes with write(), without MSG_NOSIGNAL).
+  std::signal(SIGPIPE, SIG_IGN);
 
   absl::StatusOr<std::string> secret =
       coachd::LoadSecretFile(absl::GetFlag(FLAGS_auth_secret_file));
@@ -112,6 +117,19 @@ int main(int argc, char** argv) {
                                  ", timer leases of ",
                                  absl::FormatDuration(lease_ttl)));
     options.leases = std::move(leases);
+    // Coach links and live boards in Redis: every replica sees every
+    // session's updates, and unlinking reaches every replica's streams.
+    coachd::RedisCoachLinksOptions links_options;
+    links_options.address = *address;
+    options.coach_links =
+        std::make_unique<coachd::RedisCoachLinks>(links_options);
+    coachd::RedisLiveBoardOptions board_options;
+    board_options.address = *address;
+    options.coach_board = [board_options](coachd::CoachLinkStore* links,
+                                          const coachd::Clock* clock) {
+      return std::make_unique<coachd::RedisLiveBoard>(links, clock,
+                                                      board_options);
+    };
   }
   absl::StatusOr<std::unique_ptr<coachd::CoachServer>> server =
       coachd::CoachServer::Start(std::move(options));

@@ -19,6 +19,9 @@
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#ifdef COACHD_COACH_TEST_ON_REDIS
+#include "tests/coach/coach_redis_testing.h"
+#endif
 
 namespace coachd {
 namespace {
@@ -40,6 +43,11 @@ class CoachGrpcTest : public ::testing::Test {
                            "/services/catalog/back_catalog.textproto";
     options.clock = &clock_;
     options.run_timer_thread = false;
+#ifdef COACHD_COACH_TEST_ON_REDIS
+    // The same tests with sessions, links and boards in a real redis-server.
+    absl::Status redis = UseSharedRedisForCoaching(&options);
+    ASSERT_TRUE(redis.ok()) << redis;
+#endif
     auto server = CoachServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

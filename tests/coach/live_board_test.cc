@@ -123,7 +123,7 @@ TEST_F(LiveBoardTest, DiscomfortComesFirstAndFlaggedAheadOfRoutineUpdates) {
   EXPECT_THAT(Sequences(got), ::testing::ElementsAre(0, 1, 2, 3));
   for (const LiveUpdate& u : got) EXPECT_EQ(u.epoch(), got[0].epoch());
 
-  PersonLive alice = board_.LiveOf("alice");
+  PersonLive alice = *board_.LiveOf("alice");
   ASSERT_EQ(alice.live.size(), 1u);
   EXPECT_EQ(alice.live[0].run_state(), coach::v1::RUN_STATE_DISCOMFORT);
   ASSERT_TRUE(alice.last_discomfort.has_value());
@@ -261,7 +261,7 @@ TEST_F(LiveBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   EXPECT_EQ(got[0].kind(), coach::v1::LIVE_UPDATE_KIND_ENDED);
   EXPECT_EQ(got[0].summary().pauses(), 1);
   EXPECT_TRUE(got[0].ended_early());
-  EXPECT_TRUE(board_.LiveOf("alice").live.empty());
+  EXPECT_TRUE(board_.LiveOf("alice")->live.empty());
 }
 
 }  // namespace

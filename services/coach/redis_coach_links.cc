@@ -1,0 +1,626 @@
+#include "services/coach/redis_coach_links.h"
+
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+namespace {
+
+// KEYS: person's coaches, coach's clients. ARGV: person, coach, value.
+// Returns 1 when linked now, 0 when the link was there (kept as it was).
+constexpr char kLinkScript[] = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[2]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+)lua";
+
+// KEYS: person's coaches, coach's clients. ARGV: person, coach, channel.
+// Returns the removed link's value, or nil when there was none; tells every
+// replica "<nonce> <len(person)> <person><coach>".
+constexpr char kUnlinkScript[] = R"lua(
+local value = redis.call('HGET', KEYS[1], ARGV[2])
+if not value then return false end
+redis.call('HDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[2], ARGV[1])
+local nonce = string.match(value, ':(.*)$') or ''
+redis.call('PUBLISH', ARGV[3], nonce .. ' ' .. #ARGV[1] .. ' ' .. ARGV[1] .. ARGV[2])
+return value
+)lua";
+
+const RedisScript& LinkScript() {
+  static const RedisScript* script = new RedisScript(kLinkScript);
+  return *script;
+}
+
+const RedisScript& UnlinkScript() {
+  static const RedisScript* script = new RedisScript(kUnlinkScript);
+  return *script;
+}
+
+absl::string_view Text(const redisReply& r) {
+  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
+}
+
+std::string Sha1Hex(absl::string_view text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+       digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+// The nonce of a stored link value "<at_us>:<nonce>".
+std::string NonceOf(absl::string_view value) {
+  const size_t colon = value.find(':');
+  return colon == absl::string_view::npos
+             ? std::string(value)
+             : std::string(value.substr(colon + 1));
+}
+
+// The CoachLink of a stored value; linked_at 0 when it does not parse.
+coach::v1::CoachLink LinkOf(absl::string_view person, absl::string_view coach,
+                            absl::string_view value) {
+  coach::v1::CoachLink link;
+  link.set_person_id(std::string(person));
+  link.set_coach_id(std::string(coach));
+  int64_t micros = 0;
+  if (!absl::SimpleAtoi(value.substr(0, value.find(':')), &micros)) micros = 0;
+  link.mutable_linked_at()->set_seconds(micros / 1000000);
+  link.mutable_linked_at()->set_nanos(static_cast<int32_t>(micros % 1000000) *
+                                      1000);
+  return link;
+}
+
+// Parses "<nonce> <len> <person><coach>"; false when malformed.
+bool ParseUnlinked(absl::string_view message, std::string* nonce,
+                   std::string* person, std::string* coach) {
+  const size_t first = message.find(' ');
+  if (first == absl::string_view::npos) return false;
+  const size_t second = message.find(' ', first + 1);
+  if (second == absl::string_view::npos) return false;
+  size_t length = 0;
+  if (!absl::SimpleAtoi(message.substr(first + 1, second - first - 1),
+                        &length) ||
+      second + 1 + length > message.size()) {
+    return false;
+  }
+  *nonce = std::string(message.substr(0, first));
+  *person = std::string(message.substr(second + 1, length));
+  *coach = std::string(message.substr(second + 1 + length));
+  return true;
+}
+
+}  // namespace
+
+std::string RedisCoachKeys::Coach(absl::string_view coach,
+                                  absl::string_view what) const {
+  return absl::StrCat(prefix_, ":{coach:", coach, "}:", what);
+}
+
+std::string RedisCoachKeys::Person(absl::string_view person,
+                                   absl::string_view what) const {
+  return absl::StrCat(prefix_, ":{person:", person, "}:", what);
+}
+
+std::string RedisCoachKeys::Coaches(absl::string_view person) const {
+  return Person(person, "coaches");
+}
+std::string RedisCoachKeys::Clients(absl::string_view coach) const {
+  return Coach(coach, "clients");
+}
+std::string RedisCoachKeys::UnlinkChannel() const {
+  return absl::StrCat(prefix_, ":coach:unlinked");
+}
+std::string RedisCoachKeys::Board(absl::string_view coach) const {
+  return Coach(coach, "board");
+}
+std::string RedisCoachKeys::BoardMeta(absl::string_view coach) const {
+  return Coach(coach, "meta");
+}
+std::string RedisCoachKeys::BoardRows(absl::string_view coach) const {
+  return Coach(coach, "rows");
+}
+std::string RedisCoachKeys::BoardSeen(absl::string_view coach) const {
+  return Coach(coach, "seen");
+}
+std::string RedisCoachKeys::BoardEnded(absl::string_view coach) const {
+  return Coach(coach, "ended");
+}
+std::string RedisCoachKeys::PersonLive(absl::string_view person) const {
+  return Person(person, "live");
+}
+std::string RedisCoachKeys::PersonEnded(absl::string_view person) const {
+  return Person(person, "ended");
+}
+
+RedisScript::RedisScript(std::string source)
+    : source_(std::move(source)), sha_(Sha1Hex(source_)) {}
+
+RedisCommand RedisScript::Call(const std::vector<std::string>& keys,
+                               const std::vector<std::string>& args) const {
+  RedisCommand command = {"EVALSHA", sha_, absl::StrCat(keys.size())};
+  command.insert(command.end(), keys.begin(), keys.end());
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+absl::StatusOr<std::vector<RedisReply>> RedisScript::Run(
+    RedisConnection* connection, const std::vector<const RedisScript*>& scripts,
+    std::vector<RedisCommand> calls) {
+  absl::StatusOr<std::vector<RedisReply>> replies = connection->Pipeline(calls);
+  if (!replies.ok()) return replies.status();
+  std::vector<size_t> missing;
+  std::vector<RedisCommand> again;
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const redisReply& r = *(*replies)[i];
+    if (r.type == REDIS_REPLY_ERROR && absl::StartsWith(Text(r), "NOSCRIPT")) {
+      missing.push_back(i);
+      RedisCommand eval = std::move(calls[i]);
+      eval[0] = "EVAL";
+      eval[1] = scripts[i]->source_;
+      again.push_back(std::move(eval));
+    }
+  }
+  if (again.empty()) return replies;
+  absl::StatusOr<std::vector<RedisReply>> retried = connection->Pipeline(again);
+  if (!retried.ok()) return retried.status();
+  for (size_t j = 0; j < missing.size(); ++j) {
+    (*replies)[missing[j]] = std::move((*retried)[j]);
+  }
+  return replies;
+}
+
+// The subscriber: one thread, one hiredis context in subscribed mode, woken
+// for stopping through a pipe. Reconnects with backoff.
+class RedisCoachLinks::Listener {
+ public:
+  Listener(RedisCoachLinks* links, std::string channel)
+      : links_(links), channel_(std::move(channel)) {
+    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Listener() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    if (wake_[1] >= 0) {
+      const char byte = 1;
+      (void)!::write(wake_[1], &byte, 1);
+    }
+    thread_.join();
+    for (int fd : wake_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+
+  int64_t subscriptions() const {
+    absl::MutexLock lock(&mu_);
+    return subscriptions_;
+  }
+
+ private:
+  bool Stopped() const {
+    absl::MutexLock lock(&mu_);
+    return stop_;
+  }
+
+  void Run() {
+    const RedisCoachLinksOptions& o = links_->options_;
+    absl::Duration backoff = absl::ZeroDuration();
+    bool failing = false;
+    while (!Stopped()) {
+      bool subscribed = false;
+      const std::string error = Session(&subscribed);
+      if (Stopped()) return;
+      if (subscribed) {  // It worked for a while: retry at once, say so.
+        backoff = absl::ZeroDuration();
+        failing = false;
+      }
+      if (!failing) {
+        LogWarning(absl::StrCat("coach unlink listener: redis at ",
+                                o.address.ToString(), ": ", error,
+                                "; reconnecting"));
+      }
+      failing = true;
+      backoff = backoff == absl::ZeroDuration()
+                    ? o.min_backoff
+                    : std::min(backoff * 2, o.max_backoff);
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), backoff);
+    }
+  }
+
+  // Connects, subscribes and handles messages until the connection fails
+  // or the listener stops. Returns why it ended; `*subscribed` says whether
+  // it got as far as subscribing.
+  std::string Session(bool* subscribed_out) {
+    const RedisCoachLinksOptions& o = links_->options_;
+    const RedisAddress& a = o.address;
+    const timeval tv = absl::ToTimeval(o.connect_timeout);
+    redisContext* c =
+        a.unix_path.empty()
+            ? redisConnectWithTimeout(a.host.c_str(), a.port, tv)
+            : redisConnectUnixWithTimeout(a.unix_path.c_str(), tv);
+    if (c == nullptr || c->err != 0) {
+      std::string reason = c == nullptr ? "out of memory" : c->errstr;
+      if (c != nullptr) redisFree(c);
+      return absl::StrCat("cannot connect: ", reason);
+    }
+    std::unique_ptr<redisContext, void (*)(redisContext*)> context(c,
+                                                                   redisFree);
+    redisSetTimeout(c, absl::ToTimeval(o.command_timeout));
+    if (a.unix_path.empty()) redisEnableKeepAlive(c);
+    if (!Send(c, {"SUBSCRIBE", channel_})) return "SUBSCRIBE: connection lost";
+    bool subscribed = false;
+    bool verified = false;
+    bool awaiting_pong = false;
+    const int ping_ms = static_cast<int>(
+        std::max<int64_t>(10, absl::ToInt64Milliseconds(o.listener_ping)));
+    for (;;) {
+      if (subscribed && !verified) verified = links_->Subscribed();
+      pollfd fds[2] = {{c->fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      // Unverified watches are checked again soon.
+      const int wait =
+          subscribed && !verified ? std::min(ping_ms, 200) : ping_ms;
+      const int ready = ::poll(fds, wake_[0] >= 0 ? 2 : 1, wait);
+      if (Stopped()) return "stopped";
+      if (ready < 0) continue;  // EINTR.
+      if (ready == 0) {
+        if (!subscribed || awaiting_pong) {
+          return subscribed ? "no answer to PING" : "no answer to SUBSCRIBE";
+        }
+        if (!verified) continue;
+        if (!Send(c, {"PING"})) return "PING: connection lost";
+        awaiting_pong = true;
+        continue;
+      }
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      if (redisBufferRead(c) != REDIS_OK) {
+        return subscribed ? "connection lost" : c->errstr;
+      }
+      for (;;) {
+        void* raw = nullptr;
+        if (redisGetReplyFromReader(c, &raw) != REDIS_OK) {
+          return "unreadable reply";
+        }
+        if (raw == nullptr) break;
+        RedisReply reply(static_cast<redisReply*>(raw));
+        awaiting_pong = false;  // Any traffic shows the connection lives.
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) continue;
+        const absl::string_view kind = Text(*reply->element[0]);
+        if (kind == "subscribe") {
+          subscribed = true;
+          *subscribed_out = true;
+          verified = false;
+          absl::MutexLock lock(&mu_);
+          ++subscriptions_;
+        } else if (kind == "message" && reply->elements >= 3) {
+          std::string nonce, person, coach;
+          if (ParseUnlinked(Text(*reply->element[2]), &nonce, &person,
+                            &coach)) {
+            links_->Unlinked({person, coach}, nonce);
+          } else {
+            LogWarning(
+                absl::StrCat("coach unlink listener: malformed message "
+                             "on ",
+                             channel_));
+          }
+        }
+      }
+    }
+  }
+
+  // Writes one command (blocking; it is small). MSG_NOSIGNAL: a server
+  // that went away is an error here, never a SIGPIPE.
+  static bool Send(redisContext* c, const std::vector<std::string>& args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const std::string& arg : args) {
+      argv.push_back(arg.data());
+      lens.push_back(arg.size());
+    }
+    char* command = nullptr;
+    const int length = redisFormatCommandArgv(
+        &command, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (length < 0) return false;
+    std::unique_ptr<char, void (*)(char*)> owned(command, redisFreeCommand);
+    for (int sent = 0; sent < length;) {
+      const ssize_t n =
+          ::send(c->fd, command + sent, length - sent, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      sent += static_cast<int>(n);
+    }
+    return true;
+  }
+
+  RedisCoachLinks* const links_;
+  const std::string channel_;
+  int wake_[2] = {-1, -1};
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t subscriptions_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+// Unregisters its callback when destroyed.
+class RedisCoachLinks::Watch : public AccessWatch {
+ public:
+  Watch(RedisCoachLinks* links, Pair pair, uint64_t id)
+      : links_(links), pair_(std::move(pair)), id_(id) {}
+  ~Watch() override { links_->Forget(pair_, id_); }
+
+ private:
+  RedisCoachLinks* links_;
+  const Pair pair_;
+  const uint64_t id_;
+};
+
+RedisCoachLinks::RedisCoachLinks(RedisCoachLinksOptions options)
+    : options_(std::move(options)),
+      keys_(options_.key_prefix),
+      pool_(ConnectionOptions(), options_.pool_size) {
+  listener_ = std::make_unique<Listener>(this, keys_.UnlinkChannel());
+}
+
+RedisCoachLinks::~RedisCoachLinks() { listener_.reset(); }
+
+RedisConnectionOptions RedisCoachLinks::ConnectionOptions() const {
+  RedisConnectionOptions c;
+  c.address = options_.address;
+  c.connect_timeout = options_.connect_timeout;
+  c.command_timeout = options_.command_timeout;
+  c.min_backoff = options_.min_backoff;
+  c.max_backoff = options_.max_backoff;
+  return c;
+}
+
+absl::StatusOr<bool> RedisCoachLinks::Link(absl::string_view person,
+                                           absl::string_view coach,
+                                           absl::Time at) {
+  const std::string value =
+      absl::StrCat(absl::ToUnixMicros(at), ":", RandomId(8));
+  RedisPool::Lease conn = pool_.Acquire();
+  absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
+      &*conn, {&LinkScript()},
+      {LinkScript().Call({keys_.Coaches(person), keys_.Clients(coach)},
+                         {std::string(person), std::string(coach), value})});
+  if (!replies.ok()) return replies.status();
+  const redisReply& r = *replies->front();
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "link", r);
+  }
+  return r.type == REDIS_REPLY_INTEGER && r.integer == 1;
+}
+
+absl::StatusOr<bool> RedisCoachLinks::Unlink(absl::string_view person,
+                                             absl::string_view coach) {
+  absl::StatusOr<std::vector<RedisReply>> replies;
+  {
+    RedisPool::Lease conn = pool_.Acquire();
+    replies = RedisScript::Run(
+        &*conn, {&UnlinkScript()},
+        {UnlinkScript().Call(
+            {keys_.Coaches(person), keys_.Clients(coach)},
+            {std::string(person), std::string(coach), keys_.UnlinkChannel()})});
+  }
+  if (!replies.ok()) return replies.status();
+  const redisReply& r = *replies->front();
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "unlink", r);
+  }
+  if (r.type != REDIS_REPLY_STRING) return false;
+  // This process's watches now; the others' when the message reaches them.
+  Unlinked({std::string(person), std::string(coach)}, NonceOf(Text(r)));
+  return true;
+}
+
+absl::StatusOr<std::optional<std::string>> RedisCoachLinks::ReadLink(
+    absl::string_view person, absl::string_view coach) {
+  absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command(
+      {"HGET", keys_.Coaches(person), std::string(coach)});
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "HGET", r);
+  }
+  if (r.type != REDIS_REPLY_STRING) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(Text(r)));
+}
+
+absl::StatusOr<bool> RedisCoachLinks::IsLinked(absl::string_view person,
+                                               absl::string_view coach) {
+  absl::StatusOr<std::optional<std::string>> value = ReadLink(person, coach);
+  if (!value.ok()) return value.status();
+  return value->has_value();
+}
+
+absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::CoachesOf(
+    absl::string_view person) {
+  absl::StatusOr<RedisReply> reply =
+      pool_.Acquire()->Command({"HGETALL", keys_.Coaches(person)});
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "HGETALL", r);
+  }
+  std::vector<coach::v1::CoachLink> links;
+  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
+       i += 2) {
+    links.push_back(
+        LinkOf(person, Text(*r.element[i]), Text(*r.element[i + 1])));
+  }
+  std::sort(links.begin(), links.end(),
+            [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
+              return a.coach_id() < b.coach_id();
+            });
+  return links;
+}
+
+absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::ClientsOf(
+    absl::string_view coach) {
+  absl::StatusOr<RedisReply> reply =
+      pool_.Acquire()->Command({"HGETALL", keys_.Clients(coach)});
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "HGETALL", r);
+  }
+  std::vector<coach::v1::CoachLink> links;
+  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
+       i += 2) {
+    links.push_back(
+        LinkOf(Text(*r.element[i]), coach, Text(*r.element[i + 1])));
+  }
+  std::sort(links.begin(), links.end(),
+            [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
+              return a.person_id() < b.person_id();
+            });
+  return links;
+}
+
+absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinks::WatchUnlink(
+    absl::string_view person, absl::string_view coach,
+    std::function<void()> on_unlinked) {
+  Pair pair{std::string(person), std::string(coach)};
+  uint64_t id = 0;
+  int64_t generation = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_watch_id_++;
+    watches_[pair][id].callback = std::move(on_unlinked);
+    generation = generation_;
+  }
+  // Registered before reading: an unlink after the read reaches the watch
+  // (by message, or by the check after a resubscription).
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<std::optional<std::string>> value = ReadLink(person, coach);
+    if (!value.ok() || !value->has_value()) {
+      Forget(pair, id);
+      if (!value.ok()) return value.status();
+      return absl::PermissionDeniedError(
+          absl::StrCat("coach ", coach, " is not linked to ", person));
+    }
+    const std::string nonce = NonceOf(**value);
+    absl::MutexLock lock(&mu_);
+    WatchEntry& entry = watches_[pair][id];
+    if (std::find(entry.unlinked.begin(), entry.unlinked.end(), nonce) !=
+        entry.unlinked.end()) {
+      // Unlinked between the read and now.
+      auto it = watches_.find(pair);
+      it->second.erase(id);
+      if (it->second.empty()) watches_.erase(it);
+      return absl::PermissionDeniedError(
+          absl::StrCat("coach ", coach, " is not linked to ", person));
+    }
+    if (generation_ != generation) {
+      // The listener resubscribed during the read: messages may have been
+      // lost before, and its check did not cover this watch. Read again.
+      generation = generation_;
+      continue;
+    }
+    entry.nonce = nonce;
+    entry.unlinked.clear();
+    return std::unique_ptr<AccessWatch>(new Watch(this, std::move(pair), id));
+  }
+  Forget(pair, id);
+  return absl::UnavailableError(
+      absl::StrCat("redis at ", options_.address.ToString(),
+                   ": the coach link listener keeps reconnecting; try again"));
+}
+
+void RedisCoachLinks::Unlinked(const Pair& pair, const std::string& nonce) {
+  absl::MutexLock lock(&mu_);
+  auto it = watches_.find(pair);
+  if (it == watches_.end()) return;
+  std::vector<std::function<void()>> callbacks;
+  for (auto w = it->second.begin(); w != it->second.end();) {
+    if (w->second.nonce.empty()) {
+      w->second.unlinked.push_back(nonce);
+      ++w;
+    } else if (w->second.nonce == nonce) {
+      callbacks.push_back(std::move(w->second.callback));
+      w = it->second.erase(w);
+    } else {
+      ++w;  // A later link of the same pair.
+    }
+  }
+  if (it->second.empty()) watches_.erase(it);
+  for (auto& callback : callbacks) callback();
+}
+
+bool RedisCoachLinks::Subscribed() {
+  std::vector<std::pair<Pair, std::string>> settled;  // Pair, nonce.
+  {
+    absl::MutexLock lock(&mu_);
+    ++generation_;
+    for (const auto& [pair, entries] : watches_) {
+      for (const auto& [id, entry] : entries) {
+        if (!entry.nonce.empty()) settled.emplace_back(pair, entry.nonce);
+      }
+    }
+  }
+  if (settled.empty()) return true;
+  std::vector<RedisCommand> reads;
+  for (const auto& [pair, nonce] : settled) {
+    reads.push_back({"HGET", keys_.Coaches(pair.first), pair.second});
+  }
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      pool_.Acquire()->Pipeline(reads);
+  if (!replies.ok()) {
+    LogWarning(absl::StrCat("coach unlink listener: cannot check links: ",
+                            replies.status().message()));
+    return false;
+  }
+  for (size_t i = 0; i < settled.size(); ++i) {
+    const redisReply& r = *(*replies)[i];
+    if (r.type == REDIS_REPLY_ERROR) return false;
+    const bool same =
+        r.type == REDIS_REPLY_STRING && NonceOf(Text(r)) == settled[i].second;
+    if (!same) Unlinked(settled[i].first, settled[i].second);
+  }
+  return true;
+}
+
+void RedisCoachLinks::Forget(const Pair& pair, uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  auto it = watches_.find(pair);
+  if (it == watches_.end()) return;
+  it->second.erase(id);
+  if (it->second.empty()) watches_.erase(it);
+}
+
+int RedisCoachLinks::WatchCount() const {
+  absl::MutexLock lock(&mu_);
+  int count = 0;
+  for (const auto& [pair, entries] : watches_) {
+    count += static_cast<int>(entries.size());
+  }
+  return count;
+}
+
+int64_t RedisCoachLinks::Subscriptions() const {
+  return listener_->subscriptions();
+}
+
+}  // namespace coachd

@@ -1,0 +1,906 @@
+#include "services/coach/redis_live_board.h"
+
+#include <algorithm>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "services/common/log.h"
+#include "services/store/memory_store.h"
+
+namespace coachd {
+
+using coach::v1::LiveUpdate;
+
+namespace {
+
+constexpr int kReadBatch = 512;  // Entries per XREAD.
+
+// Appends updates to a coach's board and keeps its rows.
+//   KEYS: clients (RedisCoachLinks), board, meta, rows, seen, ended.
+//   ARGV: mode, person, epoch if the board has none, maxlen, ended memory,
+//   then by mode:
+//     'batch': session, the commit's last session sequence, finished 1|0,
+//              row, then pairs (update without its row, a LiveUpdate of only
+//              the row): only while the person is a client. The two parts
+//              concatenated are the whole update (protobuf merges them). A
+//              commit not newer than the last one published for the session
+//              (two replicas committed it back to back and the later one
+//              published first) is appended without its rows, and the rows
+//              stay: no update is lost and no row goes back in time.
+//     'linked': quadruples (session or '', row's session sequence, row,
+//              update): only while the person is a client.
+//     'unlinked': update: drops the person's rows, always.
+//   Returns {updates appended, the board's last sequence}.
+constexpr char kCoachScript[] = R"lua(
+local clients, board, meta, rows, seen, ended =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local mode, person = ARGV[1], ARGV[2]
+local sep = string.char(0)
+local appended = 0
+local function append(update)
+  local seq = redis.call('HINCRBY', meta, 'seq', 1)
+  redis.call('XADD', board, 'MAXLEN', '~', ARGV[4], seq .. '-0', 'u', update)
+  appended = appended + 1
+end
+redis.call('HSETNX', meta, 'epoch', ARGV[3])
+local linked = redis.call('HEXISTS', clients, person) == 1
+if mode == 'batch' then
+  if linked then
+    local session = ARGV[6]
+    local prev = tonumber(redis.call('HGET', seen, session) or '-1')
+    local fresh = tonumber(ARGV[7]) > prev
+    for i = 10, #ARGV, 2 do
+      if fresh then append(ARGV[i] .. ARGV[i + 1]) else append(ARGV[i]) end
+    end
+    if fresh then
+      redis.call('HSET', seen, session, ARGV[7])
+      if ARGV[8] == '1' then
+        redis.call('HDEL', rows, person .. sep .. session)
+        redis.call('RPUSH', ended, session)
+        while redis.call('LLEN', ended) > tonumber(ARGV[5]) do
+          redis.call('HDEL', seen, redis.call('LPOP', ended))
+        end
+      else
+        redis.call('HSET', rows, person .. sep .. session, ARGV[9])
+      end
+    end
+  end
+elseif mode == 'linked' then
+  if linked then
+    for i = 6, #ARGV, 4 do
+      if ARGV[i] ~= '' then
+        local prev = tonumber(redis.call('HGET', seen, ARGV[i]) or '-1')
+        if tonumber(ARGV[i + 1]) >= prev then
+          redis.call('HSET', seen, ARGV[i], ARGV[i + 1])
+          redis.call('HSET', rows, person .. sep .. ARGV[i], ARGV[i + 2])
+        end
+      end
+      append(ARGV[i + 3])
+    end
+  end
+else
+  local prefix = person .. sep
+  for _, field in ipairs(redis.call('HKEYS', rows)) do
+    if string.sub(field, 1, #prefix) == prefix then
+      redis.call('HDEL', rows, field)
+    end
+  end
+  append(ARGV[6])
+end
+return {appended, tonumber(redis.call('HGET', meta, 'seq') or '0')}
+)lua";
+
+// A coach's board as it stands: {epoch, seq, rows of current clients...}.
+//   KEYS: clients, meta, rows. ARGV: epoch if the board has none.
+constexpr char kLoadScript[] = R"lua(
+redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
+local m = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
+local out = {m[1], m[2] or '0'}
+local all = redis.call('HGETALL', KEYS[3])
+local sep = string.char(0)
+for i = 1, #all, 2 do
+  local at = string.find(all[i], sep, 1, true)
+  if at and redis.call('HEXISTS', KEYS[1], string.sub(all[i], 1, at - 1)) == 1
+  then
+    out[#out + 1] = all[i + 1]
+  end
+end
+return out
+)lua";
+
+// A person's live sessions and last discomfort, after one commit.
+//   KEYS: live, ended. ARGV: session, last session sequence, finished 1|0,
+//   row, discomfort note ('' for none), ended memory.
+//   Returns 1, or 0 for a commit not newer than one already written (which
+//   only records its discomfort note, if any).
+constexpr char kPersonScript[] = R"lua(
+local live, ended, session = KEYS[1], KEYS[2], ARGV[1]
+local prev = tonumber(redis.call('HGET', live, 'seq:' .. session) or '-1')
+if tonumber(ARGV[2]) <= prev then
+  if ARGV[5] ~= '' then redis.call('HSET', live, 'discomfort', ARGV[5]) end
+  return 0
+end
+redis.call('HSET', live, 'seq:' .. session, ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('HDEL', live, 'row:' .. session)
+  redis.call('RPUSH', ended, session)
+  while redis.call('LLEN', ended) > tonumber(ARGV[6]) do
+    redis.call('HDEL', live, 'seq:' .. redis.call('LPOP', ended))
+  end
+else
+  redis.call('HSET', live, 'row:' .. session, ARGV[4])
+end
+if ARGV[5] ~= '' then redis.call('HSET', live, 'discomfort', ARGV[5]) end
+return 1
+)lua";
+
+const RedisScript& CoachScript() {
+  static const RedisScript* script = new RedisScript(kCoachScript);
+  return *script;
+}
+const RedisScript& LoadScript() {
+  static const RedisScript* script = new RedisScript(kLoadScript);
+  return *script;
+}
+const RedisScript& PersonScript() {
+  static const RedisScript* script = new RedisScript(kPersonScript);
+  return *script;
+}
+
+absl::string_view Text(const redisReply& r) {
+  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
+}
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  return ts;
+}
+
+// The sequence of a stream entry id "<sequence>-0"; -1 if malformed.
+int64_t SequenceOfId(absl::string_view id) {
+  int64_t seq = -1;
+  if (!absl::SimpleAtoi(id.substr(0, id.find('-')), &seq)) return -1;
+  return seq;
+}
+
+// The updates of an XRANGE-style reply ([[id, [field, value...]]...]),
+// numbered from their ids and stamped with `epoch`. `*newest` is the
+// highest id read, even of entries skipped as malformed.
+std::vector<SharedUpdate> ParseEntries(const redisReply& entries,
+                                       const std::string& epoch,
+                                       absl::string_view key, int64_t* newest) {
+  std::vector<SharedUpdate> updates;
+  if (entries.type != REDIS_REPLY_ARRAY) return updates;
+  for (size_t i = 0; i < entries.elements; ++i) {
+    const redisReply& entry = *entries.element[i];
+    if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
+        entry.element[1]->type != REDIS_REPLY_ARRAY) {
+      continue;
+    }
+    const int64_t seq = SequenceOfId(Text(*entry.element[0]));
+    if (newest != nullptr) *newest = std::max(*newest, seq);
+    const redisReply& fields = *entry.element[1];
+    auto update = std::make_shared<LiveUpdate>();
+    bool parsed = false;
+    for (size_t f = 0; f + 1 < fields.elements; f += 2) {
+      if (Text(*fields.element[f]) == "u") {
+        parsed = update->ParseFromArray(
+            fields.element[f + 1]->str,
+            static_cast<int>(fields.element[f + 1]->len));
+      }
+    }
+    if (!parsed || seq <= 0) {
+      LogWarning(absl::StrCat("live board: ", key, " entry ",
+                              Text(*entry.element[0]),
+                              " is not a live update; skipped"));
+      continue;
+    }
+    update->set_epoch(epoch);
+    update->set_sequence(seq);
+    updates.push_back(std::move(update));
+  }
+  return updates;
+}
+
+}  // namespace
+
+// One coach's board on this replica: a mirror of the board in Redis (rows
+// and recent updates), kept current by a reader thread, and the watchers
+// it feeds. Watchers whose start needs Redis wait in `pending_` until the
+// board's I/O thread joins them (Join) or fails them (FailPending).
+class RedisLiveBoard::Feed : public BoardFeed {
+ public:
+  Feed(RedisLiveBoard* board, std::string coach)
+      : board_(board),
+        coach_(std::move(coach)),
+        stream_key_(board->keys_.Board(coach_)),
+        meta_key_(board->keys_.BoardMeta(coach_)),
+        block_ms_(absl::StrCat(std::max<int64_t>(
+            1, absl::ToInt64Milliseconds(board->options_.follow_block)))),
+        window_(std::max(1, board->options_.window)),
+        reader_(board->ConnectionOptions(board->options_.follow_block +
+                                         board->options_.command_timeout)) {}
+
+  ~Feed() override { Stop(); }
+
+  const std::string& coach() const { return coach_; }
+
+  // Serves `sink` from the mirror when it can: a resume within the recent
+  // updates. Else registers it as pending (for CatchUp) under `*pending_id`
+  // and returns false.
+  bool AttachFast(const coach::v1::ResumePosition* position, LiveSink* sink,
+                  uint64_t* pending_id) {
+    absl::MutexLock lock(&mu_);
+    if (initialized_ && position != nullptr && position->epoch() == epoch_ &&
+        position->last_sequence() <= last_ &&
+        position->last_sequence() + 1 >= history_from_) {
+      for (const SharedUpdate& update : history_) {
+        if (update->sequence() > position->last_sequence()) {
+          sink->Deliver(update);
+        }
+      }
+      watchers_.push_back({sink, last_});
+      return true;
+    }
+    *pending_id = next_pending_id_++;
+    pending_.push_back({*pending_id, sink});
+    return false;
+  }
+
+  // Sets up the mirror from `state` unless it is set up; starts the reader
+  // when this call set it up.
+  void InitializeOnce(const BoardState& state) {
+    absl::MutexLock lock(&mu_);
+    if (initialized_ || stop_) return;
+    InstallLocked(state);
+    initialized_ = true;
+    thread_ = std::thread([this] { Run(); });  // It waits for our lock.
+  }
+
+  // Joins pending sink `id` (if still pending): delivers `first` (updates
+  // of `epoch` through `last`), then what the mirror has beyond `last`.
+  void Join(uint64_t id, const std::string& epoch,
+            const std::vector<SharedUpdate>& first, int64_t last) {
+    absl::MutexLock lock(&mu_);
+    auto it = FindPendingLocked(id);
+    if (it == pending_.end()) return;  // Detached meanwhile.
+    LiveSink* sink = it->sink;
+    pending_.erase(it);
+    for (const SharedUpdate& update : first) sink->Deliver(update);
+    if (epoch != epoch_) {
+      sink->Deliver(SnapshotLocked(
+          false, "the board's history was reset while this watch started"));
+      last = last_;
+    } else if (last < last_) {
+      if (last + 1 >= history_from_) {
+        for (const SharedUpdate& update : history_) {
+          if (update->sequence() > last) sink->Deliver(update);
+        }
+      } else {
+        sink->Deliver(SnapshotLocked(
+            false, "the board moved on too far while this watch started"));
+      }
+      last = last_;
+    }
+    watchers_.push_back({sink, last});
+  }
+
+  // Fails pending sink `id` (if still pending) with `status`.
+  void FailPending(uint64_t id, const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    auto it = FindPendingLocked(id);
+    if (it == pending_.end()) return;
+    LiveSink* sink = it->sink;
+    pending_.erase(it);
+    sink->Fail(status);
+    MaybeIdleLocked();
+  }
+
+  bool Idle() const {
+    absl::MutexLock lock(&mu_);
+    return watchers_.empty() && pending_.empty();
+  }
+
+  // No more retirement requests to the board (it is going away).
+  void Orphan() {
+    absl::MutexLock lock(&mu_);
+    orphaned_ = true;
+  }
+
+  // Stops the reader and waits for it. Idempotent.
+  void Stop() {
+    std::thread reader;
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+      reader = std::move(thread_);
+    }
+    reader_.Interrupt();
+    if (reader.joinable()) reader.join();
+  }
+
+  int64_t last() const {
+    absl::MutexLock lock(&mu_);
+    return last_;
+  }
+
+  void Detach(LiveSink* sink) override {
+    absl::MutexLock lock(&mu_);
+    pending_.erase(
+        std::remove_if(pending_.begin(), pending_.end(),
+                       [sink](const Pending& p) { return p.sink == sink; }),
+        pending_.end());
+    watchers_.erase(
+        std::remove_if(watchers_.begin(), watchers_.end(),
+                       [sink](const Watcher& w) { return w.sink == sink; }),
+        watchers_.end());
+    MaybeIdleLocked();
+  }
+
+  SharedUpdate Snapshot(bool recovered,
+                        absl::string_view reason) const override {
+    absl::MutexLock lock(&mu_);
+    return SnapshotLocked(recovered, reason);
+  }
+
+ private:
+  struct Watcher {
+    LiveSink* sink;
+    int64_t last;  // The last sequence it got.
+  };
+  // A sink waiting for CatchUp; the id tells it from a later sink at the
+  // same address.
+  struct Pending {
+    uint64_t id;
+    LiveSink* sink;
+  };
+
+  std::vector<Pending>::iterator FindPendingLocked(uint64_t id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return std::find_if(pending_.begin(), pending_.end(),
+                        [id](const Pending& p) { return p.id == id; });
+  }
+
+  void MaybeIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (watchers_.empty() && pending_.empty() && !orphaned_) {
+      board_->ScheduleRetire(coach_);
+    }
+  }
+
+  void InstallLocked(const BoardState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    epoch_ = state.epoch;
+    last_ = state.sequence;
+    rows_ = state.rows;
+    history_.clear();
+    history_from_ = last_ + 1;
+  }
+
+  SharedUpdate SnapshotLocked(bool recovered, absl::string_view reason) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return std::make_shared<const LiveUpdate>(BoardSnapshot(
+        epoch_, last_, rows_, board_->clock_->Now(), recovered, reason));
+  }
+
+  // Applies the next update and hands it to the watchers that lack it.
+  void ApplyLocked(const SharedUpdate& update)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    last_ = update->sequence();
+    ApplyToRows(*update, &rows_);
+    history_.push_back(update);
+    while (static_cast<int>(history_.size()) > window_) {
+      history_.pop_front();
+      history_from_ = history_.front()->sequence();
+    }
+    for (Watcher& w : watchers_) {
+      if (update->sequence() > w.last) {
+        w.sink->Deliver(update);
+        w.last = update->sequence();
+      }
+    }
+  }
+
+  bool Stopped() const {
+    absl::MutexLock lock(&mu_);
+    return stop_;
+  }
+
+  // Waits out the connection's backoff (at least 10 ms), or until stopped.
+  void WaitToRetry() {
+    const absl::Duration wait =
+        std::max({absl::Milliseconds(10), board_->options_.min_backoff,
+                  reader_.next_attempt() - absl::Now()});
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
+  }
+
+  // Reloads the mirror from Redis and gives every watcher a snapshot
+  // (recovered=false, `reason`). False when Redis could not be read.
+  bool Reload(absl::string_view reason) {
+    absl::StatusOr<BoardState> state = board_->LoadBoard(&reader_, coach_);
+    if (!state.ok()) return false;
+    absl::MutexLock lock(&mu_);
+    InstallLocked(*state);
+    SharedUpdate snapshot = SnapshotLocked(false, reason);
+    for (Watcher& w : watchers_) {
+      w.sink->Deliver(snapshot);
+      w.last = last_;
+    }
+    return true;
+  }
+
+  // The reader: XREAD BLOCK from the mirror's last sequence, then the
+  // board's epoch (read after the entries: when it is still the mirror's,
+  // the entries are of that epoch too).
+  void Run() {
+    bool failing = false;
+    for (;;) {
+      int64_t cursor = 0;
+      std::string epoch;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return;
+        cursor = last_;
+        epoch = epoch_;
+      }
+      absl::StatusOr<std::vector<RedisReply>> replies = reader_.Pipeline(
+          {{"XREAD", "COUNT", absl::StrCat(kReadBatch), "BLOCK", block_ms_,
+            "STREAMS", stream_key_, absl::StrCat(cursor, "-0")},
+           {"HGET", meta_key_, "epoch"}});
+      if (absl::IsCancelled(replies.status())) return;
+      absl::Status failure = replies.status();
+      for (size_t i = 0; failure.ok() && i < replies->size(); ++i) {
+        if ((*replies)[i]->type == REDIS_REPLY_ERROR) {
+          failure = RedisErrorStatus(board_->options_.address,
+                                     i == 0 ? "XREAD" : "HGET", *(*replies)[i]);
+        }
+      }
+      if (!failure.ok()) {
+        if (!failing) {
+          LogWarning(
+              absl::StrCat("live board of ", coach_, ": ", failure.message()));
+        }
+        failing = true;
+        WaitToRetry();
+        continue;
+      }
+      if (failing) LogInfo(absl::StrCat("live board of ", coach_, " again"));
+      failing = false;
+      const redisReply& stored = *(*replies)[1];
+      if (stored.type != REDIS_REPLY_STRING || Text(stored) != epoch) {
+        if (!Reload("the board's history in redis was lost; the board as "
+                    "it is now")) {
+          WaitToRetry();
+        }
+        continue;
+      }
+      // Nil: the block timed out. Else [[key, [[id, fields]...]]].
+      const redisReply& read = *(*replies)[0];
+      if (read.type != REDIS_REPLY_ARRAY || read.elements == 0 ||
+          read.element[0]->type != REDIS_REPLY_ARRAY ||
+          read.element[0]->elements != 2) {
+        continue;
+      }
+      int64_t newest = cursor;
+      std::vector<SharedUpdate> updates = ParseEntries(
+          *read.element[0]->element[1], epoch, stream_key_, &newest);
+      bool gap = false;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stop_) return;
+        for (const SharedUpdate& update : updates) {
+          if (update->sequence() <= last_) continue;
+          if (update->sequence() != last_ + 1) {
+            gap = true;  // Trimmed before this reader got there.
+            break;
+          }
+          ApplyLocked(update);
+        }
+        if (!gap && newest > last_) last_ = newest;  // Skip malformed ones.
+      }
+      if (gap && !Reload("this replica fell behind the board's history; the "
+                         "board as it is now")) {
+        WaitToRetry();
+      }
+    }
+  }
+
+  RedisLiveBoard* const board_;
+  const std::string coach_;
+  const std::string stream_key_;
+  const std::string meta_key_;
+  const std::string block_ms_;
+  const int window_;
+  RedisConnection reader_;  // The reader thread's (and Interrupt).
+
+  mutable absl::Mutex mu_;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  bool initialized_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool orphaned_ ABSL_GUARDED_BY(mu_) = false;
+  std::string epoch_ ABSL_GUARDED_BY(mu_);
+  int64_t last_ ABSL_GUARDED_BY(mu_) = 0;
+  // The mirror serves resumes from here on: history_ holds
+  // [history_from_, last_].
+  int64_t history_from_ ABSL_GUARDED_BY(mu_) = 1;
+  std::deque<SharedUpdate> history_ ABSL_GUARDED_BY(mu_);
+  BoardRows rows_ ABSL_GUARDED_BY(mu_);
+  std::vector<Watcher> watchers_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_pending_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+RedisLiveBoard::RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
+                               RedisLiveBoardOptions options)
+    : links_(links),
+      clock_(clock),
+      options_(std::move(options)),
+      keys_(options_.key_prefix),
+      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size),
+      io_(std::make_unique<Executor>(std::max(1, options_.io_threads))),
+      worker_(std::make_unique<Executor>(1)) {}
+
+RedisLiveBoard::~RedisLiveBoard() {
+  worker_.reset();  // Publishes what is queued.
+  {
+    absl::MutexLock lock(&feeds_mu_);
+    for (auto& [coach, feed] : feeds_) feed->Orphan();
+  }
+  io_.reset();  // Finishes the catch-ups and retirements queued.
+  absl::flat_hash_map<std::string, std::shared_ptr<Feed>> feeds;
+  {
+    absl::MutexLock lock(&feeds_mu_);
+    feeds.swap(feeds_);
+  }
+  for (auto& [coach, feed] : feeds) feed->Stop();
+}
+
+RedisConnectionOptions RedisLiveBoard::ConnectionOptions(
+    absl::Duration timeout) const {
+  RedisConnectionOptions c;
+  c.address = options_.address;
+  c.connect_timeout = options_.connect_timeout;
+  c.command_timeout = timeout;
+  c.min_backoff = options_.min_backoff;
+  c.max_backoff = options_.max_backoff;
+  c.counters = counters_.get();
+  return c;
+}
+
+RedisBoardStats RedisLiveBoard::Stats() const {
+  RedisBoardStats s;
+  s.commands = counters_->commands.load();
+  s.round_trips = counters_->round_trips.load();
+  s.connects = counters_->connects.load();
+  s.published = published_.load();
+  return s;
+}
+
+void RedisLiveBoard::OnCommit(
+    const coach::internal::SessionRecord& record,
+    const std::vector<coach::v1::SessionEvent>& events) {
+  if (events.empty()) return;
+  auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
+  worker_->Schedule([this, batch] { Publish(*batch); });
+}
+
+void RedisLiveBoard::OnLinked(const std::string& person,
+                              const std::string& coach) {
+  worker_->Schedule([this, person, coach] { PublishLinked(person, coach); });
+}
+
+void RedisLiveBoard::OnUnlinked(const std::string& person,
+                                const std::string& coach) {
+  worker_->Schedule([this, person, coach] { PublishUnlinked(person, coach); });
+}
+
+RedisCommand RedisLiveBoard::CoachCall(
+    const std::string& coach, const std::string& person,
+    const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {args.front(), person, RandomId(6),
+                                   absl::StrCat(options_.window),
+                                   absl::StrCat(options_.ended_memory)};
+  argv.insert(argv.end(), args.begin() + 1, args.end());
+  return CoachScript().Call(
+      {keys_.Clients(coach), keys_.Board(coach), keys_.BoardMeta(coach),
+       keys_.BoardRows(coach), keys_.BoardSeen(coach), keys_.BoardEnded(coach)},
+      argv);
+}
+
+void RedisLiveBoard::RunPublish(absl::string_view what,
+                                std::vector<RedisCommand> calls,
+                                const std::vector<const RedisScript*>& scripts,
+                                size_t first_coach_call) {
+  absl::StatusOr<std::vector<RedisReply>> replies;
+  {
+    RedisPool::Lease conn = pool_.Acquire();
+    replies = RedisScript::Run(&*conn, scripts, std::move(calls));
+  }
+  if (!replies.ok()) {
+    LogWarning(absl::StrCat("live board: ", what,
+                            " not published: ", replies.status().message()));
+    return;
+  }
+  for (size_t i = 0; i < replies->size(); ++i) {
+    const redisReply& r = *(*replies)[i];
+    if (r.type == REDIS_REPLY_ERROR) {
+      LogWarning(absl::StrCat(
+          "live board: ", what, " not published: ",
+          RedisErrorStatus(options_.address, "script", r).message()));
+    } else if (i >= first_coach_call && r.type == REDIS_REPLY_ARRAY &&
+               r.elements > 0 && r.element[0]->type == REDIS_REPLY_INTEGER) {
+      published_ += r.element[0]->integer;
+    }
+  }
+}
+
+void RedisLiveBoard::Publish(const SessionBatch& batch) {
+  std::string discomfort;
+  std::vector<std::string> coach_args = {
+      "batch", batch.session_id, absl::StrCat(batch.row.session_sequence()),
+      batch.finished ? "1" : "0", batch.row.SerializeAsString()};
+  for (const LiveUpdate& update : batch.updates) {
+    if (update.kind() == coach::v1::LIVE_UPDATE_KIND_DISCOMFORT) {
+      discomfort = update.session().last_discomfort().SerializeAsString();
+    }
+    LiveUpdate bare = update;
+    bare.clear_session();
+    LiveUpdate row;
+    *row.mutable_session() = update.session();
+    coach_args.push_back(bare.SerializeAsString());
+    coach_args.push_back(row.SerializeAsString());
+  }
+  std::vector<RedisCommand> calls = {PersonScript().Call(
+      {keys_.PersonLive(batch.person), keys_.PersonEnded(batch.person)},
+      {batch.session_id, absl::StrCat(batch.row.session_sequence()),
+       batch.finished ? "1" : "0", batch.row.SerializeAsString(), discomfort,
+       absl::StrCat(options_.ended_memory)})};
+  std::vector<const RedisScript*> scripts = {&PersonScript()};
+  if (!batch.updates.empty()) {
+    absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
+        links_->CoachesOf(batch.person);
+    if (!coaches.ok()) {
+      LogWarning(absl::StrCat("live board: coaches of ", batch.person,
+                              " unknown, updates of session ", batch.session_id,
+                              " not published: ", coaches.status().message()));
+    } else {
+      for (const coach::v1::CoachLink& link : *coaches) {
+        calls.push_back(CoachCall(link.coach_id(), batch.person, coach_args));
+        scripts.push_back(&CoachScript());
+      }
+    }
+  }
+  RunPublish(absl::StrCat("commit of session ", batch.session_id),
+             std::move(calls), scripts, 1);
+}
+
+void RedisLiveBoard::PublishLinked(const std::string& person,
+                                   const std::string& coach) {
+  absl::StatusOr<PersonLive> live;
+  {
+    RedisPool::Lease conn = pool_.Acquire();
+    live = ReadPerson(&*conn, person);
+  }
+  if (!live.ok()) {
+    LogWarning(absl::StrCat("live board: ", person, " linked ", coach,
+                            ", not published: ", live.status().message()));
+    return;
+  }
+  const google::protobuf::Timestamp now = ToProto(clock_->Now());
+  std::vector<std::string> args = {"linked"};
+  auto add = [&](const coach::v1::LiveSession* row) {
+    LiveUpdate update;
+    update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_LINKED);
+    update.set_person_id(person);
+    *update.mutable_server_time() = now;
+    if (row != nullptr) {
+      update.set_session_id(row->session_id());
+      update.set_exercise_id(row->exercise_id());
+      update.set_exercise_name(row->exercise_name());
+      *update.mutable_session() = *row;
+    }
+    args.push_back(row == nullptr ? "" : row->session_id());
+    args.push_back(absl::StrCat(row == nullptr ? 0 : row->session_sequence()));
+    args.push_back(row == nullptr ? "" : row->SerializeAsString());
+    args.push_back(update.SerializeAsString());
+  };
+  if (live->live.empty()) add(nullptr);
+  for (const coach::v1::LiveSession& row : live->live) add(&row);
+  RunPublish(absl::StrCat(person, " linking ", coach),
+             {CoachCall(coach, person, args)}, {&CoachScript()}, 0);
+}
+
+void RedisLiveBoard::PublishUnlinked(const std::string& person,
+                                     const std::string& coach) {
+  LiveUpdate update;
+  update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED);
+  update.set_person_id(person);
+  *update.mutable_server_time() = ToProto(clock_->Now());
+  RunPublish(
+      absl::StrCat(person, " unlinking ", coach),
+      {CoachCall(coach, person, {"unlinked", update.SerializeAsString()})},
+      {&CoachScript()}, 0);
+}
+
+absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
+    RedisConnection* connection, const std::string& coach) {
+  absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
+      connection, {&LoadScript()},
+      {LoadScript().Call({keys_.Clients(coach), keys_.BoardMeta(coach),
+                          keys_.BoardRows(coach)},
+                         {RandomId(6)})});
+  if (!replies.ok()) return replies.status();
+  const redisReply& r = *replies->front();
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "load board", r);
+  }
+  BoardState state;
+  if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 ||
+      r.element[0]->type != REDIS_REPLY_STRING ||
+      !absl::SimpleAtoi(Text(*r.element[1]), &state.sequence)) {
+    return absl::DataLossError(
+        absl::StrCat("redis at ", options_.address.ToString(),
+                     ": the board of ", coach, " does not parse"));
+  }
+  state.epoch = std::string(Text(*r.element[0]));
+  for (size_t i = 2; i < r.elements; ++i) {
+    coach::v1::LiveSession row;
+    if (row.ParseFromArray(r.element[i]->str,
+                           static_cast<int>(r.element[i]->len))) {
+      state.rows[row.session_id()] = std::move(row);
+    }
+  }
+  return state;
+}
+
+absl::StatusOr<PersonLive> RedisLiveBoard::ReadPerson(
+    RedisConnection* connection, const std::string& person) {
+  absl::StatusOr<RedisReply> reply =
+      connection->Command({"HGETALL", keys_.PersonLive(person)});
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type == REDIS_REPLY_ERROR) {
+    return RedisErrorStatus(options_.address, "HGETALL", r);
+  }
+  BoardRows rows;
+  PersonLive live;
+  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
+       i += 2) {
+    const absl::string_view field = Text(*r.element[i]);
+    const redisReply& value = *r.element[i + 1];
+    if (absl::StartsWith(field, "row:")) {
+      coach::v1::LiveSession row;
+      if (row.ParseFromArray(value.str, static_cast<int>(value.len))) {
+        rows[row.session_id()] = std::move(row);
+      }
+    } else if (field == "discomfort") {
+      coach::v1::DiscomfortNote note;
+      if (note.ParseFromArray(value.str, static_cast<int>(value.len))) {
+        live.last_discomfort = std::move(note);
+      }
+    }
+  }
+  for (auto& [id, row] : rows) live.live.push_back(std::move(row));
+  return live;
+}
+
+absl::StatusOr<PersonLive> RedisLiveBoard::LiveOf(const std::string& person) {
+  RedisPool::Lease conn = pool_.Acquire();
+  return ReadPerson(&*conn, person);
+}
+
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::Attach(
+    const std::string& coach, const coach::v1::ResumePosition* position,
+    LiveSink* sink) {
+  std::shared_ptr<Feed> feed;
+  bool served = false;
+  uint64_t pending_id = 0;
+  {
+    absl::MutexLock lock(&feeds_mu_);
+    std::shared_ptr<Feed>& slot = feeds_[coach];
+    if (slot == nullptr) slot = std::make_shared<Feed>(this, coach);
+    feed = slot;
+    served = feed->AttachFast(position, sink, &pending_id);
+  }
+  if (!served) {
+    std::optional<coach::v1::ResumePosition> where;
+    if (position != nullptr) where = *position;
+    io_->Schedule(
+        [this, feed, where, pending_id] { CatchUp(feed, where, pending_id); });
+  }
+  return std::make_unique<BoardAttachment>(std::move(feed), sink);
+}
+
+void RedisLiveBoard::CatchUp(
+    const std::shared_ptr<Feed>& feed,
+    const std::optional<coach::v1::ResumePosition>& position,
+    uint64_t pending_id) {
+  RedisPool::Lease conn = pool_.Acquire();
+  absl::StatusOr<BoardState> state = LoadBoard(&*conn, feed->coach());
+  if (!state.ok()) {
+    feed->FailPending(pending_id, state.status());
+    return;
+  }
+  feed->InitializeOnce(*state);
+  auto snapshot = [&](bool recovered, absl::string_view reason) {
+    return std::vector<SharedUpdate>{std::make_shared<const LiveUpdate>(
+        BoardSnapshot(state->epoch, state->sequence, state->rows, clock_->Now(),
+                      recovered, reason))};
+  };
+  std::vector<SharedUpdate> first;
+  int64_t last = state->sequence;
+  if (!position.has_value()) {
+    first = snapshot(true, "a fresh watch: the board as it is");
+  } else if (position->epoch() != state->epoch) {
+    first = snapshot(false,
+                     "the board's history has another epoch (it was lost, "
+                     "or the position is from another coachd)");
+  } else if (position->last_sequence() > state->sequence) {
+    first =
+        snapshot(false, "the resume position is ahead of the board's history");
+  } else if (position->last_sequence() < state->sequence) {
+    const std::string key = keys_.Board(feed->coach());
+    absl::StatusOr<RedisReply> range = conn->Command(
+        {"XRANGE", key, absl::StrCat(position->last_sequence() + 1, "-0"),
+         absl::StrCat(state->sequence, "-0")});
+    if (range.ok() && (*range)->type == REDIS_REPLY_ERROR) {
+      range = RedisErrorStatus(options_.address, "XRANGE", **range);
+    }
+    if (!range.ok()) {
+      feed->FailPending(pending_id, range.status());
+      return;
+    }
+    std::vector<SharedUpdate> missed =
+        ParseEntries(**range, state->epoch, key, nullptr);
+    if (missed.empty() ||
+        missed.front()->sequence() != position->last_sequence() + 1) {
+      const int64_t kept =
+          missed.empty() ? state->sequence + 1 : missed.front()->sequence();
+      first = snapshot(false, absl::StrCat("history trimmed: updates before ",
+                                           kept, " are gone"));
+    } else {
+      first = std::move(missed);
+      last = first.back()->sequence();
+    }
+  } else {
+    last = position->last_sequence();
+  }
+  feed->Join(pending_id, state->epoch, first, last);
+}
+
+void RedisLiveBoard::ScheduleRetire(const std::string& coach) {
+  io_->Schedule([this, coach] { RetireIfIdle(coach); });
+}
+
+void RedisLiveBoard::RetireIfIdle(const std::string& coach) {
+  std::shared_ptr<Feed> feed;
+  {
+    absl::MutexLock lock(&feeds_mu_);
+    auto it = feeds_.find(coach);
+    if (it == feeds_.end() || !it->second->Idle()) return;
+    feed = std::move(it->second);
+    feeds_.erase(it);
+  }
+  feed->Stop();
+}
+
+int RedisLiveBoard::ReaderCount() const {
+  absl::MutexLock lock(&feeds_mu_);
+  return static_cast<int>(feeds_.size());
+}
+
+void RedisLiveBoard::Drain() {
+  absl::Notification published;
+  worker_->Schedule([&published] { published.Notify(); });
+  published.WaitForNotification();
+}
+
+}  // namespace coachd

@@ -1,0 +1,186 @@
+// Every coach's live board in Redis: each replica sees the updates of every
+// session, whichever replica committed it, and a restart loses neither the
+// boards nor anyone's last discomfort. See coach_board.h for the contract.
+//
+// Keys (PREFIX defaults to "coachd"; RedisCoachKeys), per coach C:
+//   PREFIX:{coach:C}:board  stream: one entry per update, id "<seq>-0",
+//                           field u = LiveUpdate bytes (without epoch and
+//                           sequence, which the id and meta give);
+//                           MAXLEN ~ window
+//   PREFIX:{coach:C}:meta   hash: epoch (made once; new when Redis lost the
+//                           board), seq (the last update's sequence)
+//   PREFIX:{coach:C}:rows   hash: "<person>\0<session>" -> LiveSession bytes
+//   PREFIX:{coach:C}:seen   hash: session -> last session sequence published
+//   PREFIX:{coach:C}:ended  list: finished sessions whose `seen` is kept
+// and per person P:
+//   PREFIX:{person:P}:live  hash: row:<session> -> LiveSession bytes,
+//                           seq:<session> -> its session sequence,
+//                           discomfort -> DiscomfortNote bytes
+//   PREFIX:{person:P}:ended list, as for coaches
+// All of a coach's keys, and the coach's clients hash of RedisCoachLinks,
+// share the slot {coach:C}: one Lua script per coach appends a commit's
+// updates, assigning the sequences, updates the rows, and checks in the
+// same step that the person is still a client (so nothing of a client
+// follows their CLIENT_UNLINKED). Cluster-ready as it stands.
+//
+// Who writes: the replica that committed. Its runner observer queues the
+// commit; the board's worker thread reads the person's coaches (one round
+// trip) and sends the person's script and one script per coach in one
+// pipelined round trip. The board is written after the session's commit,
+// not in its transaction: a crash (or losing Redis) between the two loses
+// that commit's updates for the coaches (the session's own history keeps
+// them; the next commit puts the rows right). Two replicas committing one
+// session back to back may publish out of order: the older commit's updates
+// are then appended without their rows (LiveUpdate.session unset), and the
+// rows stay as the newer commit left them; nothing is lost, no row goes back.
+//
+// Who reads: each replica runs one reader per watched coach (a thread with
+// XREAD BLOCK on its own connection), keeping a mirror of the board (rows,
+// recent updates) from which its watchers are fed. Fresh watches and
+// resumes beyond the mirror read Redis on the board's I/O thread; resumes
+// within it are served from memory at once. A reader leaves when its
+// coach's last watcher does.
+//
+//   RedisCoachLinks links(links_options);
+//   RedisLiveBoard board(&links, &clock, board_options);
+//   runner.AddObserver(board.Observer());
+#ifndef SERVICES_COACH_REDIS_LIVE_BOARD_H_
+#define SERVICES_COACH_REDIS_LIVE_BOARD_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/coach/coach_board.h"
+#include "services/coach/coach_links.h"
+#include "services/coach/live_updates.h"
+#include "services/coach/redis_coach_links.h"
+#include "services/common/clock.h"
+#include "services/common/executor.h"
+#include "services/store/redis_connection.h"
+#include "services/store/redis_url.h"
+
+namespace coachd {
+
+// Options of RedisLiveBoard.
+struct RedisLiveBoardOptions {
+  RedisAddress address;
+  // Must be RedisCoachLinks' prefix: the board checks its clients hash.
+  std::string key_prefix = "coachd";
+  // Updates kept per coach, about (Redis MAXLEN ~, and each replica's
+  // mirror); a resume older than that gets a snapshot.
+  int window = 512;
+  // Finished sessions remembered per coach and person, to drop their late
+  // commits.
+  int ended_memory = 256;
+  int pool_size = 3;   // Connections for publishing, catch-ups, LiveOf.
+  int io_threads = 2;  // Threads for catch-ups (they block on Redis).
+  absl::Duration connect_timeout = absl::Milliseconds(200);
+  absl::Duration command_timeout = absl::Seconds(1);
+  absl::Duration follow_block = absl::Seconds(1);  // A reader's XREAD BLOCK.
+  absl::Duration min_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(1);
+};
+
+// What the board has sent to Redis since it was made.
+struct RedisBoardStats {
+  int64_t commands = 0;     // Commands, counting each one in a pipeline.
+  int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
+  int64_t connects = 0;     // Connections made.
+  int64_t published = 0;    // Updates appended to coaches' boards.
+};
+
+// CoachBoard on Redis. Thread-safe. `links` (a RedisCoachLinks with the same
+// prefix, for CoachesOf) and `clock` must outlive it. Uses `pool_size`
+// connections, plus one per coach watched on this replica.
+class RedisLiveBoard : public CoachBoard {
+ public:
+  RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
+                 RedisLiveBoardOptions options);
+  // Publishes what is queued, then stops every reader.
+  ~RedisLiveBoard() override;
+  RedisLiveBoard(const RedisLiveBoard&) = delete;
+  RedisLiveBoard& operator=(const RedisLiveBoard&) = delete;
+
+  // CoachBoard. A commit, link or unlink that cannot be published (Redis
+  // unreachable) is logged and dropped. Attach never blocks; a watch that
+  // must read Redis first gets its first updates from the I/O thread, or
+  // Fail(UNAVAILABLE) when Redis is unreachable. LiveOf is one round trip.
+  void OnCommit(const coach::internal::SessionRecord& record,
+                const std::vector<coach::v1::SessionEvent>& events) override;
+  void OnLinked(const std::string& person, const std::string& coach) override;
+  void OnUnlinked(const std::string& person, const std::string& coach) override;
+  absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(
+      const std::string& coach, const coach::v1::ResumePosition* position,
+      LiveSink* sink) override;
+  absl::StatusOr<PersonLive> LiveOf(const std::string& person) override;
+  // Waits for the publishing queued before the call (then Redis has it;
+  // readers deliver it to watchers when they read it).
+  void Drain() override;
+
+  // Coaches with a reader on this replica now (for tests).
+  int ReaderCount() const;
+
+  // Counters of what was sent to Redis.
+  RedisBoardStats Stats() const;
+
+ private:
+  class Feed;
+  // A coach's board as Redis holds it.
+  struct BoardState {
+    std::string epoch;
+    int64_t sequence = 0;
+    BoardRows rows;
+  };
+
+  // On the worker, in order.
+  void Publish(const SessionBatch& batch);
+  void PublishLinked(const std::string& person, const std::string& coach);
+  void PublishUnlinked(const std::string& person, const std::string& coach);
+  // Runs coach scripts (and others) in one round trip; logs failures.
+  void RunPublish(absl::string_view what, std::vector<RedisCommand> calls,
+                  const std::vector<const RedisScript*>& scripts,
+                  size_t first_coach_call);
+  RedisCommand CoachCall(const std::string& coach, const std::string& person,
+                         const std::vector<std::string>& args) const;
+
+  // On the I/O threads.
+  void CatchUp(const std::shared_ptr<Feed>& feed,
+               const std::optional<coach::v1::ResumePosition>& position,
+               uint64_t pending_id);
+  void RetireIfIdle(const std::string& coach);
+  void ScheduleRetire(const std::string& coach);
+
+  // The board of `coach` (epoch made if missing), rows of current clients.
+  absl::StatusOr<BoardState> LoadBoard(RedisConnection* connection,
+                                       const std::string& coach);
+  absl::StatusOr<PersonLive> ReadPerson(RedisConnection* connection,
+                                        const std::string& person);
+  RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
+
+  CoachLinkStore* links_;
+  const Clock* clock_;
+  const RedisLiveBoardOptions options_;
+  const RedisCoachKeys keys_;
+  const std::shared_ptr<RedisCounters> counters_ =
+      std::make_shared<RedisCounters>();
+  std::atomic<int64_t> published_{0};
+  RedisPool pool_;
+
+  mutable absl::Mutex feeds_mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Feed>> feeds_
+      ABSL_GUARDED_BY(feeds_mu_);
+
+  std::unique_ptr<Executor> io_;      // Catch-ups and retirements.
+  std::unique_ptr<Executor> worker_;  // Publishing, one at a time, in order.
+};
+
+}  // namespace coachd
+
+#endif  // SERVICES_COACH_REDIS_LIVE_BOARD_H_
