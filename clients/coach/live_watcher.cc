@@ -6,22 +6,6 @@
 #include "clients/common/client_auth.h"
 
 namespace coachd {
-namespace {
-
-bool Retryable(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::UNIMPLEMENTED:
-      return false;
-    default:
-      return true;
-  }
-}
-
-}  // namespace
-
 LiveWatcher::LiveWatcher(std::shared_ptr<grpc::Channel> channel,
                          std::string token, WatcherOptions options)
     : stub_(coach::v1::CoachService::NewStub(channel)),
@@ -75,7 +59,7 @@ absl::Status LiveWatcher::Run(
     }
     if (done) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
-    if (!Retryable(status.error_code())) {
+    if (!RetryableStatus(status.error_code())) {
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           status.error_message());
     }

@@ -27,6 +27,20 @@ absl::StatusOr<std::string> ResolveToken(const TokenSource& source) {
                    now + source.ttl);
 }
 
+bool RetryableStatus(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return false;
+    default:
+      return true;
+  }
+}
+
 void AddToken(grpc::ClientContext* context, const std::string& token) {
   context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
 }

@@ -33,6 +33,12 @@ absl::StatusOr<std::string> ResolveToken(const TokenSource& source);
 // Adds "authorization: Bearer <token>" to `context`.
 void AddToken(grpc::ClientContext* context, const std::string& token);
 
+// Whether a stream that ended with `code` is worth reopening: yes for
+// transient trouble (UNAVAILABLE, a restart, a deadline); no when asking
+// again cannot help (NOT_FOUND, PERMISSION_DENIED, UNAUTHENTICATED,
+// INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED).
+bool RetryableStatus(grpc::StatusCode code);
+
 // An insecure channel to `target` (host:port) with keepalive pings, so a
 // dead server is noticed while a stream is idle.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);

@@ -48,16 +48,9 @@ absl::Status ReminderWatcher::Run(
       current_ = nullptr;
     }
     if (stopped_) break;
-    switch (status.error_code()) {
-      case grpc::StatusCode::UNAVAILABLE:
-      case grpc::StatusCode::DEADLINE_EXCEEDED:
-      case grpc::StatusCode::INTERNAL:
-      case grpc::StatusCode::UNKNOWN:
-      case grpc::StatusCode::OK:
-        break;
-      default:
-        return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                            status.error_message());
+    if (!RetryableStatus(status.error_code())) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
     }
     if (++failures > max_retries_) {
       return absl::UnavailableError("gave up reconnecting: " +

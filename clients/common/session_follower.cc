@@ -7,23 +7,6 @@
 #include "clients/common/client_auth.h"
 
 namespace coachd {
-namespace {
-
-bool Retryable(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::NOT_FOUND:
-    case grpc::StatusCode::PERMISSION_DENIED:
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::FAILED_PRECONDITION:
-      return false;
-    default:
-      return true;
-  }
-}
-
-}  // namespace
-
 SessionFollower::SessionFollower(std::shared_ptr<grpc::Channel> channel,
                                  std::string token, std::string session_id,
                                  coach::v1::DeviceKind kind,
@@ -59,7 +42,7 @@ absl::Status SessionFollower::Run(
       get.set_session_id(session_id_);
       coach::v1::SessionView view;
       grpc::Status got = stub_->GetSession(&get_context, get, &view);
-      if (!got.ok() && !Retryable(got.error_code())) {
+      if (!got.ok() && !RetryableStatus(got.error_code())) {
         return absl::Status(static_cast<absl::StatusCode>(got.error_code()),
                             got.error_message());
       }
@@ -101,7 +84,7 @@ absl::Status SessionFollower::Run(
     }
     if (finished && status.ok()) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
-    if (!Retryable(status.error_code())) {
+    if (!RetryableStatus(status.error_code())) {
       return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                           status.error_message());
     }
