@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "clients/common/client_auth.h"
+#include "clients/common/reconnect.h"
 
 namespace coachd {
 LiveWatcher::LiveWatcher(std::shared_ptr<grpc::Channel> channel,
@@ -20,8 +21,8 @@ void LiveWatcher::Stop() {
 
 absl::Status LiveWatcher::Run(
     const std::function<bool(const coach::v1::LiveUpdate&)>& on_update) {
-  absl::Duration backoff = options_.initial_backoff;
-  int failures = 0;
+  Reconnect reconnect(
+      {options_.max_retries, options_.initial_backoff, options_.max_backoff});
   while (!stopped_) {
     coach::v1::WatchLiveRequest request;
     if (last_sequence_ >= 0) {
@@ -40,8 +41,7 @@ absl::Status LiveWatcher::Run(
     coach::v1::LiveUpdate update;
     bool done = false;
     while (!done && reader->Read(&update)) {
-      failures = 0;
-      backoff = options_.initial_backoff;
+      reconnect.Reset();
       // A snapshot replaces what we knew; otherwise sequences continue.
       if (update.kind() != coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
           update.epoch() == epoch_ && update.sequence() <= last_sequence_) {
@@ -59,17 +59,9 @@ absl::Status LiveWatcher::Run(
     }
     if (done) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
-    if (!RetryableStatus(status.error_code())) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
-    if (++failures > options_.max_retries) {
-      return absl::UnavailableError("gave up reconnecting: " +
-                                    status.error_message());
-    }
-    ++reconnects_;
-    absl::SleepFor(backoff);  // Client side: waiting to reconnect.
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    absl::Status again = reconnect.AfterStreamEnded(status);
+    if (!again.ok()) return again;
+    reconnects_ = reconnect.reconnects();
   }
   return absl::CancelledError("stopped");
 }

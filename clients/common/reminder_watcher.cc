@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "clients/common/client_auth.h"
+#include "clients/common/reconnect.h"
 
 namespace coachd {
 
@@ -23,8 +24,8 @@ void ReminderWatcher::Stop() {
 
 absl::Status ReminderWatcher::Run(
     const std::function<void(const coach::v1::Reminder&)>& on_reminder) {
-  absl::Duration backoff = absl::Milliseconds(200);
-  int failures = 0;
+  Reconnect reconnect(
+      {max_retries_, absl::Milliseconds(200), absl::Seconds(3)});
   while (!stopped_) {
     grpc::ClientContext context;
     AddToken(&context, token_);
@@ -38,8 +39,7 @@ absl::Status ReminderWatcher::Run(
     auto reader = stub_->WatchReminders(&context, request);
     coach::v1::Reminder reminder;
     while (reader->Read(&reminder)) {
-      failures = 0;
-      backoff = absl::Milliseconds(200);
+      reconnect.Reset();
       on_reminder(reminder);
     }
     grpc::Status status = reader->Finish();
@@ -48,16 +48,8 @@ absl::Status ReminderWatcher::Run(
       current_ = nullptr;
     }
     if (stopped_) break;
-    if (!RetryableStatus(status.error_code())) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
-    if (++failures > max_retries_) {
-      return absl::UnavailableError("gave up reconnecting: " +
-                                    status.error_message());
-    }
-    absl::SleepFor(backoff);  // Client side: waiting to reconnect.
-    backoff = std::min(backoff * 2, absl::Seconds(3));
+    absl::Status again = reconnect.AfterStreamEnded(status);
+    if (!again.ok()) return again;
   }
   return absl::CancelledError("stopped");
 }

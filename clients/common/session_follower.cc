@@ -5,6 +5,7 @@
 
 #include "absl/time/clock.h"
 #include "clients/common/client_auth.h"
+#include "clients/common/reconnect.h"
 
 namespace coachd {
 SessionFollower::SessionFollower(std::shared_ptr<grpc::Channel> channel,
@@ -25,8 +26,8 @@ void SessionFollower::Stop() {
 
 absl::Status SessionFollower::Run(
     const std::function<void(const coach::v1::SessionEvent&)>& on_event) {
-  absl::Duration backoff = options_.initial_backoff;
-  int failures = 0;
+  Reconnect reconnect(
+      {options_.max_retries, options_.initial_backoff, options_.max_backoff});
   while (!stopped_) {
     coach::v1::SubscribeRequest request;
     request.set_session_id(session_id_);
@@ -63,8 +64,7 @@ absl::Status SessionFollower::Run(
     coach::v1::SessionEvent event;
     bool finished = false;
     while (reader->Read(&event)) {
-      failures = 0;
-      backoff = options_.initial_backoff;
+      reconnect.Reset();
       // A snapshot replaces what we knew; otherwise sequences continue.
       if (!event.has_snapshot() && event.epoch() == epoch_ &&
           event.sequence() <= last_sequence_) {
@@ -84,17 +84,9 @@ absl::Status SessionFollower::Run(
     }
     if (finished && status.ok()) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
-    if (!RetryableStatus(status.error_code())) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
-    if (++failures > options_.max_retries) {
-      return absl::UnavailableError("gave up reconnecting: " +
-                                    status.error_message());
-    }
-    ++reconnects_;
-    absl::SleepFor(backoff);  // Client side: waiting to reconnect.
-    backoff = std::min(backoff * 2, options_.max_backoff);
+    absl::Status again = reconnect.AfterStreamEnded(status);
+    if (!again.ok()) return again;
+    reconnects_ = reconnect.reconnects();
   }
   return absl::CancelledError("stopped");
 }
