@@ -19,11 +19,9 @@
 #include "absl/strings/string_view.h"
 #include "coach/internal/session_record.pb.h"
 #include "coach/v1/session.pb.h"
+#include "services/store/stored_event.h"
 
 namespace coachd {
-
-// An event once stored: immutable and shared by every reader.
-using StoredEvent = std::shared_ptr<const coach::v1::SessionEvent>;
 
 // Events read from a session's history.
 struct HistoryRead {

@@ -1,0 +1,34 @@
+#include "services/store/stored_event.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/base/call_once.h"
+
+namespace coachd {
+
+struct StoredEvent::Body {
+  explicit Body(coach::v1::SessionEvent e) : event(std::move(e)) {}
+  const coach::v1::SessionEvent event;
+  mutable absl::once_flag serialized_once;
+  mutable std::string wire; // Written once, under serialized_once.
+};
+
+StoredEvent StoredEvent::Make(coach::v1::SessionEvent event) {
+  StoredEvent stored;
+  stored.body_ = std::make_shared<const Body>(std::move(event));
+  return stored;
+}
+
+const coach::v1::SessionEvent *StoredEvent::get() const {
+  return body_ == nullptr ? nullptr : &body_->event;
+}
+
+absl::string_view StoredEvent::Wire() const {
+  const Body &body = *body_;
+  absl::call_once(body.serialized_once,
+                  [&body] { body.event.SerializeToString(&body.wire); });
+  return body.wire;
+}
+
+} // namespace coachd

@@ -1,0 +1,79 @@
+#include "services/store/stored_event.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace coachd {
+namespace {
+
+coach::v1::SessionEvent Sample() {
+  coach::v1::SessionEvent ev;
+  ev.set_session_id("s1");
+  ev.set_epoch("e1");
+  ev.set_sequence(7);
+  ev.mutable_speech()->set_text("Squeeze your shoulder blades for three.");
+  ev.mutable_card()->set_title("Band row");
+  return ev;
+}
+
+TEST(StoredEventTest, NullByDefault) {
+  StoredEvent none;
+  EXPECT_TRUE(none == nullptr);
+  EXPECT_FALSE(static_cast<bool>(none));
+  EXPECT_EQ(none.get(), nullptr);
+  StoredEvent also_none = nullptr;
+  EXPECT_TRUE(also_none == nullptr);
+}
+
+TEST(StoredEventTest, HoldsTheEventItWasMadeFrom) {
+  StoredEvent ev = StoredEvent::Make(Sample());
+  ASSERT_TRUE(ev != nullptr);
+  EXPECT_EQ(ev->sequence(), 7);
+  EXPECT_EQ((*ev).card().title(), "Band row");
+}
+
+TEST(StoredEventTest, WireIsTheSerializedEvent) {
+  StoredEvent ev = StoredEvent::Make(Sample());
+  coach::v1::SessionEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromArray(ev.Wire().data(),
+                                    static_cast<int>(ev.Wire().size())));
+  EXPECT_EQ(parsed.SerializeAsString(), Sample().SerializeAsString());
+}
+
+TEST(StoredEventTest, CopiesShareOneEventAndOneWireForm) {
+  StoredEvent a = StoredEvent::Make(Sample());
+  StoredEvent b = a;
+  EXPECT_EQ(a.get(), b.get());
+  // Serialized once: both copies see the same bytes in the same place.
+  EXPECT_EQ(a.Wire().data(), b.Wire().data());
+}
+
+TEST(StoredEventTest, WireFromManyThreadsAtOnceIsOneSerialization) {
+  StoredEvent ev = StoredEvent::Make(Sample());
+  std::vector<const char *> seen(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] { seen[i] = ev.Wire().data(); });
+  }
+  for (std::thread &t : threads)
+    t.join();
+  for (const char *p : seen)
+    EXPECT_EQ(p, seen[0]);
+}
+
+TEST(StoredEventTest, BytesOutliveTheOriginalHandle) {
+  StoredEvent keep;
+  absl::string_view wire;
+  {
+    StoredEvent ev = StoredEvent::Make(Sample());
+    wire = ev.Wire();
+    keep = ev;
+  }
+  EXPECT_EQ(std::string(wire), Sample().SerializeAsString());
+}
+
+} // namespace
+} // namespace coachd
