@@ -10,20 +10,24 @@ namespace coachd {
 
 // One session's fan-out point. Implements EventListener for the store.
 class HubChannel : public EventListener {
-public:
-  HubChannel(SessionHub *hub, const coach::internal::SessionRecord &record,
-             StoredEvent last_event, int window, const Clock *clock)
-      : hub_(hub), session_id_(record.session_id()), owner_(record.owner()),
-        epoch_(record.epoch()), routine_(record.routine()),
-        started_us_(record.engine().started_us()), window_(window),
-        clock_(clock), last_sequence_(record.last_sequence()),
+ public:
+  HubChannel(SessionHub* hub, const coach::internal::SessionRecord& record,
+             StoredEvent last_event, int window, const Clock* clock)
+      : hub_(hub),
+        session_id_(record.session_id()),
+        owner_(record.owner()),
+        epoch_(record.epoch()),
+        routine_(record.routine()),
+        started_us_(record.engine().started_us()),
+        window_(window),
+        clock_(clock),
+        last_sequence_(record.last_sequence()),
         last_event_(std::move(last_event)) {}
 
-  void OnEvents(const std::vector<StoredEvent> &events) override {
+  void OnEvents(const std::vector<StoredEvent>& events) override {
     absl::MutexLock lock(&mu_);
-    for (const StoredEvent &ev : events) {
-      if (ev->sequence() <= last_sequence_)
-        continue; // Already seen.
+    for (const StoredEvent& ev : events) {
+      if (ev->sequence() <= last_sequence_) continue;  // Already seen.
       if (ev->sequence() != last_sequence_ + 1) {
         LogWarning(absl::StrCat("session ", session_id_, ": event ",
                                 ev->sequence(), " after ", last_sequence_));
@@ -37,8 +41,7 @@ public:
       if (static_cast<int>(window_events_.size()) > window_) {
         window_events_.pop_front();
       }
-      for (EventSink *sink : sinks_)
-        sink->Deliver(ev);
+      for (EventSink* sink : sinks_) sink->Deliver(ev);
     }
   }
 
@@ -52,10 +55,10 @@ public:
     ev.mutable_server_time()->set_seconds(absl::ToUnixSeconds(now));
     ev.mutable_server_time()->set_nanos(
         static_cast<int>(absl::ToUnixNanos(now) % 1000000000));
-    coach::v1::Snapshot *snap = ev.mutable_snapshot();
+    coach::v1::Snapshot* snap = ev.mutable_snapshot();
     snap->set_recovered(recovered);
     snap->set_reason(std::string(reason));
-    coach::v1::SessionView *view = snap->mutable_session();
+    coach::v1::SessionView* view = snap->mutable_session();
     view->set_session_id(session_id_);
     view->set_owner(owner_);
     view->set_epoch(epoch_);
@@ -85,11 +88,10 @@ public:
   // after..after+n from the store). Returns false when the window has moved
   // past what history covered: read more and try again.
   enum class Attached { kYes, kNeedMore, kClosed };
-  Attached TryAttach(EventSink *sink, int64_t after,
-                     const std::vector<StoredEvent> &history) {
+  Attached TryAttach(EventSink* sink, int64_t after,
+                     const std::vector<StoredEvent>& history) {
     absl::MutexLock lock(&mu_);
-    if (closed_)
-      return Attached::kClosed;
+    if (closed_) return Attached::kClosed;
     const int64_t covered = after + static_cast<int64_t>(history.size());
     const int64_t first_in_window = window_events_.empty()
                                         ? last_sequence_ + 1
@@ -98,13 +100,13 @@ public:
       return Attached::kNeedMore;
     }
     int64_t delivered = after;
-    for (const StoredEvent &ev : history) {
+    for (const StoredEvent& ev : history) {
       if (ev->sequence() == delivered + 1 && ev->sequence() <= last_sequence_) {
         sink->Deliver(ev);
         delivered = ev->sequence();
       }
     }
-    for (const StoredEvent &ev : window_events_) {
+    for (const StoredEvent& ev : window_events_) {
       if (ev->sequence() == delivered + 1) {
         sink->Deliver(ev);
         delivered = ev->sequence();
@@ -115,18 +117,17 @@ public:
   }
 
   // Attaches `sink` with a snapshot first; false when the channel closed.
-  bool AttachWithSnapshot(EventSink *sink, bool recovered,
+  bool AttachWithSnapshot(EventSink* sink, bool recovered,
                           absl::string_view reason) {
     absl::MutexLock lock(&mu_);
-    if (closed_)
-      return false;
+    if (closed_) return false;
     sink->Deliver(SnapshotLocked(recovered, reason));
     sinks_.push_back(sink);
     return true;
   }
 
   // Checks a resume position against the channel; empty when resumable.
-  std::string Unresumable(const coach::v1::ResumePosition &p) const {
+  std::string Unresumable(const coach::v1::ResumePosition& p) const {
     absl::MutexLock lock(&mu_);
     if (p.epoch() != epoch_) {
       return "history epoch changed: events since your position are lost";
@@ -144,21 +145,20 @@ public:
 
   // Removes `sink`; when none is left, closes the channel (attaches then
   // fail and retry on a new one) and returns true.
-  bool Remove(EventSink *sink) {
+  bool Remove(EventSink* sink) {
     absl::MutexLock lock(&mu_);
     sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
-    if (sinks_.empty())
-      closed_ = true;
+    if (sinks_.empty()) closed_ = true;
     return closed_;
   }
 
-  const std::string &session_id() const { return session_id_; }
-  const std::string &epoch() const { return epoch_; }
+  const std::string& session_id() const { return session_id_; }
+  const std::string& epoch() const { return epoch_; }
 
-  SessionHub *hub_;
-  std::unique_ptr<FollowHandle> follow; // Set once after creation.
+  SessionHub* hub_;
+  std::unique_ptr<FollowHandle> follow;  // Set once after creation.
 
-private:
+ private:
   const std::string session_id_;
   const std::string owner_;
   const std::string epoch_;
@@ -166,16 +166,16 @@ private:
   coach::v1::Routine routine_ ABSL_GUARDED_BY(mu_);
   const int64_t started_us_;
   const int window_;
-  const Clock *clock_;
+  const Clock* clock_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_);
   StoredEvent last_event_ ABSL_GUARDED_BY(mu_);
   std::deque<StoredEvent> window_events_ ABSL_GUARDED_BY(mu_);
-  std::vector<EventSink *> sinks_ ABSL_GUARDED_BY(mu_);
+  std::vector<EventSink*> sinks_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 HubAttachment::HubAttachment(std::shared_ptr<HubChannel> channel,
-                             EventSink *sink)
+                             EventSink* sink)
     : channel_(std::move(channel)), sink_(sink) {}
 
 HubAttachment::~HubAttachment() { channel_->hub_->Release(channel_, sink_); }
@@ -185,8 +185,8 @@ StoredEvent HubAttachment::Snapshot(bool recovered,
   return channel_->Snapshot(recovered, reason);
 }
 
-SessionHub::SessionHub(SessionStore *store, const Clock *clock,
-                       Executor *cleanup, HubOptions options)
+SessionHub::SessionHub(SessionStore* store, const Clock* clock,
+                       Executor* cleanup, HubOptions options)
     : store_(store), clock_(clock), cleanup_(cleanup), options_(options) {}
 
 SessionHub::~SessionHub() = default;
@@ -196,8 +196,8 @@ int SessionHub::ChannelCount() const {
   return static_cast<int>(channels_.size());
 }
 
-absl::StatusOr<std::shared_ptr<HubChannel>>
-SessionHub::GetOrCreate(const coach::internal::SessionRecord &record) {
+absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
+    const coach::internal::SessionRecord& record) {
   {
     absl::MutexLock lock(&mu_);
     auto it = channels_.find(record.session_id());
@@ -209,21 +209,19 @@ SessionHub::GetOrCreate(const coach::internal::SessionRecord &record) {
   absl::StatusOr<HistoryRead> last =
       store_->ReadHistory(record.session_id(), record.epoch(),
                           std::max<int64_t>(0, record.last_sequence() - 1), 1);
-  if (!last.ok())
-    return last.status();
+  if (!last.ok()) return last.status();
   StoredEvent last_event = last->events.empty() ? nullptr : last->events.back();
   auto channel = std::make_shared<HubChannel>(
       this, record, std::move(last_event), options_.window, clock_);
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow = store_->Follow(
       record.session_id(), record.last_sequence(), channel.get());
-  if (!follow.ok())
-    return follow.status();
+  if (!follow.ok()) return follow.status();
   channel->follow = *std::move(follow);
 
   std::shared_ptr<HubChannel> existing;
   {
     absl::MutexLock lock(&mu_);
-    auto &slot = channels_[record.session_id()];
+    auto& slot = channels_[record.session_id()];
     if (slot != nullptr && slot->epoch() == record.epoch()) {
       existing = slot;
     } else {
@@ -238,28 +236,25 @@ SessionHub::GetOrCreate(const coach::internal::SessionRecord &record) {
   return channel;
 }
 
-absl::StatusOr<std::unique_ptr<HubAttachment>>
-SessionHub::Attach(const coach::internal::SessionRecord &record,
-                   const coach::v1::ResumePosition *position, EventSink *sink) {
+absl::StatusOr<std::unique_ptr<HubAttachment>> SessionHub::Attach(
+    const coach::internal::SessionRecord& record,
+    const coach::v1::ResumePosition* position, EventSink* sink) {
   // A channel can close between lookup and attach (its last sink left):
   // then attach to a new one.
   for (int attempt = 0; attempt < 8; ++attempt) {
     absl::StatusOr<std::shared_ptr<HubChannel>> channel = GetOrCreate(record);
-    if (!channel.ok())
-      return channel.status();
+    if (!channel.ok()) return channel.status();
     std::shared_ptr<HubChannel> ch = *std::move(channel);
     absl::StatusOr<bool> attached = AttachTo(*ch, record, position, sink);
-    if (!attached.ok())
-      return attached.status();
-    if (*attached)
-      return std::make_unique<HubAttachment>(ch, sink);
+    if (!attached.ok()) return attached.status();
+    if (*attached) return std::make_unique<HubAttachment>(ch, sink);
   }
   return absl::UnavailableError("session channel kept closing; try again");
 }
 
 absl::StatusOr<bool> SessionHub::AttachTo(
-    HubChannel &ch, const coach::internal::SessionRecord &record,
-    const coach::v1::ResumePosition *position, EventSink *sink) {
+    HubChannel& ch, const coach::internal::SessionRecord& record,
+    const coach::v1::ResumePosition* position, EventSink* sink) {
   if (position == nullptr) {
     return ch.AttachWithSnapshot(sink, /*recovered=*/true,
                                  "joined the session");
@@ -269,24 +264,23 @@ absl::StatusOr<bool> SessionHub::AttachTo(
     return ch.AttachWithSnapshot(sink, /*recovered=*/false, why);
   }
   int64_t after = position->last_sequence();
-  std::vector<StoredEvent> history; // First try the window alone.
+  std::vector<StoredEvent> history;  // First try the window alone.
   // Then read from the store in bounded rounds; each moves `after` forward.
   for (int round = 0; round < 64; ++round) {
     switch (ch.TryAttach(sink, after, history)) {
-    case HubChannel::Attached::kYes:
-      return true;
-    case HubChannel::Attached::kClosed:
-      return false;
-    case HubChannel::Attached::kNeedMore:
-      break;
+      case HubChannel::Attached::kYes:
+        return true;
+      case HubChannel::Attached::kClosed:
+        return false;
+      case HubChannel::Attached::kNeedMore:
+        break;
     }
     after += static_cast<int64_t>(history.size());
     const int64_t want = ch.LastSequence() - after;
     absl::StatusOr<HistoryRead> read = store_->ReadHistory(
         record.session_id(), position->epoch(), after,
         static_cast<int>(std::min<int64_t>(want + 16, 100000)));
-    if (!read.ok())
-      return read.status();
+    if (!read.ok()) return read.status();
     if (!read->complete) {
       return ch.AttachWithSnapshot(
           sink, /*recovered=*/false,
@@ -298,15 +292,13 @@ absl::StatusOr<bool> SessionHub::AttachTo(
                                "could not catch up with a fast session");
 }
 
-void SessionHub::Release(const std::shared_ptr<HubChannel> &channel,
-                         EventSink *sink) {
+void SessionHub::Release(const std::shared_ptr<HubChannel>& channel,
+                         EventSink* sink) {
   {
     absl::MutexLock lock(&mu_);
-    if (!channel->Remove(sink))
-      return;
+    if (!channel->Remove(sink)) return;
     auto it = channels_.find(channel->session_id());
-    if (it != channels_.end() && it->second == channel)
-      channels_.erase(it);
+    if (it != channels_.end() && it->second == channel) channels_.erase(it);
   }
   // Closed: unfollowing may take the store's lock (or join a reader), so it
   // happens on a worker, never on the caller's (reactor) thread.
@@ -314,4 +306,4 @@ void SessionHub::Release(const std::shared_ptr<HubChannel> &channel,
   cleanup_->Schedule([dropped] { dropped->follow.reset(); });
 }
 
-} // namespace coachd
+}  // namespace coachd

@@ -27,9 +27,8 @@ grpc::ServerUnaryReactor* SessionServiceImpl::GetSession(
                     });
 }
 
-grpc::ServerWriteReactor<coach::v1::SessionEvent>*
-SessionServiceImpl::Subscribe(grpc::CallbackServerContext* context,
-                              const coach::v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SessionServiceImpl::Subscribe(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   return new SubscribeReactor(deps_, context, request);
 }
 

@@ -9,8 +9,11 @@
 
 namespace coachd {
 
+// Subscribe is registered raw: its streams send events' shared wire form
+// (see SubscribeReactor); clients see the same SessionEvent messages.
 class SessionServiceImpl final
-    : public coach::v1::SessionService::CallbackService {
+    : public coach::v1::SessionService::WithRawCallbackMethod_Subscribe<
+          coach::v1::SessionService::CallbackService> {
  public:
   // `deps` pointers must outlive the service.
   explicit SessionServiceImpl(SubscribeDeps deps) : deps_(deps) {}
@@ -23,9 +26,9 @@ class SessionServiceImpl final
       grpc::CallbackServerContext* context,
       const coach::v1::GetSessionRequest* request,
       coach::v1::SessionView* response) override;
-  grpc::ServerWriteReactor<coach::v1::SessionEvent>* Subscribe(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
-      const coach::v1::SubscribeRequest* request) override;
+      const grpc::ByteBuffer* request) override;
   grpc::ServerUnaryReactor* SendCommand(
       grpc::CallbackServerContext* context,
       const coach::v1::SendCommandRequest* request,

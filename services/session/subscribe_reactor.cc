@@ -1,5 +1,7 @@
 #include "services/session/subscribe_reactor.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,18 +10,34 @@
 
 namespace coachd {
 
+namespace {
+
+// Parses the raw request; false when it is not a SubscribeRequest.
+bool ParseRequest(const grpc::ByteBuffer* raw,
+                  coach::v1::SubscribeRequest* request) {
+  if (raw == nullptr) return false;
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its buffer.
+  return grpc::SerializationTraits<coach::v1::SubscribeRequest>::Deserialize(
+             &copy, request)
+      .ok();
+}
+
+}  // namespace
+
 SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
                                    grpc::CallbackServerContext* context,
-                                   const coach::v1::SubscribeRequest* request)
-    : deps_(deps), request_(*request), start_(absl::Now()) {
-  // request_ is a copy: gRPC frees *request when the call ends, which can
-  // happen before Setup runs on a worker.
+                                   const grpc::ByteBuffer* request)
+    : deps_(deps), start_(absl::Now()) {
   RegisterForShutdown();
+  const bool parsed = ParseRequest(request, &request_);
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   absl::Status invalid;
   if (who.ok()) {
     who_ = *who;
-    if (request_.session_id().empty()) {
+    if (!parsed) {
+      invalid = absl::InvalidArgumentError(
+          "request: is not a serialized coach.v1.SubscribeRequest");
+    } else if (request_.session_id().empty()) {
       invalid = absl::InvalidArgumentError("session_id: required");
     } else if (request_.kind() == coach::v1::DEVICE_KIND_UNSPECIFIED ||
                !coach::v1::DeviceKind_IsValid(request_.kind())) {
@@ -30,8 +48,7 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
                who_.role != Role::kCoach) {
       invalid = absl::InvalidArgumentError(
           "kind: DEVICE_KIND_COACH is for coach tokens");
-    } else if (request_.has_resume() &&
-               request_.resume().last_sequence() < 0) {
+    } else if (request_.has_resume() && request_.resume().last_sequence() < 0) {
       invalid = absl::InvalidArgumentError(
           "resume.last_sequence: must not be negative");
     } else if (request_.has_resume() && request_.resume().epoch().empty()) {
@@ -115,7 +132,11 @@ void SubscribeReactor::WriteNextLocked() {
   writing_ = std::move(queue_.front());
   queue_.pop_front();
   if (backlog_ > 0) --backlog_;
-  StartWrite(writing_.get());
+  // The event's shared wire form, copied into one slice (no serialization).
+  const absl::string_view wire = writing_.Wire();
+  grpc::Slice slice(wire.data(), wire.size());
+  writing_bytes_ = grpc::ByteBuffer(&slice, 1);
+  StartWrite(&writing_bytes_);
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {

@@ -3,7 +3,9 @@
 // queue and is caught up with a snapshot (told so), never slowing the others
 // and never growing memory without bound. Finishes when the session does,
 // and at once with PERMISSION_DENIED when the caller's access is revoked (a
-// coach unlinked while following).
+// coach unlinked while following). Streams send each event's shared wire
+// form (StoredEvent::Wire), so an event is serialized once for all of its
+// streams, not once per stream: the method is registered raw (ByteBuffers).
 #ifndef SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
 #define SERVICES_SESSION_SUBSCRIBE_REACTOR_H_
 
@@ -15,11 +17,11 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/session.pb.h"
 #include "services/auth/identity.h"
 #include "services/auth/unary_call.h"
+#include "services/common/stream_registry.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
 
@@ -36,13 +38,14 @@ struct SubscribeDeps {
 };
 
 // Deletes itself when the call is done. Construct with new.
-class SubscribeReactor
-    : public grpc::ServerWriteReactor<coach::v1::SessionEvent>,
-      public EventSink {
+class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+                         public EventSink {
  public:
+  // `request` is a serialized SubscribeRequest; one that does not parse
+  // finishes the stream with INVALID_ARGUMENT.
   SubscribeReactor(const SubscribeDeps& deps,
                    grpc::CallbackServerContext* context,
-                   const coach::v1::SubscribeRequest* request);
+                   const grpc::ByteBuffer* request);
 
   // EventSink: queues the event and starts a write when idle.
   void Deliver(const StoredEvent& event) override;
@@ -65,7 +68,9 @@ class SubscribeReactor
   void Unref();
 
   const SubscribeDeps deps_;
-  const coach::v1::SubscribeRequest request_;  // A copy (see constructor).
+  // Parsed from the call's request in the constructor: gRPC frees its
+  // buffer when the call ends, which can happen before Setup runs.
+  coach::v1::SubscribeRequest request_;
   const absl::Time start_;
   Identity who_;
   std::atomic<int> refs_{1};
@@ -77,7 +82,8 @@ class SubscribeReactor
   // Calls Revoke while alive; reset outside mu_ (its callback takes mu_).
   std::unique_ptr<AccessWatch> revocation_ ABSL_GUARDED_BY(mu_);
   std::deque<StoredEvent> queue_ ABSL_GUARDED_BY(mu_);
-  StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // Kept alive until written.
+  StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // The event being written.
+  grpc::ByteBuffer writing_bytes_ ABSL_GUARDED_BY(mu_);  // Its wire form.
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;
   // True until the hub attach returns: its replay is not bounded by
   // max_queue (history bounds it); backlog_ is what is left of it.

@@ -7,28 +7,43 @@
 
 namespace coachd {
 
+// Holds the session itself, so unfollowing works even after the session
+// left the map (finished and evicted).
 class MemoryStore::Handle : public FollowHandle {
-public:
-  Handle(MemoryStore *store, std::string session_id, EventListener *listener)
-      : store_(store), session_id_(std::move(session_id)), listener_(listener) {
+ public:
+  Handle(std::shared_ptr<Session> session, EventListener* listener)
+      : session_(std::move(session)), listener_(listener) {}
+  ~Handle() override {
+    absl::MutexLock lock(&session_->mu);
+    auto& l = session_->listeners;
+    l.erase(std::remove(l.begin(), l.end(), listener_), l.end());
   }
-  ~Handle() override { store_->Unfollow(session_id_, listener_); }
 
-private:
-  MemoryStore *store_;
-  std::string session_id_;
-  EventListener *listener_;
+ private:
+  const std::shared_ptr<Session> session_;
+  EventListener* const listener_;
 };
 
 MemoryStore::MemoryStore(MemoryStoreOptions options) : options_(options) {}
 MemoryStore::~MemoryStore() = default;
 
-void MemoryStore::AppendLocked(Session *session,
-                               std::vector<coach::v1::SessionEvent> *events) {
+absl::StatusOr<std::shared_ptr<MemoryStore::Session>> MemoryStore::Find(
+    absl::string_view session_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("session ", session_id, " not found"));
+  }
+  return it->second;
+}
+
+void MemoryStore::AppendLocked(Session* session,
+                               std::vector<coach::v1::SessionEvent>* events) {
   std::vector<StoredEvent> stored;
   stored.reserve(events->size());
   int64_t seq = session->record.last_sequence();
-  for (coach::v1::SessionEvent &ev : *events) {
+  for (coach::v1::SessionEvent& ev : *events) {
     ev.set_session_id(session->record.session_id());
     ev.set_epoch(session->record.epoch());
     ev.set_sequence(++seq);
@@ -40,84 +55,90 @@ void MemoryStore::AppendLocked(Session *session,
     session->history.pop_front();
   }
   session->record.set_last_sequence(seq);
-  if (stored.empty())
-    return;
-  for (EventListener *listener : session->listeners)
-    listener->OnEvents(stored);
+  if (stored.empty()) return;
+  for (EventListener* listener : session->listeners) listener->OnEvents(stored);
 }
 
-absl::Status MemoryStore::Create(coach::internal::SessionRecord *record,
-                                 std::vector<coach::v1::SessionEvent> *events) {
-  absl::MutexLock lock(&mu_);
-  auto &slot = sessions_[record->session_id()];
-  if (slot != nullptr) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("session ", record->session_id(), " already exists"));
+absl::Status MemoryStore::Create(coach::internal::SessionRecord* record,
+                                 std::vector<coach::v1::SessionEvent>* events) {
+  auto session = std::make_shared<Session>();
+  // Held until the session is whole: whoever finds it meanwhile waits. The
+  // map's lock is taken inside it; nothing takes them the other way round.
+  absl::MutexLock session_lock(&session->mu);
+  {
+    absl::MutexLock lock(&mu_);
+    auto& slot = sessions_[record->session_id()];
+    if (slot != nullptr) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("session ", record->session_id(), " already exists"));
+    }
+    slot = session;
   }
-  slot = std::make_unique<Session>();
   record->set_epoch(RandomId(6));
   record->set_last_sequence(0);
-  slot->record = *record;
-  AppendLocked(slot.get(), events);
-  record->set_last_sequence(slot->record.last_sequence());
+  session->record = *record;
+  AppendLocked(session.get(), events);  // No listener can exist yet.
+  record->set_last_sequence(session->record.last_sequence());
   return absl::OkStatus();
 }
 
-absl::StatusOr<coach::internal::SessionRecord>
-MemoryStore::Load(absl::string_view session_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("session ", session_id, " not found"));
-  }
-  return it->second->record;
+absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
+    absl::string_view session_id) {
+  absl::StatusOr<std::shared_ptr<Session>> session = Find(session_id);
+  if (!session.ok()) return session.status();
+  absl::MutexLock lock(&(*session)->mu);
+  return (*session)->record;
 }
 
 absl::Status MemoryStore::Commit(int64_t expected_sequence,
-                                 coach::internal::SessionRecord *record,
-                                 std::vector<coach::v1::SessionEvent> *events) {
-  absl::MutexLock lock(&mu_);
-  auto it = sessions_.find(record->session_id());
-  if (it == sessions_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("session ", record->session_id(), " not found"));
-  }
-  Session *session = it->second.get();
-  if (session->record.last_sequence() != expected_sequence) {
-    return absl::AbortedError(absl::StrCat(
-        "session ", record->session_id(), " changed: expected sequence ",
-        expected_sequence, ", stored ", session->record.last_sequence()));
-  }
-  record->set_epoch(session->record.epoch());
-  record->set_last_sequence(expected_sequence);
-  const bool finishing =
-      session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED &&
-      record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-  session->record = *record;
-  AppendLocked(session, events);
-  record->set_last_sequence(session->record.last_sequence());
-  if (finishing) {
-    finished_.push_back(record->session_id());
-    while (static_cast<int>(finished_.size()) >
-           std::max(0, options_.max_finished_sessions)) {
-      sessions_.erase(finished_.front());
-      finished_.pop_front();
+                                 coach::internal::SessionRecord* record,
+                                 std::vector<coach::v1::SessionEvent>* events) {
+  absl::StatusOr<std::shared_ptr<Session>> found = Find(record->session_id());
+  if (!found.ok()) return found.status();
+  Session* session = found->get();
+  bool finishing = false;
+  {
+    absl::MutexLock lock(&session->mu);
+    if (session->record.last_sequence() != expected_sequence) {
+      return absl::AbortedError(absl::StrCat(
+          "session ", record->session_id(), " changed: expected sequence ",
+          expected_sequence, ", stored ", session->record.last_sequence()));
     }
+    record->set_epoch(session->record.epoch());
+    record->set_last_sequence(expected_sequence);
+    finishing =
+        session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED &&
+        record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
+    session->record = *record;
+    AppendLocked(session, events);
+    record->set_last_sequence(session->record.last_sequence());
   }
+  if (finishing) Retire(record->session_id());
   return absl::OkStatus();
 }
 
-absl::StatusOr<HistoryRead>
-MemoryStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
-                         int64_t after_sequence, int max_events) {
+void MemoryStore::Retire(const std::string& session_id) {
+  std::vector<std::shared_ptr<Session>> dropped;  // Freed after the lock.
   absl::MutexLock lock(&mu_);
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("session ", session_id, " not found"));
+  finished_.push_back(session_id);
+  while (static_cast<int>(finished_.size()) >
+         std::max(0, options_.max_finished_sessions)) {
+    auto it = sessions_.find(finished_.front());
+    if (it != sessions_.end()) {
+      dropped.push_back(std::move(it->second));
+      sessions_.erase(it);
+    }
+    finished_.pop_front();
   }
-  const Session &s = *it->second;
+}
+
+absl::StatusOr<HistoryRead> MemoryStore::ReadHistory(
+    absl::string_view session_id, absl::string_view epoch,
+    int64_t after_sequence, int max_events) {
+  absl::StatusOr<std::shared_ptr<Session>> found = Find(session_id);
+  if (!found.ok()) return found.status();
+  Session& s = **found;
+  absl::MutexLock lock(&s.mu);
   HistoryRead read;
   read.epoch = s.record.epoch();
   read.last_sequence = s.record.last_sequence();
@@ -137,48 +158,40 @@ MemoryStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
   return read;
 }
 
-absl::StatusOr<std::unique_ptr<FollowHandle>>
-MemoryStore::Follow(absl::string_view session_id, int64_t after_sequence,
-                    EventListener *listener) {
-  absl::MutexLock lock(&mu_);
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("session ", session_id, " not found"));
+absl::StatusOr<std::unique_ptr<FollowHandle>> MemoryStore::Follow(
+    absl::string_view session_id, int64_t after_sequence,
+    EventListener* listener) {
+  absl::StatusOr<std::shared_ptr<Session>> found = Find(session_id);
+  if (!found.ok()) return found.status();
+  Session* s = found->get();
+  {
+    absl::MutexLock lock(&s->mu);
+    std::vector<StoredEvent> missed;
+    for (const StoredEvent& ev : s->history) {
+      if (ev->sequence() > after_sequence) missed.push_back(ev);
+    }
+    if (!missed.empty()) listener->OnEvents(missed);
+    s->listeners.push_back(listener);
   }
-  Session *s = it->second.get();
-  std::vector<StoredEvent> missed;
-  for (const StoredEvent &ev : s->history) {
-    if (ev->sequence() > after_sequence)
-      missed.push_back(ev);
-  }
-  if (!missed.empty())
-    listener->OnEvents(missed);
-  s->listeners.push_back(listener);
-  return std::unique_ptr<FollowHandle>(
-      new Handle(this, std::string(session_id), listener));
-}
-
-void MemoryStore::Unfollow(const std::string &session_id,
-                           EventListener *listener) {
-  absl::MutexLock lock(&mu_);
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end())
-    return;
-  auto &l = it->second->listeners;
-  l.erase(std::remove(l.begin(), l.end(), listener), l.end());
+  return std::unique_ptr<FollowHandle>(new Handle(*std::move(found), listener));
 }
 
 absl::StatusOr<std::vector<std::string>> MemoryStore::ListLive() {
-  absl::MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<Session>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    all.reserve(sessions_.size());
+    for (const auto& [id, session] : sessions_) all.push_back(session);
+  }
   std::vector<std::string> ids;
-  for (const auto &[id, session] : sessions_) {
+  for (const std::shared_ptr<Session>& session : all) {
+    absl::MutexLock lock(&session->mu);
     if (session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
-      ids.push_back(id);
+      ids.push_back(session->record.session_id());
     }
   }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
 
-} // namespace coachd
+}  // namespace coachd

@@ -25,7 +25,10 @@ struct MemoryStoreOptions {
   int max_finished_sessions = 10000;
 };
 
-// Thread-safe; listeners are called under the store's lock, in order.
+// Thread-safe. Each session has its own lock: commits and fan-out of
+// different sessions run in parallel; one session's listeners are called
+// under its lock, in order. The map of sessions has a lock of its own that
+// is never held while a session's lock is.
 class MemoryStore : public SessionStore {
  public:
   explicit MemoryStore(MemoryStoreOptions options = {});
@@ -53,20 +56,27 @@ class MemoryStore : public SessionStore {
  private:
   class Handle;
   struct Session {
-    coach::internal::SessionRecord record;
-    std::deque<StoredEvent> history;  // Newest last; at most max_history.
-    std::vector<EventListener*> listeners;
+    absl::Mutex mu;
+    coach::internal::SessionRecord record ABSL_GUARDED_BY(mu);
+    // Newest last; at most max_history.
+    std::deque<StoredEvent> history ABSL_GUARDED_BY(mu);
+    std::vector<EventListener*> listeners ABSL_GUARDED_BY(mu);
   };
 
+  // The session, or NOT_FOUND. Takes and releases the map's lock.
+  absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view session_id)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Appends `events` to `session` and tells its listeners.
   void AppendLocked(Session* session,
                     std::vector<coach::v1::SessionEvent>* events)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Unfollow(const std::string& session_id, EventListener* listener);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(session->mu);
+  // Remembers a session that just finished; drops the oldest finished ones
+  // beyond max_finished_sessions.
+  void Retire(const std::string& session_id) ABSL_LOCKS_EXCLUDED(mu_);
 
   const MemoryStoreOptions options_;
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Session>> sessions_
+  absl::Mutex mu_;  // Guards the map, not the sessions in it.
+  absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
   std::deque<std::string> finished_ ABSL_GUARDED_BY(mu_);  // Oldest first.
 };

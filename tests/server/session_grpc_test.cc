@@ -558,6 +558,25 @@ TEST_F(SessionGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
          return subscribe(r);
        },
        grpc::StatusCode::NOT_FOUND, "nope"},
+      {"subscribe with bytes that are not a SubscribeRequest",
+       [&](SessionGrpcTest*, const std::string&) {
+         // A raw call: a truncated varint cannot parse.
+         const std::string junk = "\x0a\xff\xff";
+         grpc::Slice slice(junk.data(), junk.size());
+         grpc::ByteBuffer raw(&slice, 1);
+         auto context = Context("alice");
+         grpc::internal::RpcMethod method(
+             "/coach.v1.SessionService/Subscribe",
+             grpc::internal::RpcMethod::SERVER_STREAMING);
+         std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> reader(
+             grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(
+                 channel_.get(), method, context.get(), raw));
+         grpc::ByteBuffer e;
+         while (reader->Read(&e)) {
+         }
+         return reader->Finish();
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "request: is not a serialized"},
       {"get without session",
        [&](SessionGrpcTest*, const std::string&) {
          coach::v1::SessionView out;
@@ -614,7 +633,8 @@ TEST_F(SessionGrpcTest, ReplayLongerThanTheQueueIsDeliveredWhole) {
   const int64_t last = Get(view.session_id()).last_sequence();
   ASSERT_GT(last, 256);  // More than max_stream_queue.
   coach::v1::ResumePosition start = From(view.epoch(), 0);
-  Stream s = Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
+  Stream s =
+      Subscribe(view.session_id(), coach::v1::DEVICE_KIND_DISPLAY, &start);
   std::vector<SessionEvent> events = ReadThrough(s, last);
   ExpectContiguous(events, 1);  // No "fell behind" snapshot: history held it.
   EXPECT_EQ(events.back().sequence(), last);
