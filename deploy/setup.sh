@@ -17,7 +17,7 @@ jobs="${JOBS:-2}"
 packages=(
   build-essential cmake pkg-config ccache git
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  grpc-proto libabsl-dev libhiredis-dev libssl-dev
+  grpc-proto libabsl-dev libhiredis-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server tzdata
 )

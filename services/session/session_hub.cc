@@ -11,8 +11,11 @@ namespace coachd {
 // One session's fan-out point. Implements EventListener for the store.
 class HubChannel : public EventListener {
  public:
+  // `recent`: the session's newest events up to record.last_sequence(),
+  // contiguous (possibly none); they seed the window, so resumes within it
+  // need no store read.
   HubChannel(SessionHub* hub, const coach::internal::SessionRecord& record,
-             StoredEvent last_event, int window, const Clock* clock)
+             std::vector<StoredEvent> recent, int window, const Clock* clock)
       : hub_(hub),
         session_id_(record.session_id()),
         owner_(record.owner()),
@@ -21,8 +24,13 @@ class HubChannel : public EventListener {
         started_us_(record.engine().started_us()),
         window_(window),
         clock_(clock),
-        last_sequence_(record.last_sequence()),
-        last_event_(std::move(last_event)) {}
+        last_sequence_(record.last_sequence()) {
+    if (!recent.empty() && recent.back()->sequence() == last_sequence_) {
+      last_event_ = recent.back();
+      const size_t keep = std::min(recent.size(), static_cast<size_t>(window));
+      window_events_.assign(recent.end() - keep, recent.end());
+    }
+  }
 
   void OnEvents(const std::vector<StoredEvent>& events) override {
     absl::MutexLock lock(&mu_);
@@ -205,14 +213,39 @@ absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
       return it->second;
     }
   }
-  // Build outside the hub's lock: it reads the store.
-  absl::StatusOr<HistoryRead> last =
-      store_->ReadHistory(record.session_id(), record.epoch(),
-                          std::max<int64_t>(0, record.last_sequence() - 1), 1);
-  if (!last.ok()) return last.status();
-  StoredEvent last_event = last->events.empty() ? nullptr : last->events.back();
-  auto channel = std::make_shared<HubChannel>(
-      this, record, std::move(last_event), options_.window, clock_);
+  // Build outside the hub's lock: it reads the store. The newest events
+  // (up to a window) seed the channel: subscribers joining from an earlier
+  // position share this one read instead of each reading history.
+  const int64_t last_sequence = record.last_sequence();
+  const int64_t from = std::max<int64_t>(0, last_sequence - options_.window);
+  absl::StatusOr<HistoryRead> recent =
+      store_->ReadHistory(record.session_id(), record.epoch(), from,
+                          static_cast<int>(last_sequence - from));
+  if (!recent.ok()) return recent.status();
+  std::vector<StoredEvent> seed;
+  if (recent->complete) {
+    for (StoredEvent& ev : recent->events) {
+      if (ev->sequence() > last_sequence) break;  // Committed since: Follow.
+      seed.push_back(std::move(ev));
+    }
+    if (!seed.empty() && (seed.front()->sequence() != from + 1 ||
+                          seed.back()->sequence() != last_sequence)) {
+      seed.clear();  // Not contiguous up to the record: seed nothing.
+    }
+  }
+  if (seed.empty() && last_sequence > 0) {
+    // History is shorter than the window (trimmed): the last event alone,
+    // which snapshots need.
+    absl::StatusOr<HistoryRead> last = store_->ReadHistory(
+        record.session_id(), record.epoch(), last_sequence - 1, 1);
+    if (!last.ok()) return last.status();
+    if (last->complete && !last->events.empty() &&
+        last->events.front()->sequence() == last_sequence) {
+      seed.push_back(last->events.front());
+    }
+  }
+  auto channel = std::make_shared<HubChannel>(this, record, std::move(seed),
+                                              options_.window, clock_);
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow = store_->Follow(
       record.session_id(), record.last_sequence(), channel.get());
   if (!follow.ok()) return follow.status();

@@ -3,6 +3,7 @@
 // snapshot first. Sessions are played by the runner on a FakeClock.
 #include "services/session/session_hub.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,24 @@ ResumePosition Position(const std::string& epoch, int64_t last_sequence) {
   return p;
 }
 
+// The embedded store, counting history reads.
+class CountingStore : public MemoryStore {
+ public:
+  using MemoryStore::MemoryStore;
+  absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
+                                          absl::string_view epoch,
+                                          int64_t after_sequence,
+                                          int max_events) override {
+    reads_.fetch_add(1);
+    return MemoryStore::ReadHistory(session_id, epoch, after_sequence,
+                                    max_events);
+  }
+  int reads() const { return reads_.load(); }
+
+ private:
+  std::atomic<int> reads_{0};
+};
+
 // A store, a runner that plays sessions on it, and a hub that follows it.
 class Fixture {
  public:
@@ -131,10 +150,11 @@ class Fixture {
 
   SessionRunner& runner() { return runner_; }
   SessionHub& hub() { return hub_; }
+  const CountingStore& store() const { return store_; }
 
  private:
   FakeClock clock_;
-  MemoryStore store_;
+  CountingStore store_;
   TimerQueue timers_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
@@ -306,6 +326,43 @@ TEST(SessionHubTest, WindowServesResumesThatTheStoreHasTrimmed) {
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(sink.Sequences(), Range(attached_at + 2, record.last_sequence()));
   for (const StoredEvent& ev : sink.events()) EXPECT_FALSE(ev->has_snapshot());
+}
+
+TEST(SessionHubTest, OneStoreReadServesEveryResumeWithinTheWindow) {
+  // Events committed before any channel existed: the first attach reads the
+  // newest window of them once; later resumes from inside it read nothing.
+  Fixture f;
+  const std::string id = f.Start();
+  f.Play(12);
+  const SessionRecord record = f.Record(id);
+  ASSERT_GT(record.last_sequence(), 10);
+  const int reads_before = f.store().reads();
+  FakeSink voice, display;
+  const ResumePosition from_start = Position(record.epoch(), 0);
+  std::unique_ptr<HubAttachment> a = f.Attach(id, &from_start, &voice);
+  EXPECT_EQ(f.store().reads() - reads_before, 1);
+  const ResumePosition from_second = Position(record.epoch(), 2);
+  std::unique_ptr<HubAttachment> b = f.Attach(id, &from_second, &display);
+  EXPECT_EQ(f.store().reads() - reads_before, 1);
+  EXPECT_EQ(voice.Sequences(), Range(1, record.last_sequence()));
+  EXPECT_EQ(display.Sequences(), Range(3, record.last_sequence()));
+}
+
+TEST(SessionHubTest, SnapshotsCarryTheLastCardWhenHistoryIsShorter) {
+  // The store keeps 4 events, the window is 512: the channel cannot seed a
+  // whole window, but a joining device's snapshot still shows the moment.
+  Fixture f(MemoryStoreOptions{4}, HubOptions{512});
+  const std::string id = f.Start();
+  f.Play(12);
+  FakeSink sink;
+  std::unique_ptr<HubAttachment> a = f.Attach(id, nullptr, &sink);
+  ASSERT_NE(a, nullptr);
+  const std::vector<StoredEvent> got = sink.events();
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_TRUE(got[0]->has_snapshot());
+  EXPECT_FALSE(got[0]->card().title().empty());
+  EXPECT_EQ(got[0]->snapshot().session().card().title(),
+            got[0]->card().title());
 }
 
 TEST(SessionHubTest, LastSubscriberLeavingClosesTheChannel) {
