@@ -24,7 +24,23 @@ absl::StatusOr<Identity> Authenticator::Authenticate(
         "authorization metadata must be 'Bearer <JWT>'");
   }
   value.remove_prefix(kBearer.size());
-  return VerifyToken(secret_, value, clock_->Now());
+  const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    auto known = verified_.find(value);
+    if (known != verified_.end()) {
+      if (now < known->second.expires_at) return known->second.identity;
+      verified_.erase(known);  // Expired: verify again for the message.
+    }
+  }
+  absl::Time expires_at;
+  absl::StatusOr<Identity> who = VerifyToken(secret_, value, now, &expires_at);
+  if (who.ok() && max_cached_ > 0) {
+    absl::MutexLock lock(&mu_);
+    if (static_cast<int>(verified_.size()) >= max_cached_) verified_.clear();
+    verified_.emplace(std::string(value), Verified{*who, expires_at});
+  }
+  return who;
 }
 
 absl::StatusOr<std::string> LoadSecretFile(const std::string& path) {

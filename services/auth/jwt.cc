@@ -77,6 +77,13 @@ std::string MintToken(absl::string_view secret, const Identity& identity,
 
 absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
                                      absl::string_view token, absl::Time now) {
+  absl::Time unused;
+  return VerifyToken(secret, token, now, &unused);
+}
+
+absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
+                                     absl::string_view token, absl::Time now,
+                                     absl::Time* expires_at_out) {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) {
     return Unauthenticated("malformed: a JWT has three dot-separated parts");
@@ -133,6 +140,7 @@ absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
   if (!parsed.ok()) {
     return Unauthenticated(absl::StrCat("claim ", parsed.status().message()));
   }
+  *expires_at_out = expires_at;
   return Identity{sub->string_value(), *parsed};
 }
 

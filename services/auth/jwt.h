@@ -29,6 +29,11 @@ std::string MintToken(absl::string_view secret, const Identity& identity,
 absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
                                      absl::string_view token, absl::Time now);
 
+// VerifyToken that also sets `*expires_at` (the exp claim) on success.
+absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
+                                     absl::string_view token, absl::Time now,
+                                     absl::Time* expires_at);
+
 }  // namespace coachd
 
 #endif  // SERVICES_AUTH_JWT_H_
