@@ -55,26 +55,26 @@ end
 return {'ok', seq}
 )lua";
 
-constexpr int kFollowBatch = 512; // Events per XREAD.
+constexpr int kFollowBatch = 512;  // Events per XREAD.
 
 std::string Sha1Hex(absl::string_view text) {
   unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char *>(text.data()), text.size(),
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
        digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char *>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-const std::string &WriteScriptSha() {
-  static const std::string *sha = new std::string(Sha1Hex(kWriteScript));
+const std::string& WriteScriptSha() {
+  static const std::string* sha = new std::string(Sha1Hex(kWriteScript));
   return *sha;
 }
 
-absl::string_view Text(const redisReply &r) {
+absl::string_view Text(const redisReply& r) {
   return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
 }
 
-bool IsString(const redisReply &r) {
+bool IsString(const redisReply& r) {
   return r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS;
 }
 
@@ -82,24 +82,22 @@ bool IsString(const redisReply &r) {
 int64_t SequenceOfId(absl::string_view id) {
   const size_t dash = id.find('-');
   int64_t seq = -1;
-  if (!absl::SimpleAtoi(id.substr(0, dash), &seq))
-    return -1;
+  if (!absl::SimpleAtoi(id.substr(0, dash), &seq)) return -1;
   return seq;
 }
 
 // Appends the entries of an XRANGE-style reply (array of [id, [f, v, ...]])
 // to `out` as events; malformed entries are logged and skipped.
-void ParseEntries(const redisReply &entries, absl::string_view key,
-                  std::vector<StoredEvent> *out) {
-  if (entries.type != REDIS_REPLY_ARRAY)
-    return;
+void ParseEntries(const redisReply& entries, absl::string_view key,
+                  std::vector<StoredEvent>* out) {
+  if (entries.type != REDIS_REPLY_ARRAY) return;
   for (size_t i = 0; i < entries.elements; ++i) {
-    const redisReply &entry = *entries.element[i];
+    const redisReply& entry = *entries.element[i];
     if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
         entry.element[1]->type != REDIS_REPLY_ARRAY) {
       continue;
     }
-    const redisReply &fields = *entry.element[1];
+    const redisReply& fields = *entry.element[1];
     coach::v1::SessionEvent event;
     bool parsed = false;
     for (size_t f = 0; f + 1 < fields.elements; f += 2) {
@@ -121,20 +119,23 @@ void ParseEntries(const redisReply &entries, absl::string_view key,
   }
 }
 
-} // namespace
+}  // namespace
 
 // One Follow: a thread that reads the session's stream with XREAD BLOCK on
 // its own connection and hands what it reads to the listener.
 class RedisStore::Follower : public FollowHandle {
-public:
-  Follower(const RedisConnectionOptions &options,
+ public:
+  Follower(const RedisConnectionOptions& options,
            std::shared_ptr<RedisCounters> counters, std::string key,
            int64_t after_sequence, absl::Duration block, absl::Duration retry,
-           EventListener *listener)
-      : counters_(std::move(counters)), connection_(options),
-        key_(std::move(key)), block_ms_(absl::StrCat(std::max<int64_t>(
-                                  1, absl::ToInt64Milliseconds(block)))),
-        retry_(retry), listener_(listener),
+           EventListener* listener)
+      : counters_(std::move(counters)),
+        connection_(options),
+        key_(std::move(key)),
+        block_ms_(absl::StrCat(
+            std::max<int64_t>(1, absl::ToInt64Milliseconds(block)))),
+        retry_(retry),
+        listener_(listener),
         last_(std::max<int64_t>(0, after_sequence)) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -148,15 +149,14 @@ public:
     thread_.join();
   }
 
-private:
+ private:
   void Run() {
     bool failing = false;
     while (!Stopped()) {
       absl::StatusOr<RedisReply> reply = connection_.Command(
           {"XREAD", "COUNT", absl::StrCat(kFollowBatch), "BLOCK", block_ms_,
            "STREAMS", key_, absl::StrCat(last_, "-0")});
-      if (absl::IsCancelled(reply.status()))
-        return;
+      if (absl::IsCancelled(reply.status())) return;
       absl::Status failure = reply.status();
       if (failure.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
         failure = RedisErrorStatus(connection_.address(), "XREAD", **reply);
@@ -169,33 +169,29 @@ private:
         WaitToRetry();
         continue;
       }
-      if (failing)
-        LogInfo(absl::StrCat("following ", key_, " again"));
+      if (failing) LogInfo(absl::StrCat("following ", key_, " again"));
       failing = false;
       Deliver(**reply);
     }
   }
 
   // Hands the entries of an XREAD reply after `last_` to the listener.
-  void Deliver(const redisReply &reply) {
+  void Deliver(const redisReply& reply) {
     // Nil: the block timed out. Else [[key, [[id, fields], ...]]].
-    if (reply.type != REDIS_REPLY_ARRAY || reply.elements == 0)
-      return;
-    const redisReply &stream = *reply.element[0];
-    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2)
-      return;
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements == 0) return;
+    const redisReply& stream = *reply.element[0];
+    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2) return;
     std::vector<StoredEvent> events;
     ParseEntries(*stream.element[1], key_, &events);
     // Advance past every entry read, even skipped ones.
-    const redisReply &entries = *stream.element[1];
+    const redisReply& entries = *stream.element[1];
     if (entries.elements > 0) {
-      const redisReply &newest = *entries.element[entries.elements - 1];
+      const redisReply& newest = *entries.element[entries.elements - 1];
       if (newest.type == REDIS_REPLY_ARRAY && newest.elements > 0) {
         last_ = std::max(last_, SequenceOfId(Text(*newest.element[0])));
       }
     }
-    if (!events.empty())
-      listener_->OnEvents(events);
+    if (!events.empty()) listener_->OnEvents(events);
   }
 
   // Waits out the connection's backoff (at least `retry_`, never less than
@@ -213,13 +209,13 @@ private:
     return stop_;
   }
 
-  const std::shared_ptr<RedisCounters> counters_; // Used by connection_.
+  const std::shared_ptr<RedisCounters> counters_;  // Used by connection_.
   RedisConnection connection_;
   const std::string key_;
   const std::string block_ms_;
   const absl::Duration retry_;
-  EventListener *const listener_;
-  int64_t last_; // Only the reader thread touches it.
+  EventListener* const listener_;
+  int64_t last_;  // Only the reader thread touches it.
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
@@ -231,8 +227,8 @@ RedisStore::RedisStore(RedisStoreOptions options)
 
 RedisStore::~RedisStore() = default;
 
-RedisConnectionOptions
-RedisStore::ConnectionOptions(absl::Duration timeout) const {
+RedisConnectionOptions RedisStore::ConnectionOptions(
+    absl::Duration timeout) const {
   RedisConnectionOptions c;
   c.address = options_.address;
   c.connect_timeout = options_.connect_timeout;
@@ -263,21 +259,21 @@ RedisStoreStats RedisStore::Stats() const {
   return s;
 }
 
-absl::Status RedisStore::Create(coach::internal::SessionRecord *record,
-                                std::vector<coach::v1::SessionEvent> *events) {
+absl::Status RedisStore::Create(coach::internal::SessionRecord* record,
+                                std::vector<coach::v1::SessionEvent>* events) {
   return Write(/*create=*/true, 0, record, events);
 }
 
 absl::Status RedisStore::Commit(int64_t expected_sequence,
-                                coach::internal::SessionRecord *record,
-                                std::vector<coach::v1::SessionEvent> *events) {
+                                coach::internal::SessionRecord* record,
+                                std::vector<coach::v1::SessionEvent>* events) {
   return Write(/*create=*/false, expected_sequence, record, events);
 }
 
 absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
-                               coach::internal::SessionRecord *record,
-                               std::vector<coach::v1::SessionEvent> *events) {
-  const std::string &id = record->session_id();
+                               coach::internal::SessionRecord* record,
+                               std::vector<coach::v1::SessionEvent>* events) {
+  const std::string& id = record->session_id();
   std::string epoch = create ? RandomId(6) : record->epoch();
   const bool finished =
       record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
@@ -291,7 +287,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
   };
   std::vector<Saved> saved;
   saved.reserve(events->size());
-  for (const coach::v1::SessionEvent &ev : *events) {
+  for (const coach::v1::SessionEvent& ev : *events) {
     saved.push_back({ev.session_id(), ev.epoch(), ev.sequence()});
   }
   auto restore = [&] {
@@ -325,7 +321,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
         absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
         absl::StrCat(options_.max_history)};
     int64_t seq = expected_sequence;
-    for (coach::v1::SessionEvent &ev : *events) {
+    for (coach::v1::SessionEvent& ev : *events) {
       ev.set_session_id(id);
       ev.set_epoch(epoch);
       ev.set_sequence(++seq);
@@ -346,7 +342,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       restore();
       return reply.status();
     }
-    const redisReply &r = **reply;
+    const redisReply& r = **reply;
     if (r.type == REDIS_REPLY_ERROR) {
       restore();
       return RedisErrorStatus(options_.address, create ? "create" : "commit",
@@ -360,8 +356,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
         r.type == REDIS_REPLY_ARRAY && r.elements > 1 && IsString(*r.element[1])
             ? Text(*r.element[1])
             : "";
-    if (outcome == "ok")
-      return absl::OkStatus();
+    if (outcome == "ok") return absl::OkStatus();
     restore();
     if (outcome == "exists") {
       return absl::AlreadyExistsError(
@@ -388,13 +383,12 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       absl::StrCat("session ", id, " changed epoch while committing"));
 }
 
-absl::StatusOr<coach::internal::SessionRecord>
-RedisStore::Load(absl::string_view session_id) {
+absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
+    absl::string_view session_id) {
   absl::StatusOr<RedisReply> reply =
       pool_.Acquire()->Command({"HGET", StateKey(session_id), "record"});
-  if (!reply.ok())
-    return reply.status();
-  const redisReply &r = **reply;
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   if (r.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "HGET", r);
   }
@@ -410,18 +404,17 @@ RedisStore::Load(absl::string_view session_id) {
   return record;
 }
 
-absl::StatusOr<HistoryRead>
-RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
-                        int64_t after_sequence, int max_events) {
+absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
+    absl::string_view session_id, absl::string_view epoch,
+    int64_t after_sequence, int max_events) {
   const std::string key = EventsKey(session_id);
   absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(
       {{"HMGET", StateKey(session_id), "seq", "epoch"},
        {"XRANGE", key, absl::StrCat(std::max<int64_t>(0, after_sequence + 1)),
         "+", "COUNT", absl::StrCat(std::max(1, max_events))}});
-  if (!replies.ok())
-    return replies.status();
-  const redisReply &state = *(*replies)[0];
-  const redisReply &range = *(*replies)[1];
+  if (!replies.ok()) return replies.status();
+  const redisReply& state = *(*replies)[0];
+  const redisReply& range = *(*replies)[1];
   if (state.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "HMGET", state);
   }
@@ -452,7 +445,7 @@ RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
   if (after_sequence < read.last_sequence &&
       (read.events.empty() ||
        read.events.front()->sequence() != after_sequence + 1)) {
-    read.complete = false; // Trimmed (or lost) before what was asked.
+    read.complete = false;  // Trimmed (or lost) before what was asked.
     read.events.clear();
     return read;
   }
@@ -462,13 +455,12 @@ RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
   return read;
 }
 
-absl::StatusOr<std::unique_ptr<FollowHandle>>
-RedisStore::Follow(absl::string_view session_id, int64_t after_sequence,
-                   EventListener *listener) {
+absl::StatusOr<std::unique_ptr<FollowHandle>> RedisStore::Follow(
+    absl::string_view session_id, int64_t after_sequence,
+    EventListener* listener) {
   absl::StatusOr<RedisReply> exists =
       pool_.Acquire()->Command({"EXISTS", StateKey(session_id)});
-  if (!exists.ok())
-    return exists.status();
+  if (!exists.ok()) return exists.status();
   if ((*exists)->type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "EXISTS", **exists);
   }
@@ -485,9 +477,8 @@ RedisStore::Follow(absl::string_view session_id, int64_t after_sequence,
 absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
   absl::StatusOr<RedisReply> reply =
       pool_.Acquire()->Command({"ZRANGE", LiveKey(), "0", "-1"});
-  if (!reply.ok())
-    return reply.status();
-  const redisReply &r = **reply;
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   if (r.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "ZRANGE", r);
   }
@@ -501,12 +492,11 @@ absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
 
 absl::Status RedisStore::Ping() {
   absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command({"PING"});
-  if (!reply.ok())
-    return reply.status();
+  if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "PING", **reply);
   }
   return absl::OkStatus();
 }
 
-} // namespace coachd
+}  // namespace coachd

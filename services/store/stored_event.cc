@@ -11,7 +11,7 @@ struct StoredEvent::Body {
   explicit Body(coach::v1::SessionEvent e) : event(std::move(e)) {}
   const coach::v1::SessionEvent event;
   mutable absl::once_flag serialized_once;
-  mutable std::string wire; // Written once, under serialized_once.
+  mutable std::string wire;  // Written once, under serialized_once.
 };
 
 StoredEvent StoredEvent::Make(coach::v1::SessionEvent event) {
@@ -20,15 +20,15 @@ StoredEvent StoredEvent::Make(coach::v1::SessionEvent event) {
   return stored;
 }
 
-const coach::v1::SessionEvent *StoredEvent::get() const {
+const coach::v1::SessionEvent* StoredEvent::get() const {
   return body_ == nullptr ? nullptr : &body_->event;
 }
 
 absl::string_view StoredEvent::Wire() const {
-  const Body &body = *body_;
+  const Body& body = *body_;
   absl::call_once(body.serialized_once,
                   [&body] { body.event.SerializeToString(&body.wire); });
   return body.wire;
 }
 
-} // namespace coachd
+}  // namespace coachd

@@ -20,22 +20,22 @@ namespace coachd {
 // share one event. Thread-safe: any number of threads may read, copy and
 // call Wire() on the same event at once.
 class StoredEvent {
-public:
+ public:
   StoredEvent() = default;
-  StoredEvent(std::nullptr_t) {} // NOLINT(runtime/explicit): like a pointer.
+  StoredEvent(std::nullptr_t) {}  // NOLINT(runtime/explicit): like a pointer.
 
   // Stores `event`; pass it with std::move to avoid a copy.
   static StoredEvent Make(coach::v1::SessionEvent event);
 
   // The event; null for a null StoredEvent.
-  const coach::v1::SessionEvent *get() const;
-  const coach::v1::SessionEvent *operator->() const { return get(); }
-  const coach::v1::SessionEvent &operator*() const { return *get(); }
+  const coach::v1::SessionEvent* get() const;
+  const coach::v1::SessionEvent* operator->() const { return get(); }
+  const coach::v1::SessionEvent& operator*() const { return *get(); }
   explicit operator bool() const { return body_ != nullptr; }
-  friend bool operator==(const StoredEvent &a, std::nullptr_t) {
+  friend bool operator==(const StoredEvent& a, std::nullptr_t) {
     return a.body_ == nullptr;
   }
-  friend bool operator!=(const StoredEvent &a, std::nullptr_t) {
+  friend bool operator!=(const StoredEvent& a, std::nullptr_t) {
     return a.body_ != nullptr;
   }
 
@@ -44,11 +44,11 @@ public:
   // not be called on a null StoredEvent.
   absl::string_view Wire() const;
 
-private:
+ private:
   struct Body;
   std::shared_ptr<const Body> body_;
 };
 
-} // namespace coachd
+}  // namespace coachd
 
-#endif // SERVICES_STORE_STORED_EVENT_H_
+#endif  // SERVICES_STORE_STORED_EVENT_H_

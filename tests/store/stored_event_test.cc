@@ -53,15 +53,13 @@ TEST(StoredEventTest, CopiesShareOneEventAndOneWireForm) {
 
 TEST(StoredEventTest, WireFromManyThreadsAtOnceIsOneSerialization) {
   StoredEvent ev = StoredEvent::Make(Sample());
-  std::vector<const char *> seen(8);
+  std::vector<const char*> seen(8);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < seen.size(); ++i) {
     threads.emplace_back([&, i] { seen[i] = ev.Wire().data(); });
   }
-  for (std::thread &t : threads)
-    t.join();
-  for (const char *p : seen)
-    EXPECT_EQ(p, seen[0]);
+  for (std::thread& t : threads) t.join();
+  for (const char* p : seen) EXPECT_EQ(p, seen[0]);
 }
 
 TEST(StoredEventTest, BytesOutliveTheOriginalHandle) {
@@ -75,5 +73,5 @@ TEST(StoredEventTest, BytesOutliveTheOriginalHandle) {
   EXPECT_EQ(std::string(wire), Sample().SerializeAsString());
 }
 
-} // namespace
-} // namespace coachd
+}  // namespace
+}  // namespace coachd
