@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -164,6 +165,46 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     replies.emplace_back(static_cast<redisReply*>(raw));
   }
   return replies;
+}
+
+absl::StatusOr<RedisReply> RedisConnection::ReadPushed(absl::Duration wait) {
+  if (context_ == nullptr) {
+    if (interrupted()) return absl::CancelledError("redis connection stopped");
+    return absl::UnavailableError(
+        absl::StrCat("redis at ", address_text_, ": not connected"));
+  }
+  void* raw = nullptr;
+  // A reply may already be buffered (read along with an earlier one).
+  if (redisGetReplyFromReader(context_, &raw) == REDIS_OK && raw == nullptr) {
+    // Nothing buffered: wait for the socket (never into hiredis's own read
+    // timeout, which would break the context).
+    const int64_t ms =
+        wait == absl::InfiniteDuration()
+            ? -1
+            : std::clamp<int64_t>(absl::ToInt64Milliseconds(
+                                      absl::Ceil(wait, absl::Milliseconds(1))),
+                                  0, std::numeric_limits<int>::max());
+    pollfd p{context_->fd, POLLIN, 0};
+    const int ready = ::poll(&p, 1, static_cast<int>(ms));
+    if (interrupted()) {
+      Drop();
+      return absl::CancelledError("redis connection stopped");
+    }
+    if (ready <= 0) {  // Timed out (or a signal): nothing yet.
+      return absl::DeadlineExceededError(
+          absl::StrCat("redis at ", address_text_, ": nothing pushed within ",
+                       absl::FormatDuration(wait)));
+    }
+    if (redisGetReply(context_, &raw) != REDIS_OK) raw = nullptr;
+  }
+  if (raw == nullptr) {
+    const std::string reason =
+        Explain(context_->errstr, options_.command_timeout);
+    Drop();
+    if (interrupted()) return absl::CancelledError("redis connection stopped");
+    return Unreachable(reason, /*failed_connect=*/false);
+  }
+  return RedisReply(static_cast<redisReply*>(raw));
 }
 
 absl::StatusOr<RedisReply> RedisConnection::Command(

@@ -77,6 +77,16 @@ class RedisConnection {
   // Pipeline() of one command.
   absl::StatusOr<RedisReply> Command(const RedisCommand& command);
 
+  // Reads the next reply the server sends unasked: a message on a channel
+  // this connection subscribed to (Command({"SUBSCRIBE", ...})). A reply
+  // already received is returned at once; else waits up to `wait` for one
+  // to start arriving (the rest of it within the command timeout).
+  // DEADLINE_EXCEEDED if none came (the connection stays as it was);
+  // UNAVAILABLE when not connected or the connection broke (it is dropped:
+  // connect and subscribe again); CANCELLED after Interrupt(). Sends
+  // nothing and counts no command or round trip.
+  absl::StatusOr<RedisReply> ReadPushed(absl::Duration wait);
+
   // Wakes a call blocked on the socket (from any thread); every call after
   // this fails with CANCELLED. Thread-safe.
   void Interrupt();

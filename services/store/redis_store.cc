@@ -3,9 +3,9 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -21,10 +21,13 @@ namespace {
 //   KEYS: state hash, event stream, live set.
 //   ARGV: 'create'|'commit', expected sequence, epoch, record bytes,
 //         session id, created_us, finished '1'|'0', ttl ms, max history,
-//         then one SessionEvent per new event, already numbered
-//         expected+1.. by the caller (the script checks, it cannot edit).
+//         commits channel, then one SessionEvent per new event, already
+//         numbered expected+1.. by the caller (the script checks, it cannot
+//         edit).
 //   Returns {'ok', last_sequence}, {'exists'}, {'missing'},
-//   {'aborted', stored_sequence} or {'epoch', stored_epoch}.
+//   {'aborted', stored_sequence} or {'epoch', stored_epoch}. When it
+//   appended events it publishes "<last_sequence> <session id>" on the
+//   commits channel (for the followers of every replica).
 constexpr char kWriteScript[] = R"lua(
 local state, log, live = KEYS[1], KEYS[2], KEYS[3]
 local expected = tonumber(ARGV[2])
@@ -38,7 +41,7 @@ else
   if stored[2] ~= ARGV[3] then return {'epoch', stored[2]} end
 end
 local seq = expected
-for i = 10, #ARGV do
+for i = 11, #ARGV do
   seq = seq + 1
   redis.call('XADD', log, 'MAXLEN', '~', ARGV[9],
              string.format('%d-0', seq), 'e', ARGV[i])
@@ -52,187 +55,44 @@ if ARGV[7] == '1' then
 elseif ARGV[1] == 'create' then
   redis.call('ZADD', live, ARGV[6], ARGV[5])
 end
+if seq > expected then
+  redis.call('PUBLISH', ARGV[10], string.format('%d ', seq) .. ARGV[5])
+end
 return {'ok', seq}
 )lua";
 
-constexpr int kFollowBatch = 512; // Events per XREAD.
-
 std::string Sha1Hex(absl::string_view text) {
   unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char *>(text.data()), text.size(),
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
        digest);
-  return absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char *>(digest), sizeof(digest)));
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-const std::string &WriteScriptSha() {
-  static const std::string *sha = new std::string(Sha1Hex(kWriteScript));
+const std::string& WriteScriptSha() {
+  static const std::string* sha = new std::string(Sha1Hex(kWriteScript));
   return *sha;
 }
 
-absl::string_view Text(const redisReply &r) {
+absl::string_view Text(const redisReply& r) {
   return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
 }
 
-bool IsString(const redisReply &r) {
+bool IsString(const redisReply& r) {
   return r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS;
 }
 
-// The sequence of a stream entry id "<sequence>-0"; -1 if malformed.
-int64_t SequenceOfId(absl::string_view id) {
-  const size_t dash = id.find('-');
-  int64_t seq = -1;
-  if (!absl::SimpleAtoi(id.substr(0, dash), &seq))
-    return -1;
-  return seq;
-}
-
-// Appends the entries of an XRANGE-style reply (array of [id, [f, v, ...]])
-// to `out` as events; malformed entries are logged and skipped.
-void ParseEntries(const redisReply &entries, absl::string_view key,
-                  std::vector<StoredEvent> *out) {
-  if (entries.type != REDIS_REPLY_ARRAY)
-    return;
-  for (size_t i = 0; i < entries.elements; ++i) {
-    const redisReply &entry = *entries.element[i];
-    if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
-        entry.element[1]->type != REDIS_REPLY_ARRAY) {
-      continue;
-    }
-    const redisReply &fields = *entry.element[1];
-    coach::v1::SessionEvent event;
-    bool parsed = false;
-    for (size_t f = 0; f + 1 < fields.elements; f += 2) {
-      if (Text(*fields.element[f]) == "e") {
-        parsed =
-            event.ParseFromArray(fields.element[f + 1]->str,
-                                 static_cast<int>(fields.element[f + 1]->len));
-      }
-    }
-    const int64_t seq = SequenceOfId(Text(*entry.element[0]));
-    if (!parsed || seq <= 0) {
-      LogWarning(absl::StrCat("redis: ", key, " entry ",
-                              Text(*entry.element[0]),
-                              " is not a session event; skipped"));
-      continue;
-    }
-    event.set_sequence(seq);
-    out->push_back(StoredEvent::Make(std::move(event)));
-  }
-}
-
-} // namespace
-
-// One Follow: a thread that reads the session's stream with XREAD BLOCK on
-// its own connection and hands what it reads to the listener.
-class RedisStore::Follower : public FollowHandle {
-public:
-  Follower(const RedisConnectionOptions &options,
-           std::shared_ptr<RedisCounters> counters, std::string key,
-           int64_t after_sequence, absl::Duration block, absl::Duration retry,
-           EventListener *listener)
-      : counters_(std::move(counters)), connection_(options),
-        key_(std::move(key)), block_ms_(absl::StrCat(std::max<int64_t>(
-                                  1, absl::ToInt64Milliseconds(block)))),
-        retry_(retry), listener_(listener),
-        last_(std::max<int64_t>(0, after_sequence)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-
-  ~Follower() override {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    connection_.Interrupt();
-    thread_.join();
-  }
-
-private:
-  void Run() {
-    bool failing = false;
-    while (!Stopped()) {
-      absl::StatusOr<RedisReply> reply = connection_.Command(
-          {"XREAD", "COUNT", absl::StrCat(kFollowBatch), "BLOCK", block_ms_,
-           "STREAMS", key_, absl::StrCat(last_, "-0")});
-      if (absl::IsCancelled(reply.status()))
-        return;
-      absl::Status failure = reply.status();
-      if (failure.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-        failure = RedisErrorStatus(connection_.address(), "XREAD", **reply);
-      }
-      if (!failure.ok()) {
-        if (!failing) {
-          LogWarning(absl::StrCat("following ", key_, ": ", failure.message()));
-        }
-        failing = true;
-        WaitToRetry();
-        continue;
-      }
-      if (failing)
-        LogInfo(absl::StrCat("following ", key_, " again"));
-      failing = false;
-      Deliver(**reply);
-    }
-  }
-
-  // Hands the entries of an XREAD reply after `last_` to the listener.
-  void Deliver(const redisReply &reply) {
-    // Nil: the block timed out. Else [[key, [[id, fields], ...]]].
-    if (reply.type != REDIS_REPLY_ARRAY || reply.elements == 0)
-      return;
-    const redisReply &stream = *reply.element[0];
-    if (stream.type != REDIS_REPLY_ARRAY || stream.elements != 2)
-      return;
-    std::vector<StoredEvent> events;
-    ParseEntries(*stream.element[1], key_, &events);
-    // Advance past every entry read, even skipped ones.
-    const redisReply &entries = *stream.element[1];
-    if (entries.elements > 0) {
-      const redisReply &newest = *entries.element[entries.elements - 1];
-      if (newest.type == REDIS_REPLY_ARRAY && newest.elements > 0) {
-        last_ = std::max(last_, SequenceOfId(Text(*newest.element[0])));
-      }
-    }
-    if (!events.empty())
-      listener_->OnEvents(events);
-  }
-
-  // Waits out the connection's backoff (at least `retry_`, never less than
-  // 10 ms: no spinning), or until stop.
-  void WaitToRetry() {
-    const absl::Duration wait =
-        std::max({absl::Milliseconds(10), retry_,
-                  connection_.next_attempt() - absl::Now()});
-    absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
-  }
-
-  bool Stopped() {
-    absl::MutexLock lock(&mu_);
-    return stop_;
-  }
-
-  const std::shared_ptr<RedisCounters> counters_; // Used by connection_.
-  RedisConnection connection_;
-  const std::string key_;
-  const std::string block_ms_;
-  const absl::Duration retry_;
-  EventListener *const listener_;
-  int64_t last_; // Only the reader thread touches it.
-  absl::Mutex mu_;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
+}  // namespace
 
 RedisStore::RedisStore(RedisStoreOptions options)
     : options_(std::move(options)),
-      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size) {}
+      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size),
+      followers_(FollowersOptions(), &pool_) {}
 
 RedisStore::~RedisStore() = default;
 
-RedisConnectionOptions
-RedisStore::ConnectionOptions(absl::Duration timeout) const {
+RedisConnectionOptions RedisStore::ConnectionOptions(
+    absl::Duration timeout) const {
   RedisConnectionOptions c;
   c.address = options_.address;
   c.connect_timeout = options_.connect_timeout;
@@ -241,6 +101,15 @@ RedisStore::ConnectionOptions(absl::Duration timeout) const {
   c.max_backoff = options_.max_backoff;
   c.counters = counters_.get();
   return c;
+}
+
+RedisFollowersOptions RedisStore::FollowersOptions() const {
+  RedisFollowersOptions f;
+  f.subscriber = ConnectionOptions(options_.command_timeout);
+  f.channel = CommitsChannel();
+  f.poll = options_.follow_block;
+  f.retry = options_.min_backoff;
+  return f;
 }
 
 std::string RedisStore::StateKey(absl::string_view session_id) const {
@@ -255,29 +124,35 @@ std::string RedisStore::LiveKey() const {
   return absl::StrCat(options_.key_prefix, ":live");
 }
 
+std::string RedisStore::CommitsChannel() const {
+  return absl::StrCat(options_.key_prefix, ":commits");
+}
+
 RedisStoreStats RedisStore::Stats() const {
   RedisStoreStats s;
   s.commands = counters_->commands.load();
   s.round_trips = counters_->round_trips.load();
   s.connects = counters_->connects.load();
+  s.subscribes = followers_.subscribes();
+  s.catch_up_reads = followers_.catch_up_reads();
   return s;
 }
 
-absl::Status RedisStore::Create(coach::internal::SessionRecord *record,
-                                std::vector<coach::v1::SessionEvent> *events) {
+absl::Status RedisStore::Create(coach::internal::SessionRecord* record,
+                                std::vector<coach::v1::SessionEvent>* events) {
   return Write(/*create=*/true, 0, record, events);
 }
 
 absl::Status RedisStore::Commit(int64_t expected_sequence,
-                                coach::internal::SessionRecord *record,
-                                std::vector<coach::v1::SessionEvent> *events) {
+                                coach::internal::SessionRecord* record,
+                                std::vector<coach::v1::SessionEvent>* events) {
   return Write(/*create=*/false, expected_sequence, record, events);
 }
 
 absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
-                               coach::internal::SessionRecord *record,
-                               std::vector<coach::v1::SessionEvent> *events) {
-  const std::string &id = record->session_id();
+                               coach::internal::SessionRecord* record,
+                               std::vector<coach::v1::SessionEvent>* events) {
+  const std::string& id = record->session_id();
   std::string epoch = create ? RandomId(6) : record->epoch();
   const bool finished =
       record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
@@ -291,7 +166,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
   };
   std::vector<Saved> saved;
   saved.reserve(events->size());
-  for (const coach::v1::SessionEvent &ev : *events) {
+  for (const coach::v1::SessionEvent& ev : *events) {
     saved.push_back({ev.session_id(), ev.epoch(), ev.sequence()});
   }
   auto restore = [&] {
@@ -302,6 +177,13 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       (*events)[i].set_epoch(saved[i].epoch);
       (*events)[i].set_sequence(saved[i].sequence);
     }
+  };
+  // This store's followers of the session get the events from here, as
+  // written (EndWrite), rather than read back from Redis.
+  const bool followed = !events->empty() && followers_.BeginWrite(id);
+  std::vector<StoredEvent> written;  // Empty unless the write took.
+  absl::Cleanup end_write = [&] {
+    if (followed) followers_.EndWrite(id, written);
   };
 
   // Twice at most: a second time with the stored epoch if ours is stale.
@@ -323,9 +205,11 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
         absl::StrCat(record->created_us()),
         finished ? "1" : "0",
         absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
-        absl::StrCat(options_.max_history)};
+        absl::StrCat(options_.max_history),
+        CommitsChannel()};
+    const size_t first_event = command.size();  // Then the events' bytes.
     int64_t seq = expected_sequence;
-    for (coach::v1::SessionEvent &ev : *events) {
+    for (coach::v1::SessionEvent& ev : *events) {
       ev.set_session_id(id);
       ev.set_epoch(epoch);
       ev.set_sequence(++seq);
@@ -346,7 +230,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       restore();
       return reply.status();
     }
-    const redisReply &r = **reply;
+    const redisReply& r = **reply;
     if (r.type == REDIS_REPLY_ERROR) {
       restore();
       return RedisErrorStatus(options_.address, create ? "create" : "commit",
@@ -360,8 +244,13 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
         r.type == REDIS_REPLY_ARRAY && r.elements > 1 && IsString(*r.element[1])
             ? Text(*r.element[1])
             : "";
-    if (outcome == "ok")
+    if (outcome == "ok") {
+      for (size_t i = 0; followed && i < events->size(); ++i) {
+        written.push_back(StoredEvent::MakeSerialized(
+            (*events)[i], std::move(command[first_event + i])));
+      }
       return absl::OkStatus();
+    }
     restore();
     if (outcome == "exists") {
       return absl::AlreadyExistsError(
@@ -388,13 +277,12 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
       absl::StrCat("session ", id, " changed epoch while committing"));
 }
 
-absl::StatusOr<coach::internal::SessionRecord>
-RedisStore::Load(absl::string_view session_id) {
+absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
+    absl::string_view session_id) {
   absl::StatusOr<RedisReply> reply =
       pool_.Acquire()->Command({"HGET", StateKey(session_id), "record"});
-  if (!reply.ok())
-    return reply.status();
-  const redisReply &r = **reply;
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   if (r.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "HGET", r);
   }
@@ -410,18 +298,17 @@ RedisStore::Load(absl::string_view session_id) {
   return record;
 }
 
-absl::StatusOr<HistoryRead>
-RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
-                        int64_t after_sequence, int max_events) {
+absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
+    absl::string_view session_id, absl::string_view epoch,
+    int64_t after_sequence, int max_events) {
   const std::string key = EventsKey(session_id);
   absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(
       {{"HMGET", StateKey(session_id), "seq", "epoch"},
        {"XRANGE", key, absl::StrCat(std::max<int64_t>(0, after_sequence + 1)),
         "+", "COUNT", absl::StrCat(std::max(1, max_events))}});
-  if (!replies.ok())
-    return replies.status();
-  const redisReply &state = *(*replies)[0];
-  const redisReply &range = *(*replies)[1];
+  if (!replies.ok()) return replies.status();
+  const redisReply& state = *(*replies)[0];
+  const redisReply& range = *(*replies)[1];
   if (state.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "HMGET", state);
   }
@@ -444,7 +331,7 @@ RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
     return read;
   }
   // The range was read just after the state: drop what was committed since.
-  ParseEntries(range, key, &read.events);
+  ParseStreamEntries(range, key, &read.events);
   while (!read.events.empty() &&
          read.events.back()->sequence() > read.last_sequence) {
     read.events.pop_back();
@@ -452,7 +339,7 @@ RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
   if (after_sequence < read.last_sequence &&
       (read.events.empty() ||
        read.events.front()->sequence() != after_sequence + 1)) {
-    read.complete = false; // Trimmed (or lost) before what was asked.
+    read.complete = false;  // Trimmed (or lost) before what was asked.
     read.events.clear();
     return read;
   }
@@ -462,32 +349,18 @@ RedisStore::ReadHistory(absl::string_view session_id, absl::string_view epoch,
   return read;
 }
 
-absl::StatusOr<std::unique_ptr<FollowHandle>>
-RedisStore::Follow(absl::string_view session_id, int64_t after_sequence,
-                   EventListener *listener) {
-  absl::StatusOr<RedisReply> exists =
-      pool_.Acquire()->Command({"EXISTS", StateKey(session_id)});
-  if (!exists.ok())
-    return exists.status();
-  if ((*exists)->type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "EXISTS", **exists);
-  }
-  if ((*exists)->integer == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("session ", session_id, " not found"));
-  }
-  return std::unique_ptr<FollowHandle>(new Follower(
-      ConnectionOptions(options_.follow_block + options_.command_timeout),
-      counters_, EventsKey(session_id), after_sequence, options_.follow_block,
-      options_.min_backoff, listener));
+absl::StatusOr<std::unique_ptr<FollowHandle>> RedisStore::Follow(
+    absl::string_view session_id, int64_t after_sequence,
+    EventListener* listener) {
+  return followers_.Follow(session_id, StateKey(session_id),
+                           EventsKey(session_id), after_sequence, listener);
 }
 
 absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
   absl::StatusOr<RedisReply> reply =
       pool_.Acquire()->Command({"ZRANGE", LiveKey(), "0", "-1"});
-  if (!reply.ok())
-    return reply.status();
-  const redisReply &r = **reply;
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   if (r.type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "ZRANGE", r);
   }
@@ -501,12 +374,11 @@ absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
 
 absl::Status RedisStore::Ping() {
   absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command({"PING"});
-  if (!reply.ok())
-    return reply.status();
+  if (!reply.ok()) return reply.status();
   if ((*reply)->type == REDIS_REPLY_ERROR) {
     return RedisErrorStatus(options_.address, "PING", **reply);
   }
   return absl::OkStatus();
 }
 
-} // namespace coachd
+}  // namespace coachd

@@ -8,7 +8,8 @@
 // and one global key, PREFIX:live, a sorted set of unfinished session ids
 // (score: created_us) for ListLive. Create and Commit run one Lua script that
 // checks the expected sequence, writes the record, appends the events and
-// updates the live set atomically; finished sessions expire after
+// updates the live set atomically, then publishes "<last sequence> <session
+// id>" on the channel PREFIX:commits; finished sessions expire after
 // finished_ttl. The live set sits in its own slot, so on Redis Cluster the
 // script would need its live-set update moved out (see docs); on one Redis
 // (with replicas) it is exact.
@@ -17,6 +18,10 @@
 //   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
 //   auto store = std::make_unique<RedisStore>(options);
 //   absl::Status s = store->Create(&record, &events);
+//
+// Follow costs no thread or connection per session (see redis_followers.h):
+// this store's own commits reach its followers directly, other replicas'
+// through one subscriber connection per store and XRANGE reads.
 #ifndef SERVICES_STORE_REDIS_STORE_H_
 #define SERVICES_STORE_REDIS_STORE_H_
 
@@ -26,6 +31,7 @@
 
 #include "absl/time/time.h"
 #include "services/store/redis_connection.h"
+#include "services/store/redis_followers.h"
 #include "services/store/redis_url.h"
 #include "services/store/session_store.h"
 
@@ -35,13 +41,13 @@ namespace coachd {
 struct RedisStoreOptions {
   RedisAddress address;
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
-  int pool_size = 4;                  // Connections for calls (not Follow).
-  int max_history = 10000;            // Events kept per session, about.
+  int pool_size = 4;        // Connections for calls and catch-up reads.
+  int max_history = 10000;  // Events kept per session, about.
   absl::Duration finished_ttl = absl::Hours(24);  // Then the session expires.
   absl::Duration connect_timeout = absl::Milliseconds(200);
   absl::Duration command_timeout = absl::Seconds(1);
-  // How long a Follow reader's XREAD blocks; bounds how long destroying a
-  // FollowHandle may take if waking the reader fails.
+  // How long the Follow subscriber waits for a message before it checks
+  // whether to stop; bounds destroying the store if waking it fails.
   absl::Duration follow_block = absl::Seconds(1);
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(1);
@@ -51,13 +57,18 @@ struct RedisStoreOptions {
 struct RedisStoreStats {
   int64_t commands = 0;     // Commands, counting each one in a pipeline.
   int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
-  int64_t connects = 0;     // Connections made (pool and Follow readers).
+  int64_t connects = 0;     // Connections made (pool and subscriber).
+  int64_t subscribes = 0;   // Follow subscriptions made (first, reconnects).
+  // Round trips reading events for followers that were behind (another
+  // replica's commits, catch-ups after a reconnect); included in round_trips.
+  int64_t catch_up_reads = 0;
 };
 
-// SessionStore on Redis. Thread-safe. Each Follow owns one reader thread and
-// one connection; every other call borrows one of `pool_size` connections.
-// While Redis is unreachable every call fails fast with UNAVAILABLE "redis at
-// ADDR unreachable: REASON" and recovers by itself when Redis is back.
+// SessionStore on Redis. Thread-safe. Calls borrow one of `pool_size`
+// connections; Follow, once used, adds one subscriber connection and two
+// threads per store, however many sessions are followed. While Redis is
+// unreachable every call fails fast with UNAVAILABLE "redis at ADDR
+// unreachable: REASON" and recovers by itself when Redis is back.
 class RedisStore : public SessionStore {
  public:
   explicit RedisStore(RedisStoreOptions options);
@@ -66,7 +77,8 @@ class RedisStore : public SessionStore {
   RedisStore& operator=(const RedisStore&) = delete;
 
   // One script round trip (two the first time a connection meets a Redis
-  // that has not cached the script).
+  // that has not cached the script). The events go to this store's
+  // followers of the session on the calling thread before this returns.
   absl::Status Create(coach::internal::SessionRecord* record,
                       std::vector<coach::v1::SessionEvent>* events) override;
   absl::StatusOr<coach::internal::SessionRecord> Load(
@@ -80,10 +92,14 @@ class RedisStore : public SessionStore {
                                           absl::string_view epoch,
                                           int64_t after_sequence,
                                           int max_events) override;
-  // NOT_FOUND for an unknown session (checked once, at the call). The
-  // listener runs on the handle's reader thread, which delivers events after
-  // `after_sequence` in order (stored ones first), reconnecting after errors.
-  // Destroying the handle wakes and joins that thread.
+  // NOT_FOUND for an unknown session (checked once, at the call, in one
+  // round trip that also reads the stored events after `after_sequence`:
+  // those are delivered on the calling thread before this returns). Then
+  // each event once, in order: this store's commits on the committing
+  // thread (no Redis read), other replicas' on the store's catch-up thread,
+  // and after a lost subscription whatever was missed, read from Redis.
+  // Destroying the handle only unregisters it (waiting for a listener call
+  // in progress, if any); never destroy it inside its own listener.
   absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
       absl::string_view session_id, int64_t after_sequence,
       EventListener* listener) override;
@@ -97,21 +113,22 @@ class RedisStore : public SessionStore {
   std::string StateKey(absl::string_view session_id) const;
   std::string EventsKey(absl::string_view session_id) const;
   std::string LiveKey() const;
+  // The channel the write script publishes commits on.
+  std::string CommitsChannel() const;
 
  private:
-  class Follower;
-
   // Runs the create/commit script; see the .cc.
   absl::Status Write(bool create, int64_t expected_sequence,
                      coach::internal::SessionRecord* record,
                      std::vector<coach::v1::SessionEvent>* events);
   RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
+  RedisFollowersOptions FollowersOptions() const;
 
   const RedisStoreOptions options_;
-  // Shared with Follow readers, which may outlive the store briefly.
   const std::shared_ptr<RedisCounters> counters_ =
       std::make_shared<RedisCounters>();
   RedisPool pool_;
+  RedisFollowers followers_;  // After pool_: its threads use the pool.
 };
 
 }  // namespace coachd

@@ -43,7 +43,8 @@ class EventListener {
 };
 
 // Stops a Follow when destroyed; after the destructor returns the listener
-// is never called again.
+// is never called again. It may wait for a listener call in progress, so it
+// must not be destroyed inside its own listener.
 class FollowHandle {
  public:
   virtual ~FollowHandle() = default;

@@ -43,6 +43,20 @@ TEST(StoredEventTest, WireIsTheSerializedEvent) {
   EXPECT_EQ(parsed.SerializeAsString(), Sample().SerializeAsString());
 }
 
+TEST(StoredEventTest, MakeSerializedKeepsTheGivenBytesAndNeverSerializes) {
+  std::string wire = Sample().SerializeAsString();
+  const char* const given = wire.data();  // Longer than any inline buffer.
+  ASSERT_GT(wire.size(), sizeof(std::string));
+  StoredEvent ev = StoredEvent::MakeSerialized(Sample(), std::move(wire));
+  EXPECT_EQ(ev->sequence(), 7);
+  EXPECT_EQ(ev.Wire().data(), given);  // The same bytes, not a new copy.
+  EXPECT_EQ(std::string(ev.Wire()), Sample().SerializeAsString());
+  // Trusted as given: Wire() does not make its own (these bytes differ on
+  // purpose, which a caller must never do, to show nothing re-serializes).
+  StoredEvent marked = StoredEvent::MakeSerialized(Sample(), "given bytes");
+  EXPECT_EQ(marked.Wire(), "given bytes");
+}
+
 TEST(StoredEventTest, CopiesShareOneEventAndOneWireForm) {
   StoredEvent a = StoredEvent::Make(Sample());
   StoredEvent b = a;
