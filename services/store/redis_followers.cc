@@ -51,12 +51,12 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
     }
     const redisReply& fields = *entry.element[1];
     coach::v1::SessionEvent event;
+    const redisReply* bytes = nullptr;
     bool parsed = false;
     for (size_t f = 0; f + 1 < fields.elements; f += 2) {
       if (Text(*fields.element[f]) == "e") {
-        parsed =
-            event.ParseFromArray(fields.element[f + 1]->str,
-                                 static_cast<int>(fields.element[f + 1]->len));
+        bytes = fields.element[f + 1];
+        parsed = event.ParseFromArray(bytes->str, static_cast<int>(bytes->len));
       }
     }
     const int64_t seq = SequenceOfId(Text(*entry.element[0]));
@@ -66,8 +66,15 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
                               " is not a session event; skipped"));
       continue;
     }
-    event.set_sequence(seq);
-    out->push_back(StoredEvent::Make(std::move(event)));
+    if (event.sequence() == seq) {
+      // The stored bytes are this event's wire form (the writer numbered it
+      // before serializing): streams send them as they are.
+      out->push_back(StoredEvent::MakeSerialized(std::move(event),
+                                                 std::string(Text(*bytes))));
+    } else {
+      event.set_sequence(seq);
+      out->push_back(StoredEvent::Make(std::move(event)));
+    }
   }
 }
 
