@@ -235,17 +235,6 @@ run_loadgen sat_baseline baseline --mode=saturation \
   --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
 stop_server sat_baseline
 
-# (1b) The same coachd with jemalloc preloaded: how much is the allocator.
-jemalloc="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -n1 || true)"
-if [[ -n "$jemalloc" ]]; then
-  LD_PRELOAD="$jemalloc" start_coachd "$sat_time_scale"
-  run_loadgen sat_jemalloc coachd+jemalloc --mode=saturation \
-    --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
-  stop_server sat_jemalloc
-else
-  echo '{}' >"$work/sat_jemalloc.json"
-fi
-
 # --- (2) saturation, Redis ---------------------------------------------------
 redis_note=""
 coachd_help="$("$coachd_bin" --help 2>&1 || true)"
@@ -371,12 +360,6 @@ sat_r="$(field sat_redis events_per_s)"
   echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_embedded server_cpu_s)" 1) ($(fmt "$(field sat_embedded server_cpu_per_kevent_ms)" 1)) | $(fmt "$(field sat_baseline server_cpu_s)" 1) ($(fmt "$(field sat_baseline server_cpu_per_kevent_ms)" 1)) | | | |"
   echo "| | | loadgen CPU s | $(fmt "$(field sat_embedded loadgen_cpu_s)" 1) | $(fmt "$(field sat_baseline loadgen_cpu_s)" 1) | | | |"
   echo "| | | gaps / duplicates | $(exact sat_embedded) | $(exact sat_baseline) | | 0 / 0 | |"
-  if [[ -n "$jemalloc" ]]; then
-    s="$(field sat_jemalloc events_per_s)"
-    echo "| 1b | the same, coachd with jemalloc preloaded (an experiment; load $(load_of sat_jemalloc)) | delivered events/s | $(fmt "$s") | $(fmt "$sat_b") | $(ratio "$s" "$sat_b") | | |"
-    echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_jemalloc server_cpu_s)" 1) ($(fmt "$(field sat_jemalloc server_cpu_per_kevent_ms)" 1)) | | | | |"
-    echo "| | | gaps / duplicates | $(exact sat_jemalloc) | | | 0 / 0 | |"
-  fi
   if [[ -n "$redis_note" ]]; then
     echo "| 2 | saturation, Redis | | $redis_note | | | | |"
   else
@@ -413,7 +396,7 @@ sat_r="$(field sat_redis events_per_s)"
   echo "<details><summary>Raw loadgen JSON lines</summary>"
   echo
   echo '```'
-  for f in sat_embedded sat_baseline sat_jemalloc sat_redis $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_control stall_baseline; do
+  for f in sat_embedded sat_baseline sat_redis $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_control stall_baseline; do
     echo "$f $(cat "$work/$f.json" 2>/dev/null || echo '{}')"
   done
   echo '```'
