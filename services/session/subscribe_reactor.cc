@@ -123,18 +123,18 @@ void SubscribeReactor::Deliver(const StoredEvent& event) {
     lagged_ = true;
     ++overflows_;
   }
-  queue_.push_back(event);
+  queue_.push_back({event, event.Wire()});
   if (writing_ == nullptr) WriteNextLocked();
 }
 
 void SubscribeReactor::WriteNextLocked() {
   if (finished_ || writing_ != nullptr || queue_.empty()) return;
-  writing_ = std::move(queue_.front());
+  Queued next = std::move(queue_.front());
   queue_.pop_front();
   if (backlog_ > 0) --backlog_;
-  // The event's shared wire form, copied into one slice (no serialization).
-  const absl::string_view wire = writing_.Wire();
-  grpc::Slice slice(wire.data(), wire.size());
+  writing_ = std::move(next.event);
+  // The shared wire form, copied into one slice (no serialization here).
+  grpc::Slice slice(next.wire->data(), next.wire->size());
   writing_bytes_ = grpc::ByteBuffer(&slice, 1);
   StartWrite(&writing_bytes_);
 }
@@ -181,10 +181,11 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     lagged_ = false;
     ++snapshots_for_lag_;
     while (!queue_.empty() &&
-           queue_.front()->sequence() <= snapshot->sequence()) {
+           queue_.front().event->sequence() <= snapshot->sequence()) {
       queue_.pop_front();
     }
-    queue_.push_front(std::move(snapshot));
+    std::shared_ptr<const std::string> wire = snapshot.Wire();
+    queue_.push_front({std::move(snapshot), std::move(wire)});
     WriteNextLocked();
     return;
   }

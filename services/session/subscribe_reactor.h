@@ -81,7 +81,14 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   std::unique_ptr<HubAttachment> attachment_ ABSL_GUARDED_BY(mu_);
   // Calls Revoke while alive; reset outside mu_ (its callback takes mu_).
   std::unique_ptr<AccessWatch> revocation_ ABSL_GUARDED_BY(mu_);
-  std::deque<StoredEvent> queue_ ABSL_GUARDED_BY(mu_);
+  // An event waiting to be written, with its wire form taken when it was
+  // delivered: the streams of a session deliver an event together, so they
+  // share one serialization, freed once every stream has written it.
+  struct Queued {
+    StoredEvent event;
+    std::shared_ptr<const std::string> wire;
+  };
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // The event being written.
   grpc::ByteBuffer writing_bytes_ ABSL_GUARDED_BY(mu_);  // Its wire form.
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;

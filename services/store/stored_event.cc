@@ -3,20 +3,20 @@
 #include <string>
 #include <utility>
 
-#include "absl/base/call_once.h"
+#include "absl/synchronization/mutex.h"
 
 namespace coachd {
 
 struct StoredEvent::Body {
   explicit Body(coach::v1::SessionEvent e) : event(std::move(e)) {}
-  // Already serialized: the once flag is spent here, so Wire() keeps `w`.
   Body(coach::v1::SessionEvent e, std::string w)
-      : event(std::move(e)), wire(std::move(w)) {
-    absl::call_once(serialized_once, [] {});
-  }
+      : event(std::move(e)),
+        given(std::make_shared<const std::string>(std::move(w))) {}
   const coach::v1::SessionEvent event;
-  mutable absl::once_flag serialized_once;
-  mutable std::string wire;  // Given, or written once under serialized_once.
+  const std::shared_ptr<const std::string> given;  // From MakeSerialized.
+  mutable absl::Mutex mu;
+  // The bytes some sender holds now, if any (never keeps them alive).
+  mutable std::weak_ptr<const std::string> shared ABSL_GUARDED_BY(mu);
 };
 
 StoredEvent StoredEvent::Make(coach::v1::SessionEvent event) {
@@ -37,11 +37,16 @@ const coach::v1::SessionEvent* StoredEvent::get() const {
   return body_ == nullptr ? nullptr : &body_->event;
 }
 
-absl::string_view StoredEvent::Wire() const {
+std::shared_ptr<const std::string> StoredEvent::Wire() const {
   const Body& body = *body_;
-  absl::call_once(body.serialized_once,
-                  [&body] { body.event.SerializeToString(&body.wire); });
-  return body.wire;
+  if (body.given != nullptr) return body.given;
+  absl::MutexLock lock(&body.mu);
+  std::shared_ptr<const std::string> bytes = body.shared.lock();
+  if (bytes == nullptr) {
+    bytes = std::make_shared<const std::string>(body.event.SerializeAsString());
+    body.shared = bytes;
+  }
+  return bytes;
 }
 
 }  // namespace coachd

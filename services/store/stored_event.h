@@ -1,10 +1,12 @@
 // An event once stored: immutable and shared by every reader, and its wire
-// form made once and shared by every stream that sends it. A session with N
-// devices costs one serialization per event, not N.
+// form made once and shared by every stream sending it at the time. A
+// session with N devices costs one serialization per event, not N; the
+// bytes are freed when the last sender lets go, so history does not hold a
+// second copy of every event.
 //
 //   StoredEvent ev = StoredEvent::Make(std::move(event));  // no copy
-//   ev->sequence();                      // reads like a const pointer
-//   absl::string_view bytes = ev.Wire();  // serialized on first use
+//   ev->sequence();                       // reads like a const pointer
+//   std::shared_ptr<const std::string> bytes = ev.Wire();  // while sending
 //   StoredEvent sent = StoredEvent::MakeSerialized(std::move(e), std::move(b));
 #ifndef SERVICES_STORE_STORED_EVENT_H_
 #define SERVICES_STORE_STORED_EVENT_H_
@@ -13,7 +15,6 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/string_view.h"
 #include "coach/v1/session.pb.h"
 
 namespace coachd {
@@ -31,8 +32,8 @@ class StoredEvent {
 
   // Stores `event` with its wire form already made: `wire` must be `event`
   // serialized (as Wire() would make it), e.g. the bytes just sent to the
-  // store. Wire() then returns `wire` and never serializes. Pass both with
-  // std::move to avoid copies.
+  // store. Wire() then returns `wire` (kept as long as the event) and never
+  // serializes. Pass both with std::move to avoid copies.
   static StoredEvent MakeSerialized(coach::v1::SessionEvent event,
                                     std::string wire);
 
@@ -48,10 +49,12 @@ class StoredEvent {
     return a.body_ != nullptr;
   }
 
-  // The event serialized (protobuf wire format). Made by the first caller
-  // (or given to MakeSerialized) and kept; the bytes live as long as any copy
-  // of this StoredEvent. Must not be called on a null StoredEvent.
-  absl::string_view Wire() const;
+  // The event serialized (protobuf wire format), shared: callers at the
+  // same time get the same bytes, made once by the first. They are kept only
+  // while some caller holds them; a call after every holder let go
+  // serializes again. Given to MakeSerialized: those bytes, always. Must not
+  // be called on a null StoredEvent.
+  std::shared_ptr<const std::string> Wire() const;
 
  private:
   struct Body;

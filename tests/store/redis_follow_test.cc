@@ -135,7 +135,7 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   ASSERT_EQ(got.size(), read->events.size());
   for (size_t i = 0; i < got.size(); ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(got[i].Wire(), read->events[i]->SerializeAsString());
+    EXPECT_EQ(*got[i].Wire(), read->events[i]->SerializeAsString());
   }
   EXPECT_EQ(got[own_last - 1]->epoch(), record.epoch());
 }
@@ -182,8 +182,8 @@ TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
   for (int64_t i = 0; i < last; ++i) {
     SCOPED_TRACE(i);
     const std::string want = read->events[i]->SerializeAsString();
-    EXPECT_EQ(got_a[i].Wire(), want);
-    EXPECT_EQ(got_b[i].Wire(), want);
+    EXPECT_EQ(*got_a[i].Wire(), want);
+    EXPECT_EQ(*got_b[i].Wire(), want);
   }
 }
 

@@ -38,8 +38,9 @@ TEST(StoredEventTest, HoldsTheEventItWasMadeFrom) {
 TEST(StoredEventTest, WireIsTheSerializedEvent) {
   StoredEvent ev = StoredEvent::Make(Sample());
   coach::v1::SessionEvent parsed;
-  ASSERT_TRUE(parsed.ParseFromArray(ev.Wire().data(),
-                                    static_cast<int>(ev.Wire().size())));
+  std::shared_ptr<const std::string> wire = ev.Wire();
+  ASSERT_TRUE(
+      parsed.ParseFromArray(wire->data(), static_cast<int>(wire->size())));
   EXPECT_EQ(parsed.SerializeAsString(), Sample().SerializeAsString());
 }
 
@@ -49,42 +50,55 @@ TEST(StoredEventTest, MakeSerializedKeepsTheGivenBytesAndNeverSerializes) {
   ASSERT_GT(wire.size(), sizeof(std::string));
   StoredEvent ev = StoredEvent::MakeSerialized(Sample(), std::move(wire));
   EXPECT_EQ(ev->sequence(), 7);
-  EXPECT_EQ(ev.Wire().data(), given);  // The same bytes, not a new copy.
-  EXPECT_EQ(std::string(ev.Wire()), Sample().SerializeAsString());
+  EXPECT_EQ(ev.Wire()->data(), given);  // The same bytes, not a new copy.
+  EXPECT_EQ(*ev.Wire(), Sample().SerializeAsString());
   // Trusted as given: Wire() does not make its own (these bytes differ on
   // purpose, which a caller must never do, to show nothing re-serializes).
   StoredEvent marked = StoredEvent::MakeSerialized(Sample(), "given bytes");
-  EXPECT_EQ(marked.Wire(), "given bytes");
+  EXPECT_EQ(*marked.Wire(), "given bytes");
 }
 
 TEST(StoredEventTest, CopiesShareOneEventAndOneWireForm) {
   StoredEvent a = StoredEvent::Make(Sample());
   StoredEvent b = a;
   EXPECT_EQ(a.get(), b.get());
-  // Serialized once: both copies see the same bytes in the same place.
-  EXPECT_EQ(a.Wire().data(), b.Wire().data());
+  // Serialized once while held: both copies get the same bytes.
+  std::shared_ptr<const std::string> sending = a.Wire();
+  EXPECT_EQ(b.Wire().get(), sending.get());
+}
+
+TEST(StoredEventTest, WireIsFreedWhenTheLastSenderLetsGo) {
+  StoredEvent ev = StoredEvent::Make(Sample());
+  std::shared_ptr<const std::string> sending = ev.Wire();
+  std::weak_ptr<const std::string> watch = sending;
+  sending.reset();
+  EXPECT_TRUE(watch.expired());  // The event does not keep its bytes.
+  EXPECT_EQ(*ev.Wire(), Sample().SerializeAsString());  // Made again.
 }
 
 TEST(StoredEventTest, WireFromManyThreadsAtOnceIsOneSerialization) {
   StoredEvent ev = StoredEvent::Make(Sample());
   std::vector<const char*> seen(8);
+  std::vector<std::shared_ptr<const std::string>> held(8);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < seen.size(); ++i) {
-    threads.emplace_back([&, i] { seen[i] = ev.Wire().data(); });
+    threads.emplace_back([&, i] {
+      std::shared_ptr<const std::string> wire = ev.Wire();
+      seen[i] = wire->data();
+      held[i] = std::move(wire);  // Held until all ran: one serialization.
+    });
   }
   for (std::thread& t : threads) t.join();
   for (const char* p : seen) EXPECT_EQ(p, seen[0]);
 }
 
-TEST(StoredEventTest, BytesOutliveTheOriginalHandle) {
-  StoredEvent keep;
-  absl::string_view wire;
+TEST(StoredEventTest, BytesOutliveTheEvent) {
+  std::shared_ptr<const std::string> wire;
   {
     StoredEvent ev = StoredEvent::Make(Sample());
     wire = ev.Wire();
-    keep = ev;
   }
-  EXPECT_EQ(std::string(wire), Sample().SerializeAsString());
+  EXPECT_EQ(*wire, Sample().SerializeAsString());
 }
 
 }  // namespace
