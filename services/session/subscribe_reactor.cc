@@ -129,8 +129,7 @@ void SubscribeReactor::Deliver(const StoredEvent& event) {
 
 void SubscribeReactor::WriteNextLocked() {
   if (finished_ || writing_ != nullptr || queue_.empty()) return;
-  Queued next = std::move(queue_.front());
-  queue_.pop_front();
+  Queued next = queue_.pop_front();
   if (backlog_ > 0) --backlog_;
   writing_ = std::move(next.event);
   // The shared wire form, copied into one slice (no serialization here).
@@ -143,6 +142,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
   HubAttachment* attachment = nullptr;
   {
     absl::MutexLock lock(&mu_);
+    writing_bytes_.Clear();  // An idle stream holds no event bytes.
     if (!ok) {
       writing_ = nullptr;
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,

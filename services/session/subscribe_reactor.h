@@ -12,7 +12,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <string>
 
@@ -24,6 +23,7 @@
 #include "services/common/stream_registry.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
+#include "services/session/write_queue.h"
 
 namespace coachd {
 
@@ -88,7 +88,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
     StoredEvent event;
     std::shared_ptr<const std::string> wire;
   };
-  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  WriteQueue<Queued> queue_ ABSL_GUARDED_BY(mu_);
   StoredEvent writing_ ABSL_GUARDED_BY(mu_);  // The event being written.
   grpc::ByteBuffer writing_bytes_ ABSL_GUARDED_BY(mu_);  // Its wire form.
   bool lagged_ ABSL_GUARDED_BY(mu_) = false;

@@ -364,9 +364,11 @@ int main(int argc, char** argv) {
       if (f.commits > f.published || f.loads != 0) ok = false;
       // Nothing per delivery: the same round trips whatever the subscribers
       // (within 2, as when events were read back per commit), and this
-      // replica's own commits are never read back from Redis.
+      // replica's own commits are not read back from Redis: at most a
+      // commit that was in flight when a subscriber's Follow began (it
+      // catches up with one XRANGE; seen under CPU contention).
       if (std::abs(f.round_trips - all.front().round_trips) > 2) ok = false;
-      if (f.reads != 0) ok = false;
+      if (f.reads > 2) ok = false;
       // A fixed bound: the store's pool (4), the leases' pool (2) and the
       // store's one subscriber connection.
       if (f.connections > 7) ok = false;
