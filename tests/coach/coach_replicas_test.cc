@@ -296,7 +296,9 @@ TEST_F(CoachReplicasTest, CoachOnBSeesSessionsDrivenThroughADiscomfortFirst) {
     EXPECT_EQ(batch[i].person_id(), "alice");
     EXPECT_EQ(batch[i].sequence(),
               flagged.sequence() + static_cast<int64_t>(i));
-    if (i > 0) EXPECT_FALSE(batch[i].flagged());
+    if (i > 0) {
+      EXPECT_FALSE(batch[i].flagged());
+    }
   }
 
   // B's client list knows what A committed.
