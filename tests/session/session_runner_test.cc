@@ -498,7 +498,7 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
       SessionEngine::Create(&RealCatalog(), routine, 1);
   ASSERT_TRUE(engine.ok()) << engine.status();
   std::vector<SessionEvent> events = (*engine)->Start(clock_.Now(), &record);
-  ASSERT_TRUE(store_.Create(&record, &events).ok());
+  ASSERT_TRUE(store_.Create(&record, std::move(events)).ok());
   ASSERT_TRUE(runner_.ResumeTimers().ok());
   const absl::Time start = clock_.Now();
 
@@ -527,17 +527,17 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
 }
 
 TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {
-  std::vector<int64_t> seen;
+  std::vector<StoredEvent> seen;
   runner_.AddObserver([&seen](const SessionRecord& record,
-                              const std::vector<SessionEvent>& events) {
-    for (const SessionEvent& ev : events) seen.push_back(ev.sequence());
-    EXPECT_EQ(record.last_sequence(), events.back().sequence());
+                              const std::vector<StoredEvent>& events) {
+    seen.insert(seen.end(), events.begin(), events.end());
+    EXPECT_EQ(record.last_sequence(), events.back()->sequence());
   });
   const SessionView view = StartDemo();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(FireNext());
   const int64_t last = Stored(view.session_id()).last_sequence();
   ASSERT_EQ(static_cast<int64_t>(seen.size()), last);
-  for (int64_t i = 0; i < last; ++i) EXPECT_EQ(seen[i], i + 1);
+  for (int64_t i = 0; i < last; ++i) EXPECT_EQ(seen[i]->sequence(), i + 1);
 }
 
 TEST_F(SessionRunnerTest, CoachCueReachesLiveSessionsOnly) {
