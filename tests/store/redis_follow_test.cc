@@ -113,8 +113,10 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
         store.Commit(record.last_sequence(), &record,
                      Events(1 + i % 2, absl::StrCat("own ", i)));
     ASSERT_TRUE(committed.ok()) << committed.status();
-    // Delivered on the committing thread, before Commit returned.
+    // Delivered on the committing thread, before Commit returned: the very
+    // events Commit returned.
     ASSERT_EQ(listener.sequences().back(), record.last_sequence());
+    ASSERT_EQ(listener.events().back().get(), committed->back().get());
   }
   const int64_t own_last = record.last_sequence();
   // One commit by another replica: read from Redis. Notifications are

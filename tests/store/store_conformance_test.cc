@@ -29,6 +29,8 @@ using ::testing::Not;
 
 // Makes MemoryStores.
 struct MemoryFactory {
+  // Create and Commit return the very objects history and followers hold.
+  static constexpr bool kSameObjects = true;
   static std::unique_ptr<SessionStore> Make(int max_history) {
     MemoryStoreOptions options;
     options.max_history = max_history;
@@ -62,6 +64,9 @@ std::unique_ptr<RedisServer> SharedRedis::server_;
 
 // Makes RedisStores on the shared redis-server, emptied for each store.
 struct RedisFactory {
+  // History and followers may give events read back from Redis: equal to
+  // those Create and Commit return, not the same objects.
+  static constexpr bool kSameObjects = false;
   static std::unique_ptr<SessionStore> Make(int max_history) {
     RedisServer* server = SharedRedis::Get();
     if (server == nullptr) return nullptr;
@@ -278,6 +283,53 @@ TYPED_TEST(StoreConformanceTest, ReadHistoryReturnsWhatWasCommitted) {
     SCOPED_TRACE(i);
     EXPECT_EQ(read->events[i]->SerializeAsString(),
               (*events)[i]->SerializeAsString());
+  }
+}
+
+// What Create and Commit return is what was stored: numbered from the
+// expected sequence on, with the session's id and epoch, the payloads given,
+// a wire form that is their bytes; and what ReadHistory and Follow give for
+// them: the very objects in the memory store, equal ones in Redis.
+TYPED_TEST(StoreConformanceTest, CreateAndCommitReturnTheStoredEvents) {
+  coach::internal::SessionRecord record = NewRecord("s1");
+  absl::StatusOr<std::vector<StoredEvent>> created =
+      this->store_->Create(&record, Events(2, "start"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  RecordingListener listener;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
+      this->store_->Follow("s1", 0, &listener);
+  ASSERT_TRUE(follow.ok()) << follow.status();
+  ASSERT_TRUE(listener.WaitFor(2));
+  absl::StatusOr<std::vector<StoredEvent>> committed =
+      this->store_->Commit(2, &record, Events(3, "more"));
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  ASSERT_TRUE(listener.WaitFor(5));
+  absl::StatusOr<HistoryRead> read =
+      this->store_->ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+
+  std::vector<StoredEvent> returned = *created;
+  returned.insert(returned.end(), committed->begin(), committed->end());
+  const std::vector<StoredEvent> followed = listener.events();
+  ASSERT_EQ(returned.size(), 5u);
+  ASSERT_EQ(followed.size(), 5u);
+  ASSERT_EQ(read->events.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    const StoredEvent& ev = returned[i];
+    EXPECT_EQ(ev->sequence(), i + 1);
+    EXPECT_EQ(ev->session_id(), "s1");
+    EXPECT_EQ(ev->epoch(), record.epoch());
+    EXPECT_EQ(ev->coach_cue().text(),
+              i < 2 ? absl::StrCat("start ", i) : absl::StrCat("more ", i - 2));
+    EXPECT_EQ(*ev.Wire(), ev->SerializeAsString());
+    if (TypeParam::kSameObjects) {
+      EXPECT_EQ(ev.get(), followed[i].get());
+      EXPECT_EQ(ev.get(), read->events[i].get());
+    } else {
+      EXPECT_EQ(followed[i]->SerializeAsString(), ev->SerializeAsString());
+      EXPECT_EQ(read->events[i]->SerializeAsString(), ev->SerializeAsString());
+    }
   }
 }
 
