@@ -17,7 +17,7 @@ SharedUpdate BoardAttachment::Snapshot(bool recovered,
 
 CommitObserver CoachBoard::Observer() {
   return [this](const coach::internal::SessionRecord& record,
-                const std::vector<coach::v1::SessionEvent>& events) {
+                const std::vector<StoredEvent>& events) {
     OnCommit(record, events);
   };
 }

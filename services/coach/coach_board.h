@@ -102,7 +102,7 @@ class CoachBoard {
   // first) for the coaches of the session's owner. Never blocks: the work
   // is queued.
   virtual void OnCommit(const coach::internal::SessionRecord& record,
-                        const std::vector<coach::v1::SessionEvent>& events) = 0;
+                        const std::vector<StoredEvent>& events) = 0;
 
   // `person` linked `coach`: the coach's board gets CLIENT_LINKED (one per
   // live session of the person, with its row; one without a row when none).

@@ -111,7 +111,7 @@ LiveBoard::LiveBoard(CoachLinkStore* links, const Clock* clock,
 LiveBoard::~LiveBoard() { worker_.reset(); }
 
 void LiveBoard::OnCommit(const coach::internal::SessionRecord& record,
-                         const std::vector<coach::v1::SessionEvent>& events) {
+                         const std::vector<StoredEvent>& events) {
   if (events.empty()) return;
   auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
   worker_->Schedule([this, batch] { Apply(*batch); });

@@ -54,7 +54,7 @@ class LiveBoard : public CoachBoard {
   // CoachBoard. Attach delivers the first updates before it returns;
   // LiveOf never fails and never blocks.
   void OnCommit(const coach::internal::SessionRecord& record,
-                const std::vector<coach::v1::SessionEvent>& events) override;
+                const std::vector<StoredEvent>& events) override;
   void OnLinked(const std::string& person, const std::string& coach) override;
   void OnUnlinked(const std::string& person, const std::string& coach) override;
   absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(

@@ -56,12 +56,13 @@ coach::v1::LiveSession RowOf(const coach::internal::SessionRecord& record,
 }
 
 SessionBatch BatchOf(const coach::internal::SessionRecord& record,
-                     const std::vector<SessionEvent>& events) {
+                     const std::vector<StoredEvent>& events) {
   SessionBatch batch;
   batch.person = record.owner();
   batch.session_id = record.session_id();
   batch.finished = record.engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-  for (const SessionEvent& event : events) {
+  for (const StoredEvent& stored : events) {
+    const SessionEvent& event = *stored;
     LiveUpdate update;
     const coach::v1::SessionStatus& status = event.status();
     switch (event.payload_case()) {
@@ -136,10 +137,10 @@ SessionBatch BatchOf(const coach::internal::SessionRecord& record,
   std::stable_partition(batch.updates.begin(), batch.updates.end(),
                         [](const LiveUpdate& u) { return u.flagged(); });
   const int64_t last =
-      events.empty() ? record.last_sequence() : events.back().sequence();
+      events.empty() ? record.last_sequence() : events.back()->sequence();
   batch.row = RowOf(
       record,
-      events.empty() ? coach::v1::SessionStatus() : events.back().status(),
+      events.empty() ? coach::v1::SessionStatus() : events.back()->status(),
       last);
   return batch;
 }

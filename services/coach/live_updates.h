@@ -17,6 +17,7 @@
 #include "coach/internal/session_record.pb.h"
 #include "coach/v1/coach.pb.h"
 #include "coach/v1/session.pb.h"
+#include "services/store/stored_event.h"
 
 namespace coachd {
 
@@ -34,7 +35,7 @@ struct SessionBatch {
 
 // The batch of `events`, just committed with `record`.
 SessionBatch BatchOf(const coach::internal::SessionRecord& record,
-                     const std::vector<coach::v1::SessionEvent>& events);
+                     const std::vector<StoredEvent>& events);
 
 // The row of the session of `record` where `status` says it is, as of
 // event `sequence`.

@@ -584,9 +584,8 @@ RedisBoardStats RedisLiveBoard::Stats() const {
   return s;
 }
 
-void RedisLiveBoard::OnCommit(
-    const coach::internal::SessionRecord& record,
-    const std::vector<coach::v1::SessionEvent>& events) {
+void RedisLiveBoard::OnCommit(const coach::internal::SessionRecord& record,
+                              const std::vector<StoredEvent>& events) {
   if (events.empty()) return;
   auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
   worker_->Schedule([this, batch] { Publish(*batch); });

@@ -113,7 +113,7 @@ class RedisLiveBoard : public CoachBoard {
   // must read Redis first gets its first updates from the I/O thread, or
   // Fail(UNAVAILABLE) when Redis is unreachable. LiveOf is one round trip.
   void OnCommit(const coach::internal::SessionRecord& record,
-                const std::vector<coach::v1::SessionEvent>& events) override;
+                const std::vector<StoredEvent>& events) override;
   void OnLinked(const std::string& person, const std::string& coach) override;
   void OnUnlinked(const std::string& person, const std::string& coach) override;
   absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(

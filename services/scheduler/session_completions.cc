@@ -7,8 +7,9 @@ namespace coachd {
 
 std::optional<SessionCompletion> CompletionOf(
     const coach::internal::SessionRecord& record,
-    const std::vector<coach::v1::SessionEvent>& events, int threshold_percent) {
-  for (const coach::v1::SessionEvent& event : events) {
+    const std::vector<StoredEvent>& events, int threshold_percent) {
+  for (const StoredEvent& stored : events) {
+    const coach::v1::SessionEvent& event = *stored;
     if (!event.has_session_done()) continue;
     if (event.session_done().summary().percent_done() < threshold_percent) {
       return std::nullopt;
@@ -25,9 +26,8 @@ std::optional<SessionCompletion> CompletionOf(
 
 CommitObserver MakeCompletionObserver(Scheduler* scheduler,
                                       Executor* executor) {
-  return [scheduler, executor](
-             const coach::internal::SessionRecord& record,
-             const std::vector<coach::v1::SessionEvent>& events) {
+  return [scheduler, executor](const coach::internal::SessionRecord& record,
+                               const std::vector<StoredEvent>& events) {
     std::optional<SessionCompletion> completion = CompletionOf(
         record, events, scheduler->options().completion_threshold_percent);
     if (!completion.has_value() || completion->person.empty()) return;

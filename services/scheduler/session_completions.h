@@ -19,6 +19,7 @@
 #include "services/common/executor.h"
 #include "services/scheduler/scheduler.h"
 #include "services/session/session_runner.h"
+#include "services/store/stored_event.h"
 
 namespace coachd {
 
@@ -33,7 +34,7 @@ struct SessionCompletion {
 // a SessionDone whose summary has percent_done >= `threshold_percent`.
 std::optional<SessionCompletion> CompletionOf(
     const coach::internal::SessionRecord& record,
-    const std::vector<coach::v1::SessionEvent>& events, int threshold_percent);
+    const std::vector<StoredEvent>& events, int threshold_percent);
 
 // An observer recording those completions through `scheduler` on
 // `executor` (with the scheduler's threshold). Both must outlive the runner

@@ -97,7 +97,7 @@ void SessionRunner::ScheduleTimer(const SessionRecord& record) {
 }
 
 void SessionRunner::AfterCommit(const SessionRecord& record,
-                                const std::vector<SessionEvent>& events) {
+                                const std::vector<StoredEvent>& events) {
   ScheduleTimer(record);
   if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
     absl::MutexLock lock(&cache_mu_);
@@ -144,14 +144,16 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
       EngineFor(record);
   if (!engine.ok()) return engine.status();
   std::vector<SessionEvent> events = (*engine)->Start(clock_->Now(), &record);
-  absl::Status created = store_->Create(&record, &events);
-  if (!created.ok()) return created;
+  // Not retried: a failed Create consumes the events.
+  absl::StatusOr<std::vector<StoredEvent>> created =
+      store_->Create(&record, std::move(events));
+  if (!created.ok()) return created.status();
   {
     absl::MutexLock lock(&cache_mu_);
     engines_[record.session_id()].epoch = record.epoch();
   }
   if (driver_ != nullptr) driver_->Adopt(record);
-  AfterCommit(record, events);
+  AfterCommit(record, *created);
   return ViewOf(**engine, record);
 }
 
@@ -208,10 +210,13 @@ absl::StatusOr<SessionRecord> SessionRunner::Mutate(
       ScheduleTimer(*record);
       return record;
     }
-    absl::Status committed = store_->Commit(expected, &*record, &*events);
-    if (absl::IsAborted(committed)) continue;  // Another process was first.
-    if (!committed.ok()) return committed;
-    AfterCommit(*record, *events);
+    // The events are moved into the store; on ABORTED the next attempt
+    // makes them again from the reloaded record.
+    absl::StatusOr<std::vector<StoredEvent>> committed =
+        store_->Commit(expected, &*record, *std::move(events));
+    if (absl::IsAborted(committed.status())) continue;  // Another was first.
+    if (!committed.ok()) return committed.status();
+    AfterCommit(*record, *committed);
     return record;
   }
   return absl::AbortedError(absl::StrCat(

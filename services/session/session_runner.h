@@ -34,11 +34,11 @@ struct RunnerOptions {
   double time_scale = 1.0;  // Durations are divided by it (demo speed).
 };
 
-// Called after every commit with the record as stored and its new events
-// (for completions, coach views). Must not block.
-using CommitObserver =
-    std::function<void(const coach::internal::SessionRecord&,
-                       const std::vector<coach::v1::SessionEvent>&)>;
+// Called after every commit with the record as stored and its new events,
+// as the store returned them (shared, not copied) (for completions, coach
+// views). Must not block.
+using CommitObserver = std::function<void(const coach::internal::SessionRecord&,
+                                          const std::vector<StoredEvent>&)>;
 
 // Thread-safe. Methods block on the store: call them on worker threads.
 // Every pointer passed in must outlive the runner.
@@ -100,8 +100,9 @@ class SessionRunner {
 
  private:
   // Loads, lets `change` update the record and produce events, commits;
-  // retries when another process committed first. A `timer` change of a
-  // driven session may start from the driver's cached record.
+  // retries when another process committed first (loading again and calling
+  // `change` again: a failed commit consumes the events). A `timer` change
+  // of a driven session may start from the driver's cached record.
   using Change =
       std::function<absl::StatusOr<std::vector<coach::v1::SessionEvent>>(
           const SessionEngine& engine, coach::internal::SessionRecord* record)>;
@@ -113,7 +114,7 @@ class SessionRunner {
   coach::v1::SessionView ViewOf(const SessionEngine& engine,
                                 const coach::internal::SessionRecord& record);
   void AfterCommit(const coach::internal::SessionRecord& record,
-                   const std::vector<coach::v1::SessionEvent>& events);
+                   const std::vector<StoredEvent>& events);
   // Schedules the record's next deadline (through the driver, if any).
   void ScheduleTimer(const coach::internal::SessionRecord& record);
 

@@ -38,16 +38,16 @@ absl::StatusOr<std::shared_ptr<MemoryStore::Session>> MemoryStore::Find(
   return it->second;
 }
 
-void MemoryStore::AppendLocked(Session* session,
-                               std::vector<coach::v1::SessionEvent>* events) {
+std::vector<StoredEvent> MemoryStore::AppendLocked(
+    Session* session, std::vector<coach::v1::SessionEvent> events) {
   std::vector<StoredEvent> stored;
-  stored.reserve(events->size());
+  stored.reserve(events.size());
   int64_t seq = session->record.last_sequence();
-  for (coach::v1::SessionEvent& ev : *events) {
+  for (coach::v1::SessionEvent& ev : events) {
     ev.set_session_id(session->record.session_id());
     ev.set_epoch(session->record.epoch());
     ev.set_sequence(++seq);
-    StoredEvent shared = StoredEvent::Make(ev);
+    StoredEvent shared = StoredEvent::Make(std::move(ev));
     session->history.push_back(shared);
     stored.push_back(std::move(shared));
   }
@@ -55,12 +55,14 @@ void MemoryStore::AppendLocked(Session* session,
     session->history.pop_front();
   }
   session->record.set_last_sequence(seq);
-  if (stored.empty()) return;
+  if (stored.empty()) return stored;
   for (EventListener* listener : session->listeners) listener->OnEvents(stored);
+  return stored;
 }
 
-absl::Status MemoryStore::Create(coach::internal::SessionRecord* record,
-                                 std::vector<coach::v1::SessionEvent>* events) {
+absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Create(
+    coach::internal::SessionRecord* record,
+    std::vector<coach::v1::SessionEvent> events) {
   auto session = std::make_shared<Session>();
   // Held until the session is whole: whoever finds it meanwhile waits. The
   // map's lock is taken inside it; nothing takes them the other way round.
@@ -77,9 +79,11 @@ absl::Status MemoryStore::Create(coach::internal::SessionRecord* record,
   record->set_epoch(RandomId(6));
   record->set_last_sequence(0);
   session->record = *record;
-  AppendLocked(session.get(), events);  // No listener can exist yet.
+  // No listener can exist yet.
+  std::vector<StoredEvent> stored =
+      AppendLocked(session.get(), std::move(events));
   record->set_last_sequence(session->record.last_sequence());
-  return absl::OkStatus();
+  return stored;
 }
 
 absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
@@ -90,13 +94,14 @@ absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
   return (*session)->record;
 }
 
-absl::Status MemoryStore::Commit(int64_t expected_sequence,
-                                 coach::internal::SessionRecord* record,
-                                 std::vector<coach::v1::SessionEvent>* events) {
+absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Commit(
+    int64_t expected_sequence, coach::internal::SessionRecord* record,
+    std::vector<coach::v1::SessionEvent> events) {
   absl::StatusOr<std::shared_ptr<Session>> found = Find(record->session_id());
   if (!found.ok()) return found.status();
   Session* session = found->get();
   bool finishing = false;
+  std::vector<StoredEvent> stored;
   {
     absl::MutexLock lock(&session->mu);
     if (session->record.last_sequence() != expected_sequence) {
@@ -110,11 +115,11 @@ absl::Status MemoryStore::Commit(int64_t expected_sequence,
         session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED &&
         record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
     session->record = *record;
-    AppendLocked(session, events);
+    stored = AppendLocked(session, std::move(events));
     record->set_last_sequence(session->record.last_sequence());
   }
   if (finishing) Retire(record->session_id());
-  return absl::OkStatus();
+  return stored;
 }
 
 void MemoryStore::Retire(const std::string& session_id) {

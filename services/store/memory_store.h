@@ -36,13 +36,17 @@ class MemoryStore : public SessionStore {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  absl::Status Create(coach::internal::SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override;
+  // The events returned are the very objects the session's history holds
+  // and its listeners get (same get() pointers).
+  absl::StatusOr<std::vector<StoredEvent>> Create(
+      coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override;
   absl::StatusOr<coach::internal::SessionRecord> Load(
       absl::string_view session_id) override;
-  absl::Status Commit(int64_t expected_sequence,
-                      coach::internal::SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override;
+  // As Create: returns the objects history holds and listeners get.
+  absl::StatusOr<std::vector<StoredEvent>> Commit(
+      int64_t expected_sequence, coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override;
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,
                                           int64_t after_sequence,
@@ -66,9 +70,10 @@ class MemoryStore : public SessionStore {
   // The session, or NOT_FOUND. Takes and releases the map's lock.
   absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view session_id)
       ABSL_LOCKS_EXCLUDED(mu_);
-  // Appends `events` to `session` and tells its listeners.
-  void AppendLocked(Session* session,
-                    std::vector<coach::v1::SessionEvent>* events)
+  // Numbers `events`, appends them to `session` (moved, not copied), tells
+  // its listeners and returns them as stored.
+  std::vector<StoredEvent> AppendLocked(
+      Session* session, std::vector<coach::v1::SessionEvent> events)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(session->mu);
   // Remembers a session that just finished; drops the oldest finished ones
   // beyond max_finished_sessions.

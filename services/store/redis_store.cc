@@ -138,52 +138,42 @@ RedisStoreStats RedisStore::Stats() const {
   return s;
 }
 
-absl::Status RedisStore::Create(coach::internal::SessionRecord* record,
-                                std::vector<coach::v1::SessionEvent>* events) {
-  return Write(/*create=*/true, 0, record, events);
+absl::StatusOr<std::vector<StoredEvent>> RedisStore::Create(
+    coach::internal::SessionRecord* record,
+    std::vector<coach::v1::SessionEvent> events) {
+  return Write(/*create=*/true, 0, record, std::move(events));
 }
 
-absl::Status RedisStore::Commit(int64_t expected_sequence,
-                                coach::internal::SessionRecord* record,
-                                std::vector<coach::v1::SessionEvent>* events) {
-  return Write(/*create=*/false, expected_sequence, record, events);
+absl::StatusOr<std::vector<StoredEvent>> RedisStore::Commit(
+    int64_t expected_sequence, coach::internal::SessionRecord* record,
+    std::vector<coach::v1::SessionEvent> events) {
+  return Write(/*create=*/false, expected_sequence, record, std::move(events));
 }
 
-absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
-                               coach::internal::SessionRecord* record,
-                               std::vector<coach::v1::SessionEvent>* events) {
+absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
+    bool create, int64_t expected_sequence,
+    coach::internal::SessionRecord* record,
+    std::vector<coach::v1::SessionEvent> events) {
   const std::string& id = record->session_id();
   std::string epoch = create ? RandomId(6) : record->epoch();
   const bool finished =
       record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-  const int64_t last = expected_sequence + static_cast<int64_t>(events->size());
-  // What the caller passed, put back if nothing is stored.
+  const int64_t last = expected_sequence + static_cast<int64_t>(events.size());
+  // What the caller passed, put back if nothing is stored. The events are
+  // ours: each attempt numbers and serializes them afresh.
   const std::string old_epoch = record->epoch();
   const int64_t old_last = record->last_sequence();
-  struct Saved {
-    std::string session_id, epoch;
-    int64_t sequence;
-  };
-  std::vector<Saved> saved;
-  saved.reserve(events->size());
-  for (const coach::v1::SessionEvent& ev : *events) {
-    saved.push_back({ev.session_id(), ev.epoch(), ev.sequence()});
-  }
   auto restore = [&] {
     record->set_epoch(old_epoch);
     record->set_last_sequence(old_last);
-    for (size_t i = 0; i < events->size(); ++i) {
-      (*events)[i].set_session_id(saved[i].session_id);
-      (*events)[i].set_epoch(saved[i].epoch);
-      (*events)[i].set_sequence(saved[i].sequence);
-    }
   };
   // This store's followers of the session get the events from here, as
   // written (EndWrite), rather than read back from Redis.
-  const bool followed = !events->empty() && followers_.BeginWrite(id);
-  std::vector<StoredEvent> written;  // Empty unless the write took.
-  absl::Cleanup end_write = [&] {
-    if (followed) followers_.EndWrite(id, written);
+  const bool followed = !events.empty() && followers_.BeginWrite(id);
+  // If the write fails: EndWrite with nothing written. Cancelled when it
+  // took (EndWrite then gets the events written).
+  absl::Cleanup end_failed = [&] {
+    if (followed) followers_.EndWrite(id, {});
   };
 
   // Twice at most: a second time with the stored epoch if ours is stale.
@@ -209,7 +199,7 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
         CommitsChannel()};
     const size_t first_event = command.size();  // Then the events' bytes.
     int64_t seq = expected_sequence;
-    for (coach::v1::SessionEvent& ev : *events) {
+    for (coach::v1::SessionEvent& ev : events) {
       ev.set_session_id(id);
       ev.set_epoch(epoch);
       ev.set_sequence(++seq);
@@ -245,11 +235,16 @@ absl::Status RedisStore::Write(bool create, int64_t expected_sequence,
             ? Text(*r.element[1])
             : "";
     if (outcome == "ok") {
-      for (size_t i = 0; followed && i < events->size(); ++i) {
+      // The bytes just sent, moved out of the command, are the wire form.
+      std::vector<StoredEvent> written;
+      written.reserve(events.size());
+      for (size_t i = 0; i < events.size(); ++i) {
         written.push_back(StoredEvent::MakeSerialized(
-            (*events)[i], std::move(command[first_event + i])));
+            std::move(events[i]), std::move(command[first_event + i])));
       }
-      return absl::OkStatus();
+      std::move(end_failed).Cancel();
+      if (followed) followers_.EndWrite(id, written);
+      return written;
     }
     restore();
     if (outcome == "exists") {

@@ -17,7 +17,8 @@
 //   RedisStoreOptions options;
 //   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
 //   auto store = std::make_unique<RedisStore>(options);
-//   absl::Status s = store->Create(&record, &events);
+//   absl::StatusOr<std::vector<StoredEvent>> stored =
+//       store->Create(&record, std::move(events));
 //
 // Follow costs no thread or connection per session (see redis_followers.h):
 // this store's own commits reach its followers directly, other replicas'
@@ -79,15 +80,20 @@ class RedisStore : public SessionStore {
   // One script round trip (two the first time a connection meets a Redis
   // that has not cached the script). The events go to this store's
   // followers of the session on the calling thread before this returns.
-  absl::Status Create(coach::internal::SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override;
+  // The events returned keep the bytes sent to Redis as their wire form.
+  // They are the objects the write hands to this store's followers;
+  // ReadHistory, catch-up reads and other replicas give equal ones (same
+  // content and sequences) parsed from Redis.
+  absl::StatusOr<std::vector<StoredEvent>> Create(
+      coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override;
   absl::StatusOr<coach::internal::SessionRecord> Load(
       absl::string_view session_id) override;
   // As Create. If record->epoch() is not the stored epoch, the stored one is
   // used (one more round trip), as the embedded store does.
-  absl::Status Commit(int64_t expected_sequence,
-                      coach::internal::SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override;
+  absl::StatusOr<std::vector<StoredEvent>> Commit(
+      int64_t expected_sequence, coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override;
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,
                                           int64_t after_sequence,
@@ -118,9 +124,10 @@ class RedisStore : public SessionStore {
 
  private:
   // Runs the create/commit script; see the .cc.
-  absl::Status Write(bool create, int64_t expected_sequence,
-                     coach::internal::SessionRecord* record,
-                     std::vector<coach::v1::SessionEvent>* events);
+  absl::StatusOr<std::vector<StoredEvent>> Write(
+      bool create, int64_t expected_sequence,
+      coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events);
   RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
   RedisFollowersOptions FollowersOptions() const;
 

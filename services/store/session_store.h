@@ -4,9 +4,13 @@
 // and RedisStore.
 //
 //   std::vector<SessionEvent> events = engine->Start(now, &record);
-//   absl::Status s = store->Create(&record, &events);  // sequences 1..n
+//   absl::StatusOr<std::vector<StoredEvent>> stored =
+//       store->Create(&record, std::move(events));  // sequences 1..n
 //   ...
-//   s = store->Commit(expected_last_sequence, &record, &events);
+//   stored = store->Commit(expected_last_sequence, &record, std::move(more));
+//
+// Events go in by value and come back as stored: moved, never copied, from
+// the engine to the store, its followers and the commit's observers.
 #ifndef SERVICES_STORE_SESSION_STORE_H_
 #define SERVICES_STORE_SESSION_STORE_H_
 
@@ -57,10 +61,15 @@ class SessionStore {
   virtual ~SessionStore() = default;
 
   // Stores a new session: assigns its epoch, gives `events` sequences 1..n
-  // and sets record->last_sequence. ALREADY_EXISTS if the id is taken;
-  // UNAVAILABLE when the store cannot be reached.
-  virtual absl::Status Create(coach::internal::SessionRecord* record,
-                              std::vector<coach::v1::SessionEvent>* events) = 0;
+  // and sets record->last_sequence. Returns the events as stored, in order,
+  // with session id, epoch and sequence set: equal to what ReadHistory and
+  // Follow give for them (each implementation says whether they are the
+  // very same objects). ALREADY_EXISTS if the id is taken; UNAVAILABLE when
+  // the store cannot be reached. On error nothing is stored and `events` are
+  // lost: pass them with std::move, and make them anew to try again.
+  virtual absl::StatusOr<std::vector<StoredEvent>> Create(
+      coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) = 0;
 
   // The session's record. NOT_FOUND for an unknown id.
   virtual absl::StatusOr<coach::internal::SessionRecord> Load(
@@ -69,10 +78,13 @@ class SessionStore {
   // Atomically replaces the record and appends `events` (sequences
   // expected_sequence+1..), if the stored last sequence is still
   // `expected_sequence`; else ABORTED and nothing changes. Sets the events'
-  // session id, epoch and sequence and record->last_sequence.
-  virtual absl::Status Commit(int64_t expected_sequence,
-                              coach::internal::SessionRecord* record,
-                              std::vector<coach::v1::SessionEvent>* events) = 0;
+  // session id, epoch and sequence and record->epoch and
+  // record->last_sequence, and returns the events as stored, as Create does.
+  // On error nothing is stored and `events` are lost (as for Create): a
+  // caller retrying after ABORTED reloads and makes its events anew.
+  virtual absl::StatusOr<std::vector<StoredEvent>> Commit(
+      int64_t expected_sequence, coach::internal::SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) = 0;
 
   // Up to `max_events` events after `after_sequence`, if `epoch` is the
   // session's epoch and history still holds them (else complete=false).

@@ -207,7 +207,7 @@ Figures Run(const RedisServer& redis, int subscribers) {
   std::atomic<int64_t> commits{0};
   (*server)->runner().AddObserver(
       [&](const coach::internal::SessionRecord& record,
-          const std::vector<coach::v1::SessionEvent>&) {
+          const std::vector<StoredEvent>&) {
         committed = record.last_sequence();
         ++commits;
         if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -15,6 +16,15 @@ namespace {
 
 using coach::v1::LiveUpdate;
 using coach::v1::SessionEvent;
+
+// `events` as a store returns them from a commit.
+std::vector<StoredEvent> Stored(std::vector<SessionEvent> events) {
+  std::vector<StoredEvent> stored;
+  for (SessionEvent& event : events) {
+    stored.push_back(StoredEvent::Make(std::move(event)));
+  }
+  return stored;
+}
 
 // Collects what the board delivers.
 class Collector : public LiveSink {
@@ -75,7 +85,7 @@ class LiveBoardTest : public ::testing::Test {
     std::vector<SessionEvent> events{Event(++*sequence), Event(++*sequence)};
     events[0].mutable_paused();
     events[1].mutable_resumed();
-    board_.OnCommit(Record(person, id, *sequence), events);
+    board_.OnCommit(Record(person, id, *sequence), Stored(std::move(events)));
   }
 
   static std::vector<int64_t> Sequences(const std::vector<LiveUpdate>& u) {
@@ -106,7 +116,7 @@ TEST_F(LiveBoardTest, DiscomfortComesFirstAndFlaggedAheadOfRoutineUpdates) {
       coach::v1::RUN_STATE_DISCOMFORT);
   events.back().mutable_discomfort_reported()->set_exercise_id("band-row");
   events.back().mutable_discomfort_reported()->set_note("lower back");
-  board_.OnCommit(Record("alice", "s1", 13), events);
+  board_.OnCommit(Record("alice", "s1", 13), Stored(std::move(events)));
   board_.Drain();
 
   std::vector<LiveUpdate> got = sink.Take();
@@ -244,7 +254,8 @@ TEST_F(LiveBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   done[0].mutable_status()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   done[0].mutable_session_done()->mutable_summary()->set_pauses(1);
   done[0].mutable_session_done()->set_ended_early(true);
-  board_.OnCommit(Record("alice", "a1", seq, /*finished=*/true), done);
+  board_.OnCommit(Record("alice", "a1", seq, /*finished=*/true),
+                  Stored(std::move(done)));
   board_.Drain();
   Collector sink;
   coach::v1::ResumePosition position;

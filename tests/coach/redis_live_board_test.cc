@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -29,6 +30,15 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 constexpr absl::Duration kHangGuard = absl::Seconds(60);
+
+// `events` as a store returns them from a commit.
+std::vector<StoredEvent> Stored(std::vector<SessionEvent> events) {
+  std::vector<StoredEvent> stored;
+  for (SessionEvent& event : events) {
+    stored.push_back(StoredEvent::Make(std::move(event)));
+  }
+  return stored;
+}
 
 // Collects what a board delivers; waits for it.
 class Collector : public LiveSink {
@@ -161,7 +171,7 @@ class RedisLiveBoardTest : public ::testing::Test {
   }
 
   // A set done, then a discomfort report: one commit, ending at `last`.
-  static std::vector<SessionEvent> SetDoneThenDiscomfort(
+  static std::vector<StoredEvent> SetDoneThenDiscomfort(
       int64_t last, const std::string& note) {
     std::vector<SessionEvent> events{
         Event(last - 1), Event(last, coach::v1::RUN_STATE_DISCOMFORT)};
@@ -169,7 +179,7 @@ class RedisLiveBoardTest : public ::testing::Test {
     events[0].mutable_set_done()->set_sets(3);
     events[1].mutable_discomfort_reported()->set_exercise_id("band-row");
     events[1].mutable_discomfort_reported()->set_note(note);
-    return events;
+    return Stored(std::move(events));
   }
 
   // Pause and resume of `person`'s session `id`: two updates.
@@ -179,7 +189,7 @@ class RedisLiveBoardTest : public ::testing::Test {
         Event(++*sequence, coach::v1::RUN_STATE_PAUSED), Event(++*sequence)};
     events[0].mutable_paused();
     events[1].mutable_resumed();
-    board.OnCommit(Record(person, id, *sequence), events);
+    board.OnCommit(Record(person, id, *sequence), Stored(std::move(events)));
   }
 
   static std::vector<coach::v1::LiveUpdateKind> Kinds(

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -520,16 +521,17 @@ TEST(SessionCompletionsTest, ASessionCountsWhenEnoughOfItWasDone) {
     coach::v1::SessionEvent event;
     event.mutable_server_time()->set_seconds(1767639600);
     event.mutable_session_done()->mutable_summary()->set_percent_done(percent);
-    return event;
+    return StoredEvent::Make(std::move(event));
   };
+  const StoredEvent other = StoredEvent::Make(coach::v1::SessionEvent());
   struct Case {
     int percent;
     bool counts;
   } cases[] = {{0, false}, {49, false}, {50, true}, {100, true}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.percent);
-    std::optional<SessionCompletion> got = CompletionOf(
-        record, {coach::v1::SessionEvent(), done_with(c.percent)}, 50);
+    std::optional<SessionCompletion> got =
+        CompletionOf(record, {other, done_with(c.percent)}, 50);
     ASSERT_EQ(got.has_value(), c.counts);
     if (got) {
       EXPECT_EQ(got->person, "alice");
@@ -537,7 +539,7 @@ TEST(SessionCompletionsTest, ASessionCountsWhenEnoughOfItWasDone) {
       EXPECT_EQ(got->at, absl::FromUnixSeconds(1767639600));
     }
   }
-  EXPECT_FALSE(CompletionOf(record, {coach::v1::SessionEvent()}, 50));
+  EXPECT_FALSE(CompletionOf(record, {other}, 50));
 }
 
 TEST(SessionCompletionsTest, TheObserverRecordsOnTheExecutorOnce) {
@@ -547,9 +549,10 @@ TEST(SessionCompletionsTest, TheObserverRecordsOnTheExecutorOnce) {
   coach::internal::SessionRecord record;
   record.set_session_id("s1");
   record.set_owner("alice");
-  coach::v1::SessionEvent done;
-  done.mutable_server_time()->set_seconds(absl::ToUnixSeconds(clock.Now()));
-  done.mutable_session_done()->mutable_summary()->set_percent_done(80);
+  coach::v1::SessionEvent event;
+  event.mutable_server_time()->set_seconds(absl::ToUnixSeconds(clock.Now()));
+  event.mutable_session_done()->mutable_summary()->set_percent_done(80);
+  const StoredEvent done = StoredEvent::Make(std::move(event));
   {
     Executor executor(1);
     CommitObserver observer = MakeCompletionObserver(&scheduler, &executor);

@@ -2,7 +2,9 @@
 // commands, timers, de-duplication, access and bad input.
 #include "services/session/session_runner.h"
 
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,6 +69,30 @@ SendCommandRequest Cmd(const std::string& session_id,
   return request;
 }
 
+// The embedded store, which can run something (another process's commit)
+// just before the next Commit.
+class InterferingStore : public MemoryStore {
+ public:
+  // Runs `hook` once, at the start of the next Commit.
+  void BeforeNextCommit(std::function<void()> hook) {
+    before_next_commit_ = std::move(hook);
+  }
+
+  absl::StatusOr<std::vector<StoredEvent>> Commit(
+      int64_t expected_sequence, SessionRecord* record,
+      std::vector<SessionEvent> events) override {
+    if (before_next_commit_) {
+      std::function<void()> hook = std::move(before_next_commit_);
+      before_next_commit_ = nullptr;
+      hook();
+    }
+    return MemoryStore::Commit(expected_sequence, record, std::move(events));
+  }
+
+ private:
+  std::function<void()> before_next_commit_;  // The test's thread only.
+};
+
 class SessionRunnerTest : public ::testing::Test {
  protected:
   SessionRunnerTest()
@@ -124,7 +150,7 @@ class SessionRunnerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  MemoryStore store_;
+  InterferingStore store_;
   TimerQueue timers_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
@@ -498,7 +524,7 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
       SessionEngine::Create(&RealCatalog(), routine, 1);
   ASSERT_TRUE(engine.ok()) << engine.status();
   std::vector<SessionEvent> events = (*engine)->Start(clock_.Now(), &record);
-  ASSERT_TRUE(store_.Create(&record, &events).ok());
+  ASSERT_TRUE(store_.Create(&record, std::move(events)).ok());
   ASSERT_TRUE(runner_.ResumeTimers().ok());
   const absl::Time start = clock_.Now();
 
@@ -527,17 +553,56 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
 }
 
 TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {
-  std::vector<int64_t> seen;
+  std::vector<StoredEvent> seen;
   runner_.AddObserver([&seen](const SessionRecord& record,
-                              const std::vector<SessionEvent>& events) {
-    for (const SessionEvent& ev : events) seen.push_back(ev.sequence());
-    EXPECT_EQ(record.last_sequence(), events.back().sequence());
+                              const std::vector<StoredEvent>& events) {
+    seen.insert(seen.end(), events.begin(), events.end());
+    EXPECT_EQ(record.last_sequence(), events.back()->sequence());
   });
   const SessionView view = StartDemo();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(FireNext());
   const int64_t last = Stored(view.session_id()).last_sequence();
+  const std::vector<StoredEvent> history = History(view.session_id());
   ASSERT_EQ(static_cast<int64_t>(seen.size()), last);
-  for (int64_t i = 0; i < last; ++i) EXPECT_EQ(seen[i], i + 1);
+  ASSERT_EQ(history.size(), seen.size());
+  for (int64_t i = 0; i < last; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(seen[i]->sequence(), i + 1);
+    // The events the store holds, not copies of them.
+    EXPECT_EQ(seen[i].get(), history[i].get());
+  }
+}
+
+TEST_F(SessionRunnerTest, ACommitThatLostARaceIsRedoneWithFreshEvents) {
+  const SessionView view = StartDemo();
+  std::vector<StoredEvent> seen;
+  runner_.AddObserver(
+      [&seen](const SessionRecord&, const std::vector<StoredEvent>& events) {
+        seen.insert(seen.end(), events.begin(), events.end());
+      });
+  // Another process (its own runner, so its own locks) commits a cue just
+  // before this runner's commit of the pause: that one is ABORTED, and the
+  // pause is made again from the record with the cue.
+  TimerQueue other_timers(&clock_);
+  SessionRunner other(&RealCatalog(), &store_, &clock_, &other_timers, &policy_,
+                      {});
+  store_.BeforeNextCommit([&] {
+    EXPECT_TRUE(other.CoachCue(kCoach, view.session_id(), "Interloper").ok());
+  });
+
+  absl::StatusOr<SendCommandResponse> paused = runner_.Command(
+      kAlice, Cmd(view.session_id(), "p", coach::v1::COMMAND_TYPE_PAUSE));
+
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_EQ(paused->last_sequence(), view.last_sequence() + 2);
+  ExpectContiguous(view.session_id());
+  const std::vector<StoredEvent> history = History(view.session_id());
+  ASSERT_EQ(static_cast<int64_t>(history.size()), view.last_sequence() + 2);
+  EXPECT_EQ(history[view.last_sequence()]->coach_cue().text(), "Interloper");
+  EXPECT_TRUE(history.back()->has_paused());
+  // This runner's observers saw its own commit, once.
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].get(), history.back().get());
 }
 
 TEST_F(SessionRunnerTest, CoachCueReachesLiveSessionsOnly) {

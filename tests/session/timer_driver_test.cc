@@ -62,17 +62,19 @@ const Catalog& RealCatalog() {
 // The embedded store, counting loads (a load is a round trip on Redis).
 class CountingStore : public SessionStore {
  public:
-  absl::Status Create(SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override {
-    return store_.Create(record, events);
+  absl::StatusOr<std::vector<StoredEvent>> Create(
+      SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override {
+    return store_.Create(record, std::move(events));
   }
   absl::StatusOr<SessionRecord> Load(absl::string_view session_id) override {
     loads_.fetch_add(1);
     return store_.Load(session_id);
   }
-  absl::Status Commit(int64_t expected_sequence, SessionRecord* record,
-                      std::vector<coach::v1::SessionEvent>* events) override {
-    return store_.Commit(expected_sequence, record, events);
+  absl::StatusOr<std::vector<StoredEvent>> Commit(
+      int64_t expected_sequence, SessionRecord* record,
+      std::vector<coach::v1::SessionEvent> events) override {
+    return store_.Commit(expected_sequence, record, std::move(events));
   }
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,

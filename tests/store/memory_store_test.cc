@@ -16,8 +16,7 @@ void Finish(MemoryStore& store, const std::string& id) {
   ASSERT_TRUE(record.ok()) << record.status();
   const int64_t expected = record->last_sequence();
   record->mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
-  std::vector<coach::v1::SessionEvent> events = Events(1, "end");
-  ASSERT_TRUE(store.Commit(expected, &*record, &events).ok());
+  ASSERT_TRUE(store.Commit(expected, &*record, Events(1, "end")).ok());
 }
 
 TEST(MemoryStoreTest, KeepsOnlyTheNewestFinishedSessions) {
@@ -26,8 +25,7 @@ TEST(MemoryStoreTest, KeepsOnlyTheNewestFinishedSessions) {
   MemoryStore store(options);
   for (const char* id : {"a", "b", "c", "live"}) {
     coach::internal::SessionRecord record = NewRecord(id);
-    std::vector<coach::v1::SessionEvent> events = Events(2, "start");
-    ASSERT_TRUE(store.Create(&record, &events).ok());
+    ASSERT_TRUE(store.Create(&record, Events(2, "start")).ok());
   }
   Finish(store, "a");
   Finish(store, "b");

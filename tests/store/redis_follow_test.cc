@@ -48,9 +48,9 @@ RedisStoreOptions QuickRetry(const std::string& url) {
 coach::internal::SessionRecord Create(SessionStore& store,
                                       const std::string& id, int n) {
   coach::internal::SessionRecord record = NewRecord(id);
-  std::vector<coach::v1::SessionEvent> events = Events(n, "start");
-  absl::Status s = store.Create(&record, &events);
-  EXPECT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::vector<StoredEvent>> s =
+      store.Create(&record, Events(n, "start"));
+  EXPECT_TRUE(s.ok()) << s.status();
   return record;
 }
 
@@ -62,8 +62,8 @@ int64_t CommitFresh(SessionStore& store, const std::string& id, int n,
   for (int attempt = 0; attempt < 1000; ++attempt) {
     absl::StatusOr<coach::internal::SessionRecord> record = store.Load(id);
     if (!record.ok()) continue;  // Redis coming back, say.
-    std::vector<coach::v1::SessionEvent> events = Events(n, tag);
-    absl::Status s = store.Commit(record->last_sequence(), &*record, &events);
+    absl::StatusOr<std::vector<StoredEvent>> s =
+        store.Commit(record->last_sequence(), &*record, Events(n, tag));
     if (s.ok()) return record->last_sequence();
   }
   ADD_FAILURE() << "no commit of " << id << " in 1000 attempts";
@@ -109,11 +109,14 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
 
   constexpr int kCommits = 50;
   for (int i = 0; i < kCommits; ++i) {
-    std::vector<coach::v1::SessionEvent> events =
-        Events(1 + i % 2, absl::StrCat("own ", i));
-    ASSERT_TRUE(store.Commit(record.last_sequence(), &record, &events).ok());
-    // Delivered on the committing thread, before Commit returned.
+    absl::StatusOr<std::vector<StoredEvent>> committed =
+        store.Commit(record.last_sequence(), &record,
+                     Events(1 + i % 2, absl::StrCat("own ", i)));
+    ASSERT_TRUE(committed.ok()) << committed.status();
+    // Delivered on the committing thread, before Commit returned: the very
+    // events Commit returned.
     ASSERT_EQ(listener.sequences().back(), record.last_sequence());
+    ASSERT_EQ(listener.events().back().get(), committed->back().get());
   }
   const int64_t own_last = record.last_sequence();
   // One commit by another replica: read from Redis. Notifications are
@@ -207,8 +210,7 @@ TEST(RedisFollowTest, ALocalCommitAfterAnUnseenForeignOneIsNotDeliveredEarly) {
   ASSERT_EQ(CommitFresh(b, "s1", 1, "b"), 3);
   absl::StatusOr<coach::internal::SessionRecord> fresh = a.Load("s1");
   ASSERT_TRUE(fresh.ok());
-  std::vector<coach::v1::SessionEvent> events = Events(1, "a");
-  ASSERT_TRUE(a.Commit(3, &*fresh, &events).ok());
+  ASSERT_TRUE(a.Commit(3, &*fresh, Events(1, "a")).ok());
 
   // Caught up from Redis: 3 then 4, never 4 alone.
   ASSERT_TRUE(listener.WaitFor(4));
@@ -362,10 +364,8 @@ TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
   ASSERT_TRUE(follow.ok() && watching.ok());
 
   // A commit whose delivery parks inside the listener.
-  std::thread committer([&] {
-    std::vector<coach::v1::SessionEvent> events = Events(1, "parked");
-    EXPECT_TRUE(store.Commit(2, &record, &events).ok());
-  });
+  std::thread committer(
+      [&] { EXPECT_TRUE(store.Commit(2, &record, Events(1, "parked")).ok()); });
   ASSERT_TRUE(
       parking.parked().WaitForNotificationWithTimeout(absl::Seconds(20)));
   absl::Notification destroyed;

@@ -54,16 +54,15 @@ RedisServerOptions WithUnixSocket() {
 coach::internal::SessionRecord Create(SessionStore& store,
                                       const std::string& id, int n) {
   coach::internal::SessionRecord record = NewRecord(id);
-  std::vector<coach::v1::SessionEvent> events = Events(n, "start");
-  absl::Status s = store.Create(&record, &events);
-  EXPECT_TRUE(s.ok()) << s;
+  absl::StatusOr<std::vector<StoredEvent>> s =
+      store.Create(&record, Events(n, "start"));
+  EXPECT_TRUE(s.ok()) << s.status();
   return record;
 }
 
 absl::Status CommitN(SessionStore& store, coach::internal::SessionRecord* r,
                      int n) {
-  std::vector<coach::v1::SessionEvent> events = Events(n, "more");
-  return store.Commit(r->last_sequence(), r, &events);
+  return store.Commit(r->last_sequence(), r, Events(n, "more")).status();
 }
 
 TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
@@ -75,8 +74,6 @@ TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
 
   RecordingListener listener;
   coach::internal::SessionRecord other = NewRecord("s2");
-  std::vector<coach::v1::SessionEvent> events = Events(1, "x");
-  std::vector<coach::v1::SessionEvent> more = Events(1, "y");
   struct Case {
     const char* call;
     absl::Status status;
@@ -84,8 +81,8 @@ TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
   const Case cases[] = {
       {"Ping", store.Ping()},
       {"Load", store.Load("s1").status()},
-      {"Create", store.Create(&other, &events)},
-      {"Commit", store.Commit(1, &record, &more)},
+      {"Create", store.Create(&other, Events(1, "x")).status()},
+      {"Commit", store.Commit(1, &record, Events(1, "y")).status()},
       {"ReadHistory", store.ReadHistory("s1", record.epoch(), 0, 10).status()},
       {"Follow", store.Follow("s1", 0, &listener).status()},
       {"ListLive", store.ListLive().status()},
@@ -236,11 +233,12 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
         if (!record.ok() || record->last_sequence() >= 1 + 2 * round) break;
       }
       if (start[round]->Block()) delete start[round];
-      std::vector<coach::v1::SessionEvent> events =
-          Events(2, absl::StrCat("racer ", who));
-      absl::Status s = record.ok()
-                           ? store->Commit(1 + 2 * round, &*record, &events)
-                           : record.status();
+      absl::Status s =
+          record.ok() ? store
+                            ->Commit(1 + 2 * round, &*record,
+                                     Events(2, absl::StrCat("racer ", who)))
+                            .status()
+                      : record.status();
       if (s.ok()) {
         ++wins[who];
       } else if (absl::IsAborted(s)) {

@@ -29,6 +29,8 @@ using ::testing::Not;
 
 // Makes MemoryStores.
 struct MemoryFactory {
+  // Create and Commit return the very objects history and followers hold.
+  static constexpr bool kSameObjects = true;
   static std::unique_ptr<SessionStore> Make(int max_history) {
     MemoryStoreOptions options;
     options.max_history = max_history;
@@ -62,6 +64,9 @@ std::unique_ptr<RedisServer> SharedRedis::server_;
 
 // Makes RedisStores on the shared redis-server, emptied for each store.
 struct RedisFactory {
+  // History and followers may give events read back from Redis: equal to
+  // those Create and Commit return, not the same objects.
+  static constexpr bool kSameObjects = false;
   static std::unique_ptr<SessionStore> Make(int max_history) {
     RedisServer* server = SharedRedis::Get();
     if (server == nullptr) return nullptr;
@@ -91,17 +96,17 @@ class StoreConformanceTest : public ::testing::Test {
   // Creates session `id` with `n` events; returns its record.
   coach::internal::SessionRecord CreateSession(const std::string& id, int n) {
     coach::internal::SessionRecord record = NewRecord(id);
-    std::vector<coach::v1::SessionEvent> events = Events(n, "start");
-    absl::Status s = store_->Create(&record, &events);
-    EXPECT_TRUE(s.ok()) << s;
+    absl::StatusOr<std::vector<StoredEvent>> s =
+        store_->Create(&record, Events(n, "start"));
+    EXPECT_TRUE(s.ok()) << s.status();
     return record;
   }
 
   // Commits `n` events to `record`'s session; expects success.
   void CommitEvents(coach::internal::SessionRecord* record, int n) {
-    std::vector<coach::v1::SessionEvent> events = Events(n, "more");
-    absl::Status s = store_->Commit(record->last_sequence(), record, &events);
-    ASSERT_TRUE(s.ok()) << s;
+    absl::StatusOr<std::vector<StoredEvent>> s =
+        store_->Commit(record->last_sequence(), record, Events(n, "more"));
+    ASSERT_TRUE(s.ok()) << s.status();
   }
 
   std::unique_ptr<SessionStore> store_;
@@ -119,16 +124,18 @@ TYPED_TEST_SUITE(StoreConformanceTest, StoreTypes, StoreNames);
 
 TYPED_TEST(StoreConformanceTest, CreateNumbersEventsFromOne) {
   coach::internal::SessionRecord record = NewRecord("s1");
-  std::vector<coach::v1::SessionEvent> events = Events(3, "start");
-  ASSERT_TRUE(this->store_->Create(&record, &events).ok());
+  absl::StatusOr<std::vector<StoredEvent>> events =
+      this->store_->Create(&record, Events(3, "start"));
+  ASSERT_TRUE(events.ok()) << events.status();
 
   EXPECT_EQ(record.last_sequence(), 3);
   EXPECT_FALSE(record.epoch().empty());
+  ASSERT_EQ(events->size(), 3u);
   for (int i = 0; i < 3; ++i) {
     SCOPED_TRACE(i);
-    EXPECT_EQ(events[i].sequence(), i + 1);
-    EXPECT_EQ(events[i].session_id(), "s1");
-    EXPECT_EQ(events[i].epoch(), record.epoch());
+    EXPECT_EQ((*events)[i]->sequence(), i + 1);
+    EXPECT_EQ((*events)[i]->session_id(), "s1");
+    EXPECT_EQ((*events)[i]->epoch(), record.epoch());
   }
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("s1");
@@ -146,9 +153,8 @@ TYPED_TEST(StoreConformanceTest, CreateTwiceIsAlreadyExistsAndChangesNothing) {
   coach::internal::SessionRecord first = this->CreateSession("s1", 2);
   coach::internal::SessionRecord again = NewRecord("s1");
   again.set_owner("someone-else");
-  std::vector<coach::v1::SessionEvent> events = Events(5, "again");
 
-  EXPECT_EQ(this->store_->Create(&again, &events).code(),
+  EXPECT_EQ(this->store_->Create(&again, Events(5, "again")).status().code(),
             absl::StatusCode::kAlreadyExists);
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("s1");
@@ -162,7 +168,6 @@ TYPED_TEST(StoreConformanceTest, CreateTwiceIsAlreadyExistsAndChangesNothing) {
 
 TYPED_TEST(StoreConformanceTest, UnknownSessionIsNotFound) {
   coach::internal::SessionRecord record = NewRecord("nobody");
-  std::vector<coach::v1::SessionEvent> events = Events(1, "x");
   RecordingListener listener;
   struct Case {
     const char* call;
@@ -170,7 +175,7 @@ TYPED_TEST(StoreConformanceTest, UnknownSessionIsNotFound) {
   };
   const Case cases[] = {
       {"Load", this->store_->Load("nobody").status()},
-      {"Commit", this->store_->Commit(0, &record, &events)},
+      {"Commit", this->store_->Commit(0, &record, Events(1, "x")).status()},
       {"ReadHistory", this->store_->ReadHistory("nobody", "e", 0, 10).status()},
       {"Follow", this->store_->Follow("nobody", 0, &listener).status()},
   };
@@ -184,16 +189,18 @@ TYPED_TEST(StoreConformanceTest, CommitAppendsAfterTheExpectedSequence) {
   coach::internal::SessionRecord record = this->CreateSession("s1", 3);
   const std::string epoch = record.epoch();
   record.mutable_engine()->set_step_index(7);
-  std::vector<coach::v1::SessionEvent> events = Events(2, "more");
 
-  ASSERT_TRUE(this->store_->Commit(3, &record, &events).ok());
+  absl::StatusOr<std::vector<StoredEvent>> events =
+      this->store_->Commit(3, &record, Events(2, "more"));
+  ASSERT_TRUE(events.ok()) << events.status();
 
   EXPECT_EQ(record.last_sequence(), 5);
   EXPECT_EQ(record.epoch(), epoch);
-  EXPECT_EQ(events[0].sequence(), 4);
-  EXPECT_EQ(events[1].sequence(), 5);
-  EXPECT_EQ(events[1].epoch(), epoch);
-  EXPECT_EQ(events[1].session_id(), "s1");
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0]->sequence(), 4);
+  EXPECT_EQ((*events)[1]->sequence(), 5);
+  EXPECT_EQ((*events)[1]->epoch(), epoch);
+  EXPECT_EQ((*events)[1]->session_id(), "s1");
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("s1");
   ASSERT_TRUE(loaded.ok());
@@ -204,10 +211,12 @@ TYPED_TEST(StoreConformanceTest, CommitAppendsAfterTheExpectedSequence) {
 TYPED_TEST(StoreConformanceTest, CommitWithoutEventsReplacesTheRecordOnly) {
   coach::internal::SessionRecord record = this->CreateSession("s1", 3);
   record.mutable_engine()->set_step_index(2);
-  std::vector<coach::v1::SessionEvent> none;
 
-  ASSERT_TRUE(this->store_->Commit(3, &record, &none).ok());
+  absl::StatusOr<std::vector<StoredEvent>> none =
+      this->store_->Commit(3, &record, {});
+  ASSERT_TRUE(none.ok()) << none.status();
 
+  EXPECT_THAT(*none, IsEmpty());
   EXPECT_EQ(record.last_sequence(), 3);
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("s1");
@@ -223,12 +232,11 @@ TYPED_TEST(StoreConformanceTest,
     SCOPED_TRACE(absl::StrCat("expected ", wrong));
     coach::internal::SessionRecord record = stored;
     record.mutable_engine()->set_step_index(9);
-    std::vector<coach::v1::SessionEvent> events = Events(2, "late");
 
-    EXPECT_EQ(this->store_->Commit(wrong, &record, &events).code(),
-              absl::StatusCode::kAborted);
+    EXPECT_EQ(
+        this->store_->Commit(wrong, &record, Events(2, "late")).status().code(),
+        absl::StatusCode::kAborted);
 
-    EXPECT_EQ(events[0].sequence(), 0);  // The caller's events are untouched.
     absl::StatusOr<coach::internal::SessionRecord> loaded =
         this->store_->Load("s1");
     ASSERT_TRUE(loaded.ok());
@@ -245,12 +253,15 @@ TYPED_TEST(StoreConformanceTest, CommitKeepsTheStoredEpoch) {
   coach::internal::SessionRecord record = this->CreateSession("s1", 1);
   const std::string epoch = record.epoch();
   record.set_epoch("");  // A record that lost its epoch on the way.
-  std::vector<coach::v1::SessionEvent> events = Events(1, "more");
 
-  ASSERT_TRUE(this->store_->Commit(1, &record, &events).ok());
+  absl::StatusOr<std::vector<StoredEvent>> events =
+      this->store_->Commit(1, &record, Events(1, "more"));
+  ASSERT_TRUE(events.ok()) << events.status();
 
   EXPECT_EQ(record.epoch(), epoch);
-  EXPECT_EQ(events[0].epoch(), epoch);
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0]->epoch(), epoch);
+  EXPECT_EQ((*events)[0]->sequence(), 2);
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("s1");
   ASSERT_TRUE(loaded.ok());
@@ -259,17 +270,66 @@ TYPED_TEST(StoreConformanceTest, CommitKeepsTheStoredEpoch) {
 
 TYPED_TEST(StoreConformanceTest, ReadHistoryReturnsWhatWasCommitted) {
   coach::internal::SessionRecord record = this->CreateSession("s1", 2);
-  std::vector<coach::v1::SessionEvent> events = Events(3, "more");
-  ASSERT_TRUE(this->store_->Commit(2, &record, &events).ok());
+  absl::StatusOr<std::vector<StoredEvent>> events =
+      this->store_->Commit(2, &record, Events(3, "more"));
+  ASSERT_TRUE(events.ok()) << events.status();
 
   absl::StatusOr<HistoryRead> read =
       this->store_->ReadHistory("s1", record.epoch(), 2, 100);
   ASSERT_TRUE(read.ok());
   ASSERT_EQ(read->events.size(), 3u);
+  ASSERT_EQ(events->size(), 3u);
   for (int i = 0; i < 3; ++i) {
     SCOPED_TRACE(i);
     EXPECT_EQ(read->events[i]->SerializeAsString(),
-              events[i].SerializeAsString());
+              (*events)[i]->SerializeAsString());
+  }
+}
+
+// What Create and Commit return is what was stored: numbered from the
+// expected sequence on, with the session's id and epoch, the payloads given,
+// a wire form that is their bytes; and what ReadHistory and Follow give for
+// them: the very objects in the memory store, equal ones in Redis.
+TYPED_TEST(StoreConformanceTest, CreateAndCommitReturnTheStoredEvents) {
+  coach::internal::SessionRecord record = NewRecord("s1");
+  absl::StatusOr<std::vector<StoredEvent>> created =
+      this->store_->Create(&record, Events(2, "start"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  RecordingListener listener;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
+      this->store_->Follow("s1", 0, &listener);
+  ASSERT_TRUE(follow.ok()) << follow.status();
+  ASSERT_TRUE(listener.WaitFor(2));
+  absl::StatusOr<std::vector<StoredEvent>> committed =
+      this->store_->Commit(2, &record, Events(3, "more"));
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  ASSERT_TRUE(listener.WaitFor(5));
+  absl::StatusOr<HistoryRead> read =
+      this->store_->ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+
+  std::vector<StoredEvent> returned = *created;
+  returned.insert(returned.end(), committed->begin(), committed->end());
+  const std::vector<StoredEvent> followed = listener.events();
+  ASSERT_EQ(returned.size(), 5u);
+  ASSERT_EQ(followed.size(), 5u);
+  ASSERT_EQ(read->events.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    SCOPED_TRACE(i);
+    const StoredEvent& ev = returned[i];
+    EXPECT_EQ(ev->sequence(), i + 1);
+    EXPECT_EQ(ev->session_id(), "s1");
+    EXPECT_EQ(ev->epoch(), record.epoch());
+    EXPECT_EQ(ev->coach_cue().text(),
+              i < 2 ? absl::StrCat("start ", i) : absl::StrCat("more ", i - 2));
+    EXPECT_EQ(*ev.Wire(), ev->SerializeAsString());
+    if (TypeParam::kSameObjects) {
+      EXPECT_EQ(ev.get(), followed[i].get());
+      EXPECT_EQ(ev.get(), read->events[i].get());
+    } else {
+      EXPECT_EQ(followed[i]->SerializeAsString(), ev->SerializeAsString());
+      EXPECT_EQ(read->events[i]->SerializeAsString(), ev->SerializeAsString());
+    }
   }
 }
 
@@ -382,8 +442,7 @@ TYPED_TEST(StoreConformanceTest, ListLiveExcludesFinishedSessions) {
   coach::internal::SessionRecord running = this->CreateSession("running", 1);
   coach::internal::SessionRecord done = this->CreateSession("done", 1);
   done.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
-  std::vector<coach::v1::SessionEvent> events = Events(1, "bye");
-  ASSERT_TRUE(this->store_->Commit(1, &done, &events).ok());
+  ASSERT_TRUE(this->store_->Commit(1, &done, Events(1, "bye")).ok());
 
   absl::StatusOr<std::vector<std::string>> live = this->store_->ListLive();
   ASSERT_TRUE(live.ok()) << live.status();
@@ -394,8 +453,7 @@ TYPED_TEST(StoreConformanceTest, ListLiveExcludesFinishedSessions) {
 TYPED_TEST(StoreConformanceTest, FinishedSessionsCanStillBeRead) {
   coach::internal::SessionRecord done = this->CreateSession("done", 1);
   done.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
-  std::vector<coach::v1::SessionEvent> events = Events(1, "bye");
-  ASSERT_TRUE(this->store_->Commit(1, &done, &events).ok());
+  ASSERT_TRUE(this->store_->Commit(1, &done, Events(1, "bye")).ok());
 
   absl::StatusOr<coach::internal::SessionRecord> loaded =
       this->store_->Load("done");
