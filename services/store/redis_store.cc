@@ -87,7 +87,8 @@ bool IsString(const redisReply& r) {
 RedisStore::RedisStore(RedisStoreOptions options)
     : options_(std::move(options)),
       pool_(ConnectionOptions(options_.command_timeout), options_.pool_size),
-      followers_(FollowersOptions(), &pool_) {}
+      followers_(FollowersOptions(), &pool_),
+      recent_(options_.recent) {}
 
 RedisStore::~RedisStore() = default;
 
@@ -135,6 +136,7 @@ RedisStoreStats RedisStore::Stats() const {
   s.connects = counters_->connects.load();
   s.subscribes = followers_.subscribes();
   s.catch_up_reads = followers_.catch_up_reads();
+  s.recent_hits = recent_hits_.load();
   return s;
 }
 
@@ -244,6 +246,11 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       }
       std::move(end_failed).Cancel();
       if (followed) followers_.EndWrite(id, written);
+      if (finished) {
+        recent_.Forget(id);
+      } else {
+        recent_.Add(id, epoch, written);
+      }
       return written;
     }
     restore();
@@ -297,10 +304,17 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
     absl::string_view session_id, absl::string_view epoch,
     int64_t after_sequence, int max_events) {
   const std::string key = EventsKey(session_id);
+  // What this store wrote itself needs no reading back: Redis is asked for
+  // the state and for what comes after the kept events.
+  std::vector<StoredEvent> kept =
+      recent_.After(session_id, epoch, after_sequence, std::max(0, max_events));
+  const int64_t read_from = std::max<int64_t>(0, after_sequence + 1) +
+                            static_cast<int64_t>(kept.size());
   absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(
       {{"HMGET", StateKey(session_id), "seq", "epoch"},
-       {"XRANGE", key, absl::StrCat(std::max<int64_t>(0, after_sequence + 1)),
-        "+", "COUNT", absl::StrCat(std::max(1, max_events))}});
+       {"XRANGE", key, absl::StrCat(read_from), "+", "COUNT",
+        absl::StrCat(std::max<int64_t>(
+            1, max_events - static_cast<int64_t>(kept.size())))}});
   if (!replies.ok()) return replies.status();
   const redisReply& state = *(*replies)[0];
   const redisReply& range = *(*replies)[1];
@@ -326,6 +340,8 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
     return read;
   }
   // The range was read just after the state: drop what was committed since.
+  read.events = std::move(kept);
+  recent_hits_.fetch_add(static_cast<int64_t>(read.events.size()));
   ParseStreamEntries(range, key, &read.events);
   while (!read.events.empty() &&
          read.events.back()->sequence() > read.last_sequence) {

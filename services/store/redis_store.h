@@ -26,11 +26,13 @@
 #ifndef SERVICES_STORE_REDIS_STORE_H_
 #define SERVICES_STORE_REDIS_STORE_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/time/time.h"
+#include "services/store/recent_events.h"
 #include "services/store/redis_connection.h"
 #include "services/store/redis_followers.h"
 #include "services/store/redis_url.h"
@@ -52,6 +54,10 @@ struct RedisStoreOptions {
   absl::Duration follow_block = absl::Seconds(1);
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(1);
+  // The newest events this store wrote, kept in process so that history
+  // reads (a device joining, a hub channel seeding its window) need not
+  // parse them back from Redis; max_sessions 0 turns it off.
+  RecentEventsOptions recent;
 };
 
 // What the store has sent to Redis since it was made.
@@ -63,6 +69,9 @@ struct RedisStoreStats {
   // Round trips reading events for followers that were behind (another
   // replica's commits, catch-ups after a reconnect); included in round_trips.
   int64_t catch_up_reads = 0;
+  // Events ReadHistory returned from this store's own recent writes
+  // instead of from Redis.
+  int64_t recent_hits = 0;
 };
 
 // SessionStore on Redis. Thread-safe. Calls borrow one of `pool_size`
@@ -94,6 +103,10 @@ class RedisStore : public SessionStore {
   absl::StatusOr<std::vector<StoredEvent>> Commit(
       int64_t expected_sequence, coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) override;
+  // One pipelined round trip (the state and the range). Events this store
+  // wrote itself and still keeps (RedisStoreOptions::recent) come from
+  // memory, as the objects its writes returned; Redis is read only for the
+  // rest.
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,
                                           int64_t after_sequence,
@@ -136,6 +149,8 @@ class RedisStore : public SessionStore {
       std::make_shared<RedisCounters>();
   RedisPool pool_;
   RedisFollowers followers_;  // After pool_: its threads use the pool.
+  RecentEvents recent_;
+  std::atomic<int64_t> recent_hits_{0};
 };
 
 }  // namespace coachd

@@ -410,3 +410,94 @@ TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
 
 }  // namespace
 }  // namespace coachd
+
+namespace coachd {
+namespace {
+
+using ::coachd::testing_store::Events;
+using ::coachd::testing_store::NewRecord;
+using ::coachd::testing_store::OptionsFor;
+using ::coachd::testing_store::Range;
+using ::coachd::testing_store::Sequences;
+using ::coachd::testing_store::StartRedis;
+
+// Each event's serialized form, in order.
+std::vector<std::string> Bytes(const std::vector<StoredEvent>& events) {
+  std::vector<std::string> out;
+  for (const StoredEvent& ev : events) out.push_back(ev->SerializeAsString());
+  return out;
+}
+
+TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore a(OptionsFor(redis->url()));
+  RedisStore b(OptionsFor(redis->url()));  // Another replica.
+  coach::internal::SessionRecord record = Create(a, "s1", 3);
+  ASSERT_TRUE(CommitN(a, &record, 4).ok());
+
+  absl::StatusOr<HistoryRead> own = a.ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(own.ok()) << own.status();
+  EXPECT_EQ(Sequences(own->events), Range(1, 7));
+  EXPECT_EQ(a.Stats().recent_hits, 7);  // All of them from the process.
+
+  absl::StatusOr<HistoryRead> other =
+      b.ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(b.Stats().recent_hits, 0);  // B wrote none: all from Redis.
+  EXPECT_EQ(Bytes(own->events), Bytes(other->events));
+
+  // Bounded reads start where asked and stop at the limit.
+  absl::StatusOr<HistoryRead> middle =
+      a.ReadHistory("s1", record.epoch(), 2, 3);
+  ASSERT_TRUE(middle.ok()) << middle.status();
+  EXPECT_EQ(Sequences(middle->events), Range(3, 5));
+}
+
+TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore a(OptionsFor(redis->url()));
+  RedisStore b(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = Create(a, "s1", 3);  // 1..3 by A
+  absl::StatusOr<coach::internal::SessionRecord> at_b = b.Load("s1");
+  ASSERT_TRUE(at_b.ok());
+  ASSERT_TRUE(CommitN(b, &*at_b, 2).ok());  // 4..5 by B
+  absl::StatusOr<coach::internal::SessionRecord> at_a = a.Load("s1");
+  ASSERT_TRUE(at_a.ok());
+  ASSERT_TRUE(CommitN(a, &*at_a, 1).ok());  // 6 by A
+
+  for (int64_t after : {0, 2, 3, 4, 5}) {
+    SCOPED_TRACE(absl::StrCat("after ", after));
+    absl::StatusOr<HistoryRead> got =
+        a.ReadHistory("s1", record.epoch(), after, 100);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(got->complete);
+    EXPECT_EQ(Sequences(got->events), Range(after + 1, 6));
+    absl::StatusOr<HistoryRead> want =
+        b.ReadHistory("s1", record.epoch(), after, 100);
+    ASSERT_TRUE(want.ok()) << want.status();
+    EXPECT_EQ(Bytes(got->events), Bytes(want->events));
+  }
+}
+
+TEST(RedisStoreTest, ARecreatedSessionIsNotServedItsOldEvents) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore a(OptionsFor(redis->url()));
+  coach::internal::SessionRecord old = Create(a, "s1", 3);
+  ASSERT_EQ(RunInteger(redis->url(), {"DEL", a.StateKey("s1")}), 1);
+  coach::internal::SessionRecord fresh = Create(a, "s1", 2);
+  ASSERT_NE(fresh.epoch(), old.epoch());
+  absl::StatusOr<HistoryRead> stale = a.ReadHistory("s1", old.epoch(), 0, 100);
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  EXPECT_FALSE(stale->complete);
+  absl::StatusOr<HistoryRead> now = a.ReadHistory("s1", fresh.epoch(), 0, 100);
+  ASSERT_TRUE(now.ok()) << now.status();
+  EXPECT_EQ(Sequences(now->events), Range(1, 2));
+  for (const StoredEvent& ev : now->events)
+    EXPECT_EQ(ev->epoch(), fresh.epoch());
+}
+
+}  // namespace
+}  // namespace coachd
