@@ -60,11 +60,6 @@ std::vector<StoredEvent> RecentEvents::After(absl::string_view session_id,
   return out;
 }
 
-void RecentEvents::Forget(absl::string_view session_id) {
-  absl::MutexLock lock(&mu_);
-  sessions_.erase(session_id);
-}
-
 int RecentEvents::SessionCount() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(sessions_.size());

@@ -47,9 +47,6 @@ class RecentEvents {
                                  absl::string_view epoch,
                                  int64_t after_sequence, int max_events);
 
-  // Drops the session (it finished).
-  void Forget(absl::string_view session_id);
-
   // Sessions kept now (for tests).
   int SessionCount() const;
 

@@ -246,11 +246,8 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       }
       std::move(end_failed).Cancel();
       if (followed) followers_.EndWrite(id, written);
-      if (finished) {
-        recent_.Forget(id);
-      } else {
-        recent_.Add(id, epoch, written);
-      }
+      // Finished sessions too: devices often join or resume just after.
+      recent_.Add(id, epoch, written);
       return written;
     }
     restore();

@@ -68,11 +68,7 @@ TEST(RecentEventsTest, DropsTheLeastRecentlyWrittenSession) {
   EXPECT_EQ(Seqs(recent.After("c", "e", 0, 10)), (std::vector<int64_t>{1}));
 }
 
-TEST(RecentEventsTest, ForgetAndOffKeepNothing) {
-  RecentEvents recent({});
-  recent.Add("s", "e", Events(1, 2));
-  recent.Forget("s");
-  EXPECT_TRUE(recent.After("s", "e", 0, 10).empty());
+TEST(RecentEventsTest, OffKeepsNothing) {
   RecentEvents off({/*max_sessions=*/0, /*max_events=*/10});
   off.Add("s", "e", Events(1, 2));
   EXPECT_EQ(off.SessionCount(), 0);
