@@ -26,6 +26,7 @@ namespace coachd {
 namespace {
 
 using ::coachd::testing_store::CommandCalls;
+using ::coachd::testing_store::CreateSession;
 using ::coachd::testing_store::Events;
 using ::coachd::testing_store::NewRecord;
 using ::coachd::testing_store::OptionsFor;
@@ -45,14 +46,26 @@ RedisStoreOptions QuickRetry(const std::string& url) {
   return options;
 }
 
-coach::internal::SessionRecord Create(SessionStore& store,
-                                      const std::string& id, int n) {
-  coach::internal::SessionRecord record = NewRecord(id);
-  absl::StatusOr<std::vector<StoredEvent>> s =
-      store.Create(&record, Events(n, "start"));
-  EXPECT_TRUE(s.ok()) << s.status();
-  return record;
-}
+// Two replicas on one Redis: session "s1" (one event) created on A and
+// followed from its start on both.
+struct TwoReplicasFollowing {
+  explicit TwoReplicasFollowing(const RedisStoreOptions& options)
+      : a(options), b(options) {
+    CreateSession(a, "s1", 1);
+    absl::StatusOr<std::unique_ptr<FollowHandle>> fa = a.Follow("s1", 0, &on_a);
+    absl::StatusOr<std::unique_ptr<FollowHandle>> fb = b.Follow("s1", 0, &on_b);
+    if (fa.ok()) follow_a = *std::move(fa);
+    if (fb.ok()) follow_b = *std::move(fb);
+  }
+  bool following() const { return follow_a != nullptr && follow_b != nullptr; }
+
+  RedisStore a;  // The stores outlive the handles, the handles' listeners.
+  RedisStore b;
+  RecordingListener on_a;
+  RecordingListener on_b;
+  std::unique_ptr<FollowHandle> follow_a;
+  std::unique_ptr<FollowHandle> follow_b;
+};
 
 // Commits `n` events to `id` on `store` from its stored record, retrying
 // (bounded) when another writer got in first; the last sequence written, or
@@ -96,7 +109,7 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   ASSERT_NE(redis, nullptr);
   RedisStore store(OptionsFor(redis->url()));
   RedisStore other(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(store, "s1", 2);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
       store.Follow("s1", 0, &listener);
@@ -146,16 +159,12 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
 TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));
-  Create(a, "s1", 1);
-  RecordingListener on_a;
-  RecordingListener on_b;
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow_a =
-      a.Follow("s1", 0, &on_a);
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow_b =
-      b.Follow("s1", 0, &on_b);
-  ASSERT_TRUE(follow_a.ok() && follow_b.ok());
+  TwoReplicasFollowing both(OptionsFor(redis->url()));
+  ASSERT_TRUE(both.following());
+  RedisStore& a = both.a;
+  RedisStore& b = both.b;
+  RecordingListener& on_a = both.on_a;
+  RecordingListener& on_b = both.on_b;
 
   constexpr int kCommits = 100;
   auto writer = [](RedisStore* store, std::string tag) {
@@ -195,7 +204,7 @@ TEST(RedisFollowTest, ALocalCommitAfterAnUnseenForeignOneIsNotDeliveredEarly) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(QuickRetry(redis->url()));
   RedisStore b(QuickRetry(redis->url()));
-  coach::internal::SessionRecord record = Create(a, "s1", 2);
+  coach::internal::SessionRecord record = CreateSession(a, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
       a.Follow("s1", 0, &listener);
@@ -224,7 +233,7 @@ TEST(RedisFollowTest, CommitsMadeWhileUnsubscribedAreCaughtUpOnResubscribe) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(QuickRetry(redis->url()));
   RedisStore b(QuickRetry(redis->url()));
-  Create(b, "s1", 1);
+  CreateSession(b, "s1", 1);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
       a.Follow("s1", 0, &listener);
@@ -248,7 +257,7 @@ TEST(RedisFollowTest, SubscriberKilledWhileAnotherStoreCommitsLosesNothing) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(QuickRetry(redis->url()));
   RedisStore b(QuickRetry(redis->url()));
-  Create(b, "s1", 1);
+  CreateSession(b, "s1", 1);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
       a.Follow("s1", 0, &listener);
@@ -284,7 +293,8 @@ TEST(RedisFollowTest, FiftyFollowsCostNoMoreConnectionsOrThreadsThanOne) {
   RedisStore store(options);
   RedisStore writer(OptionsFor(redis->url()));
   constexpr int kSessions = 50;
-  for (int i = 0; i < kSessions; ++i) Create(writer, absl::StrCat("s", i), 1);
+  for (int i = 0; i < kSessions; ++i)
+    CreateSession(writer, absl::StrCat("s", i), 1);
   const int threads_before = ThreadCount();
 
   std::vector<std::unique_ptr<RecordingListener>> listeners;
@@ -354,7 +364,7 @@ TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   RedisStore store(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(store, "s1", 2);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   ParkingListener parking(/*park_at=*/3);
   RecordingListener witness;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -391,7 +401,7 @@ TEST(RedisFollowTest, AListenerIsNeverCalledAfterItsHandleIsDestroyed) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(OptionsFor(redis->url()));
   RedisStore b(OptionsFor(redis->url()));
-  Create(a, "s1", 1);
+  CreateSession(a, "s1", 1);
   RecordingListener witness;
   absl::StatusOr<std::unique_ptr<FollowHandle>> watching =
       a.Follow("s1", 0, &witness);
@@ -433,16 +443,12 @@ TEST(RedisFollowTest, FollowersOfBothReplicasResumeWithNoGapAfterARestart) {
   server_options.appendonly = true;
   std::unique_ptr<RedisServer> redis = StartRedis(server_options);
   ASSERT_NE(redis, nullptr);
-  RedisStore a(QuickRetry(redis->url()));
-  RedisStore b(QuickRetry(redis->url()));
-  Create(a, "s1", 1);
-  RecordingListener on_a;
-  RecordingListener on_b;
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow_a =
-      a.Follow("s1", 0, &on_a);
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow_b =
-      b.Follow("s1", 0, &on_b);
-  ASSERT_TRUE(follow_a.ok() && follow_b.ok());
+  TwoReplicasFollowing both(QuickRetry(redis->url()));
+  ASSERT_TRUE(both.following());
+  RedisStore& a = both.a;
+  RedisStore& b = both.b;
+  RecordingListener& on_a = both.on_a;
+  RecordingListener& on_b = both.on_b;
   ASSERT_EQ(CommitFresh(b, "s1", 2, "before"), 3);
   ASSERT_TRUE(on_a.WaitFor(3));
 

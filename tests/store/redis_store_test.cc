@@ -25,6 +25,7 @@ namespace coachd {
 namespace {
 
 using ::coachd::testing_store::CommandCalls;
+using ::coachd::testing_store::CreateSession;
 using ::coachd::testing_store::Events;
 using ::coachd::testing_store::NewRecord;
 using ::coachd::testing_store::OptionsFor;
@@ -51,15 +52,6 @@ RedisServerOptions WithUnixSocket() {
   return options;
 }
 
-coach::internal::SessionRecord Create(SessionStore& store,
-                                      const std::string& id, int n) {
-  coach::internal::SessionRecord record = NewRecord(id);
-  absl::StatusOr<std::vector<StoredEvent>> s =
-      store.Create(&record, Events(n, "start"));
-  EXPECT_TRUE(s.ok()) << s.status();
-  return record;
-}
-
 absl::Status CommitN(SessionStore& store, coach::internal::SessionRecord* r,
                      int n) {
   return store.Commit(r->last_sequence(), r, Events(n, "more")).status();
@@ -69,7 +61,7 @@ TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   RedisStore store(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   ASSERT_TRUE(redis->Stop().ok());
 
   RecordingListener listener;
@@ -104,7 +96,7 @@ TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
   options.min_backoff = absl::ZeroDuration();  // Retry at once.
   options.max_backoff = absl::ZeroDuration();
   RedisStore store(options);
-  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
 
   ASSERT_TRUE(redis->Stop().ok());
   EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);
@@ -144,7 +136,7 @@ TEST(RedisStoreTest, FollowCarriesOnAcrossARedisRestart) {
   options.min_backoff = absl::Milliseconds(10);
   options.max_backoff = absl::Milliseconds(50);
   RedisStore store(options);
-  coach::internal::SessionRecord record = Create(store, "s1", 2);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
       store.Follow("s1", 0, &listener);
@@ -170,7 +162,7 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   coach::internal::SessionRecord record;
   {
     RedisStore before(OptionsFor(redis->url()));
-    record = Create(before, "s1", 3);
+    record = CreateSession(before, "s1", 3);
     record.mutable_engine()->set_deadline_us(1767596460000000);
     ASSERT_TRUE(CommitN(before, &record, 2).ok());
   }
@@ -217,7 +209,7 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
   // Two stores: two coachd processes.
   RedisStore a(OptionsFor(redis->url()));
   RedisStore b(OptionsFor(redis->url()));
-  coach::internal::SessionRecord created = Create(a, "s1", 1);
+  coach::internal::SessionRecord created = CreateSession(a, "s1", 1);
   constexpr int kRounds = 50;
   absl::Barrier* start[kRounds];
   for (auto& barrier : start) barrier = new absl::Barrier(2);
@@ -278,7 +270,7 @@ TEST(RedisStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
   RedisStoreOptions options = OptionsFor(redis->url());
   options.finished_ttl = absl::Hours(2);
   RedisStore store(options);
-  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   EXPECT_EQ(RunInteger(redis->url(), {"PTTL", store.StateKey("s1")}), -1);
   EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 1);
 
@@ -300,7 +292,7 @@ TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   RedisStoreOptions options = OptionsFor(redis->url());
   options.max_history = 50;
   RedisStore store(options);
-  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(CommitN(store, &record, 50).ok());
 
   const int64_t kept =
@@ -318,7 +310,7 @@ TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   RedisStore store(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(store, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   RunCommand(redis->url(), {"SCRIPT", "FLUSH"});
 
   absl::Status s = CommitN(store, &record, 1);
@@ -341,7 +333,7 @@ TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
     SCOPED_TRACE(c.url);
     RedisStore store(OptionsFor(c.url));
     const std::string id = absl::StrCat("db", c.db);
-    Create(store, id, 1);
+    CreateSession(store, id, 1);
     absl::StatusOr<coach::internal::SessionRecord> loaded = store.Load(id);
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     const std::string db_url = absl::StrCat(redis->url(), "/", c.db);
@@ -357,7 +349,7 @@ TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
   ASSERT_NE(redis, nullptr);
   RedisStore writer(OptionsFor(redis->url()));
   RedisStore reader(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(writer, "s1", 1);
+  coach::internal::SessionRecord record = CreateSession(writer, "s1", 1);
   ASSERT_TRUE(CommitN(writer, &record, 1).ok());  // Scripts cached.
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -414,13 +406,6 @@ TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
 namespace coachd {
 namespace {
 
-using ::coachd::testing_store::Events;
-using ::coachd::testing_store::NewRecord;
-using ::coachd::testing_store::OptionsFor;
-using ::coachd::testing_store::Range;
-using ::coachd::testing_store::Sequences;
-using ::coachd::testing_store::StartRedis;
-
 // Each event's serialized form, in order.
 std::vector<std::string> Bytes(const std::vector<StoredEvent>& events) {
   std::vector<std::string> out;
@@ -433,7 +418,7 @@ TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(OptionsFor(redis->url()));
   RedisStore b(OptionsFor(redis->url()));  // Another replica.
-  coach::internal::SessionRecord record = Create(a, "s1", 3);
+  coach::internal::SessionRecord record = CreateSession(a, "s1", 3);
   ASSERT_TRUE(CommitN(a, &record, 4).ok());
 
   absl::StatusOr<HistoryRead> own = a.ReadHistory("s1", record.epoch(), 0, 100);
@@ -459,7 +444,8 @@ TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
   ASSERT_NE(redis, nullptr);
   RedisStore a(OptionsFor(redis->url()));
   RedisStore b(OptionsFor(redis->url()));
-  coach::internal::SessionRecord record = Create(a, "s1", 3);  // 1..3 by A
+  coach::internal::SessionRecord record =
+      CreateSession(a, "s1", 3);  // 1..3 by A
   absl::StatusOr<coach::internal::SessionRecord> at_b = b.Load("s1");
   ASSERT_TRUE(at_b.ok());
   ASSERT_TRUE(CommitN(b, &*at_b, 2).ok());  // 4..5 by B
@@ -485,9 +471,9 @@ TEST(RedisStoreTest, ARecreatedSessionIsNotServedItsOldEvents) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   RedisStore a(OptionsFor(redis->url()));
-  coach::internal::SessionRecord old = Create(a, "s1", 3);
+  coach::internal::SessionRecord old = CreateSession(a, "s1", 3);
   ASSERT_EQ(RunInteger(redis->url(), {"DEL", a.StateKey("s1")}), 1);
-  coach::internal::SessionRecord fresh = Create(a, "s1", 2);
+  coach::internal::SessionRecord fresh = CreateSession(a, "s1", 2);
   ASSERT_NE(fresh.epoch(), old.epoch());
   absl::StatusOr<HistoryRead> stale = a.ReadHistory("s1", old.epoch(), 0, 100);
   ASSERT_TRUE(stale.ok()) << stale.status();

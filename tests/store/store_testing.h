@@ -40,6 +40,18 @@ inline std::vector<coach::v1::SessionEvent> Events(int n,
   return events;
 }
 
+// Creates session `id` on `store` with `n` events and returns its record;
+// a failure is a test failure.
+inline coach::internal::SessionRecord CreateSession(SessionStore& store,
+                                                    const std::string& id,
+                                                    int n) {
+  coach::internal::SessionRecord record = NewRecord(id);
+  absl::StatusOr<std::vector<StoredEvent>> s =
+      store.Create(&record, Events(n, "start"));
+  EXPECT_TRUE(s.ok()) << s.status();
+  return record;
+}
+
 // The sequences of `events`.
 inline std::vector<int64_t> Sequences(const std::vector<StoredEvent>& events) {
   std::vector<int64_t> seqs;
