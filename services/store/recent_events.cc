@@ -10,6 +10,8 @@ void RecentEvents::Add(const std::string& session_id, const std::string& epoch,
       options_.max_events <= 0) {
     return;
   }
+  // What is evicted or replaced is freed after the lock, not under it.
+  std::deque<StoredEvent> dropped;
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
@@ -18,6 +20,7 @@ void RecentEvents::Add(const std::string& session_id, const std::string& epoch,
           sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
             return a.second.last_write < b.second.last_write;
           });
+      dropped = std::move(oldest->second.events);
       sessions_.erase(oldest);
     }
     it = sessions_.emplace(session_id, Entry()).first;
@@ -28,10 +31,12 @@ void RecentEvents::Add(const std::string& session_id, const std::string& epoch,
       entry.events.back()->sequence() + 1 == events.front()->sequence();
   if (!follows) {
     entry.epoch = epoch;
+    for (StoredEvent& ev : entry.events) dropped.push_back(std::move(ev));
     entry.events.clear();
   }
   for (const StoredEvent& ev : events) entry.events.push_back(ev);
   while (static_cast<int>(entry.events.size()) > options_.max_events) {
+    dropped.push_back(std::move(entry.events.front()));
     entry.events.pop_front();
   }
   entry.last_write = ++writes_;

@@ -104,6 +104,23 @@ int ThreadCount() {
   return n;
 }
 
+// Two stores on one Redis: session "s1" (one event) created on B and
+// followed from its start on A, whose subscriber is up.
+struct FollowerOfAnotherStore {
+  explicit FollowerOfAnotherStore(const RedisStoreOptions& options)
+      : a(options), b(options) {
+    CreateSession(b, "s1", 1);
+    absl::StatusOr<std::unique_ptr<FollowHandle>> f =
+        a.Follow("s1", 0, &listener);
+    if (f.ok() && WaitSubscribed(a)) follow = *std::move(f);
+  }
+
+  RedisStore a;  // The stores and the listener outlive the handle.
+  RedisStore b;
+  RecordingListener listener;
+  std::unique_ptr<FollowHandle> follow;  // Null if following failed.
+};
+
 TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
@@ -231,14 +248,11 @@ TEST(RedisFollowTest, ALocalCommitAfterAnUnseenForeignOneIsNotDeliveredEarly) {
 TEST(RedisFollowTest, CommitsMadeWhileUnsubscribedAreCaughtUpOnResubscribe) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(QuickRetry(redis->url()));
-  RedisStore b(QuickRetry(redis->url()));
-  CreateSession(b, "s1", 1);
-  RecordingListener listener;
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
-      a.Follow("s1", 0, &listener);
-  ASSERT_TRUE(follow.ok());
-  ASSERT_TRUE(WaitSubscribed(a));
+  FollowerOfAnotherStore f(QuickRetry(redis->url()));
+  ASSERT_NE(f.follow, nullptr);
+  RedisStore& a = f.a;
+  RedisStore& b = f.b;
+  RecordingListener& listener = f.listener;
   RunCommand(redis->url(), {"ACL", "SETUSER", "default", "-subscribe"});
   ASSERT_EQ(RunInteger(redis->url(), {"CLIENT", "KILL", "TYPE", "pubsub"}), 1);
 
@@ -255,14 +269,11 @@ TEST(RedisFollowTest, CommitsMadeWhileUnsubscribedAreCaughtUpOnResubscribe) {
 TEST(RedisFollowTest, SubscriberKilledWhileAnotherStoreCommitsLosesNothing) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(QuickRetry(redis->url()));
-  RedisStore b(QuickRetry(redis->url()));
-  CreateSession(b, "s1", 1);
-  RecordingListener listener;
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
-      a.Follow("s1", 0, &listener);
-  ASSERT_TRUE(follow.ok());
-  ASSERT_TRUE(WaitSubscribed(a));
+  FollowerOfAnotherStore f(QuickRetry(redis->url()));
+  ASSERT_NE(f.follow, nullptr);
+  RedisStore& a = f.a;
+  RedisStore& b = f.b;
+  RecordingListener& listener = f.listener;
 
   std::atomic<bool> done{false};
   std::thread writer([&] {
