@@ -7,12 +7,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "coach/internal/session_record.pb.h"
 #include "services/common/log.h"
 
 namespace coachd {
 namespace {
 
-constexpr int kReadBatch = 512;       // Events per XRANGE.
+constexpr int kReadBatch = 128;       // Entries (commits) per XRANGE.
 constexpr int kSessionsPerRead = 64;  // XRANGEs per catch-up pipeline.
 constexpr int64_t kUnknown = std::numeric_limits<int64_t>::max();
 
@@ -41,40 +42,58 @@ bool ParseCommitNotification(absl::string_view payload, int64_t* sequence,
 }
 
 void ParseStreamEntries(const redisReply& entries, absl::string_view key,
-                        std::vector<StoredEvent>* out) {
+                        int64_t after_sequence, std::vector<StoredEvent>* out) {
   if (entries.type != REDIS_REPLY_ARRAY) return;
+  coach::internal::EventBatch batch;
   for (size_t i = 0; i < entries.elements; ++i) {
     const redisReply& entry = *entries.element[i];
-    if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
-        entry.element[1]->type != REDIS_REPLY_ARRAY) {
-      continue;
-    }
-    const redisReply& fields = *entry.element[1];
-    coach::v1::SessionEvent event;
-    const redisReply* bytes = nullptr;
-    bool parsed = false;
-    for (size_t f = 0; f + 1 < fields.elements; f += 2) {
-      if (Text(*fields.element[f]) == "e") {
-        bytes = fields.element[f + 1];
-        parsed = event.ParseFromArray(bytes->str, static_cast<int>(bytes->len));
+    const bool shaped = entry.type == REDIS_REPLY_ARRAY &&
+                        entry.elements == 2 &&
+                        entry.element[1]->type == REDIS_REPLY_ARRAY;
+    const int64_t last = shaped ? SequenceOfId(Text(*entry.element[0])) : -1;
+    // The entry's events, oldest first: a batch ("b") or one event ("e",
+    // as older versions wrote).
+    bool good = last > 0;
+    batch.Clear();
+    for (size_t f = 0; good && f + 1 < entry.element[1]->elements; f += 2) {
+      const absl::string_view field = Text(*entry.element[1]->element[f]);
+      const redisReply& value = *entry.element[1]->element[f + 1];
+      if (field == "e") {
+        batch.add_events(value.str, value.len);
+      } else if (field == "b") {
+        coach::internal::EventBatch more;
+        good = more.ParseFromArray(value.str, static_cast<int>(value.len));
+        for (std::string& bytes : *more.mutable_events()) {
+          batch.add_events(std::move(bytes));
+        }
       }
     }
-    const int64_t seq = SequenceOfId(Text(*entry.element[0]));
-    if (!parsed || seq <= 0) {
-      LogWarning(absl::StrCat("redis: ", key, " entry ",
-                              Text(*entry.element[0]),
-                              " is not a session event; skipped"));
+    const int64_t first = last - batch.events_size() + 1;
+    good = good && batch.events_size() > 0 && first > 0;
+    std::vector<StoredEvent> parsed;
+    for (int64_t seq = std::max(first, after_sequence + 1); good && seq <= last;
+         ++seq) {
+      std::string& bytes = *batch.mutable_events(static_cast<int>(seq - first));
+      coach::v1::SessionEvent event;
+      good = event.ParseFromString(bytes);
+      if (good && event.sequence() == seq) {
+        // The stored bytes are this event's wire form (the writer numbered
+        // it before serializing): streams send them as they are.
+        parsed.push_back(
+            StoredEvent::MakeSerialized(std::move(event), std::move(bytes)));
+      } else if (good) {
+        event.set_sequence(seq);
+        parsed.push_back(StoredEvent::Make(std::move(event)));
+      }
+    }
+    if (!good) {
+      LogWarning(absl::StrCat(
+          "redis: ", key, " entry ",
+          shaped ? Text(*entry.element[0]) : absl::string_view("?"),
+          " is not a list of session events; skipped"));
       continue;
     }
-    if (event.sequence() == seq) {
-      // The stored bytes are this event's wire form (the writer numbered it
-      // before serializing): streams send them as they are.
-      out->push_back(StoredEvent::MakeSerialized(std::move(event),
-                                                 std::string(Text(*bytes))));
-    } else {
-      event.set_sequence(seq);
-      out->push_back(StoredEvent::Make(std::move(event)));
-    }
+    for (StoredEvent& e : parsed) out->push_back(std::move(e));
   }
 }
 
@@ -249,7 +268,7 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> RedisFollowers::Follow(
   }
   const redisReply& entries = *(*replies)[1];
   std::vector<StoredEvent> stored;
-  ParseStreamEntries(entries, events_key, &stored);
+  ParseStreamEntries(entries, events_key, follower->cursor.load(), &stored);
   follower->Deliver(stored, /*fill_gap=*/true);
   if (entries.elements >= static_cast<size_t>(kReadBatch)) {
     absl::MutexLock lock(&registry_->mu);  // The rest on the catch-up thread.
@@ -396,6 +415,7 @@ void RedisFollowers::CatchUpLoop() {
     std::string events_key;
     int64_t target;
     std::vector<std::shared_ptr<Follower>> followers;
+    int64_t from = kUnknown;  // Read after this (the lowest cursor behind).
   };
   bool failing = false;
   for (;;) {
@@ -423,14 +443,14 @@ void RedisFollowers::CatchUpLoop() {
     std::vector<RedisCommand> commands;
     std::vector<Read*> planned;
     for (Read& read : reads) {
-      int64_t from = kUnknown;
       for (const std::shared_ptr<Follower>& f : read.followers) {
         const int64_t c = f->cursor.load();
-        if (c < read.target) from = std::min(from, c);
+        if (c < read.target) read.from = std::min(read.from, c);
       }
-      if (from == kUnknown) continue;
-      commands.push_back({"XRANGE", read.events_key, absl::StrCat(from + 1),
-                          "+", "COUNT", absl::StrCat(kReadBatch)});
+      if (read.from == kUnknown) continue;
+      commands.push_back({"XRANGE", read.events_key,
+                          absl::StrCat(read.from + 1), "+", "COUNT",
+                          absl::StrCat(kReadBatch)});
       planned.push_back(&read);
     }
     if (commands.empty()) continue;
@@ -463,7 +483,7 @@ void RedisFollowers::CatchUpLoop() {
         continue;
       }
       std::vector<StoredEvent> events;
-      ParseStreamEntries(reply, read.events_key, &events);
+      ParseStreamEntries(reply, read.events_key, read.from, &events);
       for (const std::shared_ptr<Follower>& f : read.followers) {
         f->Deliver(events, /*fill_gap=*/true);
       }

@@ -62,11 +62,15 @@ struct RedisFollowersOptions {
 bool ParseCommitNotification(absl::string_view payload, int64_t* sequence,
                              std::string* session_id);
 
-// Appends the entries of an XRANGE-style reply (array of [id, [f, v, ...]])
-// to `out` as events, each with field "e" parsed and the sequence of its id
-// "<sequence>-0"; malformed entries are logged (naming `key`) and skipped.
+// Appends the events of an XRANGE-style reply (array of [id, [f, v, ...]])
+// after `after_sequence` to `out`, oldest first. An entry "<last>-0" holds
+// the events last-n+1 .. last: field "b", an EventBatch of n events (one
+// commit, as RedisStore writes them), or field "e", one event (as earlier
+// versions wrote them). Those at or before `after_sequence` are not parsed.
+// An entry that is malformed or has an event that does not parse is logged
+// (naming `key`) and skipped whole.
 void ParseStreamEntries(const redisReply& entries, absl::string_view key,
-                        std::vector<StoredEvent>* out);
+                        int64_t after_sequence, std::vector<StoredEvent>* out);
 
 // See the file comment. Thread-safe.
 class RedisFollowers {

@@ -21,16 +21,28 @@ namespace {
 //   KEYS: state hash, event stream, live set.
 //   ARGV: 'create'|'commit', expected sequence, epoch, record bytes,
 //         session id, created_us, finished '1'|'0', ttl ms, max history,
-//         commits channel, then one SessionEvent per new event, already
-//         numbered expected+1.. by the caller (the script checks, it cannot
-//         edit).
+//         commits channel, then per stream entry to append its last sequence
+//         and its events (an EventBatch), already numbered expected+1.. by
+//         the caller (the script checks what it can; it cannot edit).
 //   Returns {'ok', last_sequence}, {'exists'}, {'missing'},
-//   {'aborted', stored_sequence} or {'epoch', stored_epoch}. When it
-//   appended events it publishes "<last_sequence> <session id>" on the
-//   commits channel (for the followers of every replica).
+//   {'aborted', stored_sequence}, {'epoch', stored_epoch} or {'numbering'}.
+//   When it appended events it publishes "<last_sequence> <session id>" on
+//   the commits channel (for the followers of every replica).
+// A commit's events are one stream entry (kMaxEventsPerEntry at most, more
+// take several) with id "<its last sequence>-0" and one field "b", the
+// batch. The script handles a few strings per commit, not one per event:
+// Lua copying each argument was most of what a write cost Redis. Entries
+// whose events are all more than max history behind the newest are trimmed
+// (MINID ~, whole stream nodes at a time).
 constexpr char kWriteScript[] = R"lua(
 local state, log, live = KEYS[1], KEYS[2], KEYS[3]
 local expected = tonumber(ARGV[2])
+local seq = expected
+for i = 11, #ARGV - 1, 2 do
+  local last = tonumber(ARGV[i])
+  if not last or last <= seq then return {'numbering'} end
+  seq = last
+end
 local stored = redis.call('HMGET', state, 'seq', 'epoch')
 if ARGV[1] == 'create' then
   if stored[1] then return {'exists'} end
@@ -40,11 +52,9 @@ else
   if tonumber(stored[1]) ~= expected then return {'aborted', stored[1]} end
   if stored[2] ~= ARGV[3] then return {'epoch', stored[2]} end
 end
-local seq = expected
-for i = 11, #ARGV do
-  seq = seq + 1
-  redis.call('XADD', log, 'MAXLEN', '~', ARGV[9],
-             string.format('%d-0', seq), 'e', ARGV[i])
+local minid = string.format('%d', math.max(0, seq - tonumber(ARGV[9]) + 1))
+for i = 11, #ARGV - 1, 2 do
+  redis.call('XADD', log, 'MINID', '~', minid, ARGV[i] .. '-0', 'b', ARGV[i + 1])
 end
 redis.call('HSET', state, 'record', ARGV[4],
            'seq', string.format('%d', seq), 'epoch', ARGV[3])
@@ -199,13 +209,22 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
         absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
         absl::StrCat(options_.max_history),
         CommitsChannel()};
-    const size_t first_event = command.size();  // Then the events' bytes.
+    // The events numbered and serialized (their wire form), then batched
+    // into entries.
+    std::vector<coach::internal::EventBatch> batches(
+        (events.size() + kMaxEventsPerEntry - 1) / kMaxEventsPerEntry);
     int64_t seq = expected_sequence;
-    for (coach::v1::SessionEvent& ev : events) {
+    for (size_t i = 0; i < events.size(); ++i) {
+      coach::v1::SessionEvent& ev = events[i];
       ev.set_session_id(id);
       ev.set_epoch(epoch);
       ev.set_sequence(++seq);
-      command.push_back(ev.SerializeAsString());
+      coach::internal::EventBatch& batch = batches[i / kMaxEventsPerEntry];
+      ev.SerializeToString(batch.add_events());
+      if (batch.events_size() == kMaxEventsPerEntry || seq == last) {
+        command.push_back(absl::StrCat(seq));
+        command.push_back(batch.SerializeAsString());
+      }
     }
     absl::StatusOr<RedisReply> reply;
     {
@@ -237,12 +256,14 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
             ? Text(*r.element[1])
             : "";
     if (outcome == "ok") {
-      // The bytes just sent, moved out of the command, are the wire form.
+      // The bytes just sent are the wire form.
       std::vector<StoredEvent> written;
       written.reserve(events.size());
       for (size_t i = 0; i < events.size(); ++i) {
         written.push_back(StoredEvent::MakeSerialized(
-            std::move(events[i]), std::move(command[first_event + i])));
+            std::move(events[i]),
+            std::move(*batches[i / kMaxEventsPerEntry].mutable_events(
+                static_cast<int>(i % kMaxEventsPerEntry)))));
       }
       std::move(end_failed).Cancel();
       if (followed) followers_.EndWrite(id, written);
@@ -262,6 +283,10 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       return absl::AbortedError(
           absl::StrCat("session ", id, " changed: expected sequence ",
                        expected_sequence, ", stored ", detail));
+    }
+    if (outcome == "numbering") {
+      return absl::InternalError(absl::StrCat(
+          "session ", id, ": the write script refused the events' numbering"));
     }
     if (outcome == "epoch" && attempt == 0) {
       epoch = std::string(detail);
@@ -339,7 +364,7 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   // The range was read just after the state: drop what was committed since.
   read.events = std::move(kept);
   recent_hits_.fetch_add(static_cast<int64_t>(read.events.size()));
-  ParseStreamEntries(range, key, &read.events);
+  ParseStreamEntries(range, key, read_from - 1, &read.events);
   while (!read.events.empty() &&
          read.events.back()->sequence() > read.last_sequence) {
     read.events.pop_back();

@@ -3,8 +3,12 @@
 // Keys of session S (hash tag {S}: one Redis Cluster slot per session):
 //   PREFIX:{S}:state   hash: record (SessionRecord bytes), seq (last
 //                      sequence), epoch
-//   PREFIX:{S}:events  stream: one entry per event, id "<sequence>-0",
-//                      field "e" = SessionEvent bytes; MAXLEN ~ max_history
+//   PREFIX:{S}:events  stream: one entry per commit (one per
+//                      kMaxEventsPerEntry events of a bigger one), id "<its
+//                      last sequence>-0", field "b" = the events as an
+//                      EventBatch (older entries: field "e" = one
+//                      SessionEvent); entries more than max_history events
+//                      behind are trimmed (XADD MINID ~)
 // and one global key, PREFIX:live, a sorted set of unfinished session ids
 // (score: created_us) for ListLive. Create and Commit run one Lua script that
 // checks the expected sequence, writes the record, appends the events and
@@ -81,6 +85,9 @@ struct RedisStoreStats {
 // unreachable: REASON" and recovers by itself when Redis is back.
 class RedisStore : public SessionStore {
  public:
+  // A commit of more events than this is stored as several stream entries.
+  static constexpr int kMaxEventsPerEntry = 1000;
+
   explicit RedisStore(RedisStoreOptions options);
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;

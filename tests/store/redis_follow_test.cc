@@ -173,6 +173,34 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   EXPECT_EQ(got[own_last - 1]->epoch(), record.epoch());
 }
 
+TEST(RedisFollowTest, AFollowFromInsideAnotherStoresCommitStartsRightAfter) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore a(OptionsFor(redis->url()));
+  RedisStore b(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = CreateSession(b, "s1", 5);
+  ASSERT_TRUE(
+      b.Commit(record.last_sequence(), &record, Events(300, "big")).ok());
+  // Events 6..305 are one stream entry; A asks for what follows 3 and 7.
+  RecordingListener from_3;
+  RecordingListener from_7;
+  absl::StatusOr<std::unique_ptr<FollowHandle>> f3 = a.Follow("s1", 3, &from_3);
+  absl::StatusOr<std::unique_ptr<FollowHandle>> f7 = a.Follow("s1", 7, &from_7);
+  ASSERT_TRUE(f3.ok()) << f3.status();
+  ASSERT_TRUE(f7.ok()) << f7.status();
+  EXPECT_THAT(from_3.sequences(), ElementsAreArray(Range(4, 305)));
+  EXPECT_THAT(from_7.sequences(), ElementsAreArray(Range(8, 305)));
+  ASSERT_TRUE(WaitSubscribed(a));
+
+  // Two entries of 1,000 and one of 500 from B: caught up from Redis.
+  ASSERT_TRUE(
+      b.Commit(record.last_sequence(), &record, Events(2500, "bigger")).ok());
+  ASSERT_TRUE(from_3.WaitFor(2805));
+  ASSERT_TRUE(from_7.WaitFor(2805));
+  EXPECT_THAT(from_3.sequences(), ElementsAreArray(Range(4, 2805)));
+  EXPECT_THAT(from_7.sequences(), ElementsAreArray(Range(8, 2805)));
+}
+
 TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);

@@ -3,12 +3,14 @@
 // atomically under races, expire finished sessions, and what it costs.
 #include "services/store/redis_store.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -286,6 +288,32 @@ TEST(RedisStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
   EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 0);
 }
 
+// The entries of a session's stream: id and number of events, oldest first.
+std::vector<std::pair<std::string, int>> Entries(const std::string& url,
+                                                 const std::string& key) {
+  RedisReply reply = RunCommand(url, {"XRANGE", key, "-", "+"});
+  std::vector<std::pair<std::string, int>> entries;
+  for (size_t i = 0; reply != nullptr && i < reply->elements; ++i) {
+    const redisReply& entry = *reply->element[i];
+    const redisReply& fields = *entry.element[1];
+    coach::internal::EventBatch batch;
+    if (fields.elements != 2 || std::string(fields.element[0]->str) != "b" ||
+        !batch.ParseFromArray(fields.element[1]->str,
+                              static_cast<int>(fields.element[1]->len))) {
+      ADD_FAILURE() << "entry " << entry.element[0]->str << " is not a batch";
+    }
+    entries.emplace_back(std::string(entry.element[0]->str),
+                         batch.events_size());
+  }
+  return entries;
+}
+
+int EventsKept(const std::string& url, const std::string& key) {
+  int events = 0;
+  for (const auto& [id, n] : Entries(url, key)) events += n;
+  return events;
+}
+
 TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
@@ -295,8 +323,7 @@ TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(CommitN(store, &record, 50).ok());
 
-  const int64_t kept =
-      RunInteger(redis->url(), {"XLEN", store.EventsKey("s1")});
+  const int kept = EventsKept(redis->url(), store.EventsKey("s1"));
   EXPECT_GE(kept, 50);
   EXPECT_LT(kept, 1001);
   absl::StatusOr<HistoryRead> read =
@@ -304,6 +331,67 @@ TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   ASSERT_TRUE(read.ok());
   EXPECT_TRUE(read->complete);
   EXPECT_EQ(read->events.size(), 50u);
+}
+
+TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore writer(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = CreateSession(writer, "s1", 3);
+  ASSERT_TRUE(CommitN(writer, &record, 4).ok());     // 4..7
+  ASSERT_TRUE(CommitN(writer, &record, 2500).ok());  // 8..2507
+  using Entry = std::pair<std::string, int>;
+  EXPECT_EQ(Entries(redis->url(), writer.EventsKey("s1")),
+            (std::vector<Entry>{{"3-0", 3},
+                                {"7-0", 4},
+                                {"1007-0", 1000},
+                                {"2007-0", 1000},
+                                {"2507-0", 500}}));
+
+  // Another replica, with nothing of its own in memory, reads from inside
+  // entries and across them.
+  RedisStore reader(OptionsFor(redis->url()));
+  for (int64_t after : {0, 1, 5, 7, 500, 1006, 1007, 2506}) {
+    SCOPED_TRACE(absl::StrCat("after ", after));
+    absl::StatusOr<HistoryRead> got =
+        reader.ReadHistory("s1", record.epoch(), after, 1200);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(got->complete);
+    EXPECT_EQ(Sequences(got->events),
+              Range(after + 1, std::min<int64_t>(after + 1200, 2507)));
+  }
+  EXPECT_EQ(reader.Stats().recent_hits, 0);
+}
+
+TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore writer(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = CreateSession(writer, "s1", 2);
+  // Event 3 as earlier versions stored events: one per entry, field "e".
+  coach::v1::SessionEvent third = Events(1, "old").front();
+  third.set_session_id("s1");
+  third.set_epoch(record.epoch());
+  third.set_sequence(3);
+  const std::string key = writer.EventsKey("s1");
+  RunCommand(redis->url(),
+             {"XADD", key, "3-0", "e", third.SerializeAsString()});
+  // Event 4 is not a batch; event 5 is fine again.
+  RunCommand(redis->url(), {"XADD", key, "4-0", "b", "\xff\xff not a batch"});
+  coach::v1::SessionEvent fifth = third;
+  fifth.set_sequence(5);
+  coach::internal::EventBatch batch;
+  batch.add_events(fifth.SerializeAsString());
+  RunCommand(redis->url(),
+             {"XADD", key, "5-0", "b", batch.SerializeAsString()});
+  RunCommand(redis->url(), {"HSET", writer.StateKey("s1"), "seq", "5"});
+
+  RedisStore reader(OptionsFor(redis->url()));
+  absl::StatusOr<HistoryRead> read =
+      reader.ReadHistory("s1", record.epoch(), 0, 100);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(Sequences(read->events), (std::vector<int64_t>{1, 2, 3, 5}));
+  EXPECT_EQ(*read->events[2].Wire(), third.SerializeAsString());
 }
 
 TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
