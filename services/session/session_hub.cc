@@ -246,10 +246,13 @@ absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
   }
   auto channel = std::make_shared<HubChannel>(this, record, std::move(seed),
                                               options_.window, clock_);
-  absl::StatusOr<std::unique_ptr<FollowHandle>> follow = store_->Follow(
-      record.session_id(), record.last_sequence(), channel.get());
-  if (!follow.ok()) return follow.status();
-  channel->follow = *std::move(follow);
+  // A finished session's last event is its last: nothing to follow.
+  if (record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
+    absl::StatusOr<std::unique_ptr<FollowHandle>> follow = store_->Follow(
+        record.session_id(), record.last_sequence(), channel.get());
+    if (!follow.ok()) return follow.status();
+    channel->follow = *std::move(follow);
+  }
 
   std::shared_ptr<HubChannel> existing;
   {

@@ -5,7 +5,8 @@
 namespace coachd {
 
 void RecentEvents::Add(const std::string& session_id, const std::string& epoch,
-                       const std::vector<StoredEvent>& events) {
+                       const std::vector<StoredEvent>& events,
+                       absl::Time final_until) {
   if (events.empty() || options_.max_sessions <= 0 ||
       options_.max_events <= 0) {
     return;
@@ -40,6 +41,7 @@ void RecentEvents::Add(const std::string& session_id, const std::string& epoch,
     entry.events.pop_front();
   }
   entry.last_write = ++writes_;
+  entry.final_until = final_until;
 }
 
 std::vector<StoredEvent> RecentEvents::After(absl::string_view session_id,
@@ -63,6 +65,18 @@ std::vector<StoredEvent> RecentEvents::After(absl::string_view session_id,
     out.push_back(kept[i]);
   }
   return out;
+}
+
+int64_t RecentEvents::FinalSequence(absl::string_view session_id,
+                                    absl::string_view epoch,
+                                    absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end() || it->second.epoch != epoch ||
+      it->second.events.empty() || now >= it->second.final_until) {
+    return -1;
+  }
+  return it->second.events.back()->sequence();
 }
 
 int RecentEvents::SessionCount() const {

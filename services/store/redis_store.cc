@@ -170,6 +170,7 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
   std::string epoch = create ? RandomId(6) : record->epoch();
   const bool finished =
       record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
+  const absl::Time began = absl::Now();
   const int64_t last = expected_sequence + static_cast<int64_t>(events.size());
   // What the caller passed, put back if nothing is stored. The events are
   // ours: each attempt numbers and serializes them afresh.
@@ -268,7 +269,12 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       std::move(end_failed).Cancel();
       if (followed) followers_.EndWrite(id, written);
       // Finished sessions too: devices often join or resume just after.
-      recent_.Add(id, epoch, written);
+      // Their state cannot change any more, so until the session expires
+      // (counted from before the write, as Redis counts from after it)
+      // history reads of it need no Redis at all.
+      recent_.Add(
+          id, epoch, written,
+          finished ? began + options_.finished_ttl : absl::InfinitePast());
       return written;
     }
     restore();
@@ -330,6 +336,20 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   // the state and for what comes after the kept events.
   std::vector<StoredEvent> kept =
       recent_.After(session_id, epoch, after_sequence, std::max(0, max_events));
+  // A finished session whose end is kept here: its state is known.
+  const int64_t final_sequence =
+      recent_.FinalSequence(session_id, epoch, absl::Now());
+  if (final_sequence >= 0 && after_sequence <= final_sequence &&
+      (static_cast<int>(kept.size()) >= max_events ||
+       (kept.empty() ? after_sequence : kept.back()->sequence()) ==
+           final_sequence)) {
+    HistoryRead read;
+    read.epoch = std::string(epoch);
+    read.last_sequence = final_sequence;
+    read.events = std::move(kept);
+    recent_hits_.fetch_add(static_cast<int64_t>(read.events.size()));
+    return read;
+  }
   const int64_t read_from = std::max<int64_t>(0, after_sequence + 1) +
                             static_cast<int64_t>(kept.size());
   absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(

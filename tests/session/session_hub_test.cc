@@ -83,7 +83,7 @@ ResumePosition Position(const std::string& epoch, int64_t last_sequence) {
   return p;
 }
 
-// The embedded store, counting history reads.
+// The embedded store, counting history reads and follows.
 class CountingStore : public MemoryStore {
  public:
   using MemoryStore::MemoryStore;
@@ -95,10 +95,18 @@ class CountingStore : public MemoryStore {
     return MemoryStore::ReadHistory(session_id, epoch, after_sequence,
                                     max_events);
   }
+  absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
+      absl::string_view session_id, int64_t after_sequence,
+      EventListener* listener) override {
+    follows_.fetch_add(1);
+    return MemoryStore::Follow(session_id, after_sequence, listener);
+  }
   int reads() const { return reads_.load(); }
+  int follows() const { return follows_.load(); }
 
  private:
   std::atomic<int> reads_{0};
+  std::atomic<int> follows_{0};
 };
 
 // A store, a runner that plays sessions on it, and a hub that follows it.
@@ -119,6 +127,20 @@ class Fixture {
         runner_.Start(kAlice, request);
     EXPECT_TRUE(view.ok()) << view.status();
     return view.ok() ? view->session_id() : "";
+  }
+
+  // Fires timers until the session has none left (it finished); false if
+  // it still had one after `max_timers`.
+  bool PlayToTheEnd(int max_timers = 5000) {
+    for (int i = 0; i < max_timers; ++i) {
+      const absl::Time next = timers_.NextDeadline();
+      if (next == absl::InfiniteFuture()) return true;
+      clock_.Set(next);
+      for (const std::string& id : timers_.TakeDue()) {
+        if (!runner_.Tick(id).ok()) return false;
+      }
+    }
+    return false;
   }
 
   // Fires the next `n` timers.
@@ -384,6 +406,29 @@ TEST(SessionHubTest, LastSubscriberLeavingClosesTheChannel) {
   const ResumePosition position = Position(record.epoch(), 2);
   std::unique_ptr<HubAttachment> c = f.Attach(id, &position, &c_sink);
   EXPECT_EQ(c_sink.Sequences(), Range(3, record.last_sequence()));
+}
+
+TEST(SessionHubTest, AFinishedSessionIsReplayedWithoutFollowingTheStore) {
+  Fixture f;
+  const std::string live = f.Start();
+  const std::string done = f.Start();
+  FakeSink on_live;
+  const SessionRecord live_record = f.Record(live);
+  const ResumePosition from_live_start = Position(live_record.epoch(), 0);
+  std::unique_ptr<HubAttachment> a = f.Attach(live, &from_live_start, &on_live);
+  EXPECT_EQ(f.store().follows(), 1);  // A live session is followed.
+
+  ASSERT_TRUE(f.PlayToTheEnd());
+  const SessionRecord record = f.Record(done);
+  ASSERT_EQ(record.engine().run_state(), coach::v1::RUN_STATE_FINISHED);
+  FakeSink sink;
+  const ResumePosition position = Position(record.epoch(), 0);
+  std::unique_ptr<HubAttachment> b = f.Attach(done, &position, &sink);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(sink.Sequences(), Range(1, record.last_sequence()));
+  EXPECT_EQ(f.store().follows(), 1);  // Nothing can follow a finished one.
+  // The live session's subscriber saw it to its end through its follow.
+  EXPECT_EQ(on_live.Sequences(), Range(1, f.Record(live).last_sequence()));
 }
 
 }  // namespace

@@ -68,6 +68,23 @@ TEST(RecentEventsTest, DropsTheLeastRecentlyWrittenSession) {
   EXPECT_EQ(Seqs(recent.After("c", "e", 0, 10)), (std::vector<int64_t>{1}));
 }
 
+TEST(RecentEventsTest, KnowsTheLastSequenceOfAFinishedSessionUntilItExpires) {
+  RecentEvents recent({});
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  recent.Add("s", "e1", Events(1, 3));
+  EXPECT_EQ(recent.FinalSequence("s", "e1", t0), -1);  // Still running.
+  recent.Add("s", "e1", Events(4, 5), t0 + absl::Hours(1));
+  EXPECT_EQ(recent.FinalSequence("s", "e1", t0), 5);
+  EXPECT_EQ(recent.FinalSequence("s", "e1", t0 + absl::Minutes(59)), 5);
+  EXPECT_EQ(recent.FinalSequence("s", "e1", t0 + absl::Hours(1)), -1);
+  EXPECT_EQ(recent.FinalSequence("s", "e2", t0), -1);  // Another epoch.
+  EXPECT_EQ(recent.FinalSequence("t", "e1", t0), -1);  // Unknown session.
+  // The same id started over (a new epoch): nothing final about it.
+  recent.Add("s", "e2", Events(1, 1));
+  EXPECT_EQ(recent.FinalSequence("s", "e1", t0), -1);
+  EXPECT_EQ(recent.FinalSequence("s", "e2", t0), -1);
+}
+
 TEST(RecentEventsTest, OffKeepsNothing) {
   RecentEvents off({/*max_sessions=*/0, /*max_events=*/10});
   off.Add("s", "e", Events(1, 2));

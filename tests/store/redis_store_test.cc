@@ -527,6 +527,48 @@ TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   EXPECT_EQ(Sequences(middle->events), Range(3, 5));
 }
 
+TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStore store(OptionsFor(redis->url()));
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
+  record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
+  ASSERT_TRUE(CommitN(store, &record, 4).ok());  // 4..7, the last ones.
+
+  const int64_t round_trips = store.Stats().round_trips;
+  for (int64_t after : {0, 5, 7}) {
+    SCOPED_TRACE(absl::StrCat("after ", after));
+    absl::StatusOr<HistoryRead> read =
+        store.ReadHistory("s1", record.epoch(), after, 100);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_TRUE(read->complete);
+    EXPECT_EQ(read->last_sequence, 7);
+    EXPECT_EQ(read->epoch, record.epoch());
+    EXPECT_EQ(Sequences(read->events), Range(after + 1, 7));
+  }
+  EXPECT_EQ(store.Stats().round_trips, round_trips);
+  // Past the end, or another epoch: asked of Redis, as before.
+  absl::StatusOr<HistoryRead> ahead =
+      store.ReadHistory("s1", record.epoch(), 9, 100);
+  ASSERT_TRUE(ahead.ok()) << ahead.status();
+  EXPECT_FALSE(ahead->complete);
+  EXPECT_GT(store.Stats().round_trips, round_trips);
+}
+
+TEST(RedisStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
+  std::unique_ptr<RedisServer> redis = StartRedis();
+  ASSERT_NE(redis, nullptr);
+  RedisStoreOptions options = OptionsFor(redis->url());
+  options.finished_ttl = absl::ZeroDuration();  // Gone as soon as finished.
+  RedisStore store(options);
+  coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
+  record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
+  ASSERT_TRUE(CommitN(store, &record, 1).ok());
+  absl::StatusOr<HistoryRead> read =
+      store.ReadHistory("s1", record.epoch(), 0, 100);
+  EXPECT_TRUE(absl::IsNotFound(read.status())) << read.status();
+}
+
 TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
