@@ -115,6 +115,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              10000);
+  // No channelz (coachd serves no channelz service): it reads the clock
+  // for every message written, about 1.5% of the CPU under load.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
   for (auto& service : s->services_) builder.RegisterService(service.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

@@ -336,16 +336,20 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   // the state and for what comes after the kept events.
   std::vector<StoredEvent> kept =
       recent_.After(session_id, epoch, after_sequence, std::max(0, max_events));
-  // A finished session whose end is kept here: its state is known.
+  // Kept events that fill the request, or reach the end of a session that
+  // finished here: nothing to ask Redis.
   const int64_t final_sequence =
       recent_.FinalSequence(session_id, epoch, absl::Now());
-  if (final_sequence >= 0 && after_sequence <= final_sequence &&
-      (static_cast<int>(kept.size()) >= max_events ||
-       (kept.empty() ? after_sequence : kept.back()->sequence()) ==
-           final_sequence)) {
+  const bool filled =
+      max_events > 0 && static_cast<int>(kept.size()) >= max_events;
+  const bool to_the_end =
+      final_sequence >= 0 && after_sequence <= final_sequence &&
+      (kept.empty() ? after_sequence : kept.back()->sequence()) ==
+          final_sequence;
+  if (filled || to_the_end) {
     HistoryRead read;
     read.epoch = std::string(epoch);
-    read.last_sequence = final_sequence;
+    read.last_sequence = to_the_end ? final_sequence : kept.back()->sequence();
     read.events = std::move(kept);
     recent_hits_.fetch_add(static_cast<int64_t>(read.events.size()));
     return read;

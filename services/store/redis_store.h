@@ -113,10 +113,11 @@ class RedisStore : public SessionStore {
   // One pipelined round trip (the state and the range). Events this store
   // wrote itself and still keeps (RedisStoreOptions::recent) come from
   // memory, as the objects its writes returned; Redis is read only for the
-  // rest. No round trip at all for a session this store finished and keeps
-  // the end of, until finished_ttl after that write (its state cannot
-  // change; callers load the record first, which finds an expired session
-  // gone).
+  // rest. No round trip at all when the kept events fill the request
+  // (last_sequence is then the last of them: the session may have more), or
+  // reach the end of a session this store finished, until finished_ttl after
+  // that write (its state cannot change). Callers load the record first,
+  // which finds an expired or deleted session gone.
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,
                                           int64_t after_sequence,

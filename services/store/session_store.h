@@ -30,7 +30,9 @@ namespace coachd {
 // Events read from a session's history.
 struct HistoryRead {
   std::string epoch;          // The session's current epoch.
-  int64_t last_sequence = 0;  // The session's last sequence now.
+  // The session's last sequence when read; a store answering from memory
+  // may give the last event returned instead (then there may be more).
+  int64_t last_sequence = 0;
   // False when history no longer holds every event after the requested
   // sequence (trimmed), or the epoch differs: the reader cannot be caught up
   // event by event.

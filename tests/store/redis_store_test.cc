@@ -520,11 +520,21 @@ TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   EXPECT_EQ(b.Stats().recent_hits, 0);  // B wrote none: all from Redis.
   EXPECT_EQ(Bytes(own->events), Bytes(other->events));
 
-  // Bounded reads start where asked and stop at the limit.
+  // Bounded reads start where asked and stop at the limit; when what A
+  // keeps fills one, Redis is not asked at all.
+  const int64_t round_trips = a.Stats().round_trips;
   absl::StatusOr<HistoryRead> middle =
       a.ReadHistory("s1", record.epoch(), 2, 3);
   ASSERT_TRUE(middle.ok()) << middle.status();
+  EXPECT_TRUE(middle->complete);
   EXPECT_EQ(Sequences(middle->events), Range(3, 5));
+  EXPECT_EQ(a.Stats().round_trips, round_trips);
+  // Up to the end of a running session: Redis says where it stands.
+  absl::StatusOr<HistoryRead> rest = a.ReadHistory("s1", record.epoch(), 5, 3);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(Sequences(rest->events), Range(6, 7));
+  EXPECT_EQ(rest->last_sequence, 7);
+  EXPECT_EQ(a.Stats().round_trips, round_trips + 1);
 }
 
 TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
