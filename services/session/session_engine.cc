@@ -76,7 +76,13 @@ class SessionEngine::Run {
         record_(record),
         st_(record->mutable_engine()) {}
 
-  std::vector<SessionEvent> TakeEvents() { return std::move(events_); }
+  // The events made, oldest first. Also saves the run's last cue into the
+  // state (once per run rather than a copy per cue): call it before the
+  // record is used or moved.
+  std::vector<SessionEvent> TakeEvents() {
+    SaveLastCue();
+    return std::move(events_);
+  }
 
   const TimelineStep& step() const { return timeline_.step(st_->step_index()); }
 
@@ -98,8 +104,15 @@ class SessionEngine::Run {
         static_cast<int>(std::lround(s.seconds / engine_.time_scale_));
     if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) ctx.timer_seconds = 0;
     RenderEvent(ctx, &ev);
-    if (is_cue) *st_->mutable_last_cue() = ev;
+    if (is_cue) last_cue_ = static_cast<int>(events_.size());
     events_.push_back(std::move(ev));
+  }
+
+  // Copies the newest cue pushed in this run, if any, into the state.
+  void SaveLastCue() {
+    if (last_cue_ < 0) return;
+    *st_->mutable_last_cue() = events_[static_cast<size_t>(last_cue_)];
+    last_cue_ = -1;
   }
 
   int CurrentStepIndex(const TimelineStep& s) const {
@@ -414,6 +427,7 @@ class SessionEngine::Run {
         return absl::OkStatus();
       }
       case coach::v1::COMMAND_TYPE_REPEAT: {
+        SaveLastCue();
         if (!st_->has_last_cue()) {
           return absl::FailedPreconditionError("repeat: nothing said yet");
         }
@@ -574,6 +588,7 @@ class SessionEngine::Run {
   SessionRecord* record_;
   EngineState* st_;
   std::vector<SessionEvent> events_;
+  int last_cue_ = -1;  // Index in events_ of the newest cue not yet saved.
 };
 
 absl::StatusOr<std::unique_ptr<SessionEngine>> SessionEngine::Create(
@@ -613,8 +628,9 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
     run.FireDue();  // Timers due before the command happen first.
     absl::Status status = run.ApplyCommand(command);
     if (!status.ok()) return status;
+    std::vector<SessionEvent> events = run.TakeEvents();  // Before the move.
     *record = std::move(draft);
-    return run.TakeEvents();
+    return events;
   }
 
   // Switching rebuilds the timeline with a mobility move after the current

@@ -627,6 +627,19 @@ TEST(SessionEngineTest, RepeatResendsTheLastCueAndChangesNothingElse) {
   EXPECT_THAT(h.Step(), ElementsAre("20 hold 2/3"));
 }
 
+TEST(SessionEngineTest, RepeatAfterCuesDueInTheSameCallRepeatsTheNewest) {
+  Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
+  h.Start();
+  h.TickAt(h.T(19.5));  // "Hold, three." was said at 19.
+  // The cue due at 20 fires first, in the same call: that one is repeated.
+  absl::StatusOr<std::vector<std::string>> events =
+      h.CommandAt(h.T(20.5), coach::v1::COMMAND_TYPE_REPEAT);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EXPECT_THAT(*events,
+              ElementsAre("20.5 hold 2/3", "20.5 hold 2/3 (repeated)"));
+  EXPECT_EQ(h.record().engine().last_cue().speech().text(), "Two.");
+}
+
 TEST(SessionEngineTest, RepeatWhilePausedSaysTheLastCueNotThePause) {
   Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
   h.Start();
