@@ -1,7 +1,8 @@
 // In-process fan-out of session events to local subscribers. One channel per
 // session per process follows the store (one reader per session, never one
-// per subscriber) and hands each event to every attached sink, in order.
-// A recent window of events serves resumes without a store round trip.
+// per subscriber) and hands each event to every attached sink, in order;
+// a finished session's channel follows nothing (no event can come). A
+// recent window of events serves resumes without a store round trip.
 //
 //   std::unique_ptr<HubAttachment> a = hub.Attach(record, &position, sink);
 //   // sink->Deliver(...) now receives missed events (or a snapshot), then
