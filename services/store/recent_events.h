@@ -3,8 +3,9 @@
 // case: the device's own replica) replays them without parsing them back
 // from Redis. Bounded in sessions and in events per session; the store
 // still asks Redis for the session's state and whatever the cache lacks,
-// unless the session finished with its last event kept here: then nothing
-// can follow it, and the cache alone answers (until the session expires).
+// unless what it keeps fills the read or reaches the end of a session that
+// finished here (nothing can follow it): then the cache alone answers,
+// until the session expires or the cache drops it.
 //
 //   RecentEvents recent({.max_sessions = 256, .max_events = 256});
 //   recent.Add(id, epoch, written);          // after a successful write

@@ -51,6 +51,7 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
                         entry.elements == 2 &&
                         entry.element[1]->type == REDIS_REPLY_ARRAY;
     const int64_t last = shaped ? SequenceOfId(Text(*entry.element[0])) : -1;
+    if (last > 0 && last <= after_sequence) continue;  // Nothing asked for.
     // The entry's events, oldest first: a batch ("b") or one event ("e",
     // as older versions wrote).
     bool good = last > 0;

@@ -393,10 +393,17 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
          read.events.back()->sequence() > read.last_sequence) {
     read.events.pop_back();
   }
-  if (after_sequence < read.last_sequence &&
-      (read.events.empty() ||
-       read.events.front()->sequence() != after_sequence + 1)) {
-    read.complete = false;  // Trimmed (or lost) before what was asked.
+  bool contiguous = true;
+  for (size_t i = 1; i < read.events.size() && contiguous; ++i) {
+    contiguous =
+        read.events[i]->sequence() == read.events[i - 1]->sequence() + 1;
+  }
+  if (!contiguous || (after_sequence < read.last_sequence &&
+                      (read.events.empty() || read.events.front()->sequence() !=
+                                                  after_sequence + 1))) {
+    // Trimmed (or lost) before what was asked, or an entry in between that
+    // did not parse: the reader cannot be caught up event by event.
+    read.complete = false;
     read.events.clear();
     return read;
   }

@@ -28,8 +28,11 @@
 namespace coachd {
 
 // Events read from a session's history.
+// A store answering from events it keeps in memory vouches only for the
+// epoch asked (it does not see a session deleted and recreated since):
+// callers load the record first and ask with its epoch.
 struct HistoryRead {
-  std::string epoch;          // The session's current epoch.
+  std::string epoch;  // The session's current epoch.
   // The session's last sequence when read; a store answering from memory
   // may give the last event returned instead (then there may be more).
   int64_t last_sequence = 0;

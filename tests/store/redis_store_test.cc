@@ -387,11 +387,23 @@ TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
   RunCommand(redis->url(), {"HSET", writer.StateKey("s1"), "seq", "5"});
 
   RedisStore reader(OptionsFor(redis->url()));
-  absl::StatusOr<HistoryRead> read =
+  absl::StatusOr<HistoryRead> before_it =
+      reader.ReadHistory("s1", record.epoch(), 0, 3);
+  ASSERT_TRUE(before_it.ok()) << before_it.status();
+  EXPECT_TRUE(before_it->complete);
+  EXPECT_EQ(Sequences(before_it->events), Range(1, 3));
+  EXPECT_EQ(*before_it->events[2].Wire(), third.SerializeAsString());
+  // Across it: the reader cannot be caught up event by event.
+  absl::StatusOr<HistoryRead> across =
       reader.ReadHistory("s1", record.epoch(), 0, 100);
-  ASSERT_TRUE(read.ok()) << read.status();
-  EXPECT_EQ(Sequences(read->events), (std::vector<int64_t>{1, 2, 3, 5}));
-  EXPECT_EQ(*read->events[2].Wire(), third.SerializeAsString());
+  ASSERT_TRUE(across.ok()) << across.status();
+  EXPECT_FALSE(across->complete);
+  EXPECT_TRUE(across->events.empty());
+  absl::StatusOr<HistoryRead> after_it =
+      reader.ReadHistory("s1", record.epoch(), 4, 100);
+  ASSERT_TRUE(after_it.ok()) << after_it.status();
+  EXPECT_TRUE(after_it->complete);
+  EXPECT_EQ(Sequences(after_it->events), Range(5, 5));
 }
 
 TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
