@@ -4,6 +4,8 @@
 #
 #   deploy/setup.sh                # everything: server, clients, tests
 #   deploy/setup.sh coachd coachctl voice display   # only these targets
+#   COACHD_TEST_DEPS=1 deploy/setup.sh  # also what the tests drive (browser,
+#                                       # Sentinel, sox, Node.js for the pages)
 #
 # Safe to run again from any state: apt-get runs only when a package is
 # missing, and the build is incremental. BUILD_DIR (default: build) and
@@ -19,8 +21,18 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto libabsl-dev libhiredis-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server tzdata
+  libmosquitto-dev libevent-dev libpocketsphinx-dev pocketsphinx-en-us
+  redis-server tzdata espeak-ng nginx mosquitto openssl
 )
+# What only the tests use: a headless browser for the web pages, Redis
+# Sentinel, an MQTT subscriber, sox for synthesized speech, clang for fuzzing.
+if [[ "${COACHD_TEST_DEPS:-0}" == 1 ]]; then
+  packages+=(chromium mosquitto-clients redis-sentinel sox clang
+    libclang-rt-14-dev)
+  # Node.js drives the browser (puppeteer-core); any Node.js 18+ will do, so
+  # Debian's is installed only when there is none.
+  command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

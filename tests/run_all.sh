@@ -7,6 +7,6 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export BUILD_DIR="${BUILD_DIR:-$root/build}"
-"$root/deploy/setup.sh"
+COACHD_TEST_DEPS=1 "$root/deploy/setup.sh"
 cd "$BUILD_DIR"
 ctest -j "${JOBS:-2}" --output-on-failure --timeout 300
