@@ -5,10 +5,11 @@
 // so every replica sees the commits of every replica and a restart loses
 // nothing.
 //
-// A board is a stream of compact updates per coach, numbered with the
-// board's epoch and a sequence contiguous from 1, so that a dashboard that
-// reconnects resumes exactly like a session subscriber: every later update
-// exactly once, or a SNAPSHOT with recovered=false.
+// A board is a stream of compact updates per coach (and one per person, of
+// their own sessions: AttachOwn), numbered with the board's epoch and a
+// sequence contiguous from 1, so that a dashboard that reconnects resumes
+// exactly like a session subscriber: every later update exactly once, or a
+// SNAPSHOT with recovered=false.
 //
 //   std::unique_ptr<CoachBoard> board = std::make_unique<LiveBoard>(...);
 //   runner.AddObserver(board->Observer());
@@ -124,6 +125,15 @@ class CoachBoard {
   // read during the call.
   virtual absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(
       const std::string& coach, const coach::v1::ResumePosition* position,
+      LiveSink* sink) = 0;
+
+  // Attaches `sink` to `person`'s own board (WatchMySessions): the same
+  // updates a coach of theirs gets for every commit of their sessions, with
+  // the board's own epoch and sequence, whether or not they have a coach;
+  // never CLIENT_LINKED or CLIENT_UNLINKED. Resume and delivery exactly as
+  // Attach. A person's board and a coach's board of the same id are apart.
+  virtual absl::StatusOr<std::unique_ptr<BoardAttachment>> AttachOwn(
+      const std::string& person, const coach::v1::ResumePosition* position,
       LiveSink* sink) = 0;
 
   // The live sessions and last discomfort of `person` (for ListClients).

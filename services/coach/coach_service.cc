@@ -31,7 +31,18 @@ grpc::ServerUnaryReactor* CoachServiceImpl::ListClients(
 grpc::ServerWriteReactor<coach::v1::LiveUpdate>* CoachServiceImpl::WatchLive(
     grpc::CallbackServerContext* context,
     const coach::v1::WatchLiveRequest* request) {
-  return new WatchLiveReactor(deps_, context, request);
+  return new WatchLiveReactor(
+      deps_, context, request->has_resume() ? &request->resume() : nullptr,
+      BoardOwner::kCoach);
+}
+
+grpc::ServerWriteReactor<coach::v1::LiveUpdate>*
+CoachServiceImpl::WatchMySessions(
+    grpc::CallbackServerContext* context,
+    const coach::v1::WatchMySessionsRequest* request) {
+  return new WatchLiveReactor(
+      deps_, context, request->has_resume() ? &request->resume() : nullptr,
+      BoardOwner::kPerson);
 }
 
 grpc::ServerUnaryReactor* CoachServiceImpl::SendCue(

@@ -1,7 +1,7 @@
 // CoachService of coach.v1 over the callback API: a thin adapter from RPCs
-// to Coaching (logic) and LiveBoard (WatchLive). Unary handlers run on the
-// executor through ServeUnary; WatchLive is a WatchLiveReactor. Reactions
-// never block.
+// to Coaching (logic) and LiveBoard (WatchLive, WatchMySessions). Unary
+// handlers run on the executor through ServeUnary; both streams are
+// WatchLiveReactors. Reactions never block.
 #ifndef SERVICES_COACH_COACH_SERVICE_H_
 #define SERVICES_COACH_COACH_SERVICE_H_
 
@@ -28,6 +28,9 @@ class CoachServiceImpl final : public coach::v1::CoachService::CallbackService {
   grpc::ServerWriteReactor<coach::v1::LiveUpdate>* WatchLive(
       grpc::CallbackServerContext* context,
       const coach::v1::WatchLiveRequest* request) override;
+  grpc::ServerWriteReactor<coach::v1::LiveUpdate>* WatchMySessions(
+      grpc::CallbackServerContext* context,
+      const coach::v1::WatchMySessionsRequest* request) override;
   grpc::ServerUnaryReactor* SendCue(
       grpc::CallbackServerContext* context,
       const coach::v1::SendCueRequest* request,

@@ -64,14 +64,23 @@ absl::Status Coaching::CheckCoach(const Identity& who,
   return absl::OkStatus();
 }
 
-absl::Status Coaching::ValidateResume(
-    const coach::v1::WatchLiveRequest& request) {
-  if (!request.has_resume()) return absl::OkStatus();
-  if (request.resume().epoch().empty()) {
+absl::Status Coaching::CheckPerson(const Identity& who,
+                                   absl::string_view method) {
+  if (who.role != Role::kUser && who.role != Role::kDevice) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        method, ": for a person's user or device tokens (their own sessions); ",
+        "this token's role is ", RoleName(who.role)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Coaching::ValidateResume(const coach::v1::ResumePosition* resume) {
+  if (resume == nullptr) return absl::OkStatus();
+  if (resume->epoch().empty()) {
     return absl::InvalidArgumentError(
         "resume.epoch: required with a resume position");
   }
-  if (request.resume().last_sequence() < 0) {
+  if (resume->last_sequence() < 0) {
     return absl::InvalidArgumentError(
         "resume.last_sequence: must not be negative");
   }

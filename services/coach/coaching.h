@@ -66,10 +66,14 @@ class Coaching {
   // OK when `who` may watch a board (a coach); PERMISSION_DENIED otherwise.
   static absl::Status CheckCoach(const Identity& who, absl::string_view method);
 
+  // OK when `who` may watch their own board (WatchMySessions: a user or
+  // device token); PERMISSION_DENIED for a coach token.
+  static absl::Status CheckPerson(const Identity& who,
+                                  absl::string_view method);
+
   // INVALID_ARGUMENT naming `resume.epoch` or `resume.last_sequence` for a
-  // bad WatchLive position.
-  static absl::Status ValidateResume(
-      const coach::v1::WatchLiveRequest& request);
+  // bad WatchLive or WatchMySessions position; OK for none (nullptr).
+  static absl::Status ValidateResume(const coach::v1::ResumePosition* resume);
 
  private:
   CoachLinkStore* links_;

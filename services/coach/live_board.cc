@@ -128,7 +128,18 @@ void LiveBoard::OnUnlinked(const std::string& person,
 
 std::shared_ptr<CoachChannel> LiveBoard::ChannelOf(const std::string& coach) {
   absl::MutexLock lock(&channels_mu_);
-  std::shared_ptr<CoachChannel>& channel = channels_[coach];
+  return ChannelInLocked(&channels_, coach);
+}
+
+std::shared_ptr<CoachChannel> LiveBoard::OwnChannelOf(
+    const std::string& person) {
+  absl::MutexLock lock(&channels_mu_);
+  return ChannelInLocked(&own_channels_, person);
+}
+
+std::shared_ptr<CoachChannel> LiveBoard::ChannelInLocked(
+    Channels* channels, const std::string& id) {
+  std::shared_ptr<CoachChannel>& channel = (*channels)[id];
   if (channel == nullptr) {
     channel =
         std::make_shared<CoachChannel>(RandomId(8), options_.window, clock_);
@@ -152,6 +163,8 @@ void LiveBoard::Apply(const SessionBatch& batch) {
     }
   }
   if (batch.updates.empty()) return;
+  std::shared_ptr<CoachChannel> own = OwnChannelOf(batch.person);
+  for (const LiveUpdate& update : batch.updates) own->Publish(update);
   absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
       links_->CoachesOf(batch.person);
   if (!coaches.ok()) {
@@ -205,6 +218,14 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::Attach(
     const std::string& coach, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
   std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
+  channel->Attach(position, sink);
+  return std::make_unique<BoardAttachment>(std::move(channel), sink);
+}
+
+absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::AttachOwn(
+    const std::string& person, const coach::v1::ResumePosition* position,
+    LiveSink* sink) {
+  std::shared_ptr<CoachChannel> channel = OwnChannelOf(person);
   channel->Attach(position, sink);
   return std::make_unique<BoardAttachment>(std::move(channel), sink);
 }

@@ -1,9 +1,10 @@
 // Every coach's live board in this process's memory (the embedded default;
 // see coach_board.h for the contract): compact updates about every live
 // session of their clients, numbered per coach (epoch and sequence,
-// contiguous from 1). Fed by SessionRunner commits (Observer) and by link
-// changes; the work runs on the board's own single worker thread, in order,
-// so the runner's commit path never blocks on the link store.
+// contiguous from 1), and each person's own board of their sessions. Fed by
+// SessionRunner commits (Observer) and by link changes; the work runs on the
+// board's own single worker thread, in order, so the runner's commit path never
+// blocks on the link store.
 //
 //   LiveBoard board(&links, &clock, {});
 //   runner.AddObserver(board.Observer());
@@ -60,6 +61,9 @@ class LiveBoard : public CoachBoard {
   absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(
       const std::string& coach, const coach::v1::ResumePosition* position,
       LiveSink* sink) override;
+  absl::StatusOr<std::unique_ptr<BoardAttachment>> AttachOwn(
+      const std::string& person, const coach::v1::ResumePosition* position,
+      LiveSink* sink) override;
   absl::StatusOr<PersonLive> LiveOf(const std::string& person) override;
   void Drain() override;
 
@@ -69,6 +73,13 @@ class LiveBoard : public CoachBoard {
   void ApplyLinked(const std::string& person, const std::string& coach);
   void ApplyUnlinked(const std::string& person, const std::string& coach);
   std::shared_ptr<CoachChannel> ChannelOf(const std::string& coach);
+  std::shared_ptr<CoachChannel> OwnChannelOf(const std::string& person);
+  using Channels =
+      absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>>;
+  // The channel of `id` in `channels`, made if missing.
+  std::shared_ptr<CoachChannel> ChannelInLocked(Channels* channels,
+                                                const std::string& id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(channels_mu_);
   PersonLive Known(const std::string& person) const;
 
   CoachLinkStore* links_;
@@ -77,6 +88,9 @@ class LiveBoard : public CoachBoard {
 
   mutable absl::Mutex channels_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>> channels_
+      ABSL_GUARDED_BY(channels_mu_);
+  // Each person's own board, by person.
+  absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>> own_channels_
       ABSL_GUARDED_BY(channels_mu_);
 
   mutable absl::Mutex persons_mu_;

@@ -143,6 +143,10 @@ std::string RedisCoachKeys::BoardSeen(absl::string_view coach) const {
 std::string RedisCoachKeys::BoardEnded(absl::string_view coach) const {
   return Coach(coach, "ended");
 }
+std::string RedisCoachKeys::OwnBoard(absl::string_view person,
+                                     absl::string_view what) const {
+  return Person(person, absl::StrCat("own-", what));
+}
 std::string RedisCoachKeys::PersonLive(absl::string_view person) const {
   return Person(person, "live");
 }

@@ -68,6 +68,10 @@ class RedisCoachKeys {
   std::string BoardSeen(absl::string_view coach) const;   // hash
   std::string BoardEnded(absl::string_view coach) const;  // list
 
+  // A person's own board (RedisLiveBoard::AttachOwn): the keys of a coach's
+  // board (`what`: board, meta, rows, seen, ended) in the person's slot.
+  std::string OwnBoard(absl::string_view person, absl::string_view what) const;
+
   // A person's live sessions and last discomfort (RedisLiveBoard).
   std::string PersonLive(absl::string_view person) const;   // hash
   std::string PersonEnded(absl::string_view person) const;  // list

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "services/coach/redis_board_scripts.h"
 #include "services/common/log.h"
 #include "services/store/memory_store.h"
 
@@ -19,138 +20,6 @@ using coach::v1::LiveUpdate;
 namespace {
 
 constexpr int kReadBatch = 512;  // Entries per XREAD.
-
-// Appends updates to a coach's board and keeps its rows.
-//   KEYS: clients (RedisCoachLinks), board, meta, rows, seen, ended.
-//   ARGV: mode, person, epoch if the board has none, maxlen, ended memory,
-//   then by mode:
-//     'batch': session, the commit's last session sequence, finished 1|0,
-//              row, then pairs (update without its row, a LiveUpdate of only
-//              the row): only while the person is a client. The two parts
-//              concatenated are the whole update (protobuf merges them). A
-//              commit not newer than the last one published for the session
-//              (two replicas committed it back to back and the later one
-//              published first) is appended without its rows, and the rows
-//              stay: no update is lost and no row goes back in time.
-//     'linked': quadruples (session or '', row's session sequence, row,
-//              update): only while the person is a client.
-//     'unlinked': update: drops the person's rows, always.
-//   Returns {updates appended, the board's last sequence}.
-constexpr char kCoachScript[] = R"lua(
-local clients, board, meta, rows, seen, ended =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local mode, person = ARGV[1], ARGV[2]
-local sep = string.char(0)
-local appended = 0
-local function append(update)
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  redis.call('XADD', board, 'MAXLEN', '~', ARGV[4], seq .. '-0', 'u', update)
-  appended = appended + 1
-end
-redis.call('HSETNX', meta, 'epoch', ARGV[3])
-local linked = redis.call('HEXISTS', clients, person) == 1
-if mode == 'batch' then
-  if linked then
-    local session = ARGV[6]
-    local prev = tonumber(redis.call('HGET', seen, session) or '-1')
-    local fresh = tonumber(ARGV[7]) > prev
-    for i = 10, #ARGV, 2 do
-      if fresh then append(ARGV[i] .. ARGV[i + 1]) else append(ARGV[i]) end
-    end
-    if fresh then
-      redis.call('HSET', seen, session, ARGV[7])
-      if ARGV[8] == '1' then
-        redis.call('HDEL', rows, person .. sep .. session)
-        redis.call('RPUSH', ended, session)
-        while redis.call('LLEN', ended) > tonumber(ARGV[5]) do
-          redis.call('HDEL', seen, redis.call('LPOP', ended))
-        end
-      else
-        redis.call('HSET', rows, person .. sep .. session, ARGV[9])
-      end
-    end
-  end
-elseif mode == 'linked' then
-  if linked then
-    for i = 6, #ARGV, 4 do
-      if ARGV[i] ~= '' then
-        local prev = tonumber(redis.call('HGET', seen, ARGV[i]) or '-1')
-        if tonumber(ARGV[i + 1]) >= prev then
-          redis.call('HSET', seen, ARGV[i], ARGV[i + 1])
-          redis.call('HSET', rows, person .. sep .. ARGV[i], ARGV[i + 2])
-        end
-      end
-      append(ARGV[i + 3])
-    end
-  end
-else
-  local prefix = person .. sep
-  for _, field in ipairs(redis.call('HKEYS', rows)) do
-    if string.sub(field, 1, #prefix) == prefix then
-      redis.call('HDEL', rows, field)
-    end
-  end
-  append(ARGV[6])
-end
-return {appended, tonumber(redis.call('HGET', meta, 'seq') or '0')}
-)lua";
-
-// A coach's board as it stands: {epoch, seq, rows of current clients...}.
-//   KEYS: clients, meta, rows. ARGV: epoch if the board has none.
-constexpr char kLoadScript[] = R"lua(
-redis.call('HSETNX', KEYS[2], 'epoch', ARGV[1])
-local m = redis.call('HMGET', KEYS[2], 'epoch', 'seq')
-local out = {m[1], m[2] or '0'}
-local all = redis.call('HGETALL', KEYS[3])
-local sep = string.char(0)
-for i = 1, #all, 2 do
-  local at = string.find(all[i], sep, 1, true)
-  if at and redis.call('HEXISTS', KEYS[1], string.sub(all[i], 1, at - 1)) == 1
-  then
-    out[#out + 1] = all[i + 1]
-  end
-end
-return out
-)lua";
-
-// A person's live sessions and last discomfort, after one commit.
-//   KEYS: live, ended. ARGV: session, last session sequence, finished 1|0,
-//   row, discomfort note ('' for none), ended memory.
-//   Returns 1, or 0 for a commit not newer than one already written (which
-//   only records its discomfort note, if any).
-constexpr char kPersonScript[] = R"lua(
-local live, ended, session = KEYS[1], KEYS[2], ARGV[1]
-local prev = tonumber(redis.call('HGET', live, 'seq:' .. session) or '-1')
-if tonumber(ARGV[2]) <= prev then
-  if ARGV[5] ~= '' then redis.call('HSET', live, 'discomfort', ARGV[5]) end
-  return 0
-end
-redis.call('HSET', live, 'seq:' .. session, ARGV[2])
-if ARGV[3] == '1' then
-  redis.call('HDEL', live, 'row:' .. session)
-  redis.call('RPUSH', ended, session)
-  while redis.call('LLEN', ended) > tonumber(ARGV[6]) do
-    redis.call('HDEL', live, 'seq:' .. redis.call('LPOP', ended))
-  end
-else
-  redis.call('HSET', live, 'row:' .. session, ARGV[4])
-end
-if ARGV[5] ~= '' then redis.call('HSET', live, 'discomfort', ARGV[5]) end
-return 1
-)lua";
-
-const RedisScript& CoachScript() {
-  static const RedisScript* script = new RedisScript(kCoachScript);
-  return *script;
-}
-const RedisScript& LoadScript() {
-  static const RedisScript* script = new RedisScript(kLoadScript);
-  return *script;
-}
-const RedisScript& PersonScript() {
-  static const RedisScript* script = new RedisScript(kPersonScript);
-  return *script;
-}
 
 absl::string_view Text(const redisReply& r) {
   return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
@@ -212,17 +81,18 @@ std::vector<SharedUpdate> ParseEntries(const redisReply& entries,
 
 }  // namespace
 
-// One coach's board on this replica: a mirror of the board in Redis (rows
-// and recent updates), kept current by a reader thread, and the watchers
-// it feeds. Watchers whose start needs Redis wait in `pending_` until the
-// board's I/O thread joins them (Join) or fails them (FailPending).
+// One board (a coach's, or a person's own) on this replica: a mirror of the
+// board in Redis (rows and recent updates), kept current by a reader thread,
+// and the watchers it feeds. Watchers whose start needs Redis wait in
+// `pending_` until the board's I/O thread joins them (Join) or fails them
+// (FailPending).
 class RedisLiveBoard::Feed : public BoardFeed {
  public:
-  Feed(RedisLiveBoard* board, std::string coach)
+  Feed(RedisLiveBoard* board, BoardKeys keys)
       : board_(board),
-        coach_(std::move(coach)),
-        stream_key_(board->keys_.Board(coach_)),
-        meta_key_(board->keys_.BoardMeta(coach_)),
+        keys_(std::move(keys)),
+        stream_key_(keys_.board),
+        meta_key_(keys_.meta),
         block_ms_(absl::StrCat(std::max<int64_t>(
             1, absl::ToInt64Milliseconds(board->options_.follow_block)))),
         window_(std::max(1, board->options_.window)),
@@ -231,7 +101,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
 
   ~Feed() override { Stop(); }
 
-  const std::string& coach() const { return coach_; }
+  const BoardKeys& keys() const { return keys_; }
 
   // Serves `sink` from the mirror when it can: a resume within the recent
   // updates. Else registers it as pending (for CatchUp) under `*pending_id`
@@ -371,7 +241,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
 
   void MaybeIdleLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (watchers_.empty() && pending_.empty() && !orphaned_) {
-      board_->ScheduleRetire(coach_);
+      board_->ScheduleRetire(keys_.name);
     }
   }
 
@@ -425,7 +295,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
   // Reloads the mirror from Redis and gives every watcher a snapshot
   // (recovered=false, `reason`). False when Redis could not be read.
   bool Reload(absl::string_view reason) {
-    absl::StatusOr<BoardState> state = board_->LoadBoard(&reader_, coach_);
+    absl::StatusOr<BoardState> state = board_->LoadBoard(&reader_, keys_);
     if (!state.ok()) return false;
     absl::MutexLock lock(&mu_);
     InstallLocked(*state);
@@ -465,14 +335,16 @@ class RedisLiveBoard::Feed : public BoardFeed {
       }
       if (!failure.ok()) {
         if (!failing) {
-          LogWarning(
-              absl::StrCat("live board of ", coach_, ": ", failure.message()));
+          LogWarning(absl::StrCat("live board of ", keys_.name, ": ",
+                                  failure.message()));
         }
         failing = true;
         WaitToRetry();
         continue;
       }
-      if (failing) LogInfo(absl::StrCat("live board of ", coach_, " again"));
+      if (failing) {
+        LogInfo(absl::StrCat("live board of ", keys_.name, " again"));
+      }
       failing = false;
       const redisReply& stored = *(*replies)[1];
       if (stored.type != REDIS_REPLY_STRING || Text(stored) != epoch) {
@@ -514,7 +386,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
   }
 
   RedisLiveBoard* const board_;
-  const std::string coach_;
+  const BoardKeys keys_;
   const std::string stream_key_;
   const std::string meta_key_;
   const std::string block_ms_;
@@ -601,16 +473,36 @@ void RedisLiveBoard::OnUnlinked(const std::string& person,
   worker_->Schedule([this, person, coach] { PublishUnlinked(person, coach); });
 }
 
-RedisCommand RedisLiveBoard::CoachCall(
-    const std::string& coach, const std::string& person,
+RedisLiveBoard::BoardKeys RedisLiveBoard::CoachBoardKeys(
+    const std::string& coach) const {
+  return {absl::StrCat("coach ", coach), false,
+          keys_.Clients(coach),          keys_.Board(coach),
+          keys_.BoardMeta(coach),        keys_.BoardRows(coach),
+          keys_.BoardSeen(coach),        keys_.BoardEnded(coach)};
+}
+
+RedisLiveBoard::BoardKeys RedisLiveBoard::OwnBoardKeys(
+    const std::string& person) const {
+  const std::string meta = keys_.OwnBoard(person, "meta");
+  return {absl::StrCat("person ", person),
+          true,
+          meta,
+          keys_.OwnBoard(person, "board"),
+          meta,
+          keys_.OwnBoard(person, "rows"),
+          keys_.OwnBoard(person, "seen"),
+          keys_.OwnBoard(person, "ended")};
+}
+
+RedisCommand RedisLiveBoard::BoardCall(
+    const BoardKeys& keys, const std::string& person,
     const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {args.front(), person, RandomId(6),
                                    absl::StrCat(options_.window),
                                    absl::StrCat(options_.ended_memory)};
   argv.insert(argv.end(), args.begin() + 1, args.end());
-  return CoachScript().Call(
-      {keys_.Clients(coach), keys_.Board(coach), keys_.BoardMeta(coach),
-       keys_.BoardRows(coach), keys_.BoardSeen(coach), keys_.BoardEnded(coach)},
+  return BoardScript().Call(
+      {keys.clients, keys.board, keys.meta, keys.rows, keys.seen, keys.ended},
       argv);
 }
 
@@ -663,7 +555,14 @@ void RedisLiveBoard::Publish(const SessionBatch& batch) {
        batch.finished ? "1" : "0", batch.row.SerializeAsString(), discomfort,
        absl::StrCat(options_.ended_memory)})};
   std::vector<const RedisScript*> scripts = {&PersonScript()};
+  size_t first_coach_call = 1;  // Stats count coaches' boards only.
   if (!batch.updates.empty()) {
+    first_coach_call = 2;
+    std::vector<std::string> own_args = coach_args;
+    own_args.front() = "own";
+    calls.push_back(
+        BoardCall(OwnBoardKeys(batch.person), batch.person, own_args));
+    scripts.push_back(&BoardScript());
     absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
         links_->CoachesOf(batch.person);
     if (!coaches.ok()) {
@@ -672,13 +571,14 @@ void RedisLiveBoard::Publish(const SessionBatch& batch) {
                               " not published: ", coaches.status().message()));
     } else {
       for (const coach::v1::CoachLink& link : *coaches) {
-        calls.push_back(CoachCall(link.coach_id(), batch.person, coach_args));
-        scripts.push_back(&CoachScript());
+        calls.push_back(BoardCall(CoachBoardKeys(link.coach_id()), batch.person,
+                                  coach_args));
+        scripts.push_back(&BoardScript());
       }
     }
   }
   RunPublish(absl::StrCat("commit of session ", batch.session_id),
-             std::move(calls), scripts, 1);
+             std::move(calls), scripts, first_coach_call);
 }
 
 void RedisLiveBoard::PublishLinked(const std::string& person,
@@ -714,7 +614,8 @@ void RedisLiveBoard::PublishLinked(const std::string& person,
   if (live->live.empty()) add(nullptr);
   for (const coach::v1::LiveSession& row : live->live) add(&row);
   RunPublish(absl::StrCat(person, " linking ", coach),
-             {CoachCall(coach, person, args)}, {&CoachScript()}, 0);
+             {BoardCall(CoachBoardKeys(coach), person, args)}, {&BoardScript()},
+             0);
 }
 
 void RedisLiveBoard::PublishUnlinked(const std::string& person,
@@ -723,19 +624,18 @@ void RedisLiveBoard::PublishUnlinked(const std::string& person,
   update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED);
   update.set_person_id(person);
   *update.mutable_server_time() = ToProto(clock_->Now());
-  RunPublish(
-      absl::StrCat(person, " unlinking ", coach),
-      {CoachCall(coach, person, {"unlinked", update.SerializeAsString()})},
-      {&CoachScript()}, 0);
+  RunPublish(absl::StrCat(person, " unlinking ", coach),
+             {BoardCall(CoachBoardKeys(coach), person,
+                        {"unlinked", update.SerializeAsString()})},
+             {&BoardScript()}, 0);
 }
 
 absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
-    RedisConnection* connection, const std::string& coach) {
+    RedisConnection* connection, const BoardKeys& keys) {
   absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
       connection, {&LoadScript()},
-      {LoadScript().Call({keys_.Clients(coach), keys_.BoardMeta(coach),
-                          keys_.BoardRows(coach)},
-                         {RandomId(6)})});
+      {LoadScript().Call({keys.clients, keys.meta, keys.rows},
+                         {RandomId(6), keys.own ? "1" : "0"})});
   if (!replies.ok()) return replies.status();
   const redisReply& r = *replies->front();
   if (r.type == REDIS_REPLY_ERROR) {
@@ -747,7 +647,7 @@ absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
       !absl::SimpleAtoi(Text(*r.element[1]), &state.sequence)) {
     return absl::DataLossError(
         absl::StrCat("redis at ", options_.address.ToString(),
-                     ": the board of ", coach, " does not parse"));
+                     ": the board of ", keys.name, " does not parse"));
   }
   state.epoch = std::string(Text(*r.element[0]));
   for (size_t i = 2; i < r.elements; ++i) {
@@ -799,13 +699,24 @@ absl::StatusOr<PersonLive> RedisLiveBoard::LiveOf(const std::string& person) {
 absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::Attach(
     const std::string& coach, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
+  return AttachTo(CoachBoardKeys(coach), position, sink);
+}
+
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::AttachOwn(
+    const std::string& person, const coach::v1::ResumePosition* position,
+    LiveSink* sink) {
+  return AttachTo(OwnBoardKeys(person), position, sink);
+}
+
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::AttachTo(
+    BoardKeys keys, const coach::v1::ResumePosition* position, LiveSink* sink) {
   std::shared_ptr<Feed> feed;
   bool served = false;
   uint64_t pending_id = 0;
   {
     absl::MutexLock lock(&feeds_mu_);
-    std::shared_ptr<Feed>& slot = feeds_[coach];
-    if (slot == nullptr) slot = std::make_shared<Feed>(this, coach);
+    std::shared_ptr<Feed>& slot = feeds_[keys.name];
+    if (slot == nullptr) slot = std::make_shared<Feed>(this, std::move(keys));
     feed = slot;
     served = feed->AttachFast(position, sink, &pending_id);
   }
@@ -823,7 +734,7 @@ void RedisLiveBoard::CatchUp(
     const std::optional<coach::v1::ResumePosition>& position,
     uint64_t pending_id) {
   RedisPool::Lease conn = pool_.Acquire();
-  absl::StatusOr<BoardState> state = LoadBoard(&*conn, feed->coach());
+  absl::StatusOr<BoardState> state = LoadBoard(&*conn, feed->keys());
   if (!state.ok()) {
     feed->FailPending(pending_id, state.status());
     return;
@@ -846,7 +757,7 @@ void RedisLiveBoard::CatchUp(
     first =
         snapshot(false, "the resume position is ahead of the board's history");
   } else if (position->last_sequence() < state->sequence) {
-    const std::string key = keys_.Board(feed->coach());
+    const std::string& key = feed->keys().board;
     absl::StatusOr<RedisReply> range = conn->Command(
         {"XRANGE", key, absl::StrCat(position->last_sequence() + 1, "-0"),
          absl::StrCat(state->sequence, "-0")});
@@ -875,15 +786,15 @@ void RedisLiveBoard::CatchUp(
   feed->Join(pending_id, state->epoch, first, last);
 }
 
-void RedisLiveBoard::ScheduleRetire(const std::string& coach) {
-  io_->Schedule([this, coach] { RetireIfIdle(coach); });
+void RedisLiveBoard::ScheduleRetire(const std::string& name) {
+  io_->Schedule([this, name] { RetireIfIdle(name); });
 }
 
-void RedisLiveBoard::RetireIfIdle(const std::string& coach) {
+void RedisLiveBoard::RetireIfIdle(const std::string& name) {
   std::shared_ptr<Feed> feed;
   {
     absl::MutexLock lock(&feeds_mu_);
-    auto it = feeds_.find(coach);
+    auto it = feeds_.find(name);
     if (it == feeds_.end() || !it->second->Idle()) return;
     feed = std::move(it->second);
     feeds_.erase(it);

@@ -17,16 +17,21 @@
 //                           seq:<session> -> its session sequence,
 //                           discomfort -> DiscomfortNote bytes
 //   PREFIX:{person:P}:ended list, as for coaches
+//   PREFIX:{person:P}:own-board, own-meta, own-rows, own-seen, own-ended:
+//                           the person's own board (AttachOwn), kept like a
+//                           coach's, with every update of their sessions
 // All of a coach's keys, and the coach's clients hash of RedisCoachLinks,
 // share the slot {coach:C}: one Lua script per coach appends a commit's
 // updates, assigning the sequences, updates the rows, and checks in the
 // same step that the person is still a client (so nothing of a client
-// follows their CLIENT_UNLINKED). Cluster-ready as it stands.
+// follows their CLIENT_UNLINKED). A person's own board is written by the
+// same script in the person's slot, with no client check. Cluster-ready as
+// it stands.
 //
 // Who writes: the replica that committed. Its runner observer queues the
 // commit; the board's worker thread reads the person's coaches (one round
-// trip) and sends the person's script and one script per coach in one
-// pipelined round trip. The board is written after the session's commit,
+// trip) and sends the person's script, their own board's and one per coach
+// in one pipelined round trip. The board is written after the session's commit,
 // not in its transaction: a crash (or losing Redis) between the two loses
 // that commit's updates for the coaches (the session's own history keeps
 // them; the next commit puts the rows right). Two replicas committing one
@@ -119,12 +124,16 @@ class RedisLiveBoard : public CoachBoard {
   absl::StatusOr<std::unique_ptr<BoardAttachment>> Attach(
       const std::string& coach, const coach::v1::ResumePosition* position,
       LiveSink* sink) override;
+  absl::StatusOr<std::unique_ptr<BoardAttachment>> AttachOwn(
+      const std::string& person, const coach::v1::ResumePosition* position,
+      LiveSink* sink) override;
   absl::StatusOr<PersonLive> LiveOf(const std::string& person) override;
   // Waits for the publishing queued before the call (then Redis has it;
   // readers deliver it to watchers when they read it).
   void Drain() override;
 
-  // Coaches with a reader on this replica now (for tests).
+  // Boards (coaches' and persons' own) with a reader on this replica now
+  // (for tests).
   int ReaderCount() const;
 
   // Counters of what was sent to Redis.
@@ -132,6 +141,18 @@ class RedisLiveBoard : public CoachBoard {
 
  private:
   class Feed;
+  // Where one board lives in Redis: a coach's, or a person's own.
+  struct BoardKeys {
+    std::string name;     // "coach C" or "person P": logs and the feeds' map.
+    bool own = false;     // A person's own board: no client check.
+    std::string clients;  // Coach: its clients hash; own: any key of the slot.
+    std::string board, meta, rows, seen, ended;
+  };
+  BoardKeys CoachBoardKeys(const std::string& coach) const;
+  BoardKeys OwnBoardKeys(const std::string& person) const;
+  absl::StatusOr<std::unique_ptr<BoardAttachment>> AttachTo(
+      BoardKeys keys, const coach::v1::ResumePosition* position,
+      LiveSink* sink);
   // A coach's board as Redis holds it.
   struct BoardState {
     std::string epoch;
@@ -147,19 +168,20 @@ class RedisLiveBoard : public CoachBoard {
   void RunPublish(absl::string_view what, std::vector<RedisCommand> calls,
                   const std::vector<const RedisScript*>& scripts,
                   size_t first_coach_call);
-  RedisCommand CoachCall(const std::string& coach, const std::string& person,
+  RedisCommand BoardCall(const BoardKeys& keys, const std::string& person,
                          const std::vector<std::string>& args) const;
 
   // On the I/O threads.
   void CatchUp(const std::shared_ptr<Feed>& feed,
                const std::optional<coach::v1::ResumePosition>& position,
                uint64_t pending_id);
-  void RetireIfIdle(const std::string& coach);
-  void ScheduleRetire(const std::string& coach);
+  void RetireIfIdle(const std::string& name);
+  void ScheduleRetire(const std::string& name);
 
-  // The board of `coach` (epoch made if missing), rows of current clients.
+  // The board at `keys` (epoch made if missing): a coach's rows of current
+  // clients, or all of a person's own rows.
   absl::StatusOr<BoardState> LoadBoard(RedisConnection* connection,
-                                       const std::string& coach);
+                                       const BoardKeys& keys);
   absl::StatusOr<PersonLive> ReadPerson(RedisConnection* connection,
                                         const std::string& person);
   RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;

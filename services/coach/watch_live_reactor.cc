@@ -11,16 +11,22 @@ namespace coachd {
 
 WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
                                    grpc::CallbackServerContext* context,
-                                   const coach::v1::WatchLiveRequest* request)
-    : deps_(deps), start_(absl::Now()) {
+                                   const coach::v1::ResumePosition* resume,
+                                   BoardOwner owner)
+    : deps_(deps),
+      method_(owner == BoardOwner::kCoach ? "CoachService/WatchLive"
+                                          : "CoachService/WatchMySessions"),
+      start_(absl::Now()) {
   RegisterForShutdown();
   absl::StatusOr<Identity> who = deps_.service.auth->Authenticate(*context);
   absl::Status status = who.status();
   if (who.ok()) {
     who_ = *who;
-    status = Coaching::CheckCoach(who_, "WatchLive");
+    status = owner == BoardOwner::kCoach
+                 ? Coaching::CheckCoach(who_, "WatchLive")
+                 : Coaching::CheckPerson(who_, "WatchMySessions");
   }
-  if (status.ok()) status = Coaching::ValidateResume(*request);
+  if (status.ok()) status = Coaching::ValidateResume(resume);
   if (!status.ok()) {
     absl::MutexLock lock(&mu_);
     FinishLocked(ToGrpcStatus(status));
@@ -29,9 +35,9 @@ WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
   // Delivers the first updates (a snapshot or the missed ones) to us; our
   // lock is not held here.
   absl::StatusOr<std::unique_ptr<BoardAttachment>> attachment =
-      deps_.board->Attach(who_.subject,
-                          request->has_resume() ? &request->resume() : nullptr,
-                          this);
+      owner == BoardOwner::kCoach
+          ? deps_.board->Attach(who_.subject, resume, this)
+          : deps_.board->AttachOwn(who_.subject, resume, this);
   absl::MutexLock lock(&mu_);
   if (!attachment.ok()) {
     FinishLocked(ToGrpcStatus(attachment.status()));
@@ -135,7 +141,7 @@ void WatchLiveReactor::OnDone() {
   attachment.reset();  // Detach: no Deliver after this.
   absl::Status as_absl(static_cast<absl::StatusCode>(status.error_code()),
                        status.error_message());
-  LogRpc("CoachService/WatchLive", who, as_absl, absl::Now() - start_);
+  LogRpc(method_, who, as_absl, absl::Now() - start_);
   delete this;
 }
 

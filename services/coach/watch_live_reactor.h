@@ -1,9 +1,9 @@
-// The server side of CoachService.WatchLive: one reactor per stream, a sink
-// of the coach's board (CoachBoard) with a bounded queue. A dashboard too slow
-// to keep up loses its queue and is caught up with a snapshot
-// (recovered=false), never slowing the board and never growing memory without
-// bound. The stream never ends by itself; it ends when the coach cancels or the
-// server shuts down.
+// The server side of CoachService.WatchLive and WatchMySessions: one reactor
+// per stream, a sink of a coach's board or of a person's own board
+// (CoachBoard) with a bounded queue. A dashboard too slow to keep up loses
+// its queue and is caught up with a snapshot (recovered=false), never slowing
+// the board and never growing memory without bound. The stream never ends by
+// itself; it ends when the watcher cancels or the server shuts down.
 #ifndef SERVICES_COACH_WATCH_LIVE_REACTOR_H_
 #define SERVICES_COACH_WATCH_LIVE_REACTOR_H_
 
@@ -13,12 +13,12 @@
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
-#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/coach.pb.h"
 #include "services/auth/identity.h"
 #include "services/auth/unary_call.h"
 #include "services/coach/coach_board.h"
+#include "services/common/stream_registry.h"
 
 namespace coachd {
 
@@ -29,16 +29,23 @@ struct WatchLiveDeps {
   int max_queue = 256;  // Updates queued per stream before a snapshot.
 };
 
+// Whose board a stream watches.
+enum class BoardOwner {
+  kCoach,   // WatchLive: the calling coach's board of their clients.
+  kPerson,  // WatchMySessions: the calling person's own board.
+};
+
 // Deletes itself when the call is done. Construct with new.
 class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
                          public LiveSink {
  public:
-  // Authenticates, validates and attaches to the coach's board (never
-  // blocks: a board that reads first delivers later), or finishes with the
-  // error.
+  // Authenticates, checks the caller's role for `owner`, validates `resume`
+  // (nullptr: none; only read during the call) and attaches to the caller's
+  // board (never blocks: a board that reads first delivers later), or
+  // finishes with the error.
   WatchLiveReactor(const WatchLiveDeps& deps,
                    grpc::CallbackServerContext* context,
-                   const coach::v1::WatchLiveRequest* request);
+                   const coach::v1::ResumePosition* resume, BoardOwner owner);
 
   // LiveSink: queues the update and starts a write when idle.
   void Deliver(const SharedUpdate& update) override;
@@ -58,6 +65,7 @@ class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const WatchLiveDeps deps_;
+  const char* const method_;  // For the log line.
   const absl::Time start_;
   Identity who_;
 

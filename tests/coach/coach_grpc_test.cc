@@ -19,6 +19,7 @@
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
 #ifdef COACHD_COACH_TEST_ON_REDIS
 #include "tests/coach/coach_redis_testing.h"
 #endif
@@ -30,19 +31,12 @@ using coach::v1::LiveUpdate;
 using coach::v1::SessionEvent;
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "test-secret";
 constexpr char kCoach[] = "coach-bob";
 
 class CoachGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
 #ifdef COACHD_COACH_TEST_ON_REDIS
     // The same tests with sessions, links and boards in a real redis-server.
     absl::Status redis = UseSharedRedisForCoaching(&options);
@@ -58,18 +52,9 @@ class CoachGrpcTest : public ::testing::Test {
     coaches_ = coach::v1::CoachService::NewStub(channel);
   }
 
-  // A context with a token for `sub` in `role`. The deadline only keeps a
-  // broken test from hanging; nothing here waits for it.
   std::unique_ptr<grpc::ClientContext> Context(const std::string& sub,
                                                Role role) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata(
-        "authorization",
-        "Bearer " + MintToken(kSecret, Identity{sub, role}, clock_.Now(),
-                              clock_.Now() + absl::Hours(24)));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(60));
-    return context;
+    return TokenContext(sub, role, clock_.Now());
   }
 
   coach::v1::SessionView Start(const std::string& person) {

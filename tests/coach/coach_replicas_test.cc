@@ -3,8 +3,9 @@
 // coach boards, each served over real channels on loopback: links, boards
 // and last discomfort survive a restart; a coach on B sees what is driven
 // through A, discomfort flagged first; an unlink on A ends the coach's open
-// streams on B; WatchLive resumes on the other replica with nothing lost;
-// Redis down gives UNAVAILABLE with a clear message, then recovery.
+// streams on B; WatchLive and WatchMySessions resume on the other replica
+// with nothing lost; Redis down gives UNAVAILABLE with a clear message, then
+// recovery.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -152,6 +153,18 @@ class CoachReplicasTest : public ::testing::Test {
     Stream<LiveUpdate> stream;
     stream.context = Context(coach, Role::kCoach);
     stream.reader = r.coaches->WatchLive(stream.context.get(), request);
+    return stream;
+  }
+
+  // WatchMySessions of `person` (a device token) through `r`.
+  Stream<LiveUpdate> WatchMine(
+      Replica& r, const std::string& person,
+      const coach::v1::ResumePosition* resume = nullptr) {
+    coach::v1::WatchMySessionsRequest request;
+    if (resume != nullptr) *request.mutable_resume() = *resume;
+    Stream<LiveUpdate> stream;
+    stream.context = Context(person, Role::kDevice);
+    stream.reader = r.coaches->WatchMySessions(stream.context.get(), request);
     return stream;
   }
 
@@ -416,6 +429,53 @@ TEST_F(CoachReplicasTest, WatchLiveResumesOnTheOtherReplicaWithNothingLost) {
   LiveUpdate on_b =
       ReadUntil(again, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED)).back();
   EXPECT_EQ(on_a.SerializeAsString(), on_b.SerializeAsString());
+}
+
+TEST_F(CoachReplicasTest, WatchMySessionsSeesEveryReplicaAndResumesOnTheOther) {
+  // alice has no coach: her own board still follows her sessions.
+  Stream<LiveUpdate> on_b = WatchMine(b_, "alice");
+  Stream<LiveUpdate> bobs = WatchMine(b_, "bob");
+  const LiveUpdate first =
+      ReadUntil(on_b, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT)).back();
+  ReadUntil(bobs, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+  coach::v1::SessionView view = Start(a_, "alice");
+  LiveUpdate started =
+      ReadUntil(on_b, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
+  EXPECT_EQ(started.session_id(), view.session_id());
+  EXPECT_EQ(started.sequence(), first.sequence() + 1);
+  EXPECT_EQ(started.epoch(), first.epoch());
+  on_b.context->TryCancel();
+  on_b.Drain();
+
+  // Away from B, the session goes on through both replicas.
+  Do(a_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
+  Do(b_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_RESUME);
+  Do(b_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_END);
+  a_.server->board().Drain();
+  b_.server->board().Drain();
+
+  coach::v1::ResumePosition where;
+  where.set_epoch(started.epoch());
+  where.set_last_sequence(started.sequence());
+  Stream<LiveUpdate> on_a = WatchMine(a_, "alice", &where);
+  std::vector<LiveUpdate> missed =
+      ReadUntil(on_a, Kind(coach::v1::LIVE_UPDATE_KIND_ENDED));
+  ASSERT_GE(missed.size(), 3u);
+  EXPECT_EQ(missed[0].kind(), coach::v1::LIVE_UPDATE_KIND_PAUSED);
+  EXPECT_EQ(missed[1].kind(), coach::v1::LIVE_UPDATE_KIND_RESUMED);
+  for (size_t i = 0; i < missed.size(); ++i) {
+    EXPECT_EQ(missed[i].sequence(),
+              started.sequence() + 1 + static_cast<int64_t>(i));
+    EXPECT_EQ(missed[i].epoch(), started.epoch());
+  }
+  EXPECT_TRUE(missed.back().ended_early());
+
+  // Nothing of alice reached bob's board.
+  Start(b_, "bob");
+  LiveUpdate bob =
+      ReadUntil(bobs, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
+  EXPECT_EQ(bob.person_id(), "bob");
+  EXPECT_EQ(bob.sequence(), 1);
 }
 
 TEST_F(CoachReplicasTest, RedisDownGivesUnavailableWithAClearMessage) {

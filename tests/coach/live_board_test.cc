@@ -1,5 +1,6 @@
 // LiveBoard fed with hand-made commits: discomfort first, per-coach
-// sequences, resume exactly once or a not-recovered snapshot, link changes.
+// sequences, resume exactly once or a not-recovered snapshot, link changes,
+// and each person's own board.
 #include "services/coach/live_board.h"
 
 #include <memory>
@@ -273,6 +274,65 @@ TEST_F(LiveBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   EXPECT_EQ(got[0].summary().pauses(), 1);
   EXPECT_TRUE(got[0].ended_early());
   EXPECT_TRUE(board_.LiveOf("alice")->live.empty());
+}
+
+TEST_F(LiveBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
+  Collector alice_own, carol_own, coach_id_as_person;
+  auto a = *board_.AttachOwn("alice", nullptr, &alice_own);
+  auto c = *board_.AttachOwn("carol", nullptr, &carol_own);  // No coach.
+  auto x = *board_.AttachOwn("coach-a", nullptr, &coach_id_as_person);
+  Collector coach;
+  auto b = *board_.Attach("coach-a", nullptr, &coach);
+  int64_t alice = 0, carol = 0;
+  PauseResume("alice", "a1", &alice);
+  PauseResume("carol", "c1", &carol);
+  PauseResume("carol", "c1", &carol);
+  board_.Drain();
+
+  std::vector<LiveUpdate> got = alice_own.Take();
+  EXPECT_THAT(Sequences(got), ::testing::ElementsAre(0, 1, 2));
+  for (size_t i = 1; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].person_id(), "alice");
+  }
+  got = carol_own.Take();
+  EXPECT_THAT(Sequences(got), ::testing::ElementsAre(0, 1, 2, 3, 4));
+  for (size_t i = 1; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].person_id(), "carol");
+    EXPECT_EQ(got[i].epoch(), got[0].epoch());
+  }
+  // The coach's board numbers its own sequence, apart from alice's.
+  got = coach.Take();
+  EXPECT_THAT(Sequences(got), ::testing::ElementsAre(0, 1, 2));
+  EXPECT_EQ(coach_id_as_person.Take().size(), 1u);  // Its snapshot only.
+}
+
+TEST_F(LiveBoardTest, AnOwnBoardResumesExactlyOnceAndSnapshotsTheLiveRows) {
+  Collector first;
+  auto attachment = *board_.AttachOwn("carol", nullptr, &first);
+  int64_t seq = 0;
+  PauseResume("carol", "c1", &seq);
+  board_.Drain();
+  std::vector<LiveUpdate> seen = first.Take();
+  attachment.reset();
+  PauseResume("carol", "c1", &seq);
+  board_.Drain();
+
+  Collector again;
+  coach::v1::ResumePosition position;
+  position.set_epoch(seen.front().epoch());
+  position.set_last_sequence(seen.back().sequence());
+  auto resumed = *board_.AttachOwn("carol", &position, &again);
+  EXPECT_THAT(Sequences(again.Take()), ::testing::ElementsAre(3, 4));
+
+  Collector stale;
+  position.set_epoch("another");
+  auto snapshot = *board_.AttachOwn("carol", &position, &stale);
+  std::vector<LiveUpdate> got = stale.Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_FALSE(got[0].board().recovered());
+  EXPECT_EQ(got[0].sequence(), 4);
+  ASSERT_EQ(got[0].board().sessions_size(), 1);
+  EXPECT_EQ(got[0].board().sessions(0).session_id(), "c1");
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // real redis-server: what one publishes the other's watchers get, discomfort
 // first; a late commit of a session comes without rows; resumes
 // from Redis and from a replica's mirror; trimmed history and a board lost
-// in Redis give a not-recovered snapshot; UNAVAILABLE while Redis is down.
+// in Redis give a not-recovered snapshot; UNAVAILABLE while Redis is down;
+// a person's own board across the replicas.
 //
 // Waits carry a generous limit only so that a broken test fails instead of
 // hanging; no outcome depends on timing.
@@ -242,6 +243,58 @@ TEST_F(RedisLiveBoardTest, AReplicaSeesWhatAnotherPublishedDiscomfortFirst) {
     EXPECT_EQ(alice->last_discomfort->note(), "lower back");
   }
   EXPECT_EQ(a_.board->Stats().published, 2);
+}
+
+TEST_F(RedisLiveBoardTest, AnOwnBoardFollowsThePersonOnEveryReplicaAndResumes) {
+  Collector own;
+  auto attachment = *b_.board->AttachOwn("carol", nullptr, &own);  // No coach.
+  const LiveUpdate snapshot = own.Take(1).front();
+  EXPECT_TRUE(snapshot.board().recovered());
+  Collector coach;
+  auto coach_watch = *b_.board->Attach("coach-a", nullptr, &coach);
+  coach.Take(1);
+  int64_t sequence = 0;
+  PauseResume(*a_.board, "carol", "c1", &sequence);
+  a_.board->OnCommit(Record("carol", "c1", 11),
+                     SetDoneThenDiscomfort(11, "knee"));
+  PauseResume(*a_.board, "alice", "a1", &sequence);  // Not carol's.
+  a_.board->Drain();
+  std::vector<LiveUpdate> got = own.Take(4);
+  EXPECT_THAT(Kinds(got), ElementsAre(coach::v1::LIVE_UPDATE_KIND_PAUSED,
+                                      coach::v1::LIVE_UPDATE_KIND_RESUMED,
+                                      coach::v1::LIVE_UPDATE_KIND_DISCOMFORT,
+                                      coach::v1::LIVE_UPDATE_KIND_SET_DONE));
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].person_id(), "carol");
+    EXPECT_EQ(got[i].epoch(), snapshot.epoch());
+    EXPECT_EQ(got[i].sequence(), snapshot.sequence() + 1 + int64_t(i));
+  }
+  // alice's updates reach her coach's board, not carol's.
+  got = coach.Take(2);
+  EXPECT_EQ(got.size(), 2u);
+  for (const LiveUpdate& u : got) EXPECT_EQ(u.person_id(), "alice");
+  EXPECT_EQ(own.Count(), 0u);
+  EXPECT_EQ(a_.board->Stats().published, 2);  // Coaches' boards only.
+
+  // A resume on the other replica (which reads Redis) misses nothing.
+  attachment.reset();
+  coach::v1::ResumePosition where;
+  where.set_epoch(snapshot.epoch());
+  where.set_last_sequence(snapshot.sequence() + 2);
+  Collector resumed;
+  auto again = *a_.board->AttachOwn("carol", &where, &resumed);
+  got = resumed.Take(2);
+  EXPECT_THAT(Kinds(got), ElementsAre(coach::v1::LIVE_UPDATE_KIND_DISCOMFORT,
+                                      coach::v1::LIVE_UPDATE_KIND_SET_DONE));
+  // A fresh watch gets carol's live row; a coach id's own board is empty.
+  Collector fresh, other;
+  auto f = *a_.board->AttachOwn("carol", nullptr, &fresh);
+  auto o = *a_.board->AttachOwn("coach-a", nullptr, &other);
+  got = fresh.Take(1);
+  ASSERT_EQ(got[0].board().sessions_size(), 1);
+  EXPECT_EQ(got[0].board().sessions(0).session_id(), "c1");
+  EXPECT_EQ(got[0].sequence(), snapshot.sequence() + 4);
+  EXPECT_EQ(other.Take(1)[0].board().sessions_size(), 0);
 }
 
 TEST_F(RedisLiveBoardTest, ALateCommitIsAppendedWithoutRowsAndRowsStay) {
