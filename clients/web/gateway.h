@@ -1,0 +1,124 @@
+// The web gateway: an HTTP server on libevent's evhttp that serves the
+// display and coach pages, their live updates as Server-Sent Events and
+// their buttons as POSTs, all through one gRPC channel to coachd.
+//
+// Threads: the libevent loop (one thread: every HTTP request and write) and
+// gRPC's callback threads (the upstream streams and calls; they hand their
+// results to the loop through a LoopPoster). No thread per browser.
+//
+//   Gateway gateway(base, channel, &sessions, options);
+//   absl::Status pages = gateway.LoadPages();
+//   absl::StatusOr<int> port = gateway.Listen("127.0.0.1", 0);
+//   event_base_dispatch(base);
+//
+// Routes (see README "The web gateway"):
+//   GET  /display, /coach, /static/<file>    the pages, served as they are
+//   GET  /events/display[?session=S]  reminders, progress and session S
+//   GET  /events/coach                the coach's live board and clients
+//   GET  /events/follow?session=S     one session cue by cue (coach)
+//   POST /api/command, /api/reminder, /api/cue   the buttons
+//   POST /api/links  (Authorization: Bearer <coachd token>)  a one-time link
+//   GET  /link?code=C                 trades the code for the cookie
+#ifndef CLIENTS_WEB_GATEWAY_H_
+#define CLIENTS_WEB_GATEWAY_H_
+
+#include <event2/event.h>
+#include <event2/http.h>
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "clients/web/loop_poster.h"
+#include "clients/web/sse_stream.h"
+#include "clients/web/web_sessions.h"
+#include "coach/v1/coach.grpc.pb.h"
+#include "coach/v1/scheduler.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
+
+namespace coachd {
+
+// Settings of the gateway.
+struct GatewayOptions {
+  std::string pages_dir;        // Where display.html etc. are.
+  int retry_ms = 2000;          // SSE "retry:" (browser reconnect delay).
+  bool secure_cookies = false;  // Add "Secure" (behind HTTPS).
+  absl::Duration heartbeat = absl::Seconds(15);      // SSE comment interval.
+  absl::Duration call_deadline = absl::Seconds(10);  // Unary calls.
+  int max_streams = 10000;  // Open event streams at most (503 beyond).
+};
+
+// Everything but the constructor's arguments lives on the loop thread.
+// `base`, `sessions` must outlive the gateway.
+class Gateway {
+ public:
+  Gateway(event_base* base, std::shared_ptr<grpc::Channel> channel,
+          WebSessions* sessions, GatewayOptions options);
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Reads the pages into memory (no file I/O on the loop afterwards).
+  // NOT_FOUND naming a page that is missing.
+  absl::Status LoadPages();
+
+  // Listens on host:port (0: a free port); the port bound.
+  absl::StatusOr<int> Listen(const std::string& host, int port);
+
+  // Open event streams now.
+  int open_streams() const { return static_cast<int>(streams_.size()); }
+
+  // Closes every stream (before the loop stops).
+  void CloseAll();
+
+ private:
+  struct Page {
+    std::string content_type;
+    std::string body;
+  };
+
+  static void OnRequest(evhttp_request* request, void* self);
+  static void OnHeartbeat(evutil_socket_t, short, void* self);
+  void Handle(evhttp_request* request);
+  void ServePage(evhttp_request* request, const std::string& name);
+  void HandleLink(evhttp_request* request);
+  void HandleMakeLink(evhttp_request* request);
+  void HandleEvents(evhttp_request* request, const std::string& which);
+  void HandlePost(evhttp_request* request, const std::string& which);
+
+  std::shared_ptr<SseStream> OpenStream(evhttp_request* request);
+  void FollowSession(const std::shared_ptr<SseStream>& stream,
+                     const WebIdentity& who, const std::string& session_id,
+                     coach::v1::DeviceKind kind, evhttp_request* request);
+  void WatchReminders(const std::shared_ptr<SseStream>& stream,
+                      const WebIdentity& who);
+  void SendProgress(const std::shared_ptr<SseStream>& stream,
+                    const WebIdentity& who);
+  void WatchLive(const std::shared_ptr<SseStream>& stream,
+                 const WebIdentity& who, evhttp_request* request);
+  void SendClients(const std::shared_ptr<SseStream>& stream,
+                   const WebIdentity& who);
+
+  event_base* const base_;
+  WebSessions* const sessions_;
+  const GatewayOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<coach::v1::SessionService::Stub> session_stub_;
+  std::unique_ptr<coach::v1::SchedulerService::Stub> scheduler_stub_;
+  std::unique_ptr<coach::v1::CoachService::Stub> coach_stub_;
+  LoopPoster poster_;
+  evhttp* http_ = nullptr;
+  event* heartbeat_ = nullptr;
+  absl::flat_hash_map<std::string, Page> pages_;
+  uint64_t next_stream_id_ = 1;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<SseStream>> streams_;
+};
+
+}  // namespace coachd
+
+#endif  // CLIENTS_WEB_GATEWAY_H_

@@ -1,0 +1,120 @@
+// web_gateway: the display and coach pages in a browser, and their live
+// updates (Server-Sent Events), through one gRPC channel to coachd. Wiring
+// only; the gateway is in gateway.h.
+//
+//   web_gateway --coachd=127.0.0.1:50051 --listen=127.0.0.1:8080 \
+//       --sessions_file=/var/lib/coachd-web/sessions
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "clients/common/client_auth.h"
+#include "clients/web/gateway.h"
+#include "clients/web/web_sessions.h"
+#include "services/common/clock.h"
+
+#ifndef COACHD_WEB_PAGES
+#define COACHD_WEB_PAGES "clients/web/pages"
+#endif
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:8080",
+          "HTTP address (host:port; port 0 picks a free one).");
+ABSL_FLAG(std::string, coachd, "127.0.0.1:50051", "coachd address.");
+ABSL_FLAG(std::string, pages, COACHD_WEB_PAGES, "Folder of the pages.");
+ABSL_FLAG(std::string, sessions_file, "",
+          "Where browser sessions are kept (0600); empty: in memory only "
+          "(browsers must be linked again after a restart).");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the HTTP port is written there once listening.");
+ABSL_FLAG(int, retry_ms, 2000, "SSE retry: how soon browsers reconnect.");
+ABSL_FLAG(bool, secure_cookies, false,
+          "Mark the cookie Secure (when served over HTTPS).");
+ABSL_FLAG(absl::Duration, heartbeat, absl::Seconds(15),
+          "How often an idle event stream gets a comment line.");
+
+namespace {
+
+void OnStop(evutil_socket_t, short, void* base) {
+  event_base_loopexit(static_cast<event_base*>(base), nullptr);
+}
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "web_gateway: %s\n", message.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "web_gateway [--listen=HOST:PORT] [--coachd=HOST:PORT] "
+      "[--sessions_file=PATH] [--pages=DIR]");
+  absl::ParseCommandLine(argc, argv);
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return Fail(absl::StrCat("--listen: want HOST:PORT, got \"", listen, "\""));
+  }
+  absl::string_view host_view = absl::string_view(listen).substr(0, colon);
+  absl::ConsumePrefix(&host_view, "[");
+  absl::ConsumeSuffix(&host_view, "]");
+  const std::string host(host_view);
+  if (absl::GetFlag(FLAGS_retry_ms) < 100) {
+    return Fail("--retry_ms: at least 100");
+  }
+
+  evthread_use_pthreads();  // gRPC threads wake the loop (event_active).
+  event_base* base = event_base_new();
+  coachd::RealClock clock;
+  coachd::WebSessions sessions(&clock, absl::GetFlag(FLAGS_sessions_file));
+  if (absl::Status loaded = sessions.Load(); !loaded.ok()) {
+    return Fail(std::string(loaded.message()));
+  }
+  coachd::GatewayOptions options;
+  options.pages_dir = absl::GetFlag(FLAGS_pages);
+  options.retry_ms = absl::GetFlag(FLAGS_retry_ms);
+  options.secure_cookies = absl::GetFlag(FLAGS_secure_cookies);
+  options.heartbeat = absl::GetFlag(FLAGS_heartbeat);
+  // One channel for every browser.
+  auto* gateway = new coachd::Gateway(
+      base, coachd::MakeChannel(absl::GetFlag(FLAGS_coachd)), &sessions,
+      options);
+  if (absl::Status pages = gateway->LoadPages(); !pages.ok()) {
+    return Fail(absl::StrCat("--pages: ", pages.message()));
+  }
+  absl::StatusOr<int> bound = gateway->Listen(host, port);
+  if (!bound.ok()) return Fail(std::string(bound.status().message()));
+  std::fprintf(stderr, "web_gateway: listening on %s:%d, coachd at %s\n",
+               host.c_str(), *bound, absl::GetFlag(FLAGS_coachd).c_str());
+  if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
+    const std::string tmp = file + ".tmp";
+    std::ofstream(tmp) << *bound << "\n";
+    std::rename(tmp.c_str(), file.c_str());
+  }
+  event* stop_int = evsignal_new(base, SIGINT, &OnStop, base);
+  event* stop_term = evsignal_new(base, SIGTERM, &OnStop, base);
+  event_add(stop_int, nullptr);
+  event_add(stop_term, nullptr);
+  event_base_dispatch(base);
+  gateway->CloseAll();
+  // gRPC threads may still be finishing calls that post to the gateway:
+  // it is left to the process's exit rather than destroyed under them.
+  std::fprintf(stderr, "web_gateway: stopped\n");
+  return 0;
+}
