@@ -160,6 +160,31 @@ std::string EndState(const grpc::Status& status) {
   }
 }
 
+// What ends an upstream stream that feeds `stream` (the request `keep`
+// lives until then): the page hears why ("ended" when the session is over,
+// else EndState), and when coming back may help the stream closes, so the
+// browser reconnects and resumes from its Last-Event-ID.
+template <typename Request>
+std::function<void(const grpc::Status&)> OnUpstreamEnd(
+    std::shared_ptr<SseStream> stream, std::shared_ptr<Request> keep,
+    std::string what) {
+  return [stream = std::move(stream), keep = std::move(keep),
+          what = std::move(what)](const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::CANCELLED) return;
+    stream->Post([status, what](SseStream* s) {
+      if (status.ok() && what == "session") {
+        s->Write(FormatSse(StatusMessage("ended", "the session is over")));
+        return;
+      }
+      const std::string state = status.ok() ? "down" : EndState(status);
+      s->Write(FormatSse(
+          StatusMessage(state, absl::StrCat(what, ": ", GrpcCodeName(status),
+                                            ": ", status.error_message()))));
+      if (state == "down") s->Close();
+    });
+  };
+}
+
 // The resume position a reconnecting browser asks for: Last-Event-ID, or
 // the "last" query parameter (a page that had to open a new EventSource).
 std::optional<coach::v1::ResumePosition> ResumeOf(evhttp_request* request) {
@@ -431,21 +456,7 @@ void Gateway::FollowSession(const std::shared_ptr<SseStream>& stream,
         stream->Offer(SessionEventMessage(event));
         if (display && event.has_session_done()) SendProgress(stream, who);
       },
-      [stream, subscribe](const grpc::Status& status) {
-        if (status.error_code() == grpc::StatusCode::CANCELLED) return;
-        stream->Post([status](SseStream* s) {
-          if (status.ok()) {
-            s->Write(FormatSse(StatusMessage("ended", "the session is over")));
-            return;
-          }
-          const std::string state = EndState(status);
-          s->Write(FormatSse(StatusMessage(
-              state, absl::StrCat("session: ", GrpcCodeName(status), ": ",
-                                  status.error_message()))));
-          // Coming back resumes from the browser's Last-Event-ID.
-          if (state == "down") s->Close();
-        });
-      }));
+      OnUpstreamEnd(stream, subscribe, "session")));
 }
 
 void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
@@ -462,16 +473,7 @@ void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
         stream->Offer(ReminderMessage(reminder));
         SendProgress(stream, who);  // The next reminder moved on.
       },
-      [stream, watch](const grpc::Status& status) {
-        if (status.error_code() == grpc::StatusCode::CANCELLED) return;
-        stream->Post([status](SseStream* s) {
-          const std::string state = EndState(status);
-          s->Write(FormatSse(StatusMessage(
-              state, absl::StrCat("reminders: ", GrpcCodeName(status), ": ",
-                                  status.error_message()))));
-          if (state == "down" || status.ok()) s->Close();
-        });
-      }));
+      OnUpstreamEnd(stream, watch, "reminders")));
 }
 
 void Gateway::SendProgress(const std::shared_ptr<SseStream>& stream,
@@ -510,6 +512,7 @@ void Gateway::WatchLive(const std::shared_ptr<SseStream>& stream,
         stream->Offer(LiveUpdateMessage(update));
         switch (update.kind()) {
           case coach::v1::LIVE_UPDATE_KIND_STARTED:
+          case coach::v1::LIVE_UPDATE_KIND_DISCOMFORT:
           case coach::v1::LIVE_UPDATE_KIND_ENDED:
           case coach::v1::LIVE_UPDATE_KIND_CLIENT_LINKED:
           case coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED:
@@ -519,16 +522,7 @@ void Gateway::WatchLive(const std::shared_ptr<SseStream>& stream,
             break;
         }
       },
-      [stream, watch](const grpc::Status& status) {
-        if (status.error_code() == grpc::StatusCode::CANCELLED) return;
-        stream->Post([status](SseStream* s) {
-          const std::string state = EndState(status);
-          s->Write(FormatSse(StatusMessage(
-              state, absl::StrCat("board: ", GrpcCodeName(status), ": ",
-                                  status.error_message()))));
-          if (state == "down" || status.ok()) s->Close();
-        });
-      }));
+      OnUpstreamEnd(stream, watch, "board")));
 }
 
 void Gateway::SendClients(const std::shared_ptr<SseStream>& stream,

@@ -191,14 +191,27 @@
     }
     $('week').textContent = `${p.week.done} of ${p.week.target}`;
     $('streak').textContent = p.streak === 1 ? 'Streak: 1 week' : `Streak: ${p.streak} weeks`;
-    const weeks = p.weeks.concat([{ done: p.week.done, target: p.week.target, outcome: 'open' }]);
+    // Twelve slots, oldest first, this week last; weeks before the goal
+    // began stay empty, paused (excused) weeks are hatched.
+    let weeks = p.weeks.concat([{ done: p.week.done, target: p.week.target, outcome: 'open' }]);
+    weeks = weeks.slice(-12);
+    while (weeks.length < 12) weeks.unshift({ done: 0, target: 0, outcome: 'none' });
     const top = Math.max(1, ...weeks.map((w) => Math.max(w.done, w.target)));
-    $('chart').replaceChildren(...weeks.slice(-12).map((w) => {
+    $('chart').replaceChildren(...weeks.map((w) => {
+      const slot = document.createElement('div');
+      slot.className = 'slot';
       const bar = document.createElement('div');
       bar.className = 'bar ' + w.outcome;
       bar.style.height = (w.outcome === 'excused' ? 100 : 100 * w.done / top) + '%';
-      bar.title = `${w.start || 'this week'}: ${w.done} of ${w.target}`;
-      return bar;
+      slot.title = `${w.start || 'this week'}: ${w.done} of ${w.target}`;
+      if (w.target > 0) {
+        const goal = document.createElement('div');
+        goal.className = 'goal';
+        goal.style.bottom = (100 * w.target / top) + '%';
+        slot.appendChild(goal);
+      }
+      slot.appendChild(bar);
+      return slot;
     }));
     $('next-reminder').textContent = p.nextReminder
       ? 'Next reminder: ' + new Date(p.nextReminder).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' })

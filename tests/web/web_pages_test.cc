@@ -1,0 +1,544 @@
+// The display and coach pages in Debian's headless chromium (driven by
+// puppeteer-core through tests/web/driver.js) against a real coachd on a
+// real redis-server and the real web gateway, all on free loopback ports.
+// Sessions play faster (--time_scale), so every wait is short; every wait
+// polls under a cap. Screenshots go to a temporary folder, or to
+// $COACHD_SCREENSHOTS_DIR (docs/images when refreshing the README's).
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "coach/v1/coach.grpc.pb.h"
+#include "coach/v1/scheduler.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "services/auth/jwt.h"
+#include "tests/common/redis_server.h"
+#include "tests/web/web_harness.h"
+
+namespace coachd {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kSecret[] = "web-pages-test-secret";
+constexpr absl::Duration kCap = absl::Seconds(60);
+
+class WebPagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/web_pages_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/secret") << kSecret;
+    absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    const char* shots = std::getenv("COACHD_SCREENSHOTS_DIR");
+    shots_ = shots != nullptr ? shots : dir_;
+  }
+
+  // coachd on Redis, sessions `scale` times faster; on `port` (0: a free
+  // one, then kept for restarts).
+  void StartCoachd(const std::string& scale) {
+    absl::StatusOr<int> port = coachd_.Start(
+        {std::string(COACHD_BINARY_DIR) + "/services/server/coachd",
+         absl::StrCat("--listen=127.0.0.1:", coachd_port_),
+         "--auth_secret_file=" + dir_ + "/secret", "--redis=" + redis_->url(),
+         "--time_scale=" + scale, "--lease_ttl=1s",
+         "--port_file=" + dir_ + "/coachd.port"},
+        dir_ + "/coachd.log", dir_ + "/coachd.port");
+    ASSERT_TRUE(port.ok()) << port.status();
+    coachd_port_ = *port;
+    scale_ = scale;
+    if (channel_ == nullptr) {
+      channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port),
+                                     grpc::InsecureChannelCredentials());
+      sessions_ = coach::v1::SessionService::NewStub(channel_);
+      scheduler_ = coach::v1::SchedulerService::NewStub(channel_);
+      coaches_ = coach::v1::CoachService::NewStub(channel_);
+    }
+  }
+
+  void StartGateway() {
+    absl::StatusOr<int> port = gateway_.Start(
+        {std::string(COACHD_BINARY_DIR) + "/clients/web/web_gateway",
+         absl::StrCat("--listen=127.0.0.1:", gateway_port_),
+         absl::StrCat("--coachd=127.0.0.1:", coachd_port_),
+         "--sessions_file=" + dir_ + "/web_sessions", "--retry_ms=500",
+         "--port_file=" + dir_ + "/gateway.port"},
+        dir_ + "/gateway.log", dir_ + "/gateway.port");
+    ASSERT_TRUE(port.ok()) << port.status();
+    gateway_port_ = *port;
+  }
+
+  void StartBrowser() {
+    absl::StatusOr<std::unique_ptr<Browser>> browser =
+        Browser::Start(dir_ + "/browser.log");
+    ASSERT_TRUE(browser.ok()) << browser.status();
+    browser_ = *std::move(browser);
+  }
+
+  void StartAll(const std::string& scale) {
+    ASSERT_NO_FATAL_FAILURE(StartCoachd(scale));
+    ASSERT_NO_FATAL_FAILURE(StartGateway());
+    ASSERT_NO_FATAL_FAILURE(StartBrowser());
+  }
+
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", gateway_port_, path);
+  }
+
+  static std::string Token(const std::string& sub, Role role) {
+    return MintToken(kSecret, {sub, role}, absl::Now(),
+                     absl::Now() + absl::Hours(1));
+  }
+
+  // A one-time link for `token`, made the way an app would.
+  std::string MakeLink(const std::string& token) {
+    absl::StatusOr<HttpAnswer> answer =
+        HttpRequest(gateway_port_, "POST", "/api/links",
+                    {{"Authorization", "Bearer " + token}}, "{}");
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    if (!answer.ok()) return "";
+    EXPECT_EQ(answer->status, 200) << answer->body;
+    google::protobuf::Struct parsed;
+    EXPECT_TRUE(
+        google::protobuf::util::JsonStringToMessage(answer->body, &parsed)
+            .ok());
+    return parsed.fields().at("url").string_value();
+  }
+
+  // Opens page `name` through a link for `token`: the browser context gets
+  // the cookie; then goes to `path`.
+  void OpenAs(const std::string& name, const std::string& token,
+              const std::string& path) {
+    ASSERT_TRUE(browser_->Open(name, Url(MakeLink(token))).ok());
+    ASSERT_TRUE(browser_->Goto(name, Url(path)).ok());
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    context->set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    return context;
+  }
+
+  coach::v1::SessionView StartSession(const std::string& token) {
+    coach::v1::StartSessionRequest request;
+    request.set_routine_id("demo");
+    coach::v1::SessionView view;
+    grpc::Status s =
+        sessions_->StartSession(Context(token).get(), request, &view);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return view;
+  }
+
+  coach::v1::SessionView GetSession(const std::string& token,
+                                    const std::string& id) {
+    coach::v1::GetSessionRequest request;
+    request.set_session_id(id);
+    coach::v1::SessionView view;
+    grpc::Status s =
+        sessions_->GetSession(Context(token).get(), request, &view);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return view;
+  }
+
+  void Shot(const std::string& page, const std::string& name) {
+    absl::Status s = browser_->Screenshot(page, shots_ + "/" + name);
+    EXPECT_TRUE(s.ok()) << s;
+  }
+
+  // What the page shows (for failure messages).
+  std::string Describe(const std::string& page) {
+    return browser_->EvalString(
+        page,
+        "JSON.stringify({run: document.body.dataset.run, step: "
+        "document.body.dataset.step, title: "
+        "(document.getElementById('title')||{}).textContent, countdown: "
+        "(document.getElementById('countdown')||{}).textContent, seen: "
+        "(window.coachdDisplay||{}).seen, notice: "
+        "(document.getElementById('notice')||{}).textContent})");
+  }
+
+  std::string dir_;
+  std::string shots_;
+  std::string scale_;
+  std::unique_ptr<RedisServer> redis_;
+  Child coachd_;
+  Child gateway_;
+  int coachd_port_ = 0;
+  int gateway_port_ = 0;
+  std::unique_ptr<Browser> browser_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<coach::v1::SessionService::Stub> sessions_;
+  std::unique_ptr<coach::v1::SchedulerService::Stub> scheduler_;
+  std::unique_ptr<coach::v1::CoachService::Stub> coaches_;
+};
+
+constexpr char kCountdown[] =
+    "document.getElementById('countdown').textContent";
+constexpr char kSeq[] = "window.coachdDisplay.seq";
+
+TEST_F(WebPagesTest, TheCardCountsDownByItselfAndPauseStopsTheSession) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("2"));
+  const std::string alice = Token("alice", Role::kUser);
+  const coach::v1::SessionView view = StartSession(alice);
+  ASSERT_NO_FATAL_FAILURE(
+      OpenAs("d", alice, "/display?session=" + view.session_id()));
+  // The warm-up: a timed step with a deadline and no message per second.
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         "document.body.dataset.run === 'running' && "
+                         "Number(document.getElementById('countdown')."
+                         "textContent) > 2",
+                         kCap)
+                  .ok())
+      << Describe("d");
+  bool moved_alone = false;
+  for (int attempt = 0; attempt < 5 && !moved_alone; ++attempt) {
+    const double seq = browser_->EvalNumber("d", kSeq);
+    const std::string before = browser_->EvalString("d", kCountdown);
+    const std::string js =
+        absl::StrCat(kCountdown, " !== '", before, "' || ", kSeq, " !== ", seq);
+    ASSERT_TRUE(browser_->Wait("d", js, absl::Seconds(5)).ok())
+        << Describe("d");
+    moved_alone = browser_->EvalNumber("d", kSeq) == seq;
+  }
+  EXPECT_TRUE(moved_alone) << "the countdown only moved with messages: "
+                           << Describe("d");
+  EXPECT_EQ(
+      browser_->EvalString("d", "document.getElementById('title').textContent"),
+      "Light Cardio Warm-Up");
+
+  // "Next" skips the warm-up; the exercise's reps and holds follow.
+  ASSERT_TRUE(browser_->Click("d", "button[data-command=next]").ok());
+  ASSERT_TRUE(
+      browser_->Wait("d", "document.body.dataset.step === 'rep'", kCap).ok())
+      << Describe("d");
+  Shot("d", "display-working.png");
+  ASSERT_TRUE(
+      browser_->Wait("d", "document.body.dataset.step === 'hold'", kCap).ok())
+      << Describe("d");
+  Shot("d", "display-holding.png");
+  const std::string title =
+      browser_->EvalString("d", "document.getElementById('title').textContent");
+  EXPECT_NE(title, "");
+  EXPECT_NE(title, "Light Cardio Warm-Up");
+
+  // A tap on pause pauses the session itself: coachd says so.
+  ASSERT_TRUE(browser_->Click("d", "#pause").ok());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return GetSession(alice, view.session_id()).status().run_state() ==
+               coach::v1::RUN_STATE_PAUSED;
+      },
+      absl::Seconds(10)));
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         "document.body.dataset.run === 'paused' && "
+                         "document.getElementById('pause').textContent === "
+                         "'Resume'",
+                         absl::Seconds(10))
+                  .ok())
+      << Describe("d");
+  ASSERT_TRUE(browser_->Click("d", "#pause").ok());  // Resume.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return GetSession(alice, view.session_id()).status().run_state() ==
+               coach::v1::RUN_STATE_RUNNING;
+      },
+      absl::Seconds(10)));
+  // The rest after the set: the countdown runs toward the next set.
+  ASSERT_TRUE(browser_->Click("d", "button[data-command=next]").ok());
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         "document.body.dataset.step === 'rest' && "
+                         "Number(document.getElementById('countdown')."
+                         "textContent) > 0",
+                         kCap)
+                  .ok())
+      << Describe("d");
+  Shot("d", "display-resting.png");
+}
+
+TEST_F(WebPagesTest, AfterKillingTheGatewayThenCoachdTheSameSessionGoesOn) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("10"));
+  const std::string alice = Token("alice", Role::kUser);
+  const coach::v1::SessionView view = StartSession(alice);
+  ASSERT_NO_FATAL_FAILURE(
+      OpenAs("d", alice, "/display?session=" + view.session_id()));
+  ASSERT_TRUE(browser_->Wait("d", "window.coachdDisplay.seq > 3", kCap).ok())
+      << Describe("d");
+
+  gateway_.Kill();
+  ASSERT_TRUE(browser_
+                  ->Wait("d", "!document.getElementById('reconnecting').hidden",
+                         absl::Seconds(20))
+                  .ok())
+      << Describe("d");
+  ASSERT_NO_FATAL_FAILURE(StartGateway());  // Same port, same cookie file.
+  double seq = browser_->EvalNumber("d", kSeq);
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         absl::StrCat("document.getElementById('reconnecting')"
+                                      ".hidden && ",
+                                      kSeq, " > ", seq),
+                         kCap)
+                  .ok())
+      << Describe("d");
+
+  coachd_.Kill();
+  ASSERT_TRUE(browser_
+                  ->Wait("d", "!document.getElementById('reconnecting').hidden",
+                         absl::Seconds(20))
+                  .ok())
+      << Describe("d");
+  ASSERT_NO_FATAL_FAILURE(StartCoachd(scale_));  // Same port, same Redis.
+  seq = browser_->EvalNumber("d", kSeq);
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         absl::StrCat("document.getElementById('reconnecting')"
+                                      ".hidden && ",
+                                      kSeq, " > ", seq),
+                         kCap)
+                  .ok())
+      << Describe("d");
+
+  // To the end: every sequence once, in order, after the first snapshot.
+  ASSERT_TRUE(browser_
+                  ->Wait("d", "document.body.dataset.run === 'finished'",
+                         absl::Seconds(120))
+                  .ok())
+      << Describe("d");
+  const std::string verdict = browser_->EvalString(
+      "d",
+      "(() => { const s = window.coachdDisplay.seen;"
+      " if (typeof s[0] !== 'string') return 'no snapshot first: ' + s[0];"
+      " let at = Number(s[0].split(':')[1]);"
+      " for (let i = 1; i < s.length; i++) {"
+      "   if (s[i] !== at + 1) return 'at ' + i + ': ' + s[i] + ' after ' + at;"
+      "   at = s[i]; }"
+      " return 'ok ' + at; })()");
+  const coach::v1::SessionView end = GetSession(alice, view.session_id());
+  EXPECT_EQ(end.status().run_state(), coach::v1::RUN_STATE_FINISHED);
+  EXPECT_EQ(verdict, absl::StrCat("ok ", end.last_sequence())) << Describe("d");
+}
+
+TEST_F(WebPagesTest, ADueReminderShowsOnEveryDisplayAndDoneClearsItEverywhere) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("10"));
+  const std::string alice = Token("alice", Role::kUser);
+  // The reminder at the next whole minute (UTC) that is at least 3 s away.
+  const absl::Time at =
+      absl::FromUnixSeconds((absl::ToUnixSeconds(absl::Now()) + 63) / 60 * 60);
+  const absl::CivilMinute minute = absl::ToCivilMinute(at, absl::UTCTimeZone());
+  coach::v1::SetGoalRequest goal;
+  goal.mutable_goal()->set_sessions_per_week(3);
+  goal.mutable_goal()->set_time_zone("UTC");
+  goal.mutable_goal()->mutable_reminder_time()->set_hours(minute.hour());
+  goal.mutable_goal()->mutable_reminder_time()->set_minutes(minute.minute());
+  coach::v1::SetGoalResponse set;
+  grpc::Status s = scheduler_->SetGoal(Context(alice).get(), goal, &set);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  ASSERT_NO_FATAL_FAILURE(OpenAs("kitchen", alice, "/display"));
+  ASSERT_NO_FATAL_FAILURE(OpenAs("hall", alice, "/display"));
+  ASSERT_TRUE(browser_
+                  ->Wait("kitchen",
+                         "document.getElementById('week').textContent === "
+                         "'0 of 3'",
+                         kCap)
+                  .ok());
+  const absl::Duration until = at - absl::Now() + absl::Seconds(20);
+  for (const char* page : {"kitchen", "hall"}) {
+    ASSERT_TRUE(
+        browser_
+            ->Wait(page, "!document.getElementById('reminder').hidden", until)
+            .ok())
+        << page;
+  }
+  EXPECT_THAT(
+      browser_->EvalString(
+          "hall", "document.getElementById('reminder-title').textContent"),
+      ::testing::Not(::testing::IsEmpty()));
+  Shot("kitchen", "display-reminder.png");
+  ASSERT_TRUE(browser_->Click("kitchen", "#reminder-done").ok());
+  for (const char* page : {"kitchen", "hall"}) {
+    EXPECT_TRUE(browser_
+                    ->Wait(page, "document.getElementById('reminder').hidden",
+                           absl::Seconds(15))
+                    .ok())
+        << page;
+  }
+}
+
+TEST_F(WebPagesTest, TheCoachSeesALiveClientFlaggedForDiscomfortAndSpeaksIn) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("2"));
+  const std::string alice = Token("alice", Role::kUser);
+  const std::string carol = Token("carol", Role::kCoach);
+  coach::v1::LinkCoachRequest link;
+  link.set_coach_id("carol");
+  coach::v1::LinkCoachResponse linked;
+  grpc::Status s = coaches_->LinkCoach(Context(alice).get(), link, &linked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  ASSERT_NO_FATAL_FAILURE(OpenAs("c", carol, "/coach"));
+  const coach::v1::SessionView view = StartSession(alice);
+  const std::string row =
+      absl::StrCat("document.querySelector('#board tr[data-session=\"",
+                   view.session_id(), "\"]')");
+  ASSERT_TRUE(browser_->Wait("c", row, kCap).ok());
+  ASSERT_TRUE(browser_
+                  ->Wait("c",
+                         "document.querySelector('#clients "
+                         "tr[data-person=\"alice\"]')",
+                         kCap)
+                  .ok());
+
+  // "It hurts" from alice's display: the row is flagged and comes first.
+  ASSERT_NO_FATAL_FAILURE(
+      OpenAs("d", alice, "/display?session=" + view.session_id()));
+  ASSERT_TRUE(
+      browser_->Wait("d", "document.body.dataset.run === 'running'", kCap)
+          .ok());
+  ASSERT_TRUE(browser_->Click("d", "button[data-command=hurts]").ok());
+  ASSERT_TRUE(browser_
+                  ->Wait("c",
+                         absl::StrCat(row,
+                                      ".classList.contains('flagged') && "
+                                      "document.querySelector('#board "
+                                      "tbody tr') === ",
+                                      row),
+                         kCap)
+                  .ok());
+  ASSERT_TRUE(
+      browser_->Wait("d", "document.body.dataset.run === 'discomfort'", kCap)
+          .ok());
+
+  // Follow the session and send a cue: the speaker (a VOICE subscriber)
+  // gets it as a sequenced event.
+  const coach::v1::SessionView before = GetSession(alice, view.session_id());
+  ASSERT_TRUE(browser_
+                  ->Click("c", absl::StrCat("#board tr[data-session=\"",
+                                            view.session_id(), "\"]"))
+                  .ok());
+  ASSERT_TRUE(browser_->Type("c", "#cue-text", "Breathe out slowly").ok());
+  ASSERT_TRUE(browser_->Click("c", "#cue-form button").ok());
+  coach::v1::SubscribeRequest listen;
+  listen.set_session_id(view.session_id());
+  listen.set_kind(coach::v1::DEVICE_KIND_VOICE);
+  listen.mutable_resume()->set_epoch(before.epoch());
+  listen.mutable_resume()->set_last_sequence(before.last_sequence());
+  auto context = Context(alice);
+  auto reader = sessions_->Subscribe(context.get(), listen);
+  coach::v1::SessionEvent event;
+  bool heard = false;
+  while (!heard && reader->Read(&event)) {
+    heard = event.has_coach_cue() &&
+            absl::StrContains(event.speech().text(), "Breathe out slowly");
+  }
+  EXPECT_TRUE(heard);
+  context->TryCancel();
+  reader->Finish();
+  ASSERT_TRUE(browser_
+                  ->Wait("c",
+                         "[...document.querySelectorAll('#cues li')].some(li "
+                         "=> li.textContent.includes('Breathe out slowly'))",
+                         kCap)
+                  .ok());
+  Shot("c", "coach.png");
+}
+
+TEST_F(WebPagesTest, NoPageReachesAnotherPersonsSessionOrPostsCrossSite) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("2"));
+  const std::string alice = Token("alice", Role::kUser);
+  const std::string bob = Token("bob", Role::kUser);
+  const coach::v1::SessionView view = StartSession(alice);
+  ASSERT_NO_FATAL_FAILURE(
+      OpenAs("b", bob, "/display?session=" + view.session_id()));
+  ASSERT_TRUE(browser_
+                  ->Wait("b",
+                         "document.getElementById('notice').textContent."
+                         "includes('PERMISSION_DENIED')",
+                         kCap)
+                  .ok())
+      << Describe("b");
+  EXPECT_EQ(browser_->EvalNumber("b", "window.coachdDisplay.seen.length"), 0);
+  const std::string post = absl::StrCat(
+      "fetch('api/command', {method: 'POST', headers: {'Content-Type': "
+      "'application/json'}, body: JSON.stringify({session: '",
+      view.session_id(), "', command: 'pause'})}).then(r => r.status)");
+  EXPECT_EQ(browser_->EvalNumber("b", post), 403);
+  EXPECT_EQ(GetSession(alice, view.session_id()).status().run_state(),
+            coach::v1::RUN_STATE_RUNNING);
+  // No token reaches the page: the cookie is HttpOnly.
+  EXPECT_EQ(browser_->EvalString("b", "document.cookie"), "");
+
+  // Without a cookie, or from another site, a POST is refused.
+  const std::string body = absl::StrCat("{\"session\":\"", view.session_id(),
+                                        "\",\"command\":\"pause\"}");
+  absl::StatusOr<HttpAnswer> anonymous = HttpRequest(
+      gateway_port_, "POST", "/api/command",
+      {{"Origin", Url("")}, {"Content-Type", "application/json"}}, body);
+  ASSERT_TRUE(anonymous.ok());
+  EXPECT_EQ(anonymous->status, 401);
+  const std::string link = MakeLink(alice);
+  absl::StatusOr<HttpAnswer> linked =
+      HttpRequest(gateway_port_, "GET", link, {}, "");
+  ASSERT_TRUE(linked.ok());
+  EXPECT_EQ(linked->status, 303);
+  EXPECT_EQ(HttpRequest(gateway_port_, "GET", link, {}, "")->status, 404)
+      << "a link works once";
+  const size_t at = linked->head.find("coachd_web=");
+  ASSERT_NE(at, std::string::npos) << linked->head;
+  const std::string cookie =
+      linked->head.substr(at, linked->head.find(';', at) - at);
+  for (const auto& [origin, site] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"http://evil.example", "cross-site"},
+           {"", "cross-site"},
+           {"http://evil.example", ""},
+           {"", ""}}) {
+    SCOPED_TRACE(origin + " " + site);
+    std::map<std::string, std::string> headers = {
+        {"Cookie", cookie}, {"Content-Type", "application/json"}};
+    if (!origin.empty()) headers["Origin"] = origin;
+    if (!site.empty()) headers["Sec-Fetch-Site"] = site;
+    absl::StatusOr<HttpAnswer> forged =
+        HttpRequest(gateway_port_, "POST", "/api/command", headers, body);
+    ASSERT_TRUE(forged.ok());
+    EXPECT_EQ(forged->status, 403) << forged->body;
+  }
+  EXPECT_EQ(GetSession(alice, view.session_id()).status().run_state(),
+            coach::v1::RUN_STATE_RUNNING);
+  absl::StatusOr<HttpAnswer> own =
+      HttpRequest(gateway_port_, "POST", "/api/command",
+                  {{"Cookie", cookie},
+                   {"Origin", Url("")},
+                   {"Content-Type", "application/json"}},
+                  body);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->status, 200) << own->body;
+  EXPECT_EQ(GetSession(alice, view.session_id()).status().run_state(),
+            coach::v1::RUN_STATE_PAUSED);
+}
+
+}  // namespace
+}  // namespace coachd
