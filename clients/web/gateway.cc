@@ -423,40 +423,106 @@ void Gateway::HandleEvents(evhttp_request* request, const std::string& which) {
       stream->Write(FormatSse(StatusMessage("gone", "session: required")));
       return;
     }
-    return FollowSession(stream, *who, session_id, coach::v1::DEVICE_KIND_COACH,
-                         request);
+    FollowSession(stream, *who, session_id, coach::v1::DEVICE_KIND_COACH,
+                  ResumeOf(request));
+    return;
   }
   WatchReminders(stream, *who);
   SendProgress(stream, *who);
   if (!session_id.empty()) {
     FollowSession(stream, *who, session_id, coach::v1::DEVICE_KIND_DISPLAY,
-                  request);
+                  ResumeOf(request));
+  } else {
+    FollowMySessions(stream, *who, ResumeOf(request));
   }
 }
 
-void Gateway::FollowSession(const std::shared_ptr<SseStream>& stream,
-                            const WebIdentity& who,
-                            const std::string& session_id,
-                            coach::v1::DeviceKind kind,
-                            evhttp_request* request) {
+std::shared_ptr<UpstreamCall> Gateway::FollowSession(
+    const std::shared_ptr<SseStream>& stream, const WebIdentity& who,
+    const std::string& session_id, coach::v1::DeviceKind kind,
+    std::optional<coach::v1::ResumePosition> resume) {
   auto subscribe = std::make_shared<coach::v1::SubscribeRequest>();
   subscribe->set_session_id(session_id);
   subscribe->set_kind(kind);
-  if (std::optional<coach::v1::ResumePosition> at = ResumeOf(request)) {
-    *subscribe->mutable_resume() = *at;
-  }
+  if (resume.has_value()) *subscribe->mutable_resume() = *resume;
   const bool display = kind == coach::v1::DEVICE_KIND_DISPLAY;
-  stream->Attach(UpstreamReader<coach::v1::SessionEvent>::Start(
+  std::shared_ptr<UpstreamCall> call =
+      UpstreamReader<coach::v1::SessionEvent>::Start(
+          who.token,
+          [this, subscribe](
+              grpc::ClientContext* context,
+              grpc::ClientReadReactor<coach::v1::SessionEvent>* r) {
+            session_stub_->async()->Subscribe(context, subscribe.get(), r);
+          },
+          [this, stream, who, display](const coach::v1::SessionEvent& event) {
+            stream->Offer(SessionEventMessage(event));
+            if (display && event.has_session_done()) {
+              SendProgress(stream, who);
+            }
+          },
+          OnUpstreamEnd(stream, subscribe, "session"));
+  stream->Attach(call);
+  return call;
+}
+
+namespace {
+
+// Which session a display follows (touched from gRPC threads).
+struct Following {
+  absl::Mutex mu;
+  std::string session_id ABSL_GUARDED_BY(mu);
+  std::shared_ptr<UpstreamCall> call ABSL_GUARDED_BY(mu);
+  // The browser's position, for the first session followed only.
+  std::optional<coach::v1::ResumePosition> resume ABSL_GUARDED_BY(mu);
+};
+
+// The newest session of a board that is not over; empty when none.
+std::string NewestLive(const coach::v1::LiveBoard& board) {
+  const coach::v1::LiveSession* newest = nullptr;
+  for (const coach::v1::LiveSession& s : board.sessions()) {
+    if (s.run_state() == coach::v1::RUN_STATE_FINISHED) continue;
+    if (newest == nullptr ||
+        s.started_at().seconds() > newest->started_at().seconds()) {
+      newest = &s;
+    }
+  }
+  return newest != nullptr ? newest->session_id() : "";
+}
+
+}  // namespace
+
+void Gateway::FollowMySessions(
+    const std::shared_ptr<SseStream>& stream, const WebIdentity& who,
+    std::optional<coach::v1::ResumePosition> resume) {
+  auto following = std::make_shared<Following>();
+  {
+    absl::MutexLock lock(&following->mu);
+    following->resume = std::move(resume);
+  }
+  auto watch = std::make_shared<coach::v1::WatchMySessionsRequest>();
+  stream->Attach(UpstreamReader<coach::v1::LiveUpdate>::Start(
       who.token,
-      [this, subscribe](grpc::ClientContext* context,
-                        grpc::ClientReadReactor<coach::v1::SessionEvent>* r) {
-        session_stub_->async()->Subscribe(context, subscribe.get(), r);
+      [this, watch](grpc::ClientContext* context,
+                    grpc::ClientReadReactor<coach::v1::LiveUpdate>* r) {
+        coach_stub_->async()->WatchMySessions(context, watch.get(), r);
       },
-      [this, stream, who, display](const coach::v1::SessionEvent& event) {
-        stream->Offer(SessionEventMessage(event));
-        if (display && event.has_session_done()) SendProgress(stream, who);
+      [this, stream, who, following](const coach::v1::LiveUpdate& update) {
+        std::string session_id;
+        if (update.kind() == coach::v1::LIVE_UPDATE_KIND_SNAPSHOT) {
+          session_id = NewestLive(update.board());
+        } else if (update.kind() == coach::v1::LIVE_UPDATE_KIND_STARTED) {
+          session_id = update.session_id();
+        }
+        absl::MutexLock lock(&following->mu);
+        if (session_id.empty() || session_id == following->session_id) return;
+        if (following->call != nullptr) following->call->Cancel();
+        following->session_id = session_id;
+        following->call =
+            FollowSession(stream, who, session_id,
+                          coach::v1::DEVICE_KIND_DISPLAY, following->resume);
+        following->resume.reset();
       },
-      OnUpstreamEnd(stream, subscribe, "session")));
+      OnUpstreamEnd(stream, watch, "sessions")));
 }
 
 void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,

@@ -14,6 +14,7 @@
 // Routes (see README "The web gateway"):
 //   GET  /display, /coach, /static/<file>    the pages, served as they are
 //   GET  /events/display[?session=S]  reminders, progress and session S
+//                                     (default: the person's newest live one)
 //   GET  /events/coach                the coach's live board and clients
 //   GET  /events/follow?session=S     one session cue by cue (coach)
 //   POST /api/command, /api/reminder, /api/cue   the buttons
@@ -28,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -92,9 +94,19 @@ class Gateway {
   void HandlePost(evhttp_request* request, const std::string& which);
 
   std::shared_ptr<SseStream> OpenStream(evhttp_request* request);
-  void FollowSession(const std::shared_ptr<SseStream>& stream,
-                     const WebIdentity& who, const std::string& session_id,
-                     coach::v1::DeviceKind kind, evhttp_request* request);
+  // Any thread: streams session `session_id` into `stream`, from `resume`
+  // when given. The call, to cancel.
+  std::shared_ptr<UpstreamCall> FollowSession(
+      const std::shared_ptr<SseStream>& stream, const WebIdentity& who,
+      const std::string& session_id, coach::v1::DeviceKind kind,
+      std::optional<coach::v1::ResumePosition> resume);
+  // Watches the person's own sessions (WatchMySessions) and follows the
+  // newest live one into `stream`: the display switches to its card when
+  // any session of the person starts. `resume` (the browser's
+  // Last-Event-ID) applies to the first session followed.
+  void FollowMySessions(const std::shared_ptr<SseStream>& stream,
+                        const WebIdentity& who,
+                        std::optional<coach::v1::ResumePosition> resume);
   void WatchReminders(const std::shared_ptr<SseStream>& stream,
                       const WebIdentity& who);
   void SendProgress(const std::shared_ptr<SseStream>& stream,

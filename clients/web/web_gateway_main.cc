@@ -2,11 +2,12 @@
 // updates (Server-Sent Events), through one gRPC channel to coachd. Wiring
 // only; the gateway is in gateway.h.
 //
-//   web_gateway --coachd=127.0.0.1:50051 --listen=127.0.0.1:8080 \
+//   web_gateway --coachd=127.0.0.1:50051 --listen=127.0.0.1:8080
 //       --sessions_file=/var/lib/coachd-web/sessions
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <fstream>
@@ -62,6 +63,13 @@ int main(int argc, char** argv) {
       "[--sessions_file=PATH] [--pages=DIR]");
   absl::ParseCommandLine(argc, argv);
   signal(SIGPIPE, SIG_IGN);
+  // One descriptor per open display: allow as many as the hard limit.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   const size_t colon = listen.rfind(':');

@@ -279,6 +279,38 @@ TEST_F(WebPagesTest, TheCardCountsDownByItselfAndPauseStopsTheSession) {
   Shot("d", "display-resting.png");
 }
 
+TEST_F(WebPagesTest,
+       TheDisplaySwitchesToTheCardWhenAnySessionOfThePersonStarts) {
+  ASSERT_NO_FATAL_FAILURE(StartAll("10"));
+  const std::string alice = Token("alice", Role::kUser);
+  ASSERT_NO_FATAL_FAILURE(OpenAs("d", alice, "/display"));
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         "!document.getElementById('idle').hidden && "
+                         "document.getElementById('live').hidden",
+                         kCap)
+                  .ok())
+      << Describe("d");
+  const coach::v1::SessionView view = StartSession(alice);
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         absl::StrCat("!document.getElementById('live').hidden "
+                                      "&& window.coachdDisplay.seen.length > 0 "
+                                      "&& document.body.dataset.run === "
+                                      "'running'"),
+                         kCap)
+                  .ok())
+      << Describe("d");
+  // Its buttons command that session.
+  ASSERT_TRUE(browser_->Click("d", "#pause").ok());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return GetSession(alice, view.session_id()).status().run_state() ==
+               coach::v1::RUN_STATE_PAUSED;
+      },
+      absl::Seconds(10)));
+}
+
 TEST_F(WebPagesTest, AfterKillingTheGatewayThenCoachdTheSameSessionGoesOn) {
   ASSERT_NO_FATAL_FAILURE(StartAll("10"));
   const std::string alice = Token("alice", Role::kUser);
