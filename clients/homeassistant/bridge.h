@@ -1,0 +1,128 @@
+// The Home Assistant bridge of one household: for each person, keeps their
+// own board (WatchMySessions), their current session (Subscribe) and their
+// reminders (WatchReminders) open with resume, maps what comes to entity
+// states and HA events (ha_state.h, pure) and publishes what changed over
+// MQTT, with discovery (ha_discovery.h); maps command topics to coach.v1
+// calls with fresh command ids.
+//
+// Threads: libmosquitto's network thread only queues (never blocks); one
+// worker applies every input in order and publishes; blocking gRPC stream
+// readers (one per stream) queue what they read and wait when the queue is
+// full; unary calls are asynchronous and queue their results.
+//
+//   Bridge bridge(options);
+//   absl::Status s = bridge.Start();   // runs until destroyed
+#ifndef CLIENTS_HOMEASSISTANT_BRIDGE_H_
+#define CLIENTS_HOMEASSISTANT_BRIDGE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "clients/common/reconnect.h"
+#include "clients/homeassistant/ha_discovery.h"
+#include "clients/homeassistant/ha_state.h"
+#include "clients/homeassistant/mqtt_link.h"
+#include "coach/v1/coach.grpc.pb.h"
+#include "coach/v1/scheduler.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
+
+namespace coachd {
+
+// What the bridge serves and where.
+struct BridgeOptions {
+  HaNames names;
+  std::vector<std::string> people;  // Each gets a device in Home Assistant.
+  // The token to act for `person` (a device token of theirs).
+  std::function<std::string(const std::string& person)> token_for;
+  std::shared_ptr<grpc::Channel> channel;  // To coachd.
+  MqttOptions mqtt;                        // will_topic is set by the bridge.
+  int queue_limit = 4096;                  // Inputs waiting for the worker.
+  absl::Duration progress_every = absl::Minutes(5);  // GetProgress refresh.
+  int snooze_minutes = 10;
+  ReconnectOptions reconnect{1000000, absl::Milliseconds(100),
+                             absl::Seconds(2)};
+};
+
+// Counters (for tests and the benchmark).
+struct BridgeStats {
+  int64_t inputs = 0;     // Inputs the worker applied.
+  int64_t published = 0;  // MQTT messages published.
+  int64_t dropped = 0;    // MQTT messages dropped: the queue was full.
+  int64_t rejected = 0;   // Commands refused (logged, and an HA event).
+  int64_t malformed = 0;  // Command payloads ignored.
+};
+
+class Bridge {
+ public:
+  explicit Bridge(BridgeOptions options);
+  // Stops every stream and thread; the MQTT link disconnects cleanly.
+  ~Bridge();
+  Bridge(const Bridge&) = delete;
+  Bridge& operator=(const Bridge&) = delete;
+
+  // Connects to the broker (retrying by itself) and opens every person's
+  // streams. INVALID_ARGUMENT for bad MQTT options.
+  absl::Status Start();
+
+  BridgeStats Stats() const;
+
+ private:
+  struct Person;
+  struct Input;
+
+  // Queues `input`; `wait` blocks while the queue is full (stream readers),
+  // else a full queue drops it with a log line (the MQTT thread, callbacks).
+  void Push(Input input, bool wait);
+  void RunWorker();
+  void Apply(Input& input);
+  void OnMqttConnected();
+  void OnMqttMessage(const std::string& topic, const std::string& payload);
+  void OnCommand(Person& p, const std::string& object_id,
+                 const std::string& payload);
+  void Reject(Person& p, const std::string& what, const std::string& why);
+  void PublishAll(Person& p);
+  void PublishChanges(Person& p);
+  void PublishEvents(Person& p, const std::vector<HaEvent>& events);
+  void Publish(const MqttMessage& message);
+  void FollowSession(Person& p);
+  void RefreshProgress(Person& p);
+  void WatchBoard(Person* p);
+  void WatchReminders(Person* p);
+  // Counts an async call; Done() when its callback has run. The
+  // destructor waits for every call to be done.
+  void CallStarted();
+  void CallDone();
+
+  const BridgeOptions options_;
+  std::unique_ptr<coach::v1::SessionService::Stub> sessions_;
+  std::unique_ptr<coach::v1::CoachService::Stub> coaches_;
+  std::unique_ptr<coach::v1::SchedulerService::Stub> scheduler_;
+  std::map<std::string, std::unique_ptr<Person>> people_;  // By node id.
+  std::unique_ptr<MqttLink> mqtt_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Input> queue_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_in_flight_ ABSL_GUARDED_BY(mu_) = 0;  // Async unary calls.
+  BridgeStats stats_ ABSL_GUARDED_BY(mu_);
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> command_ids_{0};
+  std::thread worker_;
+  std::vector<std::thread> readers_;
+};
+
+}  // namespace coachd
+
+#endif  // CLIENTS_HOMEASSISTANT_BRIDGE_H_

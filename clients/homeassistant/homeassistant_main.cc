@@ -1,0 +1,126 @@
+// The Home Assistant bridge of a household: one process next to the MQTT
+// broker, for one or more people. See README.md, "Home Assistant".
+//
+//   homeassistant --target=127.0.0.1:50051 --secret_file=secret \
+//       --people=alice,bob --mqtt_host=127.0.0.1 --mqtt_port=1883
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "clients/common/client_auth.h"
+#include "clients/common/client_flags.h"
+#include "clients/homeassistant/bridge.h"
+#include "services/common/log.h"
+
+ABSL_FLAG(std::string, people, "",
+          "Comma-separated person ids to serve (default: --sub). Each gets a "
+          "device in Home Assistant; with --token only one.");
+ABSL_FLAG(std::string, mqtt_host, "127.0.0.1", "MQTT broker host.");
+ABSL_FLAG(int, mqtt_port, 1883, "MQTT broker port.");
+ABSL_FLAG(std::string, mqtt_username, "", "MQTT user name; empty: anonymous.");
+ABSL_FLAG(std::string, mqtt_password_file, "",
+          "File holding the MQTT password (first line).");
+ABSL_FLAG(std::string, mqtt_ca_file, "",
+          "CA certificate (PEM): connect to the broker with TLS.");
+ABSL_FLAG(std::string, bridge_id, "home",
+          "This bridge's id (its availability topic and MQTT client id).");
+ABSL_FLAG(std::string, discovery_prefix, "homeassistant",
+          "Home Assistant's discovery prefix.");
+ABSL_FLAG(std::string, base_topic, "coachd",
+          "Prefix of state and command topics.");
+
+namespace {
+
+absl::Notification* stop_requested = nullptr;
+
+void OnSignal(int) {
+  if (stop_requested != nullptr && !stop_requested->HasBeenNotified()) {
+    stop_requested->Notify();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Bridges coachd to Home Assistant over MQTT (discovery, states, "
+      "buttons).");
+  absl::ParseCommandLine(argc, argv);
+  using namespace coachd;
+
+  std::vector<std::string> people =
+      absl::StrSplit(absl::GetFlag(FLAGS_people), ',', absl::SkipEmpty());
+  if (people.empty() && !absl::GetFlag(FLAGS_sub).empty()) {
+    people.push_back(absl::GetFlag(FLAGS_sub));
+  }
+  if (people.empty()) {
+    LogError("--people: required (or --sub): whom to serve");
+    return 2;
+  }
+  std::map<std::string, std::string> tokens;
+  for (const std::string& person : people) {
+    TokenSource source;
+    source.token = absl::GetFlag(FLAGS_token);
+    if (!source.token.empty() && people.size() > 1) {
+      LogError("--token: serves one person; use --secret_file for several");
+      return 2;
+    }
+    source.secret_file = absl::GetFlag(FLAGS_secret_file);
+    source.subject = person;
+    source.role = "device";
+    source.ttl = absl::Hours(24 * 30);
+    absl::StatusOr<std::string> token = ResolveToken(source);
+    if (!token.ok()) {
+      LogError(std::string(token.status().message()));
+      return 2;
+    }
+    tokens[person] = *token;
+  }
+
+  BridgeOptions options;
+  options.names.discovery_prefix = absl::GetFlag(FLAGS_discovery_prefix);
+  options.names.base_topic = absl::GetFlag(FLAGS_base_topic);
+  options.names.bridge_id = absl::GetFlag(FLAGS_bridge_id);
+  options.people = people;
+  options.token_for = [tokens](const std::string& p) { return tokens.at(p); };
+  options.channel = MakeChannel(absl::GetFlag(FLAGS_target));
+  options.mqtt.host = absl::GetFlag(FLAGS_mqtt_host);
+  options.mqtt.port = absl::GetFlag(FLAGS_mqtt_port);
+  options.mqtt.client_id =
+      absl::StrCat("coachd-bridge-", options.names.bridge_id);
+  options.mqtt.username = absl::GetFlag(FLAGS_mqtt_username);
+  options.mqtt.ca_file = absl::GetFlag(FLAGS_mqtt_ca_file);
+  const std::string password_file = absl::GetFlag(FLAGS_mqtt_password_file);
+  if (!password_file.empty()) {
+    std::ifstream in(password_file);
+    if (!in || !std::getline(in, options.mqtt.password)) {
+      LogError(absl::StrCat("--mqtt_password_file ", password_file,
+                            ": cannot be read"));
+      return 2;
+    }
+  }
+
+  absl::Notification stop;
+  stop_requested = &stop;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  Bridge bridge(std::move(options));
+  absl::Status started = bridge.Start();
+  if (!started.ok()) {
+    LogError(std::string(started.message()));
+    return 2;
+  }
+  LogInfo(absl::StrCat("homeassistant: serving ", people.size(),
+                       " people; broker ", absl::GetFlag(FLAGS_mqtt_host), ":",
+                       absl::GetFlag(FLAGS_mqtt_port)));
+  stop.WaitForNotification();
+  LogInfo("homeassistant: stopping");
+  return 0;
+}
