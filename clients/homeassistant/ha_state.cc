@@ -62,8 +62,11 @@ std::string StateOfRow(const coach::v1::LiveSession& row) {
 
 // Applies `row` to `session` when it is newer than what was applied.
 void ApplyRow(const coach::v1::LiveSession& row, HaSession* session) {
-  if (row.session_sequence() <= session->last_sequence) return;
-  session->last_sequence = row.session_sequence();
+  if (row.session_sequence() <=
+      std::max(session->row_sequence, session->event_sequence)) {
+    return;
+  }
+  session->row_sequence = row.session_sequence();
   session->state = StateOfRow(row);
   session->exercise = row.exercise_name();
   session->set = row.set();
@@ -207,10 +210,10 @@ std::vector<HaEvent> ApplySessionEvent(const coach::v1::SessionEvent& event,
   HaSession& s = *view->session;
   if (event.has_snapshot()) {
     SetItems(event.snapshot().session().routine(), &s);
-  } else if (event.sequence() <= s.last_sequence) {
-    return events;  // Applied already (or older than the board's row).
+  } else if (event.sequence() <= s.event_sequence) {
+    return events;  // Applied already.
   }
-  s.last_sequence = std::max(s.last_sequence, event.sequence());
+  s.event_sequence = std::max(s.event_sequence, event.sequence());
   if (event.has_session_started())
     SetItems(event.session_started().routine(), &s);
   if (event.has_status()) ApplyStatus(event.status(), &s);

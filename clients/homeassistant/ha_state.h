@@ -35,7 +35,12 @@ struct HaSession {
   std::optional<absl::Time> phase_ends;  // The running timer's deadline.
   int progress_percent = 0;
   std::vector<std::string> items;  // The routine's exercise names.
-  int64_t last_sequence = 0;       // Of the session event applied last.
+  // The last session event applied, and the session sequence of the last
+  // board row applied. A row only applies when newer than both (it is the
+  // coarser view); events apply when newer than the last event, even after
+  // a row of the same commit came first.
+  int64_t event_sequence = 0;
+  int64_t row_sequence = 0;
 };
 
 // Everything the entities of one person show.

@@ -1,0 +1,133 @@
+#include "tests/common/mosquitto_server.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace coachd {
+namespace {
+
+// A port that was free a moment ago on 127.0.0.1 (0 if none).
+int FreePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+bool Accepts(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok =
+      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<MosquittoServer>> MosquittoServer::Start(
+    absl::Duration timeout) {
+  std::unique_ptr<MosquittoServer> server(new MosquittoServer);
+  server->timeout_ = timeout;
+  char pattern[] = "/tmp/coachd-mosquitto-XXXXXX";
+  const int fd = ::mkstemp(pattern);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("mkstemp: ", std::strerror(errno)));
+  }
+  ::close(fd);
+  server->out_ = pattern;
+  absl::Status launched;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    server->port_ = FreePort();
+    launched = server->Launch();
+    if (launched.ok()) return server;
+  }
+  return launched;
+}
+
+MosquittoServer::~MosquittoServer() {
+  Kill();
+  if (!out_.empty()) std::remove(out_.c_str());
+}
+
+void MosquittoServer::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+absl::Status MosquittoServer::Restart() {
+  Kill();
+  return Launch();
+}
+
+absl::Status MosquittoServer::Launch() {
+  const std::string port = absl::StrCat(port_);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (out >= 0) {
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(out, STDERR_FILENO);
+      ::close(out);
+    }
+    ::execlp("mosquitto", "mosquitto", "-p", port.c_str(),
+             static_cast<char*>(nullptr));
+    std::fprintf(stderr, "exec mosquitto: %s\n", std::strerror(errno));
+    ::_exit(127);
+  }
+  pid_ = pid;
+  const absl::Time deadline = absl::Now() + timeout_;
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      std::ifstream in(out_);
+      std::stringstream text;
+      text << in.rdbuf();
+      return absl::UnavailableError(
+          absl::StrCat("mosquitto on port ", port_, " exited:\n", text.str()));
+    }
+    if (Accepts(port_)) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(10));  // Polling a starting process.
+  }
+  Kill();
+  return absl::UnavailableError(
+      absl::StrCat("mosquitto on port ", port_, " did not start"));
+}
+
+}  // namespace coachd
