@@ -126,14 +126,30 @@ BridgeStats Bridge::Stats() const {
   return stats_;
 }
 
-void Bridge::CallStarted() {
-  absl::MutexLock lock(&mu_);
-  ++calls_in_flight_;
-}
-
-void Bridge::CallDone() {
-  absl::MutexLock lock(&mu_);
-  --calls_in_flight_;
+template <typename Response, typename Request, typename Issue, typename OnDone>
+void Bridge::Call(const std::string& token, Request request, Issue start,
+                  OnDone done) {
+  struct Pending {
+    grpc::ClientContext context;
+    Request request;
+    Response response;
+  };
+  auto* call = new Pending;
+  {
+    absl::MutexLock lock(&mu_);
+    ++calls_in_flight_;
+  }
+  AddToken(&call->context, token);
+  call->context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(10));
+  call->request = std::move(request);
+  start(&call->context, &call->request, &call->response,
+        [this, call, done](grpc::Status s) {
+          done(s, call->response);
+          delete call;
+          absl::MutexLock lock(&mu_);
+          --calls_in_flight_;
+        });
 }
 
 void Bridge::Push(Input input, bool wait) {
@@ -289,7 +305,8 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
     ++stats_.malformed;
     return;
   }
-  auto rejected = [this, person = &p, object_id](const grpc::Status& s) {
+  auto rejected = [this, person = &p, object_id](const grpc::Status& s,
+                                                 const auto&) {
     if (s.ok()) return;
     Input in{Input::kRejected};
     in.person = person;
@@ -311,51 +328,31 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
         Reject(p, object_id, "no workout is running");
         return;
       }
-      struct Call {
-        grpc::ClientContext context;
-        coach::v1::SendCommandRequest request;
-        coach::v1::SendCommandResponse response;
-      };
-      auto* call = new Call;
-      CallStarted();
-      AddToken(&call->context, p.token);
-      call->context.set_deadline(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(10));
-      call->request.set_session_id(p.view.session->session_id);
-      call->request.set_command(command->command);
-      call->request.set_command_id(
-          absl::StrCat("ha-", options_.names.bridge_id, "-",
-                       absl::ToUnixMicros(absl::Now()), "-", ++command_ids_));
-      call->request.set_from_kind(coach::v1::DEVICE_KIND_DISPLAY);
-      sessions_->async()->SendCommand(&call->context, &call->request,
-                                      &call->response,
-                                      [this, call, rejected](grpc::Status s) {
-                                        rejected(s);
-                                        delete call;
-                                        CallDone();
-                                      });
+      coach::v1::SendCommandRequest request;
+      request.set_session_id(p.view.session->session_id);
+      request.set_command(command->command);
+      request.set_command_id(absl::StrCat("ha-", options_.names.bridge_id, "-",
+                                          absl::ToUnixMicros(absl::Now()), "-",
+                                          ++command_ids_));
+      request.set_from_kind(coach::v1::DEVICE_KIND_DISPLAY);
+      Call<coach::v1::SendCommandResponse>(
+          p.token, std::move(request),
+          [this](auto* c, auto* rq, auto* rs, auto done) {
+            sessions_->async()->SendCommand(c, rq, rs, std::move(done));
+          },
+          rejected);
       return;
     }
     case BridgeCommand::kStart: {
-      struct Call {
-        grpc::ClientContext context;
-        coach::v1::StartSessionRequest request;
-        coach::v1::SessionView response;
-      };
-      auto* call = new Call;
-      CallStarted();
-      AddToken(&call->context, p.token);
-      call->context.set_deadline(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(10));
-      call->request.mutable_build()->set_focus(FocusOf(p.view.focus));
-      call->request.mutable_build()->set_minutes(p.view.minutes);
-      sessions_->async()->StartSession(&call->context, &call->request,
-                                       &call->response,
-                                       [this, call, rejected](grpc::Status s) {
-                                         rejected(s);
-                                         delete call;
-                                         CallDone();
-                                       });
+      coach::v1::StartSessionRequest request;
+      request.mutable_build()->set_focus(FocusOf(p.view.focus));
+      request.mutable_build()->set_minutes(p.view.minutes);
+      Call<coach::v1::SessionView>(
+          p.token, std::move(request),
+          [this](auto* c, auto* rq, auto* rs, auto done) {
+            sessions_->async()->StartSession(c, rq, rs, std::move(done));
+          },
+          rejected);
       return;
     }
     case BridgeCommand::kReminder: {
@@ -363,28 +360,18 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
         Reject(p, object_id, "no reminder is due");
         return;
       }
-      struct Call {
-        grpc::ClientContext context;
-        coach::v1::AckReminderRequest request;
-        coach::v1::Reminder response;
-      };
-      auto* call = new Call;
-      CallStarted();
-      AddToken(&call->context, p.token);
-      call->context.set_deadline(std::chrono::system_clock::now() +
-                                 std::chrono::seconds(10));
-      call->request.set_reminder_id(p.view.due_reminder->reminder_id());
-      call->request.set_action(command->ack);
+      coach::v1::AckReminderRequest request;
+      request.set_reminder_id(p.view.due_reminder->reminder_id());
+      request.set_action(command->ack);
       if (command->ack == coach::v1::ACK_ACTION_SNOOZE) {
-        call->request.set_snooze_minutes(options_.snooze_minutes);
+        request.set_snooze_minutes(options_.snooze_minutes);
       }
-      scheduler_->async()->AckReminder(&call->context, &call->request,
-                                       &call->response,
-                                       [this, call, rejected](grpc::Status s) {
-                                         rejected(s);
-                                         delete call;
-                                         CallDone();
-                                       });
+      Call<coach::v1::Reminder>(
+          p.token, std::move(request),
+          [this](auto* c, auto* rq, auto* rs, auto done) {
+            scheduler_->async()->AckReminder(c, rq, rs, std::move(done));
+          },
+          rejected);
       return;
     }
   }
@@ -464,31 +451,22 @@ void Bridge::FollowSession(Person& p) {
 
 void Bridge::RefreshProgress(Person& p) {
   p.progress_read = absl::Now();
-  struct Call {
-    grpc::ClientContext context;
-    coach::v1::GetProgressRequest request;
-    coach::v1::Progress response;
-  };
-  auto* call = new Call;
-  CallStarted();
-  AddToken(&call->context, p.token);
-  call->context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::seconds(10));
   Person* person = &p;
-  scheduler_->async()->GetProgress(
-      &call->context, &call->request, &call->response,
-      [this, call, person](grpc::Status s) {
+  Call<coach::v1::Progress>(
+      p.token, coach::v1::GetProgressRequest(),
+      [this](auto* c, auto* rq, auto* rs, auto done) {
+        scheduler_->async()->GetProgress(c, rq, rs, std::move(done));
+      },
+      [this, person](const grpc::Status& s, coach::v1::Progress& progress) {
         if (s.ok()) {
           Input in{Input::kProgress};
           in.person = person;
-          in.progress = std::move(call->response);
+          in.progress = std::move(progress);
           Push(std::move(in), false);
         } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
           LogWarning(absl::StrCat("homeassistant: progress of ", person->id,
                                   ": ", s.error_message()));
         }
-        delete call;
-        CallDone();
       });
 }
 

@@ -99,10 +99,14 @@ class Bridge {
   void RefreshProgress(Person& p);
   void WatchBoard(Person* p);
   void WatchReminders(Person* p);
-  // Counts an async call; Done() when its callback has run. The
-  // destructor waits for every call to be done.
-  void CallStarted();
-  void CallDone();
+  // Starts an asynchronous unary call as `token` (a 10 s deadline):
+  // start(context, request*, response*, callback) issues it; done(status,
+  // response&) runs on a gRPC thread and must not block. Counted in
+  // calls_in_flight_, which the destructor waits to drain.
+  template <typename Response, typename Request, typename Issue,
+            typename OnDone>
+  void Call(const std::string& token, Request request, Issue start,
+            OnDone done);
 
   const BridgeOptions options_;
   std::unique_ptr<coach::v1::SessionService::Stub> sessions_;

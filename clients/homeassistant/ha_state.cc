@@ -46,9 +46,9 @@ google::protobuf::Value Num(double n) {
   return v;
 }
 
-// The state a board row shows (rows carry no step kind).
-std::string StateOfRow(const coach::v1::LiveSession& row) {
-  switch (row.run_state()) {
+// The state of a session that is not running; empty while it runs.
+std::string StoppedState(coach::v1::RunState run_state) {
+  switch (run_state) {
     case coach::v1::RUN_STATE_PAUSED:
       return "paused";
     case coach::v1::RUN_STATE_DISCOMFORT:
@@ -56,8 +56,15 @@ std::string StateOfRow(const coach::v1::LiveSession& row) {
     case coach::v1::RUN_STATE_FINISHED:
       return "finished";
     default:
-      return row.exercise_id().empty() ? "warm_up" : "working";
+      return "";
   }
+}
+
+// The state a board row shows (rows carry no step kind).
+std::string StateOfRow(const coach::v1::LiveSession& row) {
+  std::string stopped = StoppedState(row.run_state());
+  if (!stopped.empty()) return stopped;
+  return row.exercise_id().empty() ? "warm_up" : "working";
 }
 
 // Applies `row` to `session` when it is newer than what was applied.
@@ -115,16 +122,8 @@ void SetItems(const coach::v1::Routine& routine, HaSession* s) {
 }  // namespace
 
 std::string WorkoutStateOf(const coach::v1::SessionStatus& status) {
-  switch (status.run_state()) {
-    case coach::v1::RUN_STATE_PAUSED:
-      return "paused";
-    case coach::v1::RUN_STATE_DISCOMFORT:
-      return "discomfort";
-    case coach::v1::RUN_STATE_FINISHED:
-      return "finished";
-    default:
-      break;
-  }
+  std::string stopped = StoppedState(status.run_state());
+  if (!stopped.empty()) return stopped;
   switch (status.step_kind()) {
     case coach::v1::STEP_KIND_WARMUP:
       return "warm_up";
