@@ -7,8 +7,9 @@
 // buttons drive the session and a forbidden press becomes an event; garbage
 // changes nothing; a reminder raises its event and binary sensor; Home
 // Assistant's birth message brings a republish; broker and coachd restarts
-// are survived with nothing missed or applied twice; kill -9 of the bridge
-// process makes the broker publish "offline".
+// are survived with nothing missed or applied twice; a person no longer
+// served loses their device; kill -9 of the bridge process makes the
+// broker publish "offline".
 //
 // Waits have limits only so that a broken test fails instead of hanging;
 // the 1 s limits are the promise.
@@ -69,8 +70,8 @@ class BridgeTest : public ::testing::Test {
     ASSERT_TRUE(probe_->WaitConnected());
     StartBridge();
     // The last state topic the bridge publishes on connect.
-    ASSERT_TRUE(probe_->WaitFor(Topic("week_sessions"), "None",
-                                absl::Seconds(10)));
+    ASSERT_TRUE(
+        probe_->WaitFor(Topic("week_sessions"), "None", absl::Seconds(10)));
   }
 
   void TearDown() override {
@@ -93,14 +94,15 @@ class BridgeTest : public ::testing::Test {
     scheduler_ = coach::v1::SchedulerService::NewStub(channel);
   }
 
-  void StartBridge() {
+  void StartBridge(std::vector<std::string> people = {kPerson}) {
     BridgeOptions options;
     options.names.bridge_id = "test";
-    options.people = {kPerson};
-    const std::string token =
-        MintToken(kTestSecret, Identity{kPerson, Role::kDevice}, clock_.Now(),
-                  clock_.Now() + absl::Hours(24 * 30));
-    options.token_for = [token](const std::string&) { return token; };
+    options.people = std::move(people);
+    const absl::Time now = clock_.Now();
+    options.token_for = [now](const std::string& person) {
+      return MintToken(kTestSecret, Identity{person, Role::kDevice}, now,
+                       now + absl::Hours(24 * 30));
+    };
     options.channel =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                             grpc::InsecureChannelCredentials());
@@ -478,6 +480,28 @@ TEST_F(BridgeTest, ACoachdRestartResumesWithNothingMissedOrTwice) {
   EXPECT_EQ(Events("session_started"), 1);
   EXPECT_EQ(Events("discomfort_reported"), 1);
   EXPECT_EQ(Events("session_ended_early"), 1);
+}
+
+TEST_F(BridgeTest, APersonNoLongerServedHasTheirDeviceRemoved) {
+  ASSERT_EQ(Configs(*probe_).size(), 26u);
+  bridge_.reset();
+  probe_->Clear();
+  StartBridge({"bob"});  // The same bridge id, without alice.
+  EXPECT_TRUE(probe_->Wait(
+      [](const std::vector<ProbeMessage>& all) {
+        int removed = 0, bobs = 0;
+        for (const ProbeMessage& m : all) {
+          if (!absl::EndsWith(m.topic, "/config")) continue;
+          if (absl::StrContains(m.topic, "/coachd_alice/") &&
+              m.payload.empty()) {
+            ++removed;
+          }
+          if (absl::StrContains(m.topic, "/coachd_bob/")) ++bobs;
+        }
+        return removed == 26 && bobs == 26;
+      },
+      absl::Seconds(5)));
+  EXPECT_EQ(probe_->Last("coachd/bridge/test/people"), "bob");
 }
 
 TEST_F(BridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
