@@ -8,7 +8,7 @@
 #ifndef SERVICES_COACH_REDIS_BOARD_SCRIPTS_H_
 #define SERVICES_COACH_REDIS_BOARD_SCRIPTS_H_
 
-#include "services/coach/redis_coach_links.h"
+#include "services/redis/redis_script.h"
 
 namespace coachd {
 

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,8 +11,6 @@
 #include <thread>
 #include <utility>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
@@ -52,18 +49,6 @@ const RedisScript& LinkScript() {
 const RedisScript& UnlinkScript() {
   static const RedisScript* script = new RedisScript(kUnlinkScript);
   return *script;
-}
-
-absl::string_view Text(const redisReply& r) {
-  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
-}
-
-std::string Sha1Hex(absl::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-       digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 // The nonce of a stored link value "<at_us>:<nonce>".
@@ -154,43 +139,6 @@ std::string RedisCoachKeys::PersonEnded(absl::string_view person) const {
   return Person(person, "ended");
 }
 
-RedisScript::RedisScript(std::string source)
-    : source_(std::move(source)), sha_(Sha1Hex(source_)) {}
-
-RedisCommand RedisScript::Call(const std::vector<std::string>& keys,
-                               const std::vector<std::string>& args) const {
-  RedisCommand command = {"EVALSHA", sha_, absl::StrCat(keys.size())};
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), args.begin(), args.end());
-  return command;
-}
-
-absl::StatusOr<std::vector<RedisReply>> RedisScript::Run(
-    RedisConnection* connection, const std::vector<const RedisScript*>& scripts,
-    std::vector<RedisCommand> calls) {
-  absl::StatusOr<std::vector<RedisReply>> replies = connection->Pipeline(calls);
-  if (!replies.ok()) return replies.status();
-  std::vector<size_t> missing;
-  std::vector<RedisCommand> again;
-  for (size_t i = 0; i < replies->size(); ++i) {
-    const redisReply& r = *(*replies)[i];
-    if (r.type == REDIS_REPLY_ERROR && absl::StartsWith(Text(r), "NOSCRIPT")) {
-      missing.push_back(i);
-      RedisCommand eval = std::move(calls[i]);
-      eval[0] = "EVAL";
-      eval[1] = scripts[i]->source_;
-      again.push_back(std::move(eval));
-    }
-  }
-  if (again.empty()) return replies;
-  absl::StatusOr<std::vector<RedisReply>> retried = connection->Pipeline(again);
-  if (!retried.ok()) return retried.status();
-  for (size_t j = 0; j < missing.size(); ++j) {
-    (*replies)[missing[j]] = std::move((*retried)[j]);
-  }
-  return replies;
-}
-
 // The subscriber: one thread, one hiredis context in subscribed mode, woken
 // for stopping through a pipe. Reconnects with backoff.
 class RedisCoachLinks::Listener {
@@ -228,7 +176,7 @@ class RedisCoachLinks::Listener {
   }
 
   void Run() {
-    const RedisCoachLinksOptions& o = links_->options_;
+    const RedisClientOptions& o = links_->client_->options();
     absl::Duration backoff = absl::ZeroDuration();
     bool failing = false;
     while (!Stopped()) {
@@ -257,7 +205,7 @@ class RedisCoachLinks::Listener {
   // or the listener stops. Returns why it ended; `*subscribed` says whether
   // it got as far as subscribing.
   std::string Session(bool* subscribed_out) {
-    const RedisCoachLinksOptions& o = links_->options_;
+    const RedisClientOptions& o = links_->client_->options();
     const RedisAddress& a = o.address;
     const timeval tv = absl::ToTimeval(o.connect_timeout);
     redisContext* c =
@@ -277,8 +225,8 @@ class RedisCoachLinks::Listener {
     bool subscribed = false;
     bool verified = false;
     bool awaiting_pong = false;
-    const int ping_ms = static_cast<int>(
-        std::max<int64_t>(10, absl::ToInt64Milliseconds(o.listener_ping)));
+    const int ping_ms = static_cast<int>(std::max<int64_t>(
+        10, absl::ToInt64Milliseconds(links_->options_.listener_ping)));
     for (;;) {
       if (subscribed && !verified) verified = links_->Subscribed();
       pollfd fds[2] = {{c->fd, POLLIN, 0}, {wake_[0], POLLIN, 0}};
@@ -310,7 +258,7 @@ class RedisCoachLinks::Listener {
         RedisReply reply(static_cast<redisReply*>(raw));
         awaiting_pong = false;  // Any traffic shows the connection lives.
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) continue;
-        const absl::string_view kind = Text(*reply->element[0]);
+        const absl::string_view kind = ReplyText(*reply->element[0]);
         if (kind == "subscribe") {
           subscribed = true;
           *subscribed_out = true;
@@ -319,7 +267,7 @@ class RedisCoachLinks::Listener {
           ++subscriptions_;
         } else if (kind == "message" && reply->elements >= 3) {
           std::string nonce, person, coach;
-          if (ParseUnlinked(Text(*reply->element[2]), &nonce, &person,
+          if (ParseUnlinked(ReplyText(*reply->element[2]), &nonce, &person,
                             &coach)) {
             links_->Unlinked({person, coach}, nonce);
           } else {
@@ -379,76 +327,51 @@ class RedisCoachLinks::Watch : public AccessWatch {
   const uint64_t id_;
 };
 
-RedisCoachLinks::RedisCoachLinks(RedisCoachLinksOptions options)
-    : options_(std::move(options)),
-      keys_(options_.key_prefix),
-      pool_(ConnectionOptions(), options_.pool_size) {
+RedisCoachLinks::RedisCoachLinks(RedisClient* client,
+                                 RedisCoachLinksOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      keys_(options_.key_prefix) {
   listener_ = std::make_unique<Listener>(this, keys_.UnlinkChannel());
 }
 
 RedisCoachLinks::~RedisCoachLinks() { listener_.reset(); }
-
-RedisConnectionOptions RedisCoachLinks::ConnectionOptions() const {
-  RedisConnectionOptions c;
-  c.address = options_.address;
-  c.connect_timeout = options_.connect_timeout;
-  c.command_timeout = options_.command_timeout;
-  c.min_backoff = options_.min_backoff;
-  c.max_backoff = options_.max_backoff;
-  return c;
-}
 
 absl::StatusOr<bool> RedisCoachLinks::Link(absl::string_view person,
                                            absl::string_view coach,
                                            absl::Time at) {
   const std::string value =
       absl::StrCat(absl::ToUnixMicros(at), ":", RandomId(8));
-  RedisPool::Lease conn = pool_.Acquire();
-  absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
-      &*conn, {&LinkScript()},
-      {LinkScript().Call({keys_.Coaches(person), keys_.Clients(coach)},
-                         {std::string(person), std::string(coach), value})});
-  if (!replies.ok()) return replies.status();
-  const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "link", r);
-  }
+  absl::StatusOr<RedisReply> reply =
+      client_->Eval(LinkScript(), {keys_.Coaches(person), keys_.Clients(coach)},
+                    {std::string(person), std::string(coach), value}, "link");
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   return r.type == REDIS_REPLY_INTEGER && r.integer == 1;
 }
 
 absl::StatusOr<bool> RedisCoachLinks::Unlink(absl::string_view person,
                                              absl::string_view coach) {
-  absl::StatusOr<std::vector<RedisReply>> replies;
-  {
-    RedisPool::Lease conn = pool_.Acquire();
-    replies = RedisScript::Run(
-        &*conn, {&UnlinkScript()},
-        {UnlinkScript().Call(
-            {keys_.Coaches(person), keys_.Clients(coach)},
-            {std::string(person), std::string(coach), keys_.UnlinkChannel()})});
-  }
-  if (!replies.ok()) return replies.status();
-  const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "unlink", r);
-  }
+  absl::StatusOr<RedisReply> reply = client_->Eval(
+      UnlinkScript(), {keys_.Coaches(person), keys_.Clients(coach)},
+      {std::string(person), std::string(coach), keys_.UnlinkChannel()},
+      "unlink");
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_STRING) return false;
   // This process's watches now; the others' when the message reaches them.
-  Unlinked({std::string(person), std::string(coach)}, NonceOf(Text(r)));
+  Unlinked({std::string(person), std::string(coach)}, NonceOf(ReplyText(r)));
   return true;
 }
 
 absl::StatusOr<std::optional<std::string>> RedisCoachLinks::ReadLink(
     absl::string_view person, absl::string_view coach) {
-  absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command(
-      {"HGET", keys_.Coaches(person), std::string(coach)});
+  absl::StatusOr<RedisReply> reply =
+      client_->Call({"HGET", keys_.Coaches(person), std::string(coach)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HGET", r);
-  }
   if (r.type != REDIS_REPLY_STRING) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(Text(r)));
+  return std::optional<std::string>(std::string(ReplyText(r)));
 }
 
 absl::StatusOr<bool> RedisCoachLinks::IsLinked(absl::string_view person,
@@ -461,17 +384,15 @@ absl::StatusOr<bool> RedisCoachLinks::IsLinked(absl::string_view person,
 absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::CoachesOf(
     absl::string_view person) {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"HGETALL", keys_.Coaches(person)});
+      client_->Call({"HGETALL", keys_.Coaches(person)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HGETALL", r);
-  }
+  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
+  if (!array.ok()) return array;
   std::vector<coach::v1::CoachLink> links;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
-       i += 2) {
+  for (size_t i = 0; i + 1 < r.elements; i += 2) {
     links.push_back(
-        LinkOf(person, Text(*r.element[i]), Text(*r.element[i + 1])));
+        LinkOf(person, ReplyText(*r.element[i]), ReplyText(*r.element[i + 1])));
   }
   std::sort(links.begin(), links.end(),
             [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
@@ -483,17 +404,15 @@ absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::CoachesOf(
 absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::ClientsOf(
     absl::string_view coach) {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"HGETALL", keys_.Clients(coach)});
+      client_->Call({"HGETALL", keys_.Clients(coach)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HGETALL", r);
-  }
+  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
+  if (!array.ok()) return array;
   std::vector<coach::v1::CoachLink> links;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
-       i += 2) {
+  for (size_t i = 0; i + 1 < r.elements; i += 2) {
     links.push_back(
-        LinkOf(Text(*r.element[i]), coach, Text(*r.element[i + 1])));
+        LinkOf(ReplyText(*r.element[i]), coach, ReplyText(*r.element[i + 1])));
   }
   std::sort(links.begin(), links.end(),
             [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
@@ -549,7 +468,7 @@ absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinks::WatchUnlink(
   }
   Forget(pair, id);
   return absl::UnavailableError(
-      absl::StrCat("redis at ", options_.address.ToString(),
+      absl::StrCat("redis at ", client_->address().ToString(),
                    ": the coach link listener keeps reconnecting; try again"));
 }
 
@@ -589,8 +508,7 @@ bool RedisCoachLinks::Subscribed() {
   for (const auto& [pair, nonce] : settled) {
     reads.push_back({"HGET", keys_.Coaches(pair.first), pair.second});
   }
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      pool_.Acquire()->Pipeline(reads);
+  absl::StatusOr<std::vector<RedisReply>> replies = client_->Pipeline(reads);
   if (!replies.ok()) {
     LogWarning(absl::StrCat("coach unlink listener: cannot check links: ",
                             replies.status().message()));
@@ -599,8 +517,8 @@ bool RedisCoachLinks::Subscribed() {
   for (size_t i = 0; i < settled.size(); ++i) {
     const redisReply& r = *(*replies)[i];
     if (r.type == REDIS_REPLY_ERROR) return false;
-    const bool same =
-        r.type == REDIS_REPLY_STRING && NonceOf(Text(r)) == settled[i].second;
+    const bool same = r.type == REDIS_REPLY_STRING &&
+                      NonceOf(ReplyText(r)) == settled[i].second;
     if (!same) Unlinked(settled[i].first, settled[i].second);
   }
   return true;

@@ -23,9 +23,7 @@
 // writes there (coach side last on link, first on unlink), and the pair
 // could disagree for a moment; on one Redis (with replicas) they are atomic.
 //
-//   RedisCoachLinksOptions options;
-//   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
-//   RedisCoachLinks links(options);
+//   RedisCoachLinks links(&client, RedisCoachLinksOptions{});
 //   links.Link("alice", "coach-bob", clock.Now());
 #ifndef SERVICES_COACH_REDIS_COACH_LINKS_H_
 #define SERVICES_COACH_REDIS_COACH_LINKS_H_
@@ -45,8 +43,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/coach/coach_links.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_client.h"
 
 namespace coachd {
 
@@ -83,37 +80,9 @@ class RedisCoachKeys {
   const std::string prefix_;
 };
 
-// A Lua script sent with EVALSHA; Redis that has not cached it gets EVAL.
-class RedisScript {
- public:
-  explicit RedisScript(std::string source);
-
-  // EVALSHA of the script over `keys` and `args`.
-  RedisCommand Call(const std::vector<std::string>& keys,
-                    const std::vector<std::string>& args) const;
-
-  // Sends `calls` (each made by Call, of the script at the same index of
-  // `scripts`) in one round trip; those answered NOSCRIPT go again as EVAL
-  // (one more round trip). Replies in order; error replies stay replies.
-  static absl::StatusOr<std::vector<RedisReply>> Run(
-      RedisConnection* connection,
-      const std::vector<const RedisScript*>& scripts,
-      std::vector<RedisCommand> calls);
-
- private:
-  const std::string source_;
-  const std::string sha_;
-};
-
 // Options of RedisCoachLinks.
 struct RedisCoachLinksOptions {
-  RedisAddress address;
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
-  int pool_size = 2;                  // Connections for calls.
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Seconds(1);
-  absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(1);
   // The listener PINGs Redis after this long without traffic and takes the
   // connection for dead when the answer takes as long again.
   absl::Duration listener_ping = absl::Seconds(5);
@@ -125,8 +94,9 @@ struct RedisCoachLinksOptions {
 // ADDR unreachable: REASON" while Redis is down.
 class RedisCoachLinks : public CoachLinkStore {
  public:
-  // Starts the listener thread (it connects in the background).
-  explicit RedisCoachLinks(RedisCoachLinksOptions options);
+  // Starts the listener thread (it connects in the background, with the
+  // client's address, timeouts and backoff). `client` must outlive it.
+  RedisCoachLinks(RedisClient* client, RedisCoachLinksOptions options);
   // Stops the listener. Every watch handle must be gone.
   ~RedisCoachLinks() override;
   RedisCoachLinks(const RedisCoachLinks&) = delete;
@@ -182,11 +152,9 @@ class RedisCoachLinks : public CoachLinkStore {
   // The stored value of the link (nullopt when none).
   absl::StatusOr<std::optional<std::string>> ReadLink(absl::string_view person,
                                                       absl::string_view coach);
-  RedisConnectionOptions ConnectionOptions() const;
-
+  RedisClient* const client_;
   const RedisCoachLinksOptions options_;
   const RedisCoachKeys keys_;
-  RedisPool pool_;
 
   mutable absl::Mutex mu_;  // Callbacks run under it.
   uint64_t next_watch_id_ ABSL_GUARDED_BY(mu_) = 1;

@@ -21,10 +21,6 @@ namespace {
 
 constexpr int kReadBatch = 512;  // Entries per XREAD.
 
-absl::string_view Text(const redisReply& r) {
-  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
-}
-
 google::protobuf::Timestamp ToProto(absl::Time t) {
   google::protobuf::Timestamp ts;
   const int64_t micros = absl::ToUnixMicros(t);
@@ -54,13 +50,13 @@ std::vector<SharedUpdate> ParseEntries(const redisReply& entries,
         entry.element[1]->type != REDIS_REPLY_ARRAY) {
       continue;
     }
-    const int64_t seq = SequenceOfId(Text(*entry.element[0]));
+    const int64_t seq = SequenceOfId(ReplyText(*entry.element[0]));
     if (newest != nullptr) *newest = std::max(*newest, seq);
     const redisReply& fields = *entry.element[1];
     auto update = std::make_shared<LiveUpdate>();
     bool parsed = false;
     for (size_t f = 0; f + 1 < fields.elements; f += 2) {
-      if (Text(*fields.element[f]) == "u") {
+      if (ReplyText(*fields.element[f]) == "u") {
         parsed = update->ParseFromArray(
             fields.element[f + 1]->str,
             static_cast<int>(fields.element[f + 1]->len));
@@ -68,7 +64,7 @@ std::vector<SharedUpdate> ParseEntries(const redisReply& entries,
     }
     if (!parsed || seq <= 0) {
       LogWarning(absl::StrCat("live board: ", key, " entry ",
-                              Text(*entry.element[0]),
+                              ReplyText(*entry.element[0]),
                               " is not a live update; skipped"));
       continue;
     }
@@ -96,8 +92,9 @@ class RedisLiveBoard::Feed : public BoardFeed {
         block_ms_(absl::StrCat(std::max<int64_t>(
             1, absl::ToInt64Milliseconds(board->options_.follow_block)))),
         window_(std::max(1, board->options_.window)),
-        reader_(board->ConnectionOptions(board->options_.follow_block +
-                                         board->options_.command_timeout)) {}
+        reader_(board->client_->ConnectionOptions(
+            board->options_.follow_block +
+            board->client_->options().command_timeout)) {}
 
   ~Feed() override { Stop(); }
 
@@ -286,7 +283,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
   // Waits out the connection's backoff (at least 10 ms), or until stopped.
   void WaitToRetry() {
     const absl::Duration wait =
-        std::max({absl::Milliseconds(10), board_->options_.min_backoff,
+        std::max({absl::Milliseconds(10), board_->client_->options().min_backoff,
                   reader_.next_attempt() - absl::Now()});
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
@@ -328,10 +325,8 @@ class RedisLiveBoard::Feed : public BoardFeed {
       if (absl::IsCancelled(replies.status())) return;
       absl::Status failure = replies.status();
       for (size_t i = 0; failure.ok() && i < replies->size(); ++i) {
-        if ((*replies)[i]->type == REDIS_REPLY_ERROR) {
-          failure = RedisErrorStatus(board_->options_.address,
-                                     i == 0 ? "XREAD" : "HGET", *(*replies)[i]);
-        }
+        failure = board_->client_->Check(i == 0 ? "XREAD" : "HGET",
+                                         *(*replies)[i]);
       }
       if (!failure.ok()) {
         if (!failing) {
@@ -347,7 +342,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
       }
       failing = false;
       const redisReply& stored = *(*replies)[1];
-      if (stored.type != REDIS_REPLY_STRING || Text(stored) != epoch) {
+      if (stored.type != REDIS_REPLY_STRING || ReplyText(stored) != epoch) {
         if (!Reload("the board's history in redis was lost; the board as "
                     "it is now")) {
           WaitToRetry();
@@ -411,12 +406,13 @@ class RedisLiveBoard::Feed : public BoardFeed {
 };
 
 RedisLiveBoard::RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
+                               RedisClient* client,
                                RedisLiveBoardOptions options)
     : links_(links),
       clock_(clock),
+      client_(client),
       options_(std::move(options)),
       keys_(options_.key_prefix),
-      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size),
       io_(std::make_unique<Executor>(std::max(1, options_.io_threads))),
       worker_(std::make_unique<Executor>(1)) {}
 
@@ -435,23 +431,8 @@ RedisLiveBoard::~RedisLiveBoard() {
   for (auto& [coach, feed] : feeds) feed->Stop();
 }
 
-RedisConnectionOptions RedisLiveBoard::ConnectionOptions(
-    absl::Duration timeout) const {
-  RedisConnectionOptions c;
-  c.address = options_.address;
-  c.connect_timeout = options_.connect_timeout;
-  c.command_timeout = timeout;
-  c.min_backoff = options_.min_backoff;
-  c.max_backoff = options_.max_backoff;
-  c.counters = counters_.get();
-  return c;
-}
-
 RedisBoardStats RedisLiveBoard::Stats() const {
   RedisBoardStats s;
-  s.commands = counters_->commands.load();
-  s.round_trips = counters_->round_trips.load();
-  s.connects = counters_->connects.load();
   s.published = published_.load();
   return s;
 }
@@ -510,11 +491,8 @@ void RedisLiveBoard::RunPublish(absl::string_view what,
                                 std::vector<RedisCommand> calls,
                                 const std::vector<const RedisScript*>& scripts,
                                 size_t first_coach_call) {
-  absl::StatusOr<std::vector<RedisReply>> replies;
-  {
-    RedisPool::Lease conn = pool_.Acquire();
-    replies = RedisScript::Run(&*conn, scripts, std::move(calls));
-  }
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      client_->RunScripts(scripts, std::move(calls));
   if (!replies.ok()) {
     LogWarning(absl::StrCat("live board: ", what,
                             " not published: ", replies.status().message()));
@@ -522,10 +500,10 @@ void RedisLiveBoard::RunPublish(absl::string_view what,
   }
   for (size_t i = 0; i < replies->size(); ++i) {
     const redisReply& r = *(*replies)[i];
-    if (r.type == REDIS_REPLY_ERROR) {
-      LogWarning(absl::StrCat(
-          "live board: ", what, " not published: ",
-          RedisErrorStatus(options_.address, "script", r).message()));
+    const absl::Status checked = client_->Check("script", r);
+    if (!checked.ok()) {
+      LogWarning(absl::StrCat("live board: ", what,
+                              " not published: ", checked.message()));
     } else if (i >= first_coach_call && r.type == REDIS_REPLY_ARRAY &&
                r.elements > 0 && r.element[0]->type == REDIS_REPLY_INTEGER) {
       published_ += r.element[0]->integer;
@@ -583,11 +561,7 @@ void RedisLiveBoard::Publish(const SessionBatch& batch) {
 
 void RedisLiveBoard::PublishLinked(const std::string& person,
                                    const std::string& coach) {
-  absl::StatusOr<PersonLive> live;
-  {
-    RedisPool::Lease conn = pool_.Acquire();
-    live = ReadPerson(&*conn, person);
-  }
+  absl::StatusOr<PersonLive> live = ReadPerson(person);
   if (!live.ok()) {
     LogWarning(absl::StrCat("live board: ", person, " linked ", coach,
                             ", not published: ", live.status().message()));
@@ -638,18 +612,17 @@ absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
                          {RandomId(6), keys.own ? "1" : "0"})});
   if (!replies.ok()) return replies.status();
   const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "load board", r);
-  }
+  absl::Status checked = client_->Check("load board", r);
+  if (!checked.ok()) return checked;
   BoardState state;
   if (r.type != REDIS_REPLY_ARRAY || r.elements < 2 ||
       r.element[0]->type != REDIS_REPLY_STRING ||
-      !absl::SimpleAtoi(Text(*r.element[1]), &state.sequence)) {
+      !absl::SimpleAtoi(ReplyText(*r.element[1]), &state.sequence)) {
     return absl::DataLossError(
-        absl::StrCat("redis at ", options_.address.ToString(),
+        absl::StrCat("redis at ", client_->address().ToString(),
                      ": the board of ", keys.name, " does not parse"));
   }
-  state.epoch = std::string(Text(*r.element[0]));
+  state.epoch = std::string(ReplyText(*r.element[0]));
   for (size_t i = 2; i < r.elements; ++i) {
     coach::v1::LiveSession row;
     if (row.ParseFromArray(r.element[i]->str,
@@ -661,19 +634,17 @@ absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
 }
 
 absl::StatusOr<PersonLive> RedisLiveBoard::ReadPerson(
-    RedisConnection* connection, const std::string& person) {
+    const std::string& person) {
   absl::StatusOr<RedisReply> reply =
-      connection->Command({"HGETALL", keys_.PersonLive(person)});
+      client_->Call({"HGETALL", keys_.PersonLive(person)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HGETALL", r);
-  }
+  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
+  if (!array.ok()) return array;
   BoardRows rows;
   PersonLive live;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
-       i += 2) {
-    const absl::string_view field = Text(*r.element[i]);
+  for (size_t i = 0; i + 1 < r.elements; i += 2) {
+    const absl::string_view field = ReplyText(*r.element[i]);
     const redisReply& value = *r.element[i + 1];
     if (absl::StartsWith(field, "row:")) {
       coach::v1::LiveSession row;
@@ -692,8 +663,7 @@ absl::StatusOr<PersonLive> RedisLiveBoard::ReadPerson(
 }
 
 absl::StatusOr<PersonLive> RedisLiveBoard::LiveOf(const std::string& person) {
-  RedisPool::Lease conn = pool_.Acquire();
-  return ReadPerson(&*conn, person);
+  return ReadPerson(person);
 }
 
 absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::Attach(
@@ -733,7 +703,7 @@ void RedisLiveBoard::CatchUp(
     const std::shared_ptr<Feed>& feed,
     const std::optional<coach::v1::ResumePosition>& position,
     uint64_t pending_id) {
-  RedisPool::Lease conn = pool_.Acquire();
+  RedisPool::Lease conn = client_->Acquire();
   absl::StatusOr<BoardState> state = LoadBoard(&*conn, feed->keys());
   if (!state.ok()) {
     feed->FailPending(pending_id, state.status());
@@ -761,8 +731,9 @@ void RedisLiveBoard::CatchUp(
     absl::StatusOr<RedisReply> range = conn->Command(
         {"XRANGE", key, absl::StrCat(position->last_sequence() + 1, "-0"),
          absl::StrCat(state->sequence, "-0")});
-    if (range.ok() && (*range)->type == REDIS_REPLY_ERROR) {
-      range = RedisErrorStatus(options_.address, "XRANGE", **range);
+    if (range.ok()) {
+      absl::Status checked = client_->Check("XRANGE", **range);
+      if (!checked.ok()) range = checked;
     }
     if (!range.ok()) {
       feed->FailPending(pending_id, range.status());

@@ -47,7 +47,7 @@
 // coach's last watcher does.
 //
 //   RedisCoachLinks links(links_options);
-//   RedisLiveBoard board(&links, &clock, board_options);
+//   RedisLiveBoard board(&links, &clock, &client, board_options);
 //   runner.AddObserver(board.Observer());
 #ifndef SERVICES_COACH_REDIS_LIVE_BOARD_H_
 #define SERVICES_COACH_REDIS_LIVE_BOARD_H_
@@ -68,14 +68,12 @@
 #include "services/coach/redis_coach_links.h"
 #include "services/common/clock.h"
 #include "services/common/executor.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_client.h"
 
 namespace coachd {
 
 // Options of RedisLiveBoard.
 struct RedisLiveBoardOptions {
-  RedisAddress address;
   // Must be RedisCoachLinks' prefix: the board checks its clients hash.
   std::string key_prefix = "coachd";
   // Updates kept per coach, about (Redis MAXLEN ~, and each replica's
@@ -84,30 +82,23 @@ struct RedisLiveBoardOptions {
   // Finished sessions remembered per coach and person, to drop their late
   // commits.
   int ended_memory = 256;
-  int pool_size = 3;   // Connections for publishing, catch-ups, LiveOf.
   int io_threads = 2;  // Threads for catch-ups (they block on Redis).
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Seconds(1);
   absl::Duration follow_block = absl::Seconds(1);  // A reader's XREAD BLOCK.
-  absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(1);
 };
 
-// What the board has sent to Redis since it was made.
+// What the board has published since it was made.
 struct RedisBoardStats {
-  int64_t commands = 0;     // Commands, counting each one in a pipeline.
-  int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
-  int64_t connects = 0;     // Connections made.
-  int64_t published = 0;    // Updates appended to coaches' boards.
+  int64_t published = 0;  // Updates appended to coaches' boards.
 };
 
 // CoachBoard on Redis. Thread-safe. `links` (a RedisCoachLinks with the same
-// prefix, for CoachesOf) and `clock` must outlive it. Uses `pool_size`
-// connections, plus one per coach watched on this replica.
+// prefix, for CoachesOf), `clock` and `client` must outlive it. Uses the
+// client's connections, plus one of its own per board watched on this
+// replica.
 class RedisLiveBoard : public CoachBoard {
  public:
   RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
-                 RedisLiveBoardOptions options);
+                 RedisClient* client, RedisLiveBoardOptions options);
   // Publishes what is queued, then stops every reader.
   ~RedisLiveBoard() override;
   RedisLiveBoard(const RedisLiveBoard&) = delete;
@@ -182,18 +173,14 @@ class RedisLiveBoard : public CoachBoard {
   // clients, or all of a person's own rows.
   absl::StatusOr<BoardState> LoadBoard(RedisConnection* connection,
                                        const BoardKeys& keys);
-  absl::StatusOr<PersonLive> ReadPerson(RedisConnection* connection,
-                                        const std::string& person);
-  RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
+  absl::StatusOr<PersonLive> ReadPerson(const std::string& person);
 
   CoachLinkStore* links_;
   const Clock* clock_;
+  RedisClient* const client_;
   const RedisLiveBoardOptions options_;
   const RedisCoachKeys keys_;
-  const std::shared_ptr<RedisCounters> counters_ =
-      std::make_shared<RedisCounters>();
   std::atomic<int64_t> published_{0};
-  RedisPool pool_;
 
   mutable absl::Mutex feeds_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Feed>> feeds_

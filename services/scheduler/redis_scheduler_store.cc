@@ -1,7 +1,5 @@
 #include "services/scheduler/redis_scheduler_store.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <thread>
@@ -9,7 +7,6 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -180,56 +177,26 @@ return 'ok'
 constexpr int kReadBatch = 256;  // Change-stream entries per XREAD.
 constexpr int kClaimRounds = 8;  // Windows ClaimDue reads at most.
 
-std::string Sha1Hex(absl::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-       digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+// A script: the prelude, then `body`.
+const RedisScript* MakeScript(const char* body) {
+  return new RedisScript(absl::StrCat(kPrelude, body));
 }
 
-// A script's text (prelude and body) and its SHA1.
-struct Script {
-  std::string text;
-  std::string sha;
-};
-
-const Script& MakeScript(const char* body) {
-  auto* script = new Script;
-  script->text = absl::StrCat(kPrelude, body);
-  script->sha = Sha1Hex(script->text);
-  return *script;
+const RedisScript& SetPlannedScript() {
+  static const RedisScript* s = MakeScript(kSetPlannedBody);
+  return *s;
 }
-
-const Script& SetPlannedScript() {
-  static const Script& s = MakeScript(kSetPlannedBody);
-  return s;
+const RedisScript& ClaimScript() {
+  static const RedisScript* s = MakeScript(kClaimBody);
+  return *s;
 }
-const Script& ClaimScript() {
-  static const Script& s = MakeScript(kClaimBody);
-  return s;
+const RedisScript& AckScript() {
+  static const RedisScript* s = MakeScript(kAckBody);
+  return *s;
 }
-const Script& AckScript() {
-  static const Script& s = MakeScript(kAckBody);
-  return s;
-}
-const Script& ClearScript() {
-  static const Script& s = MakeScript(kClearBody);
-  return s;
-}
-
-absl::string_view Text(const redisReply& r) {
-  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
-}
-
-bool IsString(const redisReply& r) {
-  return r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS;
-}
-
-// The i-th element of an array reply as text; empty when missing.
-absl::string_view ElementText(const redisReply& r, size_t i) {
-  if (r.type != REDIS_REPLY_ARRAY || i >= r.elements) return "";
-  return IsString(*r.element[i]) ? Text(*r.element[i]) : "";
+const RedisScript& ClearScript() {
+  static const RedisScript* s = MakeScript(kClearBody);
+  return *s;
 }
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
@@ -431,8 +398,8 @@ class RedisSchedulerStore::Reader {
                                "BLOCK", block_ms_, "STREAMS", key_, last_});
       if (absl::IsCancelled(reply.status())) return;
       absl::Status failure = reply.status();
-      if (failure.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-        failure = RedisErrorStatus(connection_.address(), "XREAD", **reply);
+      if (failure.ok()) {
+        failure = CheckReply(connection_.address(), "XREAD", **reply);
       }
       if (failure.ok()) {
         Handle(**reply);
@@ -468,10 +435,10 @@ class RedisSchedulerStore::Reader {
     for (size_t i = 0; i < entries.elements; ++i) {
       const redisReply& entry = *entries.element[i];
       if (entry.type != REDIS_REPLY_ARRAY || entry.elements != 2 ||
-          !IsString(*entry.element[0])) {
+          !IsStringReply(*entry.element[0])) {
         continue;
       }
-      const std::string id(Text(*entry.element[0]));
+      const std::string id(ReplyText(*entry.element[0]));
       last_ = id;  // Past every entry read, even a malformed one.
       const redisReply& fields = *entry.element[1];
       absl::string_view person, reminder_id, value;
@@ -533,9 +500,9 @@ class RedisSchedulerStore::Reader {
   std::thread thread_;
 };
 
-RedisSchedulerStore::RedisSchedulerStore(RedisSchedulerStoreOptions options)
-    : options_(std::move(options)),
-      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size) {}
+RedisSchedulerStore::RedisSchedulerStore(RedisClient* client,
+                                         RedisSchedulerStoreOptions options)
+    : client_(client), options_(std::move(options)) {}
 
 RedisSchedulerStore::~RedisSchedulerStore() {
   std::unique_ptr<Reader> reader;
@@ -544,22 +511,6 @@ RedisSchedulerStore::~RedisSchedulerStore() {
     reader = std::move(reader_);
   }
   reader.reset();  // Joins the thread, which uses the pool and followers.
-}
-
-RedisConnectionOptions RedisSchedulerStore::ConnectionOptions(
-    absl::Duration timeout) const {
-  RedisConnectionOptions c;
-  c.address = options_.address;
-  c.connect_timeout = options_.connect_timeout;
-  c.command_timeout = timeout;
-  c.min_backoff = options_.min_backoff;
-  c.max_backoff = options_.max_backoff;
-  return c;
-}
-
-absl::Status RedisSchedulerStore::ErrorOf(absl::string_view command,
-                                          const redisReply& reply) const {
-  return RedisErrorStatus(options_.address, command, reply);
 }
 
 std::string RedisSchedulerStore::GoalKey(absl::string_view person) const {
@@ -582,54 +533,17 @@ std::string RedisSchedulerStore::ChangesKey() const {
   return absl::StrCat(options_.key_prefix, ":sched:changes");
 }
 
-absl::StatusOr<std::vector<RedisReply>> RedisSchedulerStore::RunScripts(
-    const std::string& script, const std::string& sha, int num_keys,
-    const std::vector<std::vector<std::string>>& calls) {
-  std::vector<RedisCommand> commands;
-  commands.reserve(calls.size());
-  for (const std::vector<std::string>& args : calls) {
-    RedisCommand command = {"EVALSHA", sha, absl::StrCat(num_keys)};
-    command.insert(command.end(), args.begin(), args.end());
-    commands.push_back(std::move(command));
-  }
-  RedisPool::Lease conn = pool_.Acquire();
-  absl::StatusOr<std::vector<RedisReply>> replies = conn->Pipeline(commands);
-  if (!replies.ok()) return replies.status();
-  // A Redis that has not seen the script (new, restarted, flushed) ran none
-  // of those calls: send them again with the text.
-  std::vector<size_t> unknown;
-  std::vector<RedisCommand> again;
-  for (size_t i = 0; i < replies->size(); ++i) {
-    const redisReply& r = *(*replies)[i];
-    if (r.type == REDIS_REPLY_ERROR && absl::StartsWith(Text(r), "NOSCRIPT")) {
-      unknown.push_back(i);
-      again.push_back(commands[i]);
-      again.back()[0] = "EVAL";
-      again.back()[1] = script;
-    }
-  }
-  if (again.empty()) return replies;
-  absl::StatusOr<std::vector<RedisReply>> retried = conn->Pipeline(again);
-  if (!retried.ok()) return retried.status();
-  for (size_t i = 0; i < unknown.size(); ++i) {
-    (*replies)[unknown[i]] = std::move((*retried)[i]);
-  }
-  return replies;
-}
-
 absl::StatusOr<GoalRecord> RedisSchedulerStore::LoadGoal(
     absl::string_view person) {
-  absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"GET", GoalKey(person)});
+  absl::StatusOr<RedisReply> reply = client_->Call({"GET", GoalKey(person)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("GET", r);
   if (r.type != REDIS_REPLY_STRING) {
     return absl::NotFoundError(
         absl::StrCat("no goal set for \"", person, "\"; SetGoal first"));
   }
   GoalRecord goal;
-  if (!DecodeGoal(Text(r), &goal)) {
+  if (!DecodeGoal(ReplyText(r), &goal)) {
     return absl::DataLossError(absl::StrCat("the goal at ", GoalKey(person),
                                             " in redis does not parse"));
   }
@@ -638,35 +552,32 @@ absl::StatusOr<GoalRecord> RedisSchedulerStore::LoadGoal(
 
 absl::Status RedisSchedulerStore::SaveGoal(absl::string_view person,
                                            const GoalRecord& goal) {
-  absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"SET", GoalKey(person), EncodeGoal(goal)});
-  if (!reply.ok()) return reply.status();
-  if ((*reply)->type == REDIS_REPLY_ERROR) return ErrorOf("SET", **reply);
-  return absl::OkStatus();
+  return client_->Call({"SET", GoalKey(person), EncodeGoal(goal)}).status();
 }
 
 absl::StatusOr<bool> RedisSchedulerStore::AddCompletion(
     absl::string_view person, const CompletionRecord& completion) {
-  absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command(
-      {"HSETNX", DoneKey(person), completion.key,
-       absl::StrCat(Micros(completion.at), " ", completion.day)});
+  absl::StatusOr<RedisReply> reply =
+      client_->Call({"HSETNX", DoneKey(person), completion.key,
+                     absl::StrCat(Micros(completion.at), " ", completion.day)});
   if (!reply.ok()) return reply.status();
-  const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("HSETNX", r);
-  return r.type == REDIS_REPLY_INTEGER && r.integer == 1;
+  absl::StatusOr<int64_t> added =
+      ReplyInteger(client_->address(), "HSETNX", **reply);
+  if (!added.ok()) return added.status();
+  return *added == 1;
 }
 
 absl::StatusOr<std::vector<CompletionRecord>>
 RedisSchedulerStore::ListCompletions(absl::string_view person,
                                      DayNumber from_day) {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"HGETALL", DoneKey(person)});
+      client_->Call({"HGETALL", DoneKey(person)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("HGETALL", r);
+  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
+  if (!array.ok()) return array;
   std::vector<CompletionRecord> out;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
-       i += 2) {
+  for (size_t i = 0; i + 1 < r.elements; i += 2) {
     CompletionRecord c;
     c.key = std::string(ElementText(r, i));
     const std::vector<absl::string_view> f =
@@ -692,13 +603,13 @@ RedisSchedulerStore::ListCompletions(absl::string_view person,
 absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ListReminders(
     absl::string_view person) {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"HGETALL", RemindersKey(person)});
+      client_->Call({"HGETALL", RemindersKey(person)});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("HGETALL", r);
+  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
+  if (!array.ok()) return array;
   std::vector<ReminderRecord> out;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i + 1 < r.elements;
-       i += 2) {
+  for (size_t i = 0; i + 1 < r.elements; i += 2) {
     ReminderRecord reminder;
     if (!DecodeReminder(person, ElementText(r, i), ElementText(r, i + 1),
                         &reminder)) {
@@ -720,8 +631,7 @@ absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ListReminders(
 absl::Status RedisSchedulerStore::SetPlanned(
     absl::string_view person, const std::optional<ReminderRecord>& next,
     DayNumber forget_before) {
-  std::vector<std::string> args = {RemindersKey(person), DueKey(),
-                                   std::string(person),
+  std::vector<std::string> args = {std::string(person),
                                    absl::StrCat(forget_before)};
   if (next.has_value()) {
     args.insert(
@@ -732,30 +642,27 @@ absl::Status RedisSchedulerStore::SetPlanned(
   } else {
     args.insert(args.end(), {"", "0", "0", "0", "0", ""});
   }
-  const Script& script = SetPlannedScript();
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      RunScripts(script.text, script.sha, 2, {args});
-  if (!replies.ok()) return replies.status();
-  const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("SetPlanned script", r);
-  return absl::OkStatus();
+  return client_
+      ->Eval(SetPlannedScript(), {RemindersKey(person), DueKey()}, args,
+             "SetPlanned script")
+      .status();
 }
 
 absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ClaimWindow(
     absl::Time now, int max, bool* window_full) {
   const std::string now_us = absl::StrCat(Micros(now));
   absl::StatusOr<RedisReply> window =
-      pool_.Acquire()->Command({"ZRANGEBYSCORE", DueKey(), "-inf", now_us,
-                                "LIMIT", "0", absl::StrCat(max)});
+      client_->Call({"ZRANGEBYSCORE", DueKey(), "-inf", now_us, "LIMIT", "0",
+                     absl::StrCat(max)});
   if (!window.ok()) return window.status();
   const redisReply& w = **window;
-  if (w.type == REDIS_REPLY_ERROR) return ErrorOf("ZRANGEBYSCORE", w);
-  *window_full =
-      w.type == REDIS_REPLY_ARRAY && static_cast<int>(w.elements) >= max;
+  absl::Status array = CheckArray(client_->address(), "ZRANGEBYSCORE", w);
+  if (!array.ok()) return array;
+  *window_full = static_cast<int>(w.elements) >= max;
   std::vector<std::pair<std::string, std::string>> candidates;  // Person, id.
-  std::vector<std::vector<std::string>> calls;
+  std::vector<RedisCommand> calls;
   const std::string max_changes = absl::StrCat(options_.max_changes);
-  for (size_t i = 0; w.type == REDIS_REPLY_ARRAY && i < w.elements; ++i) {
+  for (size_t i = 0; i < w.elements; ++i) {
     const absl::string_view member = ElementText(w, i);
     const size_t bar = member.find('|');
     if (bar == absl::string_view::npos) {
@@ -765,22 +672,24 @@ absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ClaimWindow(
     }
     std::string id(member.substr(0, bar));
     std::string person(member.substr(bar + 1));
-    calls.push_back({RemindersKey(person), DueKey(), ChangesKey(), person, id,
-                     now_us, max_changes});
+    calls.push_back(
+        ClaimScript().Call({RemindersKey(person), DueKey(), ChangesKey()},
+                           {person, id, now_us, max_changes}));
     candidates.emplace_back(std::move(person), std::move(id));
   }
   std::vector<ReminderRecord> claimed;
   if (calls.empty()) return claimed;
-  const Script& script = ClaimScript();
+  const std::vector<const RedisScript*> scripts(calls.size(), &ClaimScript());
   absl::StatusOr<std::vector<RedisReply>> replies =
-      RunScripts(script.text, script.sha, 3, calls);
+      client_->RunScripts(scripts, std::move(calls));
   if (!replies.ok()) return replies.status();
   absl::Status first_error;
   for (size_t i = 0; i < replies->size(); ++i) {
     const redisReply& r = *(*replies)[i];
     const auto& [person, id] = candidates[i];
-    if (r.type == REDIS_REPLY_ERROR) {
-      if (first_error.ok()) first_error = ErrorOf("claim script", r);
+    const absl::Status checked = client_->Check("claim script", r);
+    if (!checked.ok()) {
+      if (first_error.ok()) first_error = checked;
       continue;
     }
     if (r.type == REDIS_REPLY_ARRAY) {  // {'corrupt'}: taken off the due set.
@@ -790,7 +699,7 @@ absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ClaimWindow(
     }
     if (r.type != REDIS_REPLY_STRING) continue;  // Another caller's.
     ReminderRecord reminder;
-    if (DecodeReminder(person, id, Text(r), &reminder)) {
+    if (DecodeReminder(person, id, ReplyText(r), &reminder)) {
       claimed.push_back(std::move(reminder));
     }
   }
@@ -824,17 +733,15 @@ absl::StatusOr<std::vector<ReminderRecord>> RedisSchedulerStore::ClaimDue(
 
 absl::StatusOr<ReminderRecord> RedisSchedulerStore::Acknowledge(
     absl::string_view person, absl::string_view id, const ReminderAck& ack) {
-  const Script& script = AckScript();
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      RunScripts(script.text, script.sha, 3,
-                 {{RemindersKey(person), DueKey(), ChangesKey(),
-                   std::string(person), std::string(id), ack.snooze ? "1" : "0",
-                   absl::StrCat(Micros(ack.until)),
-                   absl::StrCat(absl::ToInt64Microseconds(kSnoozeLinger)),
-                   absl::StrCat(options_.max_changes)}});
-  if (!replies.ok()) return replies.status();
-  const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("acknowledge script", r);
+  absl::StatusOr<RedisReply> reply =
+      client_->Eval(AckScript(), {RemindersKey(person), DueKey(), ChangesKey()},
+                    {std::string(person), std::string(id),
+                     ack.snooze ? "1" : "0", absl::StrCat(Micros(ack.until)),
+                     absl::StrCat(absl::ToInt64Microseconds(kSnoozeLinger)),
+                     absl::StrCat(options_.max_changes)},
+                    "acknowledge script");
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
   const absl::string_view outcome = ElementText(r, 0);
   if (outcome == "ok") {
     ReminderRecord reminder;
@@ -857,17 +764,13 @@ absl::StatusOr<ReminderRecord> RedisSchedulerStore::Acknowledge(
 absl::Status RedisSchedulerStore::ClearOpen(
     absl::string_view person, const std::vector<std::string>& ids) {
   if (ids.empty()) return absl::OkStatus();
-  std::vector<std::string> args = {RemindersKey(person), DueKey(), ChangesKey(),
-                                   std::string(person),
+  std::vector<std::string> args = {std::string(person),
                                    absl::StrCat(options_.max_changes)};
   args.insert(args.end(), ids.begin(), ids.end());
-  const Script& script = ClearScript();
-  absl::StatusOr<std::vector<RedisReply>> replies =
-      RunScripts(script.text, script.sha, 3, {args});
-  if (!replies.ok()) return replies.status();
-  const redisReply& r = *replies->front();
-  if (r.type == REDIS_REPLY_ERROR) return ErrorOf("clear script", r);
-  return absl::OkStatus();
+  return client_
+      ->Eval(ClearScript(), {RemindersKey(person), DueKey(), ChangesKey()},
+             args, "clear script")
+      .status();
 }
 
 absl::StatusOr<std::unique_ptr<ReminderWatch>>
@@ -877,11 +780,10 @@ RedisSchedulerStore::FollowReminders(absl::string_view person,
   // watch also starts the reader there, under reader_mu_, so that no later
   // watch can ask for entries from before the reader's start.
   auto newest = [this]() -> absl::StatusOr<StreamId> {
-    absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command(
-        {"XREVRANGE", ChangesKey(), "+", "-", "COUNT", "1"});
+    absl::StatusOr<RedisReply> reply =
+        client_->Call({"XREVRANGE", ChangesKey(), "+", "-", "COUNT", "1"});
     if (!reply.ok()) return reply.status();
     const redisReply& r = **reply;
-    if (r.type == REDIS_REPLY_ERROR) return ErrorOf("XREVRANGE", r);
     StreamId id{0, 0};
     if (r.type == REDIS_REPLY_ARRAY && r.elements > 0 &&
         r.element[0]->type == REDIS_REPLY_ARRAY && r.element[0]->elements > 0 &&
@@ -908,8 +810,10 @@ RedisSchedulerStore::FollowReminders(absl::string_view person,
       add(*after);
       reader_ = std::make_unique<Reader>(
           this,
-          ConnectionOptions(options_.follow_block + options_.command_timeout),
-          ChangesKey(), *after, options_.follow_block, options_.min_backoff);
+          client_->ConnectionOptions(options_.follow_block +
+                                     client_->options().command_timeout),
+          ChangesKey(), *after, options_.follow_block,
+          client_->options().min_backoff);
       return std::unique_ptr<ReminderWatch>(new Watch(this, raw));
     }
   }

@@ -36,9 +36,7 @@
 // Cluster the scripts would have to move their ZADD/ZREM/XADD out (see
 // docs/SCHEDULER.md); on one Redis (with replicas) all of it is atomic.
 //
-//   RedisSchedulerStoreOptions options;
-//   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
-//   RedisSchedulerStore store(options);
+//   RedisSchedulerStore store(&client, RedisSchedulerStoreOptions{});
 //   absl::StatusOr<bool> added = store.AddCompletion("alice", completion);
 #ifndef SERVICES_SCHEDULER_REDIS_SCHEDULER_STORE_H_
 #define SERVICES_SCHEDULER_REDIS_SCHEDULER_STORE_H_
@@ -51,32 +49,25 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/redis/redis_client.h"
 #include "services/scheduler/scheduler_store.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
 
 namespace coachd {
 
 // Options of RedisSchedulerStore.
 struct RedisSchedulerStoreOptions {
-  RedisAddress address;
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:sched:".
-  int pool_size = 2;                  // Connections for calls.
   // Change-stream entries kept, about (XADD MAXLEN ~). A replica cut off
   // from Redis for longer than the other replicas take to write this many
   // changes re-delivers its followed people's reminders when it is back.
   int max_changes = 100000;
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Seconds(1);
   // How long the change reader's XREAD blocks; bounds how long destroying
   // the store may take if waking the reader fails.
   absl::Duration follow_block = absl::Seconds(1);
-  absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(1);
 };
 
-// SchedulerStore on Redis. Thread-safe. Every call borrows one of
-// `pool_size` connections and makes one round trip (ClaimDue two; a script
+// SchedulerStore on Redis. Thread-safe. Every call borrows one of the
+// client's connections and makes one round trip (ClaimDue two; a script
 // one more the first time a connection meets a Redis that has not cached
 // it). While Redis is unreachable every call fails fast with UNAVAILABLE
 // "redis at ADDR unreachable: REASON" and recovers by itself when Redis is
@@ -85,7 +76,8 @@ struct RedisSchedulerStoreOptions {
 // Every ReminderWatch must be destroyed before the store.
 class RedisSchedulerStore : public SchedulerStore {
  public:
-  explicit RedisSchedulerStore(RedisSchedulerStoreOptions options);
+  // `client` must outlive the store.
+  RedisSchedulerStore(RedisClient* client, RedisSchedulerStoreOptions options);
   // Stops and joins the reader thread.
   ~RedisSchedulerStore() override;
   RedisSchedulerStore(const RedisSchedulerStore&) = delete;
@@ -138,12 +130,6 @@ class RedisSchedulerStore : public SchedulerStore {
   class Watch;
   struct Follower;
 
-  // Runs `script` once per argument list (KEYS then ARGV, `num_keys` keys
-  // each) in one pipelined round trip, loading the script where Redis lacks
-  // it. Error replies come back as replies.
-  absl::StatusOr<std::vector<RedisReply>> RunScripts(
-      const std::string& script, const std::string& sha, int num_keys,
-      const std::vector<std::vector<std::string>>& calls);
   // Takes up to `max` of the due window's first `max` members; sets
   // `*window_full` when the window had `max` members.
   absl::StatusOr<std::vector<ReminderRecord>> ClaimWindow(absl::Time now,
@@ -155,12 +141,9 @@ class RedisSchedulerStore : public SchedulerStore {
   // The people with listeners now.
   std::vector<std::string> FollowedPeople();
   void Unfollow(Follower* follower);
-  RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
-  absl::Status ErrorOf(absl::string_view command,
-                       const redisReply& reply) const;
 
+  RedisClient* const client_;
   const RedisSchedulerStoreOptions options_;
-  RedisPool pool_;
   absl::Mutex mu_;  // Guards the followers; held while listeners run.
   absl::flat_hash_map<std::string, std::vector<std::unique_ptr<Follower>>>
       followers_ ABSL_GUARDED_BY(mu_);  // By person.

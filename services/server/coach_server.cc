@@ -7,12 +7,13 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/backend/memory_backend.h"
 #include "services/catalog/catalog_service.h"
 #include "services/coach/coach_service.h"
 #include "services/coach/link_aware_policy.h"
 #include "services/common/log.h"
-#include "services/scheduler/session_completions.h"
 #include "services/scheduler/scheduler_progress_source.h"
+#include "services/scheduler/session_completions.h"
 #include "services/session/session_service.h"
 
 namespace coachd {
@@ -46,22 +47,18 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->catalog_ = std::make_unique<Catalog>(*std::move(catalog));
   s->auth_ = std::make_unique<Authenticator>(options.auth_secret, s->clock_);
   s->executor_ = std::make_unique<Executor>(options.workers);
-  s->store_ = options.store != nullptr
-                  ? std::move(options.store)
-                  : std::make_unique<MemoryStore>(options.memory);
+  s->backend_ = options.backend != nullptr ? std::move(options.backend)
+                                           : std::make_unique<MemoryBackend>();
+  s->store_ = s->backend_->MakeSessionStore();
   s->timers_ = std::make_unique<TimerQueue>(s->clock_);
-  s->links_ = options.coach_links != nullptr
-                  ? std::move(options.coach_links)
-                  : std::make_unique<MemoryCoachLinkStore>();
+  s->links_ = s->backend_->MakeCoachLinks();
   s->policy_ = std::make_unique<LinkAwarePolicy>(s->links_.get());
   s->runner_ = std::make_unique<SessionRunner>(
       s->catalog_.get(), s->store_.get(), s->clock_, s->timers_.get(),
       s->policy_.get(), RunnerOptions{options.time_scale});
   s->hub_ = std::make_unique<SessionHub>(s->store_.get(), s->clock_,
                                          s->executor_.get(), options.hub);
-  s->leases_ = options.leases != nullptr
-                  ? std::move(options.leases)
-                  : std::make_unique<LocalTimerLeases>();
+  s->leases_ = s->backend_->MakeTimerLeases();
   s->driver_ = std::make_unique<TimerDriver>(
       s->leases_.get(), s->store_.get(), s->timers_.get(), s->hub_.get(),
       [executor = s->executor_.get()](std::function<void()> task) {
@@ -72,12 +69,10 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
     return runner->Refresh(id);
   });
   s->runner_->SetDriver(s->driver_.get());
-  s->board_ = options.coach_board != nullptr
-                  ? options.coach_board(s->links_.get(), s->clock_)
-                  : std::make_unique<LiveBoard>(s->links_.get(), s->clock_);
+  s->board_ = s->backend_->MakeCoachBoard(s->links_.get(), s->clock_);
   s->runner_->AddObserver(s->board_->Observer());
   s->scheduler_ = std::make_unique<SchedulerComponent>(
-      std::move(options.scheduler_store), s->clock_, options.scheduler);
+      s->backend_->MakeSchedulerStore(), s->clock_, options.scheduler);
   // Coaches see each client's week, adherence and streak from the scheduler.
   s->progress_ =
       std::make_unique<SchedulerProgressSource>(&s->scheduler_->scheduler());
@@ -86,8 +81,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       s->clock_, options.coaching);
   absl::Status resumed = s->runner_->ResumeTimers();
   if (!resumed.ok()) {
-    LogWarning(absl::StrCat("could not resume timers yet: ",
-                            resumed.message()));
+    LogWarning(
+        absl::StrCat("could not resume timers yet: ", resumed.message()));
   }
 
   s->streams_ = std::make_unique<StreamRegistry>();
@@ -113,8 +108,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-                             10000);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   // No channelz (coachd serves no channelz service): it reads the clock
   // for every message written, about 1.5% of the CPU under load.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
@@ -134,7 +129,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
     s->scheduler_->StartDispatcher();
   }
   LogInfo(absl::StrCat("coachd serving on ", options.listen, " (port ",
-                       s->port_, "), ", s->catalog_->exercises().size(),
+                       s->port_, "), state ", s->backend_->Describe(), ", ",
+                       s->catalog_->exercises().size(),
                        " exercises, time scale ", options.time_scale));
   return s;
 }
@@ -145,8 +141,8 @@ void CoachServer::TimerLoop() {
       executor_->Schedule([this, id] {
         absl::Status ticked = runner_->Tick(id);
         if (!ticked.ok()) {
-          LogWarning(absl::StrCat("timer of session ", id, ": ",
-                                  ticked.message()));
+          LogWarning(
+              absl::StrCat("timer of session ", id, ": ", ticked.message()));
           // Try again shortly rather than losing the session's timers.
           if (!absl::IsNotFound(ticked)) {
             timers_->Schedule(id, clock_->Now() + absl::Seconds(1));

@@ -11,16 +11,17 @@
 #ifndef SERVICES_SERVER_COACH_SERVER_H_
 #define SERVICES_SERVER_COACH_SERVER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
+#include "services/backend/backend.h"
 #include "services/catalog/catalog.h"
 #include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
@@ -36,7 +37,6 @@
 #include "services/session/timer_driver.h"
 #include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
-#include "services/store/memory_store.h"
 
 namespace coachd {
 
@@ -51,27 +51,15 @@ struct ServerOptions {
   // run_timer_thread=false lets tests fire timers with RunDueTimers().
   const Clock* clock = nullptr;
   bool run_timer_thread = true;
-  // The store; null uses an embedded MemoryStore with `memory` options.
-  std::unique_ptr<SessionStore> store;
-  MemoryStoreOptions memory;
+  // Where the state lives (null: an embedded MemoryBackend). The server
+  // takes every store from it, and owns it.
+  std::unique_ptr<Backend> backend;
   HubOptions hub;
-  // Who drives which session's timers; null: LocalTimerLeases (one process).
-  // Replicas sharing a Redis pass a RedisTimerLeases.
-  std::unique_ptr<TimerLeases> leases;
-  TimerDriverOptions driver;  // Lease sweeps (threads run with the timers).
+  TimerDriverOptions driver;   // Lease sweeps (threads run with the timers).
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
   CoachingOptions coaching;    // Cue length and per-coach cue rate.
-  // Coach links; null: the embedded MemoryCoachLinkStore (one process).
-  // Replicas sharing a Redis pass a RedisCoachLinks.
-  std::unique_ptr<CoachLinkStore> coach_links;
-  // Makes the coaches' live boards over the links and the server's clock;
-  // null: the in-memory LiveBoard (this process's commits only). Replicas
-  // sharing a Redis pass one that makes a RedisLiveBoard.
-  std::function<std::unique_ptr<CoachBoard>(CoachLinkStore*, const Clock*)>
-      coach_board;
-  // Goals and reminders: the store (null: embedded) and options. Reminders
-  // fire on a thread when run_timer_thread, else on scheduler().RunDue().
-  std::unique_ptr<SchedulerStore> scheduler_store;
+  // Goals and reminders. Reminders fire on a thread when run_timer_thread,
+  // else on scheduler().RunDue().
   SchedulerOptions scheduler;
 };
 
@@ -118,6 +106,7 @@ class CoachServer {
 
   ServerOptions options_;
   RealClock real_clock_;
+  std::unique_ptr<Backend> backend_;  // First: outlives its stores.
   const Clock* clock_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Authenticator> auth_;

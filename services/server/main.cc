@@ -12,14 +12,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
-#include "services/coach/redis_coach_links.h"
-#include "services/coach/redis_live_board.h"
+#include "services/backend/memory_backend.h"
+#include "services/backend/redis_backend.h"
 #include "services/common/log.h"
-#include "services/scheduler/redis_scheduler_store.h"
+#include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
-#include "services/store/redis_store.h"
-#include "services/store/redis_timer_leases.h"
-#include "services/store/redis_url.h"
 
 #ifndef COACHD_DEFAULT_CATALOG
 #define COACHD_DEFAULT_CATALOG "services/catalog/back_catalog.textproto"
@@ -83,7 +80,9 @@ int main(int argc, char** argv) {
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.workers = absl::GetFlag(FLAGS_workers);
   const std::string redis_url = absl::GetFlag(FLAGS_redis);
-  if (!redis_url.empty()) {
+  if (redis_url.empty()) {
+    options.backend = std::make_unique<coachd::MemoryBackend>();
+  } else {
     absl::StatusOr<coachd::RedisAddress> address =
         coachd::ParseRedisUrl(redis_url);
     if (!address.ok()) {
@@ -91,21 +90,6 @@ int main(int argc, char** argv) {
           absl::StrCat("coachd: --redis: ", address.status().message()));
       return 2;
     }
-    coachd::RedisStoreOptions redis_options;
-    redis_options.address = *address;
-    auto store = std::make_unique<coachd::RedisStore>(redis_options);
-    const absl::Status ping = store->Ping();
-    if (ping.ok()) {
-      coachd::LogInfo(
-          absl::StrCat("sessions in redis at ", address->ToString()));
-    } else {  // Not fatal: health says NOT_SERVING until Redis answers.
-      coachd::LogWarning(absl::StrCat("coachd: ", ping.message()));
-    }
-    options.store = std::move(store);
-    coachd::RedisSchedulerStoreOptions scheduler_options;
-    scheduler_options.address = *address;
-    options.scheduler_store =
-        std::make_unique<coachd::RedisSchedulerStore>(scheduler_options);
     const absl::Duration lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
     if (lease_ttl < absl::Milliseconds(300)) {
       coachd::LogError(
@@ -113,28 +97,21 @@ int main(int argc, char** argv) {
                        absl::FormatDuration(lease_ttl)));
       return 2;
     }
-    coachd::RedisTimerLeasesOptions lease_options;
-    lease_options.address = *address;
-    lease_options.ttl = lease_ttl;
-    lease_options.holder_id = absl::GetFlag(FLAGS_replica_id);
-    auto leases = std::make_unique<coachd::RedisTimerLeases>(lease_options);
-    coachd::LogInfo(absl::StrCat("replica ", leases->holder_id(),
-                                 ", timer leases of ",
-                                 absl::FormatDuration(lease_ttl)));
-    options.leases = std::move(leases);
-    // Coach links and live boards in Redis: every replica sees every
-    // session's updates, and unlinking reaches every replica's streams.
-    coachd::RedisCoachLinksOptions links_options;
-    links_options.address = *address;
-    options.coach_links =
-        std::make_unique<coachd::RedisCoachLinks>(links_options);
-    coachd::RedisLiveBoardOptions board_options;
-    board_options.address = *address;
-    options.coach_board = [board_options](coachd::CoachLinkStore* links,
-                                          const coachd::Clock* clock) {
-      return std::make_unique<coachd::RedisLiveBoard>(links, clock,
-                                                      board_options);
-    };
+    // Sessions, timer leases, coach links and boards, goals and reminders:
+    // all in one Redis, over one connection pool.
+    coachd::RedisBackendOptions redis;
+    redis.client.address = *address;
+    redis.leases.ttl = lease_ttl;
+    redis.leases.holder_id = absl::GetFlag(FLAGS_replica_id);
+    auto backend = std::make_unique<coachd::RedisBackend>(redis);
+    const absl::Status ping = backend->Ping();
+    if (ping.ok()) {
+      coachd::LogInfo(
+          absl::StrCat("sessions in redis at ", address->ToString()));
+    } else {  // Not fatal: health says NOT_SERVING until Redis answers.
+      coachd::LogWarning(absl::StrCat("coachd: ", ping.message()));
+    }
+    options.backend = std::move(backend);
   }
   absl::StatusOr<std::unique_ptr<coachd::CoachServer>> server =
       coachd::CoachServer::Start(std::move(options));

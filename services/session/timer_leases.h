@@ -11,7 +11,7 @@
 //   leases->Release("s1");
 //
 // LocalTimerLeases grants every lease at once: one process and an embedded
-// store. RedisTimerLeases (services/store/redis_timer_leases.h) keeps them
+// store. RedisTimerLeases (services/session/redis_timer_leases.h) keeps them
 // in Redis for replicas.
 #ifndef SERVICES_SESSION_TIMER_LEASES_H_
 #define SERVICES_SESSION_TIMER_LEASES_H_

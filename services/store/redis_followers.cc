@@ -17,10 +17,6 @@ constexpr int kReadBatch = 128;       // Entries (commits) per XRANGE.
 constexpr int kSessionsPerRead = 64;  // XRANGEs per catch-up pipeline.
 constexpr int64_t kUnknown = std::numeric_limits<int64_t>::max();
 
-absl::string_view Text(const redisReply& r) {
-  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
-}
-
 // The sequence of a stream entry id "<sequence>-0"; -1 if malformed.
 int64_t SequenceOfId(absl::string_view id) {
   int64_t seq = -1;
@@ -50,14 +46,15 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
     const bool shaped = entry.type == REDIS_REPLY_ARRAY &&
                         entry.elements == 2 &&
                         entry.element[1]->type == REDIS_REPLY_ARRAY;
-    const int64_t last = shaped ? SequenceOfId(Text(*entry.element[0])) : -1;
+    const int64_t last =
+        shaped ? SequenceOfId(ReplyText(*entry.element[0])) : -1;
     if (last > 0 && last <= after_sequence) continue;  // Nothing asked for.
     // The entry's events, oldest first: a batch ("b") or one event ("e",
     // as older versions wrote).
     bool good = last > 0;
     batch.Clear();
     for (size_t f = 0; good && f + 1 < entry.element[1]->elements; f += 2) {
-      const absl::string_view field = Text(*entry.element[1]->element[f]);
+      const absl::string_view field = ReplyText(*entry.element[1]->element[f]);
       const redisReply& value = *entry.element[1]->element[f + 1];
       if (field == "e") {
         batch.add_events(value.str, value.len);
@@ -90,7 +87,7 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
     if (!good) {
       LogWarning(absl::StrCat(
           "redis: ", key, " entry ",
-          shaped ? Text(*entry.element[0]) : absl::string_view("?"),
+          shaped ? ReplyText(*entry.element[0]) : absl::string_view("?"),
           " is not a list of session events; skipped"));
       continue;
     }
@@ -207,9 +204,10 @@ class RedisFollowers::Handle : public FollowHandle {
   const std::shared_ptr<Follower> follower_;
 };
 
-RedisFollowers::RedisFollowers(RedisFollowersOptions options, RedisPool* pool)
+RedisFollowers::RedisFollowers(RedisFollowersOptions options,
+                               RedisClient* client)
     : options_(std::move(options)),
-      pool_(pool),
+      client_(client),
       registry_(std::make_shared<Registry>()),
       subscriber_(options_.subscriber) {}
 
@@ -247,20 +245,15 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> RedisFollowers::Follow(
     if (s.events_key.empty()) s.events_key = events_key;
     s.followers.push_back(follower);
   }
-  absl::StatusOr<std::vector<RedisReply>> replies = pool_->Acquire()->Pipeline(
-      {{"EXISTS", std::move(state_key)},
-       {"XRANGE", events_key, absl::StrCat(follower->cursor.load() + 1), "+",
-        "COUNT", absl::StrCat(kReadBatch)}});
-  absl::Status failed;
-  if (!replies.ok()) {
-    failed = replies.status();
-  } else if ((*replies)[0]->type == REDIS_REPLY_ERROR) {
-    failed =
-        RedisErrorStatus(options_.subscriber.address, "EXISTS", *(*replies)[0]);
-  } else if ((*replies)[1]->type == REDIS_REPLY_ERROR) {
-    failed =
-        RedisErrorStatus(options_.subscriber.address, "XRANGE", *(*replies)[1]);
-  } else if ((*replies)[0]->integer == 0) {
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      client_->Acquire()->Pipeline(
+          {{"EXISTS", std::move(state_key)},
+           {"XRANGE", events_key, absl::StrCat(follower->cursor.load() + 1),
+            "+", "COUNT", absl::StrCat(kReadBatch)}});
+  absl::Status failed = replies.status();
+  if (failed.ok()) failed = client_->Check("EXISTS", *(*replies)[0]);
+  if (failed.ok()) failed = client_->Check("XRANGE", *(*replies)[1]);
+  if (failed.ok() && (*replies)[0]->integer == 0) {
     failed = absl::NotFoundError(absl::StrCat("session ", id, " not found"));
   }
   if (!failed.ok()) {
@@ -345,11 +338,10 @@ void RedisFollowers::SubscribeLoop() {
         subscriber_.Command({"SUBSCRIBE", channel});
     if (absl::IsCancelled(reply.status())) return;
     absl::Status status = reply.status();
-    if (status.ok() && (*reply)->type == REDIS_REPLY_ERROR) {
-      status = RedisErrorStatus(subscriber_.address(), "SUBSCRIBE", **reply);
-    } else if (status.ok() &&
-               ((*reply)->type != REDIS_REPLY_ARRAY || (*reply)->elements < 1 ||
-                Text(*(*reply)->element[0]) != "subscribe")) {
+    if (status.ok()) {
+      status = CheckArray(subscriber_.address(), "SUBSCRIBE", **reply);
+    }
+    if (status.ok() && ElementText(**reply, 0) != "subscribe") {
       status = absl::InternalError(
           absl::StrCat("redis at ", subscriber_.address().ToString(),
                        ": unexpected reply to SUBSCRIBE"));
@@ -391,8 +383,8 @@ void RedisFollowers::SubscribeLoop() {
       int64_t sequence = 0;
       std::string id;
       if (m.type != REDIS_REPLY_ARRAY || m.elements != 3 ||
-          Text(*m.element[0]) != "message" ||
-          !ParseCommitNotification(Text(*m.element[2]), &sequence, &id)) {
+          ReplyText(*m.element[0]) != "message" ||
+          !ParseCommitNotification(ReplyText(*m.element[2]), &sequence, &id)) {
         continue;
       }
       absl::MutexLock lock(&registry_->mu);
@@ -458,7 +450,7 @@ void RedisFollowers::CatchUpLoop() {
     absl::StatusOr<std::vector<RedisReply>> replies;
     absl::Time next_attempt;
     {
-      RedisPool::Lease conn = pool_->Acquire();
+      RedisPool::Lease conn = client_->Acquire();
       replies = conn->Pipeline(commands);
       next_attempt = conn->next_attempt();
     }
@@ -472,8 +464,7 @@ void RedisFollowers::CatchUpLoop() {
       const Read& read = *planned[i];
       const redisReply& reply = *(*replies)[i];
       if (reply.type == REDIS_REPLY_ERROR) {
-        absl::Status error =
-            RedisErrorStatus(options_.subscriber.address, "XRANGE", reply);
+        absl::Status error = client_->Check("XRANGE", reply);
         if (absl::IsUnavailable(error)) {
           transient = std::move(error);
           again.push_back(&read);

@@ -8,7 +8,7 @@
 //   <session id>" on one channel per key prefix. One subscriber thread
 //   listens on one connection; a notification beyond a follower's cursor
 //   marks the session behind, and one catch-up thread reads what is missing
-//   with XRANGE on a pool connection (the sessions behind in one pipeline).
+//   with XRANGE on a pooled connection (the sessions behind in one pipeline).
 // - Nothing lost: pub/sub drops what is sent while the subscriber is
 //   disconnected, so after every (re)subscribe every followed session is
 //   caught up from Redis. A new Follow reads what is stored at once.
@@ -20,7 +20,7 @@
 // from Redis instead. So no gaps (unless Redis's history was trimmed past
 // the cursor) and no duplicates.
 //
-//   RedisFollowers followers(options, &pool);
+//   RedisFollowers followers(options, &client);
 //   auto handle = followers.Follow(id, state_key, events_key, 0, &listener);
 //   bool followed = followers.BeginWrite(id);
 //   ... run the write script ...
@@ -39,7 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/store/redis_connection.h"
+#include "services/redis/redis_client.h"
 #include "services/store/session_store.h"
 #include "services/store/stored_event.h"
 
@@ -75,9 +75,9 @@ void ParseStreamEntries(const redisReply& entries, absl::string_view key,
 // See the file comment. Thread-safe.
 class RedisFollowers {
  public:
-  // `pool` (for reads) must outlive this object. Starts nothing until the
+  // `client` (for reads) must outlive this object. Starts nothing until the
   // first Follow.
-  RedisFollowers(RedisFollowersOptions options, RedisPool* pool);
+  RedisFollowers(RedisFollowersOptions options, RedisClient* client);
   // Stops and joins the threads. Handles may outlive this object: their
   // listeners are called no more, and destroying them is still safe.
   ~RedisFollowers();
@@ -131,7 +131,7 @@ class RedisFollowers {
   bool WaitUnlessStopping(absl::Duration wait);
 
   const RedisFollowersOptions options_;
-  RedisPool* const pool_;
+  RedisClient* const client_;
   const std::shared_ptr<Registry> registry_;  // Shared with handles.
   RedisConnection subscriber_;  // The subscriber thread's (and Interrupt).
   std::atomic<int64_t> subscribes_{0};

@@ -1,13 +1,9 @@
 #include "services/store/redis_store.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
@@ -71,55 +67,27 @@ end
 return {'ok', seq}
 )lua";
 
-std::string Sha1Hex(absl::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-       digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
-
-const std::string& WriteScriptSha() {
-  static const std::string* sha = new std::string(Sha1Hex(kWriteScript));
-  return *sha;
-}
-
-absl::string_view Text(const redisReply& r) {
-  return absl::string_view(r.str == nullptr ? "" : r.str, r.len);
-}
-
-bool IsString(const redisReply& r) {
-  return r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS;
+const RedisScript& WriteScript() {
+  static const RedisScript* script = new RedisScript(kWriteScript);
+  return *script;
 }
 
 }  // namespace
 
-RedisStore::RedisStore(RedisStoreOptions options)
-    : options_(std::move(options)),
-      pool_(ConnectionOptions(options_.command_timeout), options_.pool_size),
-      followers_(FollowersOptions(), &pool_),
+RedisStore::RedisStore(RedisClient* client, RedisStoreOptions options)
+    : client_(client),
+      options_(std::move(options)),
+      followers_(FollowersOptions(), client_),
       recent_(options_.recent) {}
 
 RedisStore::~RedisStore() = default;
 
-RedisConnectionOptions RedisStore::ConnectionOptions(
-    absl::Duration timeout) const {
-  RedisConnectionOptions c;
-  c.address = options_.address;
-  c.connect_timeout = options_.connect_timeout;
-  c.command_timeout = timeout;
-  c.min_backoff = options_.min_backoff;
-  c.max_backoff = options_.max_backoff;
-  c.counters = counters_.get();
-  return c;
-}
-
 RedisFollowersOptions RedisStore::FollowersOptions() const {
   RedisFollowersOptions f;
-  f.subscriber = ConnectionOptions(options_.command_timeout);
+  f.subscriber = client_->ConnectionOptions(client_->options().command_timeout);
   f.channel = CommitsChannel();
   f.poll = options_.follow_block;
-  f.retry = options_.min_backoff;
+  f.retry = client_->options().min_backoff;
   return f;
 }
 
@@ -140,10 +108,11 @@ std::string RedisStore::CommitsChannel() const {
 }
 
 RedisStoreStats RedisStore::Stats() const {
+  const RedisClientStats client = client_->Stats();
   RedisStoreStats s;
-  s.commands = counters_->commands.load();
-  s.round_trips = counters_->round_trips.load();
-  s.connects = counters_->connects.load();
+  s.commands = client.commands;
+  s.round_trips = client.round_trips;
+  s.connects = client.connects;
   s.subscribes = followers_.subscribes();
   s.catch_up_reads = followers_.catch_up_reads();
   s.recent_hits = recent_hits_.load();
@@ -193,23 +162,13 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
   for (int attempt = 0; attempt < 2; ++attempt) {
     record->set_epoch(epoch);
     record->set_last_sequence(last);
-    RedisCommand command = {
-        "EVALSHA",
-        WriteScriptSha(),
-        "3",
-        StateKey(id),
-        EventsKey(id),
-        LiveKey(),
-        create ? "create" : "commit",
-        absl::StrCat(expected_sequence),
-        epoch,
-        record->SerializeAsString(),
-        id,
-        absl::StrCat(record->created_us()),
-        finished ? "1" : "0",
-        absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
-        absl::StrCat(options_.max_history),
-        CommitsChannel()};
+    RedisCommand command = WriteScript().Call(
+        {StateKey(id), EventsKey(id), LiveKey()},
+        {create ? "create" : "commit", absl::StrCat(expected_sequence), epoch,
+         record->SerializeAsString(), id, absl::StrCat(record->created_us()),
+         finished ? "1" : "0",
+         absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
+         absl::StrCat(options_.max_history), CommitsChannel()});
     // The events numbered and serialized (their wire form), then batched
     // into entries.
     std::vector<coach::internal::EventBatch> batches(
@@ -227,35 +186,19 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
         command.push_back(batch.SerializeAsString());
       }
     }
-    absl::StatusOr<RedisReply> reply;
-    {
-      RedisPool::Lease conn = pool_.Acquire();
-      reply = conn->Command(command);
-      if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR &&
-          absl::StartsWith(Text(**reply), "NOSCRIPT")) {
-        command[0] = "EVAL";
-        command[1] = kWriteScript;
-        reply = conn->Command(command);
-      }
+    absl::StatusOr<std::vector<RedisReply>> replies =
+        client_->RunScripts({&WriteScript()}, {std::move(command)});
+    absl::Status failed = replies.status();
+    if (failed.ok()) {
+      failed = client_->Check(create ? "create" : "commit", *replies->front());
     }
-    if (!reply.ok()) {
+    if (!failed.ok()) {
       restore();
-      return reply.status();
+      return failed;
     }
-    const redisReply& r = **reply;
-    if (r.type == REDIS_REPLY_ERROR) {
-      restore();
-      return RedisErrorStatus(options_.address, create ? "create" : "commit",
-                              r);
-    }
-    const absl::string_view outcome =
-        r.type == REDIS_REPLY_ARRAY && r.elements > 0 && IsString(*r.element[0])
-            ? Text(*r.element[0])
-            : "";
-    const absl::string_view detail =
-        r.type == REDIS_REPLY_ARRAY && r.elements > 1 && IsString(*r.element[1])
-            ? Text(*r.element[1])
-            : "";
+    const redisReply& r = *replies->front();
+    const absl::string_view outcome = ElementText(r, 0);
+    const absl::string_view detail = ElementText(r, 1);
     if (outcome == "ok") {
       // The bytes just sent are the wire form.
       std::vector<StoredEvent> written;
@@ -299,7 +242,7 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       continue;
     }
     return absl::InternalError(absl::StrCat(
-        "redis at ", options_.address.ToString(),
+        "redis at ", client_->address().ToString(),
         ": unexpected reply to the write script for session ", id));
   }
   restore();
@@ -310,12 +253,9 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
 absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
     absl::string_view session_id) {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"HGET", StateKey(session_id), "record"});
+      client_->Call({"HGET", StateKey(session_id), "record"});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HGET", r);
-  }
   if (r.type != REDIS_REPLY_STRING) {
     return absl::NotFoundError(
         absl::StrCat("session ", session_id, " not found"));
@@ -356,7 +296,7 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   }
   const int64_t read_from = std::max<int64_t>(0, after_sequence + 1) +
                             static_cast<int64_t>(kept.size());
-  absl::StatusOr<std::vector<RedisReply>> replies = pool_.Acquire()->Pipeline(
+  absl::StatusOr<std::vector<RedisReply>> replies = client_->Pipeline(
       {{"HMGET", StateKey(session_id), "seq", "epoch"},
        {"XRANGE", key, absl::StrCat(read_from), "+", "COUNT",
         absl::StrCat(std::max<int64_t>(
@@ -364,23 +304,20 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   if (!replies.ok()) return replies.status();
   const redisReply& state = *(*replies)[0];
   const redisReply& range = *(*replies)[1];
-  if (state.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "HMGET", state);
-  }
-  if (range.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "XRANGE", range);
-  }
+  absl::Status checked = client_->Check("HMGET", state);
+  if (checked.ok()) checked = client_->Check("XRANGE", range);
+  if (!checked.ok()) return checked;
   if (state.type != REDIS_REPLY_ARRAY || state.elements != 2 ||
       state.element[0]->type != REDIS_REPLY_STRING) {
     return absl::NotFoundError(
         absl::StrCat("session ", session_id, " not found"));
   }
   HistoryRead read;
-  if (!absl::SimpleAtoi(Text(*state.element[0]), &read.last_sequence)) {
+  if (!absl::SimpleAtoi(ReplyText(*state.element[0]), &read.last_sequence)) {
     return absl::DataLossError(absl::StrCat(
         "the sequence of session ", session_id, " in redis does not parse"));
   }
-  read.epoch = std::string(Text(*state.element[1]));
+  read.epoch = std::string(ElementText(state, 1));
   if (epoch != read.epoch || after_sequence > read.last_sequence) {
     read.complete = false;
     return read;
@@ -422,27 +359,19 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> RedisStore::Follow(
 
 absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
   absl::StatusOr<RedisReply> reply =
-      pool_.Acquire()->Command({"ZRANGE", LiveKey(), "0", "-1"});
+      client_->Call({"ZRANGE", LiveKey(), "0", "-1"});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
-  if (r.type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "ZRANGE", r);
-  }
+  absl::Status array = CheckArray(client_->address(), "ZRANGE", r);
+  if (!array.ok()) return array;
   std::vector<std::string> ids;
-  for (size_t i = 0; r.type == REDIS_REPLY_ARRAY && i < r.elements; ++i) {
-    ids.emplace_back(Text(*r.element[i]));
+  for (size_t i = 0; i < r.elements; ++i) {
+    ids.emplace_back(ElementText(r, i));
   }
   std::sort(ids.begin(), ids.end());
   return ids;
 }
 
-absl::Status RedisStore::Ping() {
-  absl::StatusOr<RedisReply> reply = pool_.Acquire()->Command({"PING"});
-  if (!reply.ok()) return reply.status();
-  if ((*reply)->type == REDIS_REPLY_ERROR) {
-    return RedisErrorStatus(options_.address, "PING", **reply);
-  }
-  return absl::OkStatus();
-}
+absl::Status RedisStore::Ping() { return client_->Call({"PING"}).status(); }
 
 }  // namespace coachd

@@ -18,9 +18,8 @@
 // script would need its live-set update moved out (see docs); on one Redis
 // (with replicas) it is exact.
 //
-//   RedisStoreOptions options;
-//   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
-//   auto store = std::make_unique<RedisStore>(options);
+//   RedisClient client(RedisClientOptions{*ParseRedisUrl("redis://...")});
+//   auto store = std::make_unique<RedisStore>(&client, RedisStoreOptions{});
 //   absl::StatusOr<std::vector<StoredEvent>> stored =
 //       store->Create(&record, std::move(events));
 //
@@ -36,35 +35,30 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "services/redis/redis_client.h"
 #include "services/store/recent_events.h"
-#include "services/store/redis_connection.h"
 #include "services/store/redis_followers.h"
-#include "services/store/redis_url.h"
 #include "services/store/session_store.h"
 
 namespace coachd {
 
 // Options of RedisStore.
 struct RedisStoreOptions {
-  RedisAddress address;
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
-  int pool_size = 4;        // Connections for calls and catch-up reads.
-  int max_history = 10000;  // Events kept per session, about.
+  int max_history = 10000;            // Events kept per session, about.
   absl::Duration finished_ttl = absl::Hours(24);  // Then the session expires.
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Seconds(1);
   // How long the Follow subscriber waits for a message before it checks
   // whether to stop; bounds destroying the store if waking it fails.
   absl::Duration follow_block = absl::Seconds(1);
-  absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(1);
   // The newest events this store wrote, kept in process so that history
   // reads (a device joining, a hub channel seeding its window) need not
   // parse them back from Redis; max_sessions 0 turns it off.
   RecentEventsOptions recent;
 };
 
-// What the store has sent to Redis since it was made.
+// What the store's client has sent to Redis since it was made (commands,
+// round trips and connects count every store on the client), and what the
+// store's own followers and cache did.
 struct RedisStoreStats {
   int64_t commands = 0;     // Commands, counting each one in a pipeline.
   int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
@@ -78,7 +72,7 @@ struct RedisStoreStats {
   int64_t recent_hits = 0;
 };
 
-// SessionStore on Redis. Thread-safe. Calls borrow one of `pool_size`
+// SessionStore on Redis. Thread-safe. Calls borrow one of the client's
 // connections; Follow, once used, adds one subscriber connection and two
 // threads per store, however many sessions are followed. While Redis is
 // unreachable every call fails fast with UNAVAILABLE "redis at ADDR
@@ -88,7 +82,8 @@ class RedisStore : public SessionStore {
   // A commit of more events than this is stored as several stream entries.
   static constexpr int kMaxEventsPerEntry = 1000;
 
-  explicit RedisStore(RedisStoreOptions options);
+  // `client` must outlive the store.
+  RedisStore(RedisClient* client, RedisStoreOptions options);
   ~RedisStore() override;
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -152,14 +147,11 @@ class RedisStore : public SessionStore {
       bool create, int64_t expected_sequence,
       coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events);
-  RedisConnectionOptions ConnectionOptions(absl::Duration timeout) const;
   RedisFollowersOptions FollowersOptions() const;
 
+  RedisClient* const client_;
   const RedisStoreOptions options_;
-  const std::shared_ptr<RedisCounters> counters_ =
-      std::make_shared<RedisCounters>();
-  RedisPool pool_;
-  RedisFollowers followers_;  // After pool_: its threads use the pool.
+  RedisFollowers followers_;  // Its threads use the client.
   RecentEvents recent_;
   std::atomic<int64_t> recent_hits_{0};
 };

@@ -38,11 +38,10 @@
 #include "coach/v1/session.grpc.pb.h"
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_store.h"
-#include "services/store/redis_timer_leases.h"
-#include "services/store/redis_url.h"
+#include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 
 ABSL_FLAG(std::string, subscribers, "1,10,100",
@@ -181,19 +180,17 @@ Figures Run(const RedisServer& redis, int subscribers) {
                          "/services/catalog/back_catalog.textproto";
   options.clock = &clock;
   options.run_timer_thread = false;
-  RedisStoreOptions store_options;
-  store_options.address = address;
-  auto store = std::make_unique<RedisStore>(store_options);
-  RedisStore* redis_store = store.get();
-  options.store = std::move(store);
-  RedisTimerLeasesOptions lease_options;
-  lease_options.address = address;
-  // Real time, and long enough to need no renewal during the run (the
-  // renew thread is off with the timer thread).
-  lease_options.ttl = absl::Hours(1);
-  auto leases = std::make_unique<RedisTimerLeases>(lease_options);
-  RedisTimerLeases* redis_leases = leases.get();
-  options.leases = std::move(leases);
+  // Sessions and timer leases in Redis over one client, as coachd --redis
+  // has them. Leases on real time, and long enough to need no renewal during
+  // the run (the renew thread is off with the timer thread).
+  MixedBackendOptions backend_options;
+  backend_options.redis.client.address = address;
+  backend_options.redis.leases.ttl = absl::Hours(1);
+  backend_options.sessions = true;
+  backend_options.leases = true;
+  auto backend = std::make_unique<MixedBackend>(backend_options);
+  RedisClient* redis_client = &backend->client();
+  options.backend = std::move(backend);
   absl::StatusOr<std::unique_ptr<CoachServer>> server =
       CoachServer::Start(std::move(options));
   if (!server.ok()) {
@@ -214,12 +211,8 @@ Figures Run(const RedisServer& redis, int subscribers) {
           finished = true;
         }
       });
-  auto client_commands = [&] {
-    return redis_store->Stats().commands + redis_leases->Stats().commands;
-  };
-  auto round_trips = [&] {
-    return redis_store->Stats().round_trips + redis_leases->Stats().round_trips;
-  };
+  auto client_commands = [&] { return redis_client->Stats().commands; };
+  auto round_trips = [&] { return redis_client->Stats().round_trips; };
 
   auto channel =
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),

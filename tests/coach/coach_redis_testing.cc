@@ -4,10 +4,9 @@
 #include <memory>
 #include <utility>
 
-#include "services/coach/redis_coach_links.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_store.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
+#include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -16,16 +15,12 @@ absl::Status UseRedisForCoaching(const std::string& url, ServerOptions* options,
                                  RedisLiveBoardOptions board) {
   absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
   if (!address.ok()) return address.status();
-  RedisStoreOptions store;
-  store.address = *address;
-  options->store = std::make_unique<RedisStore>(store);
-  RedisCoachLinksOptions links;
-  links.address = *address;
-  options->coach_links = std::make_unique<RedisCoachLinks>(links);
-  board.address = *address;
-  options->coach_board = [board](CoachLinkStore* links, const Clock* clock) {
-    return std::make_unique<RedisLiveBoard>(links, clock, board);
-  };
+  MixedBackendOptions backend;
+  backend.redis.client.address = *address;
+  backend.redis.board = std::move(board);
+  backend.sessions = true;
+  backend.coaching = true;
+  options->backend = std::make_unique<MixedBackend>(std::move(backend));
   return absl::OkStatus();
 }
 

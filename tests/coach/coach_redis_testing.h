@@ -15,10 +15,10 @@
 
 namespace coachd {
 
-// Sets options->store (RedisStore), coach_links (RedisCoachLinks) and
-// coach_board (RedisLiveBoard with `board`, its address set here) to the
-// Redis at `url`. Timer leases and the scheduler stay embedded.
-// INVALID_ARGUMENT for a bad url.
+// Sets options->backend to one that keeps sessions (RedisStore), coach
+// links (RedisCoachLinks) and boards (RedisLiveBoard with `board`) in the
+// Redis at `url`, over one client. Timer leases and the scheduler stay
+// embedded. INVALID_ARGUMENT for a bad url.
 absl::Status UseRedisForCoaching(const std::string& url, ServerOptions* options,
                                  RedisLiveBoardOptions board = {});
 

@@ -18,8 +18,8 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -58,11 +58,14 @@ class RedisLinksTest : public ::testing::Test {
   // A store; `backoff` between failed connection attempts.
   std::unique_ptr<RedisCoachLinks> NewStore(
       absl::Duration backoff = absl::Milliseconds(50)) {
-    RedisCoachLinksOptions options;
-    options.address = address_;
-    options.min_backoff = backoff;
-    options.max_backoff = backoff;
-    return std::make_unique<RedisCoachLinks>(options);
+    RedisClientOptions client;
+    client.address = address_;
+    client.min_backoff = backoff;
+    client.max_backoff = backoff;
+    client.pool_size = 2;
+    clients_.push_back(std::make_unique<RedisClient>(client));
+    return std::make_unique<RedisCoachLinks>(clients_.back().get(),
+                                             RedisCoachLinksOptions{});
   }
 
   // Runs one command on Redis directly.
@@ -75,6 +78,8 @@ class RedisLinksTest : public ::testing::Test {
 
   std::unique_ptr<RedisServer> redis_;
   RedisAddress address_;
+  // One per store (as each replica has one); they outlive the stores.
+  std::vector<std::unique_ptr<RedisClient>> clients_;
 };
 
 // The contract of CoachLinkStore, for both implementations.

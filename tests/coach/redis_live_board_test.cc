@@ -19,7 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/coach/redis_coach_links.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_url.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -112,6 +112,7 @@ class Collector : public LiveSink {
 
 // One replica: its links store and board.
 struct Replica {
+  std::unique_ptr<RedisClient> client;  // First: outlives the stores.
   std::unique_ptr<RedisCoachLinks> links;
   std::unique_ptr<RedisLiveBoard> board;
 };
@@ -130,14 +131,16 @@ class RedisLiveBoardTest : public ::testing::Test {
 
   Replica NewReplica(int window = 512) {
     Replica r;
-    RedisCoachLinksOptions links;
-    links.address = address_;
-    r.links = std::make_unique<RedisCoachLinks>(links);
+    RedisClientOptions client;
+    client.address = address_;
+    r.client = std::make_unique<RedisClient>(client);
+    r.links = std::make_unique<RedisCoachLinks>(r.client.get(),
+                                                RedisCoachLinksOptions{});
     RedisLiveBoardOptions board;
-    board.address = address_;
     board.window = window;
     board.follow_block = absl::Milliseconds(100);
-    r.board = std::make_unique<RedisLiveBoard>(r.links.get(), &clock_, board);
+    r.board = std::make_unique<RedisLiveBoard>(r.links.get(), &clock_,
+                                               r.client.get(), board);
     return r;
   }
 

@@ -17,8 +17,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
+#include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 #include "tests/scheduler/test_days.h"
 
@@ -89,11 +90,12 @@ class RedisSchedulerStoreTest : public ::testing::Test {
   // most `backoff` before trying Redis again.
   std::unique_ptr<RedisSchedulerStore> NewStore(
       absl::Duration backoff = absl::Milliseconds(100)) {
-    RedisSchedulerStoreOptions options;
-    options.address = address_;
-    options.min_backoff = std::min(backoff, absl::Milliseconds(10));
-    options.max_backoff = backoff;
-    return std::make_unique<RedisSchedulerStore>(options);
+    RedisClientOptions client;
+    client.address = address_;
+    client.min_backoff = std::min(backoff, absl::Milliseconds(10));
+    client.max_backoff = backoff;
+    return std::make_unique<WithOwnClient<RedisSchedulerStore>>(
+        client, RedisSchedulerStoreOptions{});
   }
 
   // Runs one command on the test's Redis.

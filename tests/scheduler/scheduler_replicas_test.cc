@@ -18,9 +18,9 @@
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
-#include "services/scheduler/redis_scheduler_store.h"
+#include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
-#include "services/store/redis_url.h"
+#include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 #include "tests/scheduler/test_days.h"
 
@@ -63,8 +63,9 @@ class SchedulerReplicasTest : public ::testing::Test {
   absl::StatusOr<Replica> StartReplica(const std::string& redis_url) {
     absl::StatusOr<RedisAddress> address = ParseRedisUrl(redis_url);
     if (!address.ok()) return address.status();
-    RedisSchedulerStoreOptions store_options;
-    store_options.address = *address;
+    MixedBackendOptions backend;
+    backend.redis.client.address = *address;
+    backend.scheduler = true;
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.auth_secret = kSecret;
@@ -74,8 +75,7 @@ class SchedulerReplicasTest : public ::testing::Test {
     options.run_timer_thread = false;
     // Small claims: racing replicas take turns many times per RunDue.
     options.scheduler.claim_batch = 4;
-    options.scheduler_store =
-        std::make_unique<RedisSchedulerStore>(store_options);
+    options.backend = std::make_unique<MixedBackend>(backend);
     absl::StatusOr<std::unique_ptr<CoachServer>> server =
         CoachServer::Start(std::move(options));
     if (!server.ok()) return server.status();

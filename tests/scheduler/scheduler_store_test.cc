@@ -14,10 +14,11 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "services/scheduler/memory_scheduler_store.h"
 #include "services/scheduler/redis_scheduler_store.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 #include "tests/scheduler/test_days.h"
 
@@ -123,9 +124,10 @@ std::unique_ptr<SchedulerStore> MakeRedisStore() {
     ADD_FAILURE() << flushed.status();
     return nullptr;
   }
-  RedisSchedulerStoreOptions options;
-  options.address = *address;
-  return std::make_unique<RedisSchedulerStore>(options);
+  RedisClientOptions client;
+  client.address = *address;
+  return std::make_unique<WithOwnClient<RedisSchedulerStore>>(
+      client, RedisSchedulerStoreOptions{});
 }
 
 class SchedulerStoreTest : public ::testing::TestWithParam<StoreParam> {

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
+#include "services/backend/memory_backend.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
 
@@ -35,7 +36,7 @@ class SessionGrpcTest : public ::testing::Test {
                            "/services/catalog/back_catalog.textproto";
     options.clock = &clock_;
     options.run_timer_thread = false;
-    options.memory = memory;
+    options.backend = std::make_unique<MemoryBackend>(memory);
     options.hub.window = window;
     options.max_stream_queue = max_queue;
     auto server = CoachServer::Start(std::move(options));

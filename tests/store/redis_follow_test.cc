@@ -36,20 +36,22 @@ using ::coachd::testing_store::RunCommand;
 using ::coachd::testing_store::RunInteger;
 using ::coachd::testing_store::Sequences;
 using ::coachd::testing_store::StartRedis;
+using ::coachd::testing_store::TestRedisStore;
+using ::coachd::testing_store::TestRedisStoreOptions;
 using ::coachd::testing_store::WaitUntil;
 using ::testing::ElementsAreArray;
 
-RedisStoreOptions QuickRetry(const std::string& url) {
-  RedisStoreOptions options = OptionsFor(url);
-  options.min_backoff = absl::Milliseconds(5);
-  options.max_backoff = absl::Milliseconds(50);
+TestRedisStoreOptions QuickRetry(const std::string& url) {
+  TestRedisStoreOptions options = OptionsFor(url);
+  options.client.min_backoff = absl::Milliseconds(5);
+  options.client.max_backoff = absl::Milliseconds(50);
   return options;
 }
 
 // Two replicas on one Redis: session "s1" (one event) created on A and
 // followed from its start on both.
 struct TwoReplicasFollowing {
-  explicit TwoReplicasFollowing(const RedisStoreOptions& options)
+  explicit TwoReplicasFollowing(const TestRedisStoreOptions& options)
       : a(options), b(options) {
     CreateSession(a, "s1", 1);
     absl::StatusOr<std::unique_ptr<FollowHandle>> fa = a.Follow("s1", 0, &on_a);
@@ -59,8 +61,8 @@ struct TwoReplicasFollowing {
   }
   bool following() const { return follow_a != nullptr && follow_b != nullptr; }
 
-  RedisStore a;  // The stores outlive the handles, the handles' listeners.
-  RedisStore b;
+  TestRedisStore a;  // The stores outlive the handles, the handles' listeners.
+  TestRedisStore b;
   RecordingListener on_a;
   RecordingListener on_b;
   std::unique_ptr<FollowHandle> follow_a;
@@ -107,7 +109,7 @@ int ThreadCount() {
 // Two stores on one Redis: session "s1" (one event) created on B and
 // followed from its start on A, whose subscriber is up.
 struct FollowerOfAnotherStore {
-  explicit FollowerOfAnotherStore(const RedisStoreOptions& options)
+  explicit FollowerOfAnotherStore(const TestRedisStoreOptions& options)
       : a(options), b(options) {
     CreateSession(b, "s1", 1);
     absl::StatusOr<std::unique_ptr<FollowHandle>> f =
@@ -115,8 +117,8 @@ struct FollowerOfAnotherStore {
     if (f.ok() && WaitSubscribed(a)) follow = *std::move(f);
   }
 
-  RedisStore a;  // The stores and the listener outlive the handle.
-  RedisStore b;
+  TestRedisStore a;  // The stores and the listener outlive the handle.
+  TestRedisStore b;
   RecordingListener listener;
   std::unique_ptr<FollowHandle> follow;  // Null if following failed.
 };
@@ -124,8 +126,8 @@ struct FollowerOfAnotherStore {
 TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
-  RedisStore other(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisStore other(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -176,8 +178,8 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
 TEST(RedisFollowTest, AFollowFromInsideAnotherStoresCommitStartsRightAfter) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));
+  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(b, "s1", 5);
   ASSERT_TRUE(
       b.Commit(record.last_sequence(), &record, Events(300, "big")).ok());
@@ -247,8 +249,8 @@ TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
 TEST(RedisFollowTest, ALocalCommitAfterAnUnseenForeignOneIsNotDeliveredEarly) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(QuickRetry(redis->url()));
-  RedisStore b(QuickRetry(redis->url()));
+  TestRedisStore a(QuickRetry(redis->url()));
+  TestRedisStore b(QuickRetry(redis->url()));
   coach::internal::SessionRecord record = CreateSession(a, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -327,10 +329,10 @@ TEST(RedisFollowTest, SubscriberKilledWhileAnotherStoreCommitsLosesNothing) {
 TEST(RedisFollowTest, FiftyFollowsCostNoMoreConnectionsOrThreadsThanOne) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.pool_size = 4;
-  RedisStore store(options);
-  RedisStore writer(OptionsFor(redis->url()));
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.client.pool_size = 4;
+  TestRedisStore store(options);
+  TestRedisStore writer(OptionsFor(redis->url()));
   constexpr int kSessions = 50;
   for (int i = 0; i < kSessions; ++i)
     CreateSession(writer, absl::StrCat("s", i), 1);
@@ -356,7 +358,7 @@ TEST(RedisFollowTest, FiftyFollowsCostNoMoreConnectionsOrThreadsThanOne) {
     EXPECT_THAT(listeners[i]->sequences(), ElementsAreArray(Range(1, 4)));
   }
 
-  EXPECT_LE(store.Stats().connects, options.pool_size + 1);
+  EXPECT_LE(store.Stats().connects, options.client.pool_size + 1);
   EXPECT_EQ(store.Stats().subscribes, 1);
   EXPECT_LE(ThreadCount() - threads_before, 2);  // Subscriber and catch-up.
 }
@@ -402,7 +404,7 @@ class ParkingListener : public EventListener {
 TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   ParkingListener parking(/*park_at=*/3);
   RecordingListener witness;
@@ -438,8 +440,8 @@ TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
 TEST(RedisFollowTest, AListenerIsNeverCalledAfterItsHandleIsDestroyed) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));
+  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisStore b(OptionsFor(redis->url()));
   CreateSession(a, "s1", 1);
   RecordingListener witness;
   absl::StatusOr<std::unique_ptr<FollowHandle>> watching =

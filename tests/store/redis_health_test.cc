@@ -13,9 +13,9 @@
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
+#include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
-#include "services/store/redis_store.h"
-#include "services/store/redis_url.h"
+#include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -33,10 +33,11 @@ class RedisHealthTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
-    RedisStoreOptions store;
-    store.address = *ParseRedisUrl(redis_->url());
-    store.min_backoff = absl::Milliseconds(10);
-    store.max_backoff = absl::Milliseconds(100);
+    MixedBackendOptions backend;
+    backend.redis.client.address = *ParseRedisUrl(redis_->url());
+    backend.redis.client.min_backoff = absl::Milliseconds(10);
+    backend.redis.client.max_backoff = absl::Milliseconds(100);
+    backend.sessions = true;
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.auth_secret = kSecret;
@@ -44,7 +45,7 @@ class RedisHealthTest : public ::testing::Test {
                            "/services/catalog/back_catalog.textproto";
     options.clock = &clock_;
     options.run_timer_thread = false;
-    options.store = std::make_unique<RedisStore>(store);
+    options.backend = std::make_unique<MixedBackend>(backend);
     absl::StatusOr<std::unique_ptr<CoachServer>> server =
         CoachServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();

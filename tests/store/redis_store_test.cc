@@ -17,8 +17,8 @@
 #include "absl/synchronization/barrier.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "tests/common/redis_server.h"
 #include "tests/store/redis_testing.h"
 #include "tests/store/store_testing.h"
@@ -37,6 +37,8 @@ using ::coachd::testing_store::RunCommand;
 using ::coachd::testing_store::RunInteger;
 using ::coachd::testing_store::Sequences;
 using ::coachd::testing_store::StartRedis;
+using ::coachd::testing_store::TestRedisStore;
+using ::coachd::testing_store::TestRedisStoreOptions;
 using ::testing::Contains;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -62,7 +64,7 @@ absl::Status CommitN(SessionStore& store, coach::internal::SessionRecord* r,
 TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   ASSERT_TRUE(redis->Stop().ok());
 
@@ -94,10 +96,10 @@ TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
 TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
   std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.min_backoff = absl::ZeroDuration();  // Retry at once.
-  options.max_backoff = absl::ZeroDuration();
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.client.min_backoff = absl::ZeroDuration();  // Retry at once.
+  options.client.max_backoff = absl::ZeroDuration();
+  TestRedisStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
 
   ASSERT_TRUE(redis->Stop().ok());
@@ -112,11 +114,11 @@ TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
 TEST(RedisStoreTest, BacksOffAfterAFailedConnect) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.pool_size = 1;
-  options.min_backoff = absl::Hours(1);
-  options.max_backoff = absl::Hours(1);
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.client.pool_size = 1;
+  options.client.min_backoff = absl::Hours(1);
+  options.client.max_backoff = absl::Hours(1);
+  TestRedisStore store(options);
   ASSERT_TRUE(store.Ping().ok());
   ASSERT_TRUE(redis->Stop().ok());
   EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);  // Drops.
@@ -134,10 +136,10 @@ TEST(RedisStoreTest, BacksOffAfterAFailedConnect) {
 TEST(RedisStoreTest, FollowCarriesOnAcrossARedisRestart) {
   std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.min_backoff = absl::Milliseconds(10);
-  options.max_backoff = absl::Milliseconds(50);
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.client.min_backoff = absl::Milliseconds(10);
+  options.client.max_backoff = absl::Milliseconds(50);
+  TestRedisStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -163,7 +165,7 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   ASSERT_NE(redis, nullptr);
   coach::internal::SessionRecord record;
   {
-    RedisStore before(OptionsFor(redis->url()));
+    TestRedisStore before(OptionsFor(redis->url()));
     record = CreateSession(before, "s1", 3);
     record.mutable_engine()->set_deadline_us(1767596460000000);
     ASSERT_TRUE(CommitN(before, &record, 2).ok());
@@ -171,7 +173,7 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   ASSERT_TRUE(redis->Stop().ok());
   ASSERT_TRUE(redis->Restart().ok());
 
-  RedisStore after(OptionsFor(redis->url()));  // A restarted coachd, too.
+  TestRedisStore after(OptionsFor(redis->url()));  // A restarted coachd, too.
   absl::StatusOr<coach::internal::SessionRecord> loaded = after.Load("s1");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->SerializeAsString(), record.SerializeAsString());
@@ -192,7 +194,7 @@ TEST(RedisStoreTest, ASessionsKeysShareOneHashSlot) {
   server_options.extra_args = {"--cluster-enabled", "yes"};
   std::unique_ptr<RedisServer> redis = StartRedis(server_options);
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
   for (const std::string id : {"s1", "0123456789abcdef01234567", "a:b"}) {
     SCOPED_TRACE(id);
     EXPECT_THAT(store.StateKey(id), HasSubstr(absl::StrCat("{", id, "}")));
@@ -209,8 +211,8 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   // Two stores: two coachd processes.
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));
+  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord created = CreateSession(a, "s1", 1);
   constexpr int kRounds = 50;
   absl::Barrier* start[kRounds];
@@ -269,9 +271,9 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
 TEST(RedisStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.finished_ttl = absl::Hours(2);
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.store.finished_ttl = absl::Hours(2);
+  TestRedisStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   EXPECT_EQ(RunInteger(redis->url(), {"PTTL", store.StateKey("s1")}), -1);
   EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 1);
@@ -317,9 +319,9 @@ int EventsKept(const std::string& url, const std::string& key) {
 TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.max_history = 50;
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.store.max_history = 50;
+  TestRedisStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(CommitN(store, &record, 50).ok());
 
@@ -336,7 +338,7 @@ TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
 TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore writer(OptionsFor(redis->url()));
+  TestRedisStore writer(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 3);
   ASSERT_TRUE(CommitN(writer, &record, 4).ok());     // 4..7
   ASSERT_TRUE(CommitN(writer, &record, 2500).ok());  // 8..2507
@@ -350,7 +352,7 @@ TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
 
   // Another replica, with nothing of its own in memory, reads from inside
   // entries and across them.
-  RedisStore reader(OptionsFor(redis->url()));
+  TestRedisStore reader(OptionsFor(redis->url()));
   for (int64_t after : {0, 1, 5, 7, 500, 1006, 1007, 2506}) {
     SCOPED_TRACE(absl::StrCat("after ", after));
     absl::StatusOr<HistoryRead> got =
@@ -366,7 +368,7 @@ TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
 TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore writer(OptionsFor(redis->url()));
+  TestRedisStore writer(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 2);
   // Event 3 as earlier versions stored events: one per entry, field "e".
   coach::v1::SessionEvent third = Events(1, "old").front();
@@ -386,7 +388,7 @@ TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
              {"XADD", key, "5-0", "b", batch.SerializeAsString()});
   RunCommand(redis->url(), {"HSET", writer.StateKey("s1"), "seq", "5"});
 
-  RedisStore reader(OptionsFor(redis->url()));
+  TestRedisStore reader(OptionsFor(redis->url()));
   absl::StatusOr<HistoryRead> before_it =
       reader.ReadHistory("s1", record.epoch(), 0, 3);
   ASSERT_TRUE(before_it.ok()) << before_it.status();
@@ -409,7 +411,7 @@ TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
 TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   RunCommand(redis->url(), {"SCRIPT", "FLUSH"});
 
@@ -431,7 +433,7 @@ TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
                         {redis->url() + "/3", 3}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.url);
-    RedisStore store(OptionsFor(c.url));
+    TestRedisStore store(OptionsFor(c.url));
     const std::string id = absl::StrCat("db", c.db);
     CreateSession(store, id, 1);
     absl::StatusOr<coach::internal::SessionRecord> loaded = store.Load(id);
@@ -447,8 +449,8 @@ TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
 TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore writer(OptionsFor(redis->url()));
-  RedisStore reader(OptionsFor(redis->url()));
+  TestRedisStore writer(OptionsFor(redis->url()));
+  TestRedisStore reader(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 1);
   ASSERT_TRUE(CommitN(writer, &record, 1).ok());  // Scripts cached.
   RecordingListener listener;
@@ -516,8 +518,8 @@ std::vector<std::string> Bytes(const std::vector<StoredEvent>& events) {
 TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));  // Another replica.
+  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisStore b(OptionsFor(redis->url()));  // Another replica.
   coach::internal::SessionRecord record = CreateSession(a, "s1", 3);
   ASSERT_TRUE(CommitN(a, &record, 4).ok());
 
@@ -552,7 +554,7 @@ TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
 TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore store(OptionsFor(redis->url()));
+  TestRedisStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
   record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   ASSERT_TRUE(CommitN(store, &record, 4).ok());  // 4..7, the last ones.
@@ -580,9 +582,10 @@ TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
 TEST(RedisStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStoreOptions options = OptionsFor(redis->url());
-  options.finished_ttl = absl::ZeroDuration();  // Gone as soon as finished.
-  RedisStore store(options);
+  TestRedisStoreOptions options = OptionsFor(redis->url());
+  options.store.finished_ttl =
+      absl::ZeroDuration();  // Gone as soon as finished.
+  TestRedisStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
   record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   ASSERT_TRUE(CommitN(store, &record, 1).ok());
@@ -594,8 +597,8 @@ TEST(RedisStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
 TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
-  RedisStore b(OptionsFor(redis->url()));
+  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord record =
       CreateSession(a, "s1", 3);  // 1..3 by A
   absl::StatusOr<coach::internal::SessionRecord> at_b = b.Load("s1");
@@ -622,7 +625,7 @@ TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
 TEST(RedisStoreTest, ARecreatedSessionIsNotServedItsOldEvents) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  RedisStore a(OptionsFor(redis->url()));
+  TestRedisStore a(OptionsFor(redis->url()));
   coach::internal::SessionRecord old = CreateSession(a, "s1", 3);
   ASSERT_EQ(RunInteger(redis->url(), {"DEL", a.StateKey("s1")}), 1);
   coach::internal::SessionRecord fresh = CreateSession(a, "s1", 2);

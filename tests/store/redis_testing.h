@@ -1,6 +1,6 @@
-// Helpers for the Redis store tests: a redis-server per test, store options
-// for it, one-off commands on a connection of their own, the server's
-// per-command call counts, and a bounded wait for a condition.
+// Helpers for the Redis store tests: a redis-server per test, a store with
+// a client of its own for it, one-off commands on a connection of their own,
+// the server's per-command call counts, and a bounded wait for a condition.
 #ifndef TESTS_STORE_REDIS_TESTING_H_
 #define TESTS_STORE_REDIS_TESTING_H_
 
@@ -18,9 +18,11 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "services/store/redis_connection.h"
+#include "services/redis/redis_client.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "services/store/redis_store.h"
-#include "services/store/redis_url.h"
+#include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -35,14 +37,30 @@ inline std::unique_ptr<RedisServer> StartRedis(
   return server.ok() ? *std::move(server) : nullptr;
 }
 
-// Store options for the Redis at `url`.
-inline RedisStoreOptions OptionsFor(const std::string& url) {
-  RedisStoreOptions options;
+// Options of a TestRedisStore: its client's and the store's.
+struct TestRedisStoreOptions {
+  RedisClientOptions client;
+  RedisStoreOptions store;
+};
+
+// Options for the Redis at `url`, with the four pooled connections a
+// store had before stores shared a client.
+inline TestRedisStoreOptions OptionsFor(const std::string& url) {
+  TestRedisStoreOptions options;
   absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
   EXPECT_TRUE(address.ok()) << address.status();
-  if (address.ok()) options.address = *address;
+  if (address.ok()) options.client.address = *address;
+  options.client.pool_size = 4;
   return options;
 }
+
+// A RedisStore with a client of its own, as each replica has: its Stats
+// count this store's traffic only.
+class TestRedisStore : public WithOwnClient<RedisStore> {
+ public:
+  explicit TestRedisStore(const TestRedisStoreOptions& options)
+      : WithOwnClient<RedisStore>(options.client, options.store) {}
+};
 
 // Runs one command on its own connection; fails the test on an error.
 inline RedisReply RunCommand(const std::string& url,

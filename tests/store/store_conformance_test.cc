@@ -7,11 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
 #include "services/store/memory_store.h"
-#include "services/store/redis_connection.h"
 #include "services/store/redis_store.h"
-#include "services/store/redis_url.h"
 #include "tests/common/redis_server.h"
+#include "tests/store/redis_testing.h"
 #include "tests/store/store_testing.h"
 
 namespace coachd {
@@ -83,10 +84,10 @@ struct RedisFactory {
       ADD_FAILURE() << flushed.status();
       return nullptr;
     }
-    RedisStoreOptions options;
-    options.address = *address;
-    options.max_history = max_history;
-    return std::make_unique<RedisStore>(options);
+    testing_store::TestRedisStoreOptions options =
+        testing_store::OptionsFor(server->url());
+    options.store.max_history = max_history;
+    return std::make_unique<testing_store::TestRedisStore>(options);
   }
 };
 

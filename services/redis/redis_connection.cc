@@ -1,4 +1,4 @@
-#include "services/store/redis_connection.h"
+#include "services/redis/redis_connection.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,7 +8,6 @@
 #include <limits>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace coachd {
@@ -212,24 +211,6 @@ absl::StatusOr<RedisReply> RedisConnection::Command(
   absl::StatusOr<std::vector<RedisReply>> replies = Pipeline({command});
   if (!replies.ok()) return replies.status();
   return std::move(replies->front());
-}
-
-absl::Status RedisErrorStatus(const RedisAddress& address,
-                              absl::string_view command,
-                              const redisReply& reply) {
-  const absl::string_view text(reply.str, reply.len);
-  const std::string message =
-      absl::StrCat("redis at ", address.ToString(), ": ", command, ": ", text);
-  for (absl::string_view transient : {"LOADING", "BUSY", "MASTERDOWN",
-                                      "READONLY", "TRYAGAIN", "CLUSTERDOWN"}) {
-    if (absl::StartsWith(text, transient)) {
-      return absl::UnavailableError(message);
-    }
-  }
-  if (absl::StartsWith(text, "OOM")) {
-    return absl::ResourceExhaustedError(message);
-  }
-  return absl::InternalError(message);
 }
 
 RedisPool::RedisPool(const RedisConnectionOptions& options, int size) {

@@ -10,12 +10,10 @@
 // expires it: once another replica can take a session, this one has stopped
 // counting it as held.
 //
-//   RedisTimerLeasesOptions options;
-//   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
-//   RedisTimerLeases leases(options);
+//   RedisTimerLeases leases(&client, RedisTimerLeasesOptions{});
 //   absl::StatusOr<std::vector<std::string>> mine = leases.Acquire({"s1"});
-#ifndef SERVICES_STORE_REDIS_TIMER_LEASES_H_
-#define SERVICES_STORE_REDIS_TIMER_LEASES_H_
+#ifndef SERVICES_SESSION_REDIS_TIMER_LEASES_H_
+#define SERVICES_SESSION_REDIS_TIMER_LEASES_H_
 
 #include <memory>
 #include <string>
@@ -25,33 +23,26 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
+#include "services/redis/redis_client.h"
 #include "services/session/timer_leases.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_store.h"
-#include "services/store/redis_url.h"
 
 namespace coachd {
 
 // Options of RedisTimerLeases.
 struct RedisTimerLeasesOptions {
-  RedisAddress address;
   std::string key_prefix = "coachd";  // As the store's.
   // This replica's id; empty: "HOSTNAME-PID-RANDOM". Two live processes
   // must never share one.
   std::string holder_id;
   absl::Duration ttl = absl::Seconds(3);  // Renew every ttl/3.
-  int pool_size = 2;
-  absl::Duration connect_timeout = absl::Milliseconds(200);
-  absl::Duration command_timeout = absl::Seconds(1);
-  absl::Duration min_backoff = absl::Milliseconds(50);
-  absl::Duration max_backoff = absl::Seconds(1);
-  const Clock* clock = nullptr;  // Not owned; null: the real clock.
+  const Clock* clock = nullptr;           // Not owned; null: the real clock.
 };
 
-// TimerLeases in Redis. Thread-safe. Holds `pool_size` connections.
+// TimerLeases in Redis. Thread-safe. Uses the client's connections.
 class RedisTimerLeases : public TimerLeases {
  public:
-  explicit RedisTimerLeases(RedisTimerLeasesOptions options);
+  // `client` must outlive the leases.
+  RedisTimerLeases(RedisClient* client, RedisTimerLeasesOptions options);
   RedisTimerLeases(const RedisTimerLeases&) = delete;
   RedisTimerLeases& operator=(const RedisTimerLeases&) = delete;
 
@@ -74,18 +65,16 @@ class RedisTimerLeases : public TimerLeases {
   // The lease key of a session, for tests and tools.
   std::string LeaseKey(absl::string_view session_id) const;
 
-  // Counters of what was sent to Redis.
-  RedisStoreStats Stats() const;
+  // Counters of what the client sent to Redis.
+  RedisClientStats Stats() const { return client_->Stats(); }
 
  private:
+  RedisClient* const client_;
   const RedisTimerLeasesOptions options_;
   const std::string holder_id_;
   const std::string ttl_ms_;
   RealClock real_clock_;
   const Clock* const clock_;
-  const std::shared_ptr<RedisCounters> counters_ =
-      std::make_shared<RedisCounters>();
-  RedisPool pool_;
   mutable absl::Mutex mu_;
   // Held leases and when each stops counting as held.
   absl::flat_hash_map<std::string, absl::Time> held_ ABSL_GUARDED_BY(mu_);
@@ -93,4 +82,4 @@ class RedisTimerLeases : public TimerLeases {
 
 }  // namespace coachd
 
-#endif  // SERVICES_STORE_REDIS_TIMER_LEASES_H_
+#endif  // SERVICES_SESSION_REDIS_TIMER_LEASES_H_

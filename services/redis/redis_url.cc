@@ -1,4 +1,4 @@
-#include "services/store/redis_url.h"
+#include "services/redis/redis_url.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"

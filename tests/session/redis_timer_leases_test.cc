@@ -3,7 +3,7 @@
 // in round trips, and behaviour while Redis is away. Local time runs on a
 // FakeClock; the Redis TTL is long enough never to pass during a test
 // (expiry in Redis is simulated by deleting or overwriting the key).
-#include "services/store/redis_timer_leases.h"
+#include "services/session/redis_timer_leases.h"
 
 #include <memory>
 #include <string>
@@ -14,8 +14,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
-#include "services/store/redis_connection.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_connection.h"
+#include "services/redis/redis_url.h"
+#include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -37,12 +38,13 @@ class RedisTimerLeasesTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedisTimerLeases> Leases(const std::string& holder) {
+    RedisClientOptions client;
+    client.address = address_;
     RedisTimerLeasesOptions options;
-    options.address = address_;
     options.holder_id = holder;
     options.ttl = kTtl;
     options.clock = &clock_;
-    return std::make_unique<RedisTimerLeases>(options);
+    return std::make_unique<WithOwnClient<RedisTimerLeases>>(client, options);
   }
 
   RedisReply Run(const RedisCommand& command) {
@@ -159,9 +161,9 @@ TEST_F(RedisTimerLeasesTest, EachCallIsOneRoundTripWhateverTheNumberOfLeases) {
   ASSERT_TRUE(a->Acquire({"warm-up"}).ok());
   std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i) ids.push_back("s" + std::to_string(i));
-  RedisStoreStats before = a->Stats();
+  RedisClientStats before = a->Stats();
   ASSERT_TRUE(a->Acquire(ids).ok());
-  RedisStoreStats after = a->Stats();
+  RedisClientStats after = a->Stats();
   EXPECT_EQ(after.round_trips - before.round_trips, 1);
   EXPECT_EQ(after.commands - before.commands, 100);  // SET NX + renew each.
   before = after;

@@ -4,8 +4,8 @@
 //   // a->host == "127.0.0.1", a->port == 6379, a->db == 2
 //   a = ParseRedisUrl("unix:///run/redis/redis.sock");
 //   // a->unix_path == "/run/redis/redis.sock", a->db == 0
-#ifndef SERVICES_STORE_REDIS_URL_H_
-#define SERVICES_STORE_REDIS_URL_H_
+#ifndef SERVICES_REDIS_REDIS_URL_H_
+#define SERVICES_REDIS_REDIS_URL_H_
 
 #include <string>
 
@@ -34,4 +34,4 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url);
 
 }  // namespace coachd
 
-#endif  // SERVICES_STORE_REDIS_URL_H_
+#endif  // SERVICES_REDIS_REDIS_URL_H_

@@ -1,14 +1,11 @@
-#include "services/store/redis_timer_leases.h"
+#include "services/session/redis_timer_leases.h"
 
-#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <utility>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/store/memory_store.h"
 
@@ -32,27 +29,14 @@ end
 return 0
 )lua";
 
-std::string Sha1Hex(absl::string_view text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(),
-       digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+const RedisScript& RenewScript() {
+  static const RedisScript* script = new RedisScript(kRenewScript);
+  return *script;
 }
 
-const std::string& RenewSha() {
-  static const std::string* sha = new std::string(Sha1Hex(kRenewScript));
-  return *sha;
-}
-
-const std::string& ReleaseSha() {
-  static const std::string* sha = new std::string(Sha1Hex(kReleaseScript));
-  return *sha;
-}
-
-bool IsNoScript(const redisReply& r) {
-  return r.type == REDIS_REPLY_ERROR && r.str != nullptr &&
-         absl::StartsWith(absl::string_view(r.str, r.len), "NOSCRIPT");
+const RedisScript& ReleaseScript() {
+  static const RedisScript* script = new RedisScript(kReleaseScript);
+  return *script;
 }
 
 std::string DefaultHolderId() {
@@ -63,56 +47,20 @@ std::string DefaultHolderId() {
   return absl::StrCat(host, "-", getpid(), "-", RandomId(3));
 }
 
-RedisConnectionOptions ConnectionOptionsOf(const RedisTimerLeasesOptions& o,
-                                           RedisCounters* counters) {
-  RedisConnectionOptions c;
-  c.address = o.address;
-  c.connect_timeout = o.connect_timeout;
-  c.command_timeout = o.command_timeout;
-  c.min_backoff = o.min_backoff;
-  c.max_backoff = o.max_backoff;
-  c.counters = counters;
-  return c;
-}
-
-// Runs `commands` in one round trip; if Redis has not cached the scripts
-// (a fresh or restarted server), loads them and runs them again.
-absl::StatusOr<std::vector<RedisReply>> RunScripts(
-    RedisPool& pool, const std::vector<RedisCommand>& commands) {
-  RedisPool::Lease conn = pool.Acquire();
-  absl::StatusOr<std::vector<RedisReply>> replies = conn->Pipeline(commands);
-  if (!replies.ok()) return replies;
-  bool missing = false;
-  for (const RedisReply& r : *replies) missing = missing || IsNoScript(*r);
-  if (!missing) return replies;
-  absl::StatusOr<std::vector<RedisReply>> loaded = conn->Pipeline(
-      {{"SCRIPT", "LOAD", kRenewScript}, {"SCRIPT", "LOAD", kReleaseScript}});
-  if (!loaded.ok()) return loaded;
-  return conn->Pipeline(commands);
-}
-
 }  // namespace
 
-RedisTimerLeases::RedisTimerLeases(RedisTimerLeasesOptions options)
-    : options_(std::move(options)),
+RedisTimerLeases::RedisTimerLeases(RedisClient* client,
+                                   RedisTimerLeasesOptions options)
+    : client_(client),
+      options_(std::move(options)),
       holder_id_(options_.holder_id.empty() ? DefaultHolderId()
                                             : options_.holder_id),
       ttl_ms_(absl::StrCat(
           std::max<int64_t>(1, absl::ToInt64Milliseconds(options_.ttl)))),
-      clock_(options_.clock != nullptr ? options_.clock : &real_clock_),
-      pool_(ConnectionOptionsOf(options_, counters_.get()),
-            std::max(1, options_.pool_size)) {}
+      clock_(options_.clock != nullptr ? options_.clock : &real_clock_) {}
 
 std::string RedisTimerLeases::LeaseKey(absl::string_view session_id) const {
   return absl::StrCat(options_.key_prefix, ":{", session_id, "}:lease");
-}
-
-RedisStoreStats RedisTimerLeases::Stats() const {
-  RedisStoreStats s;
-  s.commands = counters_->commands.load();
-  s.round_trips = counters_->round_trips.load();
-  s.connects = counters_->connects.load();
-  return s;
 }
 
 absl::StatusOr<std::vector<std::string>> RedisTimerLeases::Acquire(
@@ -120,22 +68,24 @@ absl::StatusOr<std::vector<std::string>> RedisTimerLeases::Acquire(
   std::vector<std::string> acquired;
   if (session_ids.empty()) return acquired;
   std::vector<RedisCommand> commands;
+  std::vector<const RedisScript*> scripts;
   commands.reserve(2 * session_ids.size());
   for (const std::string& id : session_ids) {
     const std::string key = LeaseKey(id);
     commands.push_back({"SET", key, holder_id_, "NX", "PX", ttl_ms_});
-    commands.push_back({"EVALSHA", RenewSha(), "1", key, holder_id_, ttl_ms_});
+    scripts.push_back(nullptr);
+    commands.push_back(RenewScript().Call({key}, {holder_id_, ttl_ms_}));
+    scripts.push_back(&RenewScript());
   }
   const absl::Time sent = clock_->Now();
-  absl::StatusOr<std::vector<RedisReply>> replies = RunScripts(pool_, commands);
+  absl::StatusOr<std::vector<RedisReply>> replies =
+      client_->RunScripts(scripts, std::move(commands));
   if (!replies.ok()) return replies.status();
   for (size_t i = 0; i < session_ids.size(); ++i) {
-    for (size_t j : {2 * i, 2 * i + 1}) {
-      const redisReply& r = *(*replies)[j];
-      if (r.type == REDIS_REPLY_ERROR) {
-        return RedisErrorStatus(options_.address, commands[j][0], r);
-      }
-    }
+    absl::Status checked = client_->Check("SET", *(*replies)[2 * i]);
+    if (checked.ok())
+      checked = client_->Check("EVALSHA", *(*replies)[2 * i + 1]);
+    if (!checked.ok()) return checked;
     // The SET may fail (held); the compare-and-PEXPIRE says whose it is.
     const redisReply& mine = *(*replies)[2 * i + 1];
     if (mine.type == REDIS_REPLY_INTEGER && mine.integer == 1) {
@@ -166,10 +116,12 @@ std::vector<std::string> RedisTimerLeases::RenewHeld() {
   commands.reserve(held.size());
   for (const auto& [id, until] : held) {
     commands.push_back(
-        {"EVALSHA", RenewSha(), "1", LeaseKey(id), holder_id_, ttl_ms_});
+        RenewScript().Call({LeaseKey(id)}, {holder_id_, ttl_ms_}));
   }
   const absl::Time sent = clock_->Now();
-  absl::StatusOr<std::vector<RedisReply>> replies = RunScripts(pool_, commands);
+  absl::StatusOr<std::vector<RedisReply>> replies = client_->RunScripts(
+      std::vector<const RedisScript*>(commands.size(), &RenewScript()),
+      std::move(commands));
   absl::MutexLock lock(&mu_);
   for (size_t i = 0; i < held.size(); ++i) {
     const std::string& id = held[i].first;
@@ -200,8 +152,8 @@ void RedisTimerLeases::Release(absl::string_view session_id) {
     held_.erase(session_id);
   }
   // Best effort: if this fails, the key expires within ttl.
-  (void)RunScripts(pool_, {{"EVALSHA", ReleaseSha(), "1", LeaseKey(session_id),
-                            holder_id_}});
+  (void)client_->Eval(ReleaseScript(), {LeaseKey(session_id)}, {holder_id_},
+                      "release lease");
 }
 
 std::vector<std::string> RedisTimerLeases::Held() const {

@@ -7,8 +7,8 @@
 //   RedisConnection conn(RedisConnectionOptions{address});
 //   absl::StatusOr<std::vector<RedisReply>> replies =
 //       conn.Pipeline({{"HGET", "k", "f"}, {"XLEN", "s"}});  // one round trip
-#ifndef SERVICES_STORE_REDIS_CONNECTION_H_
-#define SERVICES_STORE_REDIS_CONNECTION_H_
+#ifndef SERVICES_REDIS_REDIS_CONNECTION_H_
+#define SERVICES_REDIS_REDIS_CONNECTION_H_
 
 #include <hiredis/hiredis.h>
 
@@ -22,7 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/store/redis_url.h"
+#include "services/redis/redis_url.h"
 
 namespace coachd {
 
@@ -117,14 +117,6 @@ class RedisConnection {
   bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// The status for an error reply of `command`: UNAVAILABLE while Redis loads,
-// is busy or cannot accept writes (LOADING, BUSY, MASTERDOWN, READONLY,
-// TRYAGAIN, CLUSTERDOWN), RESOURCE_EXHAUSTED when out of memory (OOM),
-// INTERNAL otherwise. The message names the address and the command.
-absl::Status RedisErrorStatus(const RedisAddress& address,
-                              absl::string_view command,
-                              const redisReply& reply);
-
 // A fixed set of connections shared by threads. Thread-safe.
 class RedisPool {
  public:
@@ -163,4 +155,4 @@ class RedisPool {
 
 }  // namespace coachd
 
-#endif  // SERVICES_STORE_REDIS_CONNECTION_H_
+#endif  // SERVICES_REDIS_REDIS_CONNECTION_H_

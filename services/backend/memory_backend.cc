@@ -1,0 +1,29 @@
+#include "services/backend/memory_backend.h"
+
+#include "services/coach/live_board.h"
+#include "services/scheduler/memory_scheduler_store.h"
+
+namespace coachd {
+
+std::unique_ptr<SessionStore> MemoryBackend::MakeSessionStore() {
+  return std::make_unique<MemoryStore>(sessions_);
+}
+
+std::unique_ptr<TimerLeases> MemoryBackend::MakeTimerLeases() {
+  return std::make_unique<LocalTimerLeases>();
+}
+
+std::unique_ptr<CoachLinkStore> MemoryBackend::MakeCoachLinks() {
+  return std::make_unique<MemoryCoachLinkStore>();
+}
+
+std::unique_ptr<CoachBoard> MemoryBackend::MakeCoachBoard(CoachLinkStore* links,
+                                                          const Clock* clock) {
+  return std::make_unique<LiveBoard>(links, clock);
+}
+
+std::unique_ptr<SchedulerStore> MemoryBackend::MakeSchedulerStore() {
+  return std::make_unique<MemorySchedulerStore>();
+}
+
+}  // namespace coachd
