@@ -1,6 +1,5 @@
 #include "clients/loadgen/load_driver.h"
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -16,13 +15,13 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "clients/loadgen/latency_histogram.h"
 #include "clients/loadgen/proc_stats.h"
 #include "clients/loadgen/redis_stats.h"
 #include "clients/loadgen/sequence_tracker.h"
 #include "clients/loadgen/target_check.h"
+#include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
 #include "services/auth/jwt.h"
 
@@ -819,21 +818,6 @@ bool WaitFor(const std::function<bool()>& done, absl::Time deadline) {
   return true;
 }
 
-// The request of CoachService.LinkCoach {coach_id}, encoded by hand so that
-// loadgen does not depend on the coach API being built.
-grpc::ByteBuffer LinkCoachRequest(const std::string& coach_id) {
-  std::string bytes = "\x0a";
-  size_t n = coach_id.size();
-  while (n >= 0x80) {
-    bytes.push_back(static_cast<char>((n & 0x7f) | 0x80));
-    n >>= 7;
-  }
-  bytes.push_back(static_cast<char>(n));
-  bytes += coach_id;
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
 // The whole run.
 class Runner {
  public:
@@ -923,7 +907,8 @@ bool Runner::ForEachHousehold(
 void Runner::LinkCoaches(LoadReport* report) {
   const LoadConfig& config = load_.config;
   if (config.coach_watchers <= 0) return;
-  grpc::GenericStub generic(load_.channels[0]);
+  std::unique_ptr<coach::v1::CoachService::Stub> coaches =
+      coach::v1::CoachService::NewStub(load_.channels[0]);
   const absl::Time now = absl::Now();
   std::vector<int> next_coach(households_.size(), 0);
   int linked = 0;
@@ -935,17 +920,11 @@ void Runner::LinkCoaches(LoadReport* report) {
         now, now + absl::Hours(24));
     grpc::ClientContext context;
     AddBearer(&context, user);
-    grpc::ByteBuffer request = LinkCoachRequest(coach_id);
-    grpc::ByteBuffer response;
-    absl::Notification done;
-    grpc::Status status;
-    generic.UnaryCall(&context, "/coach.v1.CoachService/LinkCoach",
-                      grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        status = std::move(s);
-                        done.Notify();
-                      });
-    done.WaitForNotification();
+    coach::v1::LinkCoachRequest request;
+    request.set_coach_id(coach_id);
+    coach::v1::LinkCoachResponse response;
+    const grpc::Status status =
+        coaches->LinkCoach(&context, request, &response);
     if (!status.ok()) {
       std::string why = status.error_message();
       if (why.empty()) why = absl::StrCat("status ", status.error_code());

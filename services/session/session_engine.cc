@@ -17,9 +17,6 @@ using coach::v1::StepKind;
 
 namespace {
 
-// Command ids remembered per session for de-duplication.
-constexpr int kRecentCommandIds = 64;
-
 google::protobuf::Timestamp ToProto(int64_t unix_us) {
   google::protobuf::Timestamp t;
   t.set_seconds(unix_us / 1000000);
