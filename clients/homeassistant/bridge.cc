@@ -206,6 +206,9 @@ void Bridge::Apply(Input& in) {
       FollowSession(*p);
       if (in.board.kind() == coach::v1::LIVE_UPDATE_KIND_ENDED) {
         RefreshProgress(*p);
+        // The scheduler counts the completion on its own: read again soon.
+        p->progress_read =
+            absl::Now() - options_.progress_every + absl::Seconds(2);
       }
       PublishChanges(*p);
       break;

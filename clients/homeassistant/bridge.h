@@ -66,7 +66,8 @@ struct BridgeStats {
 class Bridge {
  public:
   explicit Bridge(BridgeOptions options);
-  // Stops every stream and thread; the MQTT link disconnects cleanly.
+  // Stops every stream and thread; the MQTT link says "offline" and
+  // disconnects cleanly.
   ~Bridge();
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;

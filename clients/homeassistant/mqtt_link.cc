@@ -32,6 +32,10 @@ MqttLink::MqttLink(MqttOptions options, MqttCallbacks callbacks)
 
 MqttLink::~MqttLink() {
   if (started_) {
+    // A clean stop sends no will: say "offline" ourselves first.
+    if (!options_.will_topic.empty()) {
+      Publish({options_.will_topic, options_.will_payload, true});
+    }
     mosquitto_disconnect(mosq_);
     mosquitto_loop_stop(mosq_, /*force=*/false);
   }

@@ -48,7 +48,8 @@ struct MqttCallbacks {
 class MqttLink {
  public:
   MqttLink(MqttOptions options, MqttCallbacks callbacks);
-  // Disconnects cleanly (the will is not sent) and stops the thread.
+  // Publishes the will's payload itself (a clean disconnect sends no will),
+  // disconnects and stops the thread.
   ~MqttLink();
   MqttLink(const MqttLink&) = delete;
   MqttLink& operator=(const MqttLink&) = delete;
