@@ -22,12 +22,13 @@ packages=(
   grpc-proto libabsl-dev libhiredis-dev libssl-dev libjemalloc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev libevent-dev libpocketsphinx-dev pocketsphinx-en-us
-  redis-server tzdata espeak-ng nginx mosquitto openssl
+  redis-server tzdata espeak-ng sox nginx mosquitto openssl
 )
+# (sox: the speaker's microphone and loudspeaker, `rec` and `play`.)
 # What only the tests use: a headless browser for the web pages, Redis
-# Sentinel, an MQTT subscriber, sox for synthesized speech, clang for fuzzing.
+# Sentinel, an MQTT subscriber, clang for fuzzing.
 if [[ "${COACHD_TEST_DEPS:-0}" == 1 ]]; then
-  packages+=(chromium mosquitto-clients redis-sentinel sox clang
+  packages+=(chromium mosquitto-clients redis-sentinel clang
     libclang-rt-14-dev)
   # Node.js drives the browser (puppeteer-core); any Node.js 18+ will do, so
   # Debian's is installed only when there is none.

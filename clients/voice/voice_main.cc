@@ -21,6 +21,8 @@
 #include "clients/common/client_flags.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
+#include "clients/voice/command_sender.h"
+#include "clients/voice/listen.h"
 #include "clients/voice/utterance.h"
 
 extern char** environ;
@@ -30,6 +32,12 @@ ABSL_FLAG(bool, speak, false, "Speak each line through espeak-ng.");
 ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
 ABSL_FLAG(bool, commands, true, "Read spoken commands (typed) from stdin.");
 ABSL_FLAG(std::string, prefix, "[speaker] ", "Printed before each line.");
+ABSL_FLAG(std::string, listen, "",
+          "Hear spoken commands offline: mic (the default ALSA capture "
+          "device, through sox's rec), - (16 kHz mono WAV or raw on stdin) "
+          "or a file.");
+ABSL_FLAG(bool, listen_real_time, false,
+          "Read a --listen file at the speed it was recorded.");
 ABSL_FLAG(bool, reminders, false,
           "Say the person's workout reminders instead of following a session.");
 
@@ -126,12 +134,25 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
   const std::string prefix = absl::GetFlag(FLAGS_prefix);
 
-  if (absl::GetFlag(FLAGS_commands)) {
+  auto sender =
+      std::make_shared<coachd::CommandSender>(channel, *token, session);
+  std::unique_ptr<coachd::SpokenCommands> spoken;
+  if (!absl::GetFlag(FLAGS_listen).empty()) {
+    absl::StatusOr<std::unique_ptr<coachd::SpokenCommands>> started =
+        coachd::SpokenCommands::Start(absl::GetFlag(FLAGS_listen),
+                                      absl::GetFlag(FLAGS_listen_real_time),
+                                      sender, prefix, nullptr);
+    if (!started.ok()) {
+      std::cerr << "voice: " << started.status().message() << "\n";
+      return 2;
+    }
+    spoken = *std::move(started);
+  }
+
+  if (absl::GetFlag(FLAGS_commands) && absl::GetFlag(FLAGS_listen) != "-") {
     // Commands typed on stdin; detached so a closed stdin never blocks exit.
-    std::thread([channel, token = *token, session, prefix] {
-      auto stub = coach::v1::SessionService::NewStub(channel);
+    std::thread([sender, prefix] {
       std::string line;
-      int n = 0;
       while (std::getline(std::cin, line)) {
         coach::v1::CommandType type = coachd::ParseUtterance(line);
         if (type == coach::v1::COMMAND_TYPE_UNSPECIFIED) {
@@ -142,32 +163,10 @@ int main(int argc, char** argv) {
           std::fflush(stdout);
           continue;
         }
-        coach::v1::SendCommandRequest request;
-        request.set_session_id(session);
-        request.set_command_id(absl::StrCat("voice-", getpid(), "-", ++n, "-",
-                                            absl::ToUnixMicros(absl::Now())));
-        request.set_command(type);
-        request.set_from_kind(coach::v1::DEVICE_KIND_VOICE);
-        if (type == coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT) {
-          request.set_note(line);
-        }
-        // Retry the same command id: applied once however often it is sent.
-        for (int attempt = 0; attempt < 3; ++attempt) {
-          grpc::ClientContext context;
-          coachd::AddToken(&context, token);
-          context.set_deadline(std::chrono::system_clock::now() +
-                               std::chrono::seconds(5));
-          coach::v1::SendCommandResponse response;
-          grpc::Status s = stub->SendCommand(&context, request, &response);
-          if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
-              s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-            continue;
-          }
-          if (!s.ok()) {
-            std::printf("%s(%s)\n", prefix.c_str(), s.error_message().c_str());
-            std::fflush(stdout);
-          }
-          break;
+        grpc::Status s = sender->Send(type, line);
+        if (!s.ok()) {
+          std::printf("%s(%s)\n", prefix.c_str(), s.error_message().c_str());
+          std::fflush(stdout);
         }
       }
     }).detach();
@@ -183,6 +182,9 @@ int main(int argc, char** argv) {
                 text.c_str());
     std::fflush(stdout);
     if (speaker != nullptr) speaker->Say(text);
+    if (spoken != nullptr && event.has_discomfort_reported()) {
+      spoken->ExpectAnswer();  // "Skip it, switch to a stretch, or end?"
+    }
   });
   if (!done.ok()) {
     std::fprintf(stderr, "voice: %s\n", std::string(done.message()).c_str());

@@ -1,0 +1,129 @@
+#include "tests/common/child_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+
+extern char** environ;
+
+namespace coachd {
+namespace {
+
+constexpr absl::Duration kPoll = absl::Milliseconds(20);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
+    std::vector<std::string> argv, std::string output_path) {
+  if (argv.empty()) return absl::InvalidArgumentError("argv: empty");
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null",
+                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, output_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = -1;
+  const int spawned =
+      posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot run ", argv[0], ": ", std::strerror(spawned)));
+  }
+  return std::unique_ptr<ChildProcess>(
+      new ChildProcess(pid, std::move(output_path)));
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string ChildProcess::Output() const {
+  std::ifstream in(output_path_, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+bool ChildProcess::WaitForOutput(const std::string& text,
+                                 absl::Duration timeout) const {
+  const absl::Time give_up = absl::Now() + timeout;
+  for (;;) {
+    if (Output().find(text) != std::string::npos) return true;
+    if (absl::Now() >= give_up) return false;
+    if (pid_ <= 0 || waitpid(pid_, nullptr, WNOHANG) != 0) {
+      // Ended (or reaped): what it wrote is all there is.
+      return Output().find(text) != std::string::npos;
+    }
+    absl::SleepFor(kPoll);
+  }
+}
+
+int ChildProcess::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return status_;
+  const absl::Time give_up = absl::Now() + timeout;
+  for (;;) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      status_ = status;
+      return status;
+    }
+    if (absl::Now() >= give_up) return -1;
+    absl::SleepFor(kPoll);
+  }
+}
+
+int ChildProcess::Terminate(absl::Duration timeout) {
+  if (pid_ <= 0) return status_;
+  kill(pid_, SIGTERM);
+  const int status = Wait(timeout);
+  if (status != -1) return status;
+  kill(pid_, SIGKILL);
+  return Wait(absl::Seconds(10));
+}
+
+absl::Status RunToCompletion(std::vector<std::string> argv,
+                             const std::string& output_path,
+                             absl::Duration timeout) {
+  const std::string command = absl::StrJoin(argv, " ");
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child =
+      ChildProcess::Start(std::move(argv), output_path);
+  if (!child.ok()) return child.status();
+  const int status = (*child)->Wait(timeout);
+  if (status == -1) {
+    (*child)->Terminate();
+    return absl::DeadlineExceededError(absl::StrCat(
+        command, ": still running after ", absl::FormatDuration(timeout)));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(command, " failed (status ", status,
+                                            "): ", (*child)->Output()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace coachd
