@@ -23,6 +23,7 @@
 #include "clients/common/session_follower.h"
 #include "clients/voice/command_sender.h"
 #include "clients/voice/listen.h"
+#include "clients/voice/timed_speaker.h"
 #include "clients/voice/utterance.h"
 
 extern char** environ;
@@ -38,6 +39,13 @@ ABSL_FLAG(std::string, listen, "",
           "or a file.");
 ABSL_FLAG(bool, listen_real_time, false,
           "Read a --listen file at the speed it was recorded.");
+ABSL_FLAG(std::string, audio_out, "",
+          "With --speak: write each line to a WAV file in this folder, named "
+          "by its start time (unix ms) and event sequence, instead of "
+          "playing it.");
+ABSL_FLAG(double, speech_time_scale, 1,
+          "With --speak: the session runs this many times faster (coachd's "
+          "--time_scale); line lengths are planned scaled by it (tests).");
 ABSL_FLAG(bool, reminders, false,
           "Say the person's workout reminders instead of following a session.");
 
@@ -130,8 +138,20 @@ int main(int argc, char** argv) {
   options.from_start = absl::GetFlag(FLAGS_from_start);
   coachd::SessionFollower follower(channel, *token, session,
                                    coach::v1::DEVICE_KIND_VOICE, options);
-  std::unique_ptr<Speaker> speaker;
-  if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
+  // Both live as long as the process: the listening thread uses them.
+  static coachd::RealClock* const clock = new coachd::RealClock();
+  static coachd::SpeakingTimes* const speaking = new coachd::SpeakingTimes();
+  std::unique_ptr<coachd::TimedSpeaker> speaker;
+  if (absl::GetFlag(FLAGS_speak)) {
+    coachd::SpeakerOptions speak;
+    speak.audio_out_dir = absl::GetFlag(FLAGS_audio_out);
+    speak.time_scale = absl::GetFlag(FLAGS_speech_time_scale);
+    if (!(speak.time_scale >= 1)) {
+      std::cerr << "voice: --speech_time_scale must be at least 1\n";
+      return 2;
+    }
+    speaker = std::make_unique<coachd::TimedSpeaker>(clock, speaking, speak);
+  }
   const std::string prefix = absl::GetFlag(FLAGS_prefix);
 
   auto sender =
@@ -141,7 +161,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<coachd::SpokenCommands>> started =
         coachd::SpokenCommands::Start(absl::GetFlag(FLAGS_listen),
                                       absl::GetFlag(FLAGS_listen_real_time),
-                                      sender, prefix, nullptr);
+                                      sender, prefix, speaking);
     if (!started.ok()) {
       std::cerr << "voice: " << started.status().message() << "\n";
       return 2;
@@ -181,7 +201,7 @@ int main(int argc, char** argv) {
                     : "",
                 text.c_str());
     std::fflush(stdout);
-    if (speaker != nullptr) speaker->Say(text);
+    if (speaker != nullptr) speaker->Say(event);
     if (spoken != nullptr && event.has_discomfort_reported()) {
       spoken->ExpectAnswer();  // "Skip it, switch to a stretch, or end?"
     }
