@@ -6,10 +6,10 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "coach/internal/scheduler_record.pb.h"
 #include "services/common/log.h"
 
 namespace coachd {
@@ -17,9 +17,10 @@ namespace {
 
 // Helpers every script starts with. A reminder is stored as
 //   "<state> <day> <due_us> <expires_us> <version> <snoozes> <content>"
-// where the scripts read and write the six header fields and carry
-// <content> (see EncodeContent) as it is. Numbers stay below 2^53, so Lua's
-// doubles hold them exactly; '%.0f' prints them without an exponent.
+// where the scripts read and write the six scheduling fields and carry
+// <content> (a coach.internal.ReminderContent) as it is. Numbers stay below
+// 2^53, so Lua's doubles hold them exactly; '%.0f' prints them without an
+// exponent.
 constexpr char kPrelude[] = R"lua(
 local function parse(v)
   local st, day, due, exp, ver, snz, rest = string.match(v,
@@ -239,12 +240,15 @@ bool ParseState(absl::string_view name, ReminderState* state) {
   return false;
 }
 
-// What the scripts carry without reading: "<sessions_done>
-// <sessions_target> " then title, text and ssml, each as "<length>:<bytes>".
+// What the scripts carry without reading: the reminder's content.
 std::string EncodeContent(const ReminderRecord& r) {
-  return absl::StrCat(r.sessions_done, " ", r.sessions_target, " ",
-                      r.title.size(), ":", r.title, r.text.size(), ":", r.text,
-                      r.ssml.size(), ":", r.ssml);
+  coach::internal::ReminderContent content;
+  content.set_sessions_done(r.sessions_done);
+  content.set_sessions_target(r.sessions_target);
+  content.set_title(r.title);
+  content.set_text(r.text);
+  content.set_ssml(r.ssml);
+  return content.SerializeAsString();
 }
 
 // Takes the next space-terminated token of `*in`.
@@ -262,35 +266,25 @@ bool NextInt(absl::string_view* in, Int* value) {
   return NextToken(in, &token) && absl::SimpleAtoi(token, value);
 }
 
-// Takes a "<length>:<bytes>" string off the front of `*in`.
-bool NextSized(absl::string_view* in, std::string* out) {
-  const size_t colon = in->find(':');
-  size_t length = 0;
-  if (colon == absl::string_view::npos ||
-      !absl::SimpleAtoi(in->substr(0, colon), &length) ||
-      in->size() - colon - 1 < length) {
-    return false;
-  }
-  *out = std::string(in->substr(colon + 1, length));
-  in->remove_prefix(colon + 1 + length);
-  return true;
-}
-
 // The reminder `id` of `person` stored as `value`; false if malformed.
 bool DecodeReminder(absl::string_view person, absl::string_view id,
                     absl::string_view value, ReminderRecord* r) {
   absl::string_view state;
   int64_t due_us = 0;
   int64_t expires_us = 0;
+  coach::internal::ReminderContent content;
   if (!NextToken(&value, &state) || !ParseState(state, &r->state) ||
       !NextInt(&value, &r->day) || !NextInt(&value, &due_us) ||
       !NextInt(&value, &expires_us) || !NextInt(&value, &r->version) ||
-      !NextInt(&value, &r->snoozes) || !NextInt(&value, &r->sessions_done) ||
-      !NextInt(&value, &r->sessions_target) || !NextSized(&value, &r->title) ||
-      !NextSized(&value, &r->text) || !NextSized(&value, &r->ssml) ||
-      !value.empty()) {
+      !NextInt(&value, &r->snoozes) ||
+      !content.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return false;
   }
+  r->sessions_done = content.sessions_done();
+  r->sessions_target = content.sessions_target();
+  r->title = content.title();
+  r->text = content.text();
+  r->ssml = content.ssml();
   r->person = std::string(person);
   r->id = std::string(id);
   r->due = absl::FromUnixMicros(due_us);
@@ -298,47 +292,40 @@ bool DecodeReminder(absl::string_view person, absl::string_view id,
   return true;
 }
 
-// A goal as lines: "goal <base64 of coach.v1.Goal>", "start_day N",
-// "updated_us N", then "target FROM_DAY N" per change.
 std::string EncodeGoal(const GoalRecord& goal) {
-  std::string out = absl::StrCat(
-      "goal ", absl::Base64Escape(goal.goal.SerializeAsString()),
-      "\nstart_day ", goal.start_day, "\nupdated_us ", Micros(goal.updated_at));
+  coach::internal::GoalRecord stored;
+  *stored.mutable_goal() = goal.goal;
+  stored.set_start_day(goal.start_day);
+  stored.set_updated_us(Micros(goal.updated_at));
   for (const TargetChange& t : goal.targets) {
-    absl::StrAppend(&out, "\ntarget ", t.from_day, " ", t.sessions_per_week);
+    coach::internal::TargetChange* change = stored.add_targets();
+    change->set_from_day(t.from_day);
+    change->set_sessions_per_week(t.sessions_per_week);
   }
-  return out;
+  return stored.SerializeAsString();
 }
 
-bool DecodeGoal(absl::string_view text, GoalRecord* goal) {
-  bool has_goal = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
-    int64_t micros = 0;
-    if (f.size() == 2 && f[0] == "goal") {
-      std::string bytes;
-      if (!absl::Base64Unescape(f[1], &bytes) ||
-          !goal->goal.ParseFromString(bytes)) {
-        return false;
-      }
-      has_goal = true;
-    } else if (f.size() == 2 && f[0] == "start_day") {
-      if (!absl::SimpleAtoi(f[1], &goal->start_day)) return false;
-    } else if (f.size() == 2 && f[0] == "updated_us") {
-      if (!absl::SimpleAtoi(f[1], &micros)) return false;
-      goal->updated_at = absl::FromUnixMicros(micros);
-    } else if (f.size() == 3 && f[0] == "target") {
-      TargetChange t;
-      if (!absl::SimpleAtoi(f[1], &t.from_day) ||
-          !absl::SimpleAtoi(f[2], &t.sessions_per_week)) {
-        return false;
-      }
-      goal->targets.push_back(t);
-    } else {
-      return false;
-    }
+bool DecodeGoal(absl::string_view bytes, GoalRecord* goal) {
+  coach::internal::GoalRecord stored;
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !stored.has_goal()) {
+    return false;
   }
-  return has_goal;
+  goal->goal = stored.goal();
+  goal->start_day = stored.start_day();
+  goal->updated_at = absl::FromUnixMicros(stored.updated_us());
+  for (const coach::internal::TargetChange& t : stored.targets()) {
+    goal->targets.push_back(
+        TargetChange{t.from_day(), static_cast<int>(t.sessions_per_week())});
+  }
+  return true;
+}
+
+std::string EncodeCompletion(const CompletionRecord& completion) {
+  coach::internal::CompletionRecord stored;
+  stored.set_at_us(Micros(completion.at));
+  stored.set_day(completion.day);
+  return stored.SerializeAsString();
 }
 
 }  // namespace
@@ -559,7 +546,7 @@ absl::StatusOr<bool> RedisSchedulerStore::AddCompletion(
     absl::string_view person, const CompletionRecord& completion) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HSETNX", DoneKey(person), completion.key,
-                     absl::StrCat(Micros(completion.at), " ", completion.day)});
+                     EncodeCompletion(completion)});
   if (!reply.ok()) return reply.status();
   absl::StatusOr<int64_t> added =
       ReplyInteger(client_->address(), "HSETNX", **reply);
@@ -580,16 +567,15 @@ RedisSchedulerStore::ListCompletions(absl::string_view person,
   for (size_t i = 0; i + 1 < r.elements; i += 2) {
     CompletionRecord c;
     c.key = std::string(ElementText(r, i));
-    const std::vector<absl::string_view> f =
-        absl::StrSplit(ElementText(r, i + 1), ' ');
-    int64_t micros = 0;
-    if (f.size() != 2 || !absl::SimpleAtoi(f[0], &micros) ||
-        !absl::SimpleAtoi(f[1], &c.day)) {
+    const absl::string_view bytes = ElementText(r, i + 1);
+    coach::internal::CompletionRecord stored;
+    if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return absl::DataLossError(absl::StrCat("completion \"", c.key, "\" at ",
                                               DoneKey(person),
                                               " in redis does not parse"));
     }
-    c.at = absl::FromUnixMicros(micros);
+    c.at = absl::FromUnixMicros(stored.at_us());
+    c.day = stored.day();
     if (c.day >= from_day) out.push_back(std::move(c));
   }
   std::sort(out.begin(), out.end(),

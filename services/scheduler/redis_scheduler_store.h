@@ -2,11 +2,14 @@
 // every coachd replica, each reminder fired by exactly one of them.
 //
 // Keys of person P (hash tag {P}: one Redis Cluster slot per person):
-//   PREFIX:sched:{P}:goal   string: the goal record (see EncodeGoal in the .cc)
-//   PREFIX:sched:{P}:done   hash: completion key -> "<at_us> <day>"; HSETNX
-//                           records a key once
+//   PREFIX:sched:{P}:goal   string: a coach.internal.GoalRecord
+//   PREFIX:sched:{P}:done   hash: completion key -> a
+//                           coach.internal.CompletionRecord; HSETNX records
+//                           a key once
 //   PREFIX:sched:{P}:rem    hash: reminder id -> "<state> <day> <due_us>
-//                           <expires_us> <version> <snoozes> <content>"
+//                           <expires_us> <version> <snoozes> <content>": six
+//                           fields the Lua scripts read and write, then a
+//                           coach.internal.ReminderContent they carry as is
 // and two global keys:
 //   PREFIX:sched:due        sorted set: score = NextTransition() in unix
 //                           microseconds, member "<id>|<P>", for every
