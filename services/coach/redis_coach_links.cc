@@ -206,21 +206,14 @@ class RedisCoachLinks::Listener {
   // it got as far as subscribing.
   std::string Session(bool* subscribed_out) {
     const RedisClientOptions& o = links_->client_->options();
-    const RedisAddress& a = o.address;
-    const timeval tv = absl::ToTimeval(o.connect_timeout);
-    redisContext* c =
-        a.unix_path.empty()
-            ? redisConnectWithTimeout(a.host.c_str(), a.port, tv)
-            : redisConnectUnixWithTimeout(a.unix_path.c_str(), tv);
-    if (c == nullptr || c->err != 0) {
-      std::string reason = c == nullptr ? "out of memory" : c->errstr;
-      if (c != nullptr) redisFree(c);
-      return absl::StrCat("cannot connect: ", reason);
+    absl::StatusOr<redisContext*> opened =
+        OpenRedisContext(o.address, o.connect_timeout, o.command_timeout);
+    if (!opened.ok()) {
+      return absl::StrCat("cannot connect: ", opened.status().message());
     }
+    redisContext* c = *opened;
     std::unique_ptr<redisContext, void (*)(redisContext*)> context(c,
                                                                    redisFree);
-    redisSetTimeout(c, absl::ToTimeval(o.command_timeout));
-    if (a.unix_path.empty()) redisEnableKeepAlive(c);
     if (!Send(c, {"SUBSCRIBE", channel_})) return "SUBSCRIBE: connection lost";
     bool subscribed = false;
     bool verified = false;

@@ -86,18 +86,12 @@ absl::Status RedisConnection::Connect() {
                                                " unreachable: ", last_error_));
   }
   const RedisAddress& a = options_.address;
-  const timeval connect_tv = absl::ToTimeval(options_.connect_timeout);
-  redisContext* c =
-      a.unix_path.empty()
-          ? redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv)
-          : redisConnectUnixWithTimeout(a.unix_path.c_str(), connect_tv);
-  if (c == nullptr || c->err != 0) {
-    const std::string reason = c == nullptr ? "out of memory" : c->errstr;
-    if (c != nullptr) redisFree(c);
-    return Unreachable(reason, /*failed_connect=*/true);
+  absl::StatusOr<redisContext*> opened =
+      OpenRedisContext(a, options_.connect_timeout, options_.command_timeout);
+  if (!opened.ok()) {
+    return Unreachable(opened.status().message(), /*failed_connect=*/true);
   }
-  redisSetTimeout(c, absl::ToTimeval(options_.command_timeout));
-  if (a.unix_path.empty()) redisEnableKeepAlive(c);
+  redisContext* c = *opened;
   if (options_.counters != nullptr) ++options_.counters->connects;
   if (a.db != 0) {
     const std::string db = absl::StrCat(a.db);
@@ -204,6 +198,25 @@ absl::StatusOr<RedisReply> RedisConnection::ReadPushed(absl::Duration wait) {
     return Unreachable(reason, /*failed_connect=*/false);
   }
   return RedisReply(static_cast<redisReply*>(raw));
+}
+
+absl::StatusOr<redisContext*> OpenRedisContext(const RedisAddress& address,
+                                               absl::Duration connect_timeout,
+                                               absl::Duration command_timeout) {
+  const timeval connect_tv = absl::ToTimeval(connect_timeout);
+  redisContext* c =
+      address.unix_path.empty()
+          ? redisConnectWithTimeout(address.host.c_str(), address.port,
+                                    connect_tv)
+          : redisConnectUnixWithTimeout(address.unix_path.c_str(), connect_tv);
+  if (c == nullptr || c->err != 0) {
+    const std::string reason = c == nullptr ? "out of memory" : c->errstr;
+    if (c != nullptr) redisFree(c);
+    return absl::UnavailableError(reason);
+  }
+  redisSetTimeout(c, absl::ToTimeval(command_timeout));
+  if (address.unix_path.empty()) redisEnableKeepAlive(c);
+  return c;
 }
 
 absl::StatusOr<RedisReply> RedisConnection::Command(

@@ -117,6 +117,14 @@ class RedisConnection {
   bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// A new hiredis context to `address` (no SELECT), made within
+// `connect_timeout`, with `command_timeout` for each read and write and TCP
+// keepalive on. The caller owns it (redisFree). UNAVAILABLE with the reason
+// ("Connection refused") when it cannot be made.
+absl::StatusOr<redisContext*> OpenRedisContext(const RedisAddress& address,
+                                               absl::Duration connect_timeout,
+                                               absl::Duration command_timeout);
+
 // A fixed set of connections shared by threads. Thread-safe.
 class RedisPool {
  public:
