@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/catalog/timing.h"
+#include "services/common/check.h"
 #include "services/session/renderer.h"
 
 namespace coachd {
@@ -333,12 +334,18 @@ class SessionEngine::Run {
     Enter(current + 1, at_us, fresh);
   }
 
-  // Fires every due timer.
+  // Fires every due timer. Each pass moves a step on or sends a done
+  // reminder, so the timeline bounds the passes; more would be a broken
+  // engine (a step that does not move), asserted rather than spun on.
   void FireDue() {
-    int guard = timeline_.size() * 4 + kMaxDoneReminders + 8;
-    while (st_->run_state() == coach::v1::RUN_STATE_RUNNING &&
-           st_->deadline_us() != 0 && st_->deadline_us() <= now_us_ &&
-           guard-- > 0) {
+    const int bound = timeline_.size() * 4 + kMaxDoneReminders + 8;
+    for (int pass = 0; st_->run_state() == coach::v1::RUN_STATE_RUNNING &&
+                       st_->deadline_us() != 0 && st_->deadline_us() <= now_us_;
+         ++pass) {
+      if (pass == bound) {
+        COACHD_DCHECK(pass < bound, "a due timer does not move the session on");
+        return;
+      }
       if (step().kind == coach::v1::STEP_KIND_AWAIT_DONE) {
         st_->set_reminders_sent(st_->reminders_sent() + 1);
         SessionEvent ev;
@@ -547,6 +554,8 @@ class SessionEngine::Run {
                                            const SessionRecord& record) {
     const EngineState& st = record.engine();
     coach::v1::SessionStatus status;
+    COACHD_DCHECK(st.step_index() >= 0 && st.step_index() < timeline.size(),
+                  "the stored step index is outside the session's timeline");
     const int index = std::min(st.step_index(), timeline.size() - 1);
     const TimelineStep& s = timeline.step(index);
     status.set_run_state(st.run_state());
@@ -639,6 +648,8 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
     events = run.TakeEvents();
   }
   const coach::v1::RunState state = draft.engine().run_state();
+  COACHD_DCHECK(draft.engine().step_index() < timeline_.size(),
+                "the stored step index is outside the session's timeline");
   const TimelineStep& s = timeline_.step(
       std::min(draft.engine().step_index(), timeline_.size() - 1));
   if (state == coach::v1::RUN_STATE_FINISHED) {

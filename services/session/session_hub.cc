@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/check.h"
 #include "services/common/log.h"
 
 namespace coachd {
@@ -36,10 +37,10 @@ class HubChannel : public EventListener {
     absl::MutexLock lock(&mu_);
     for (const StoredEvent& ev : events) {
       if (ev->sequence() <= last_sequence_) continue;  // Already seen.
-      if (ev->sequence() != last_sequence_ + 1) {
-        LogWarning(absl::StrCat("session ", session_id_, ": event ",
-                                ev->sequence(), " after ", last_sequence_));
-      }
+      // The store hands followers each event once, in order.
+      COACHD_DCHECK(ev->sequence() == last_sequence_ + 1,
+                    absl::StrCat("session ", session_id_, ": event ",
+                                 ev->sequence(), " after ", last_sequence_));
       last_sequence_ = ev->sequence();
       last_event_ = ev;
       if (ev->has_exercise_switched()) {
