@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "services/catalog/catalog.h"
 #include "services/catalog/timing.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -40,19 +41,6 @@ constexpr Area kWorkAreas[] = {coach::v1::AREA_UPPER, coach::v1::AREA_MID,
                                coach::v1::AREA_LOWER, coach::v1::AREA_MOBILITY};
 
 // The real catalogue, loaded once.
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 BuildRoutineRequest Request(Focus focus, std::vector<Equipment> equipment,
                             int minutes, Level level,

@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/catalog.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -17,20 +18,6 @@ namespace {
 using ::coach::v1::SessionEvent;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 const coach::v1::Routine& TestRoutine() {
   static const coach::v1::Routine* routine = [] {
@@ -120,8 +107,7 @@ TEST(RendererTest, EachPayloadIsSpokenAndShown) {
          s->set_reps(1);
          s->set_self_paced(true);
        },
-       "Set 1 of 1: 1 rep.",
-       "", "Set 1 of 1: 1 rep", "work"},
+       "Set 1 of 1: 1 rep.", "", "Set 1 of 1: 1 rep", "work"},
       {"switch sides",
        [](SessionEvent* ev) { ev->mutable_switch_sides()->set_side("right"); },
        "Switch sides: now your right.", "", "Switch to your right", "rest"},

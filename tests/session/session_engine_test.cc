@@ -19,6 +19,7 @@
 #include "services/catalog/routine_builder.h"
 #include "services/catalog/timing.h"
 #include "services/common/clock.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -33,20 +34,6 @@ using ::google::protobuf::util::MessageDifferencer;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 // The 3-3-3 rule with a 2-second tempo: 1 s up, 3 one-second holds, 1 s down.
 Prescription ThreeThreeThree() {

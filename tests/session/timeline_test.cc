@@ -12,6 +12,7 @@
 #include "services/catalog/catalog.h"
 #include "services/catalog/routine_builder.h"
 #include "services/catalog/timing.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -20,20 +21,6 @@ using ::coach::v1::Prescription;
 using ::coach::v1::Routine;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 Routine OneItem(const std::string& exercise_id, const Prescription& p) {
   Routine r;
