@@ -25,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "clients/coachctl/pair_commands.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
 #include "coach/v1/catalog.grpc.pb.h"
@@ -265,7 +266,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "coachctl COMMAND [ARGS] [--flags]\n"
       "  token | exercises | exercise ID | routine | start | get SESSION | "
-      "command SESSION WHAT | goal | progress | log-workout | ack");
+      "command SESSION WHAT | goal | progress | log-workout | ack | "
+      "pair approve CODE --name=N --kind=K | pair deny CODE | devices | "
+      "devices revoke ID");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Fail("a command is required; see --help");
   const std::string command = args[1];
@@ -293,6 +296,12 @@ int main(int argc, char** argv) {
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
 
+  if (coachd::IsPairCommand(command)) {
+    auto auth = coach::v1::AuthService::NewStub(channel);
+    return coachd::RunPairCommand(
+        std::vector<std::string>(args.begin() + 1, args.end()), auth.get(),
+        &context);
+  }
   if (command == "exercises") {
     coach::v1::ListExercisesRequest request;
     if (!absl::GetFlag(FLAGS_area).empty()) {

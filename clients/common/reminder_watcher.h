@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "clients/common/token_provider.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 
 namespace coachd {
@@ -25,6 +26,10 @@ namespace coachd {
 class ReminderWatcher {
  public:
   ReminderWatcher(std::shared_ptr<grpc::Channel> channel, std::string token,
+                  coach::v1::DeviceKind kind, int max_retries = 30);
+  // With tokens from `tokens`: a stream that ends UNAUTHENTICATED reopens
+  // at once with a refreshed token (open reminders come again on connect).
+  ReminderWatcher(std::shared_ptr<grpc::Channel> channel, TokenProvider tokens,
                   coach::v1::DeviceKind kind, int max_retries = 30);
 
   // Streams reminders to `on_reminder` until Stop() (CANCELLED), a
@@ -37,7 +42,7 @@ class ReminderWatcher {
 
  private:
   std::unique_ptr<coach::v1::SchedulerService::Stub> stub_;
-  const std::string token_;
+  const TokenProvider tokens_;
   const coach::v1::DeviceKind kind_;
   const int max_retries_;
   std::atomic<bool> stopped_{false};

@@ -12,8 +12,15 @@ SessionFollower::SessionFollower(std::shared_ptr<grpc::Channel> channel,
                                  std::string token, std::string session_id,
                                  coach::v1::DeviceKind kind,
                                  FollowerOptions options)
+    : SessionFollower(std::move(channel), FixedToken(std::move(token)),
+                      std::move(session_id), kind, options) {}
+
+SessionFollower::SessionFollower(std::shared_ptr<grpc::Channel> channel,
+                                 TokenProvider tokens, std::string session_id,
+                                 coach::v1::DeviceKind kind,
+                                 FollowerOptions options)
     : stub_(coach::v1::SessionService::NewStub(channel)),
-      token_(std::move(token)),
+      tokens_(std::move(tokens)),
       session_id_(std::move(session_id)),
       kind_(kind),
       options_(options) {}
@@ -28,7 +35,16 @@ absl::Status SessionFollower::Run(
     const std::function<void(const coach::v1::SessionEvent&)>& on_event) {
   Reconnect reconnect(
       {options_.max_retries, options_.initial_backoff, options_.max_backoff});
+  bool refresh = false;    // The last stream ended UNAUTHENTICATED.
+  bool refreshed = false;  // The stream now open uses a refreshed token.
   while (!stopped_) {
+    absl::StatusOr<std::string> token = tokens_(refresh);
+    if (!token.ok()) return token.status();
+    if (refresh) ++refreshes_;
+    refreshed = refresh;
+    refresh = false;
+    const absl::Time opened = absl::Now();
+    bool received = false;
     coach::v1::SubscribeRequest request;
     request.set_session_id(session_id_);
     request.set_kind(kind_);
@@ -38,11 +54,16 @@ absl::Status SessionFollower::Run(
     } else if (options_.from_start) {
       // Learn the epoch, then replay from the first event.
       grpc::ClientContext get_context;
-      AddToken(&get_context, token_);
+      AddToken(&get_context, *token);
       coach::v1::GetSessionRequest get;
       get.set_session_id(session_id_);
       coach::v1::SessionView view;
       grpc::Status got = stub_->GetSession(&get_context, get, &view);
+      if (NeedsRefresh(got, refreshed, /*received=*/false,
+                       absl::ZeroDuration())) {
+        refresh = true;
+        continue;
+      }
       if (!got.ok() && !RetryableStatus(got.error_code())) {
         return absl::Status(static_cast<absl::StatusCode>(got.error_code()),
                             got.error_message());
@@ -53,7 +74,7 @@ absl::Status SessionFollower::Run(
       }
     }
     grpc::ClientContext context;
-    AddToken(&context, token_);
+    AddToken(&context, *token);
     {
       absl::MutexLock lock(&mu_);
       current_ = &context;
@@ -65,6 +86,7 @@ absl::Status SessionFollower::Run(
     bool finished = false;
     while (reader->Read(&event)) {
       reconnect.Reset();
+      received = true;
       // A snapshot replaces what we knew; otherwise sequences continue.
       if (!event.has_snapshot() && event.epoch() == epoch_ &&
           event.sequence() <= last_sequence_) {
@@ -84,6 +106,12 @@ absl::Status SessionFollower::Run(
     }
     if (finished && status.ok()) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
+    // The token expired (or was revoked): a fresh one resumes at once. A
+    // freshly refreshed token refused at once ends the run (no loop).
+    if (NeedsRefresh(status, refreshed, received, absl::Now() - opened)) {
+      refresh = true;
+      continue;
+    }
     absl::Status again = reconnect.AfterStreamEnded(status);
     if (!again.ok()) return again;
     reconnects_ = reconnect.reconnects();

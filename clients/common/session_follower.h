@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clients/common/token_provider.h"
 #include "coach/v1/session.grpc.pb.h"
 
 namespace coachd {
@@ -40,6 +41,12 @@ class SessionFollower {
   SessionFollower(std::shared_ptr<grpc::Channel> channel, std::string token,
                   std::string session_id, coach::v1::DeviceKind kind,
                   FollowerOptions options = {});
+  // With tokens from `tokens`: when the stream ends UNAUTHENTICATED (the
+  // token expired or was revoked) it asks for a refreshed one and, if it
+  // gets one, resumes at once from where it was.
+  SessionFollower(std::shared_ptr<grpc::Channel> channel, TokenProvider tokens,
+                  std::string session_id, coach::v1::DeviceKind kind,
+                  FollowerOptions options = {});
 
   // Streams events to `on_event` until the session finishes (OK), Stop()
   // (CANCELLED), a non-retryable error (its status: NOT_FOUND,
@@ -54,16 +61,18 @@ class SessionFollower {
   const std::string& epoch() const { return epoch_; }
   int64_t last_sequence() const { return last_sequence_; }
   int reconnects() const { return reconnects_; }
+  int refreshes() const { return refreshes_; }
 
  private:
   std::unique_ptr<coach::v1::SessionService::Stub> stub_;
-  const std::string token_;
+  const TokenProvider tokens_;
   const std::string session_id_;
   const coach::v1::DeviceKind kind_;
   const FollowerOptions options_;
   std::string epoch_;
   int64_t last_sequence_ = -1;  // -1: nothing seen yet.
   int reconnects_ = 0;
+  int refreshes_ = 0;
   std::atomic<bool> stopped_{false};
   absl::Mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;

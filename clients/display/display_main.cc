@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/device_flags.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
 #include "clients/display/card_view.h"
@@ -29,8 +30,8 @@ namespace {
 
 // Shows reminders as they come (pending ones first, on connect).
 int ShowReminders(std::shared_ptr<grpc::Channel> channel,
-                  const std::string& token, const std::string& prefix) {
-  coachd::ReminderWatcher watcher(channel, token,
+                  coachd::TokenProvider tokens, const std::string& prefix) {
+  coachd::ReminderWatcher watcher(channel, std::move(tokens),
                                   coach::v1::DEVICE_KIND_DISPLAY);
   absl::Status status = watcher.Run([&](const coach::v1::Reminder& r) {
     const char* state =
@@ -55,27 +56,38 @@ int ShowReminders(std::shared_ptr<grpc::Channel> channel,
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "display (--session=ID [--plain] | --reminders) [--target=HOST:PORT] "
-      "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
+      "(--token=JWT | --secret_file=PATH --sub=ID --role=device | "
+      "[--pair] --credentials_file=PATH)");
   absl::ParseCommandLine(argc, argv);
   const std::string session = absl::GetFlag(FLAGS_session);
-  if (session.empty() && !absl::GetFlag(FLAGS_reminders)) {
+  const bool pair_only = absl::GetFlag(FLAGS_pair) && session.empty() &&
+                         !absl::GetFlag(FLAGS_reminders);
+  if (session.empty() && !absl::GetFlag(FLAGS_reminders) && !pair_only) {
     std::cerr << "display: --session (or --reminders) is required\n";
     return 2;
   }
-  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
-  if (!token.ok()) {
-    std::cerr << "display: " << token.status().message() << "\n";
+  auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
+  absl::StatusOr<std::unique_ptr<coachd::DeviceTokens>> tokens =
+      coachd::DeviceTokensFromFlags(
+          channel, "display", [](const coachd::PairingPrompt& prompt) {
+            std::printf("To pair this display, approve code %s within %s\n",
+                        prompt.user_code.c_str(),
+                        absl::FormatDuration(prompt.expires_in).c_str());
+            std::fflush(stdout);
+          });
+  if (!tokens.ok()) {
+    std::cerr << "display: " << tokens.status().message() << "\n";
     return 2;
   }
+  if (pair_only) return 0;
   if (absl::GetFlag(FLAGS_reminders)) {
-    return ShowReminders(coachd::MakeChannel(absl::GetFlag(FLAGS_target)),
-                         *token, absl::GetFlag(FLAGS_prefix));
+    return ShowReminders(channel, (*tokens)->Provider(),
+                         absl::GetFlag(FLAGS_prefix));
   }
   coachd::FollowerOptions options;
   options.from_start = absl::GetFlag(FLAGS_from_start);
-  coachd::SessionFollower follower(
-      coachd::MakeChannel(absl::GetFlag(FLAGS_target)), *token, session,
-      coach::v1::DEVICE_KIND_DISPLAY, options);
+  coachd::SessionFollower follower(channel, (*tokens)->Provider(), session,
+                                   coach::v1::DEVICE_KIND_DISPLAY, options);
   const bool plain = absl::GetFlag(FLAGS_plain);
   const int width = absl::GetFlag(FLAGS_width);
   const std::string prefix = absl::GetFlag(FLAGS_prefix);

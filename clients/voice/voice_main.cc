@@ -19,6 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/device_flags.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
 #include "clients/voice/command_sender.h"
@@ -104,24 +105,37 @@ class Speaker {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "voice (--session=ID | --reminders) [--speak] [--target=HOST:PORT] "
-      "(--token=JWT | --secret_file=PATH --sub=ID --role=device)");
+      "(--token=JWT | --secret_file=PATH --sub=ID --role=device | "
+      "[--pair] --credentials_file=PATH)");
   absl::ParseCommandLine(argc, argv);
   const std::string session = absl::GetFlag(FLAGS_session);
-  if (session.empty() && !absl::GetFlag(FLAGS_reminders)) {
+  const bool pair_only = absl::GetFlag(FLAGS_pair) && session.empty() &&
+                         !absl::GetFlag(FLAGS_reminders);
+  if (session.empty() && !absl::GetFlag(FLAGS_reminders) && !pair_only) {
     std::cerr << "voice: --session (or --reminders) is required\n";
     return 2;
   }
-  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
-  if (!token.ok()) {
-    std::cerr << "voice: " << token.status().message() << "\n";
+  auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
+  absl::StatusOr<std::unique_ptr<coachd::DeviceTokens>> tokens =
+      coachd::DeviceTokensFromFlags(
+          channel, "speaker", [](const coachd::PairingPrompt& prompt) {
+            const std::string text =
+                absl::StrCat("To pair this speaker, approve code ",
+                             coachd::SpokenUserCode(prompt.user_code));
+            std::printf("%s (%s)\n", text.c_str(), prompt.user_code.c_str());
+            std::fflush(stdout);
+            if (absl::GetFlag(FLAGS_speak)) Speaker().Say(text);
+          });
+  if (!tokens.ok()) {
+    std::cerr << "voice: " << tokens.status().message() << "\n";
     return 2;
   }
+  if (pair_only) return 0;
   if (absl::GetFlag(FLAGS_reminders)) {
     std::unique_ptr<Speaker> speaker;
     if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
-    coachd::ReminderWatcher watcher(
-        coachd::MakeChannel(absl::GetFlag(FLAGS_target)), *token,
-        coach::v1::DEVICE_KIND_VOICE);
+    coachd::ReminderWatcher watcher(channel, (*tokens)->Provider(),
+                                    coach::v1::DEVICE_KIND_VOICE);
     const std::string prefix = absl::GetFlag(FLAGS_prefix);
     absl::Status status = watcher.Run([&](const coach::v1::Reminder& r) {
       if (r.state() != coach::v1::REMINDER_STATE_DUE) return;
@@ -131,12 +145,13 @@ int main(int argc, char** argv) {
       std::fflush(stdout);
       if (speaker != nullptr) speaker->Say(text);
     });
-    return status.ok() || absl::IsCancelled(status) ? 0 : 1;
+    if (status.ok() || absl::IsCancelled(status)) return 0;
+    std::cerr << "voice: " << status.message() << "\n";
+    return 1;
   }
-  auto channel = coachd::MakeChannel(absl::GetFlag(FLAGS_target));
   coachd::FollowerOptions options;
   options.from_start = absl::GetFlag(FLAGS_from_start);
-  coachd::SessionFollower follower(channel, *token, session,
+  coachd::SessionFollower follower(channel, (*tokens)->Provider(), session,
                                    coach::v1::DEVICE_KIND_VOICE, options);
   // Both live as long as the process: the listening thread uses them.
   static coachd::RealClock* const clock = new coachd::RealClock();
@@ -154,6 +169,13 @@ int main(int argc, char** argv) {
   }
   const std::string prefix = absl::GetFlag(FLAGS_prefix);
 
+  // Commands carry the token current at start (a paired speaker's lasts
+  // 15 minutes; the streams above refresh theirs by themselves).
+  absl::StatusOr<std::string> token = (*tokens)->Current();
+  if (!token.ok()) {
+    std::cerr << "voice: " << token.status().message() << "\n";
+    return 2;
+  }
   auto sender =
       std::make_shared<coachd::CommandSender>(channel, *token, session);
   std::unique_ptr<coachd::SpokenCommands> spoken;

@@ -5,7 +5,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "services/auth/jwt.h"
 
 namespace coachd {
 
@@ -25,22 +24,46 @@ absl::StatusOr<Identity> Authenticator::Authenticate(
   }
   value.remove_prefix(kBearer.size());
   const absl::Time now = clock_->Now();
+  absl::StatusOr<Identity> who = absl::UnknownError("not verified");
   {
     absl::MutexLock lock(&mu_);
     auto known = verified_.find(value);
     if (known != verified_.end()) {
-      if (now < known->second.expires_at) return known->second.identity;
-      verified_.erase(known);  // Expired: verify again for the message.
+      if (now < known->second.expires_at) {
+        who = known->second.identity;
+      } else {
+        verified_.erase(known);  // Expired: verify again for the message.
+      }
     }
   }
-  absl::Time expires_at;
-  absl::StatusOr<Identity> who = VerifyToken(secret_, value, now, &expires_at);
-  if (who.ok() && max_cached_ > 0) {
-    absl::MutexLock lock(&mu_);
-    if (static_cast<int>(verified_.size()) >= max_cached_) verified_.clear();
-    verified_.emplace(std::string(value), Verified{*who, expires_at});
+  if (!who.ok()) {
+    who = keys()->Verify(value, now);
+    if (who.ok() && max_cached_ > 0) {
+      absl::MutexLock lock(&mu_);
+      if (static_cast<int>(verified_.size()) >= max_cached_) verified_.clear();
+      verified_.emplace(std::string(value), Verified{*who, who->expires_at});
+    }
+  }
+  if (who.ok() && !who->device_id.empty() && revoked_ != nullptr &&
+      revoked_->Contains(who->device_id)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("device ", who->device_id, " was revoked: pair it again"));
   }
   return who;
+}
+
+void Authenticator::SetKeys(KeySet keys) {
+  {
+    absl::MutexLock lock(&keys_mu_);
+    keys_ = std::make_shared<const KeySet>(std::move(keys));
+  }
+  absl::MutexLock lock(&mu_);
+  verified_.clear();
+}
+
+std::shared_ptr<const KeySet> Authenticator::keys() const {
+  absl::MutexLock lock(&keys_mu_);
+  return keys_;
 }
 
 absl::StatusOr<std::string> LoadSecretFile(const std::string& path) {

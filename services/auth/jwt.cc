@@ -55,11 +55,15 @@ const google::protobuf::Value* Field(const google::protobuf::Struct& s,
 }  // namespace
 
 std::string MintToken(absl::string_view secret, const Identity& identity,
-                      absl::Time issued_at, absl::Time expires_at) {
+                      absl::Time issued_at, absl::Time expires_at,
+                      absl::string_view key_id) {
   google::protobuf::Struct claims;
   auto& fields = *claims.mutable_fields();
   fields["sub"].set_string_value(identity.subject);
   fields["role"].set_string_value(RoleName(identity.role));
+  if (!identity.device_id.empty()) {
+    fields["did"].set_string_value(identity.device_id);
+  }
   fields["iat"].set_number_value(
       static_cast<double>(absl::ToUnixSeconds(issued_at)));
   fields["exp"].set_number_value(
@@ -67,12 +71,38 @@ std::string MintToken(absl::string_view secret, const Identity& identity,
   std::string payload;
   google::protobuf::util::JsonPrintOptions options;
   (void)google::protobuf::util::MessageToJsonString(claims, &payload, options);
+  google::protobuf::Struct header;
+  auto& header_fields = *header.mutable_fields();
+  header_fields["alg"].set_string_value("HS256");
+  header_fields["typ"].set_string_value("JWT");
+  if (!key_id.empty()) {
+    header_fields["kid"].set_string_value(std::string(key_id));
+  }
+  std::string header_json;
+  (void)google::protobuf::util::MessageToJsonString(header, &header_json,
+                                                    options);
   std::string signing_input =
-      absl::StrCat(absl::WebSafeBase64Escape(R"({"alg":"HS256","typ":"JWT"})"),
-                   ".", absl::WebSafeBase64Escape(payload));
+      absl::StrCat(absl::WebSafeBase64Escape(header_json), ".",
+                   absl::WebSafeBase64Escape(payload));
   return absl::StrCat(
       signing_input, ".",
       absl::WebSafeBase64Escape(HmacSha256(secret, signing_input)));
+}
+
+absl::StatusOr<std::string> TokenKeyId(absl::string_view token) {
+  const size_t dot = token.find('.');
+  if (dot == absl::string_view::npos) {
+    return Unauthenticated("malformed: a JWT has three dot-separated parts");
+  }
+  absl::StatusOr<google::protobuf::Struct> header =
+      DecodeJsonPart(token.substr(0, dot), "header");
+  if (!header.ok()) return header.status();
+  const google::protobuf::Value* kid = Field(*header, "kid");
+  if (kid == nullptr) return std::string();
+  if (kid->kind_case() != google::protobuf::Value::kStringValue) {
+    return Unauthenticated("malformed: header kid is not a string");
+  }
+  return kid->string_value();
 }
 
 absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
@@ -140,8 +170,17 @@ absl::StatusOr<Identity> VerifyToken(absl::string_view secret,
   if (!parsed.ok()) {
     return Unauthenticated(absl::StrCat("claim ", parsed.status().message()));
   }
+  Identity identity{sub->string_value(), *parsed};
+  if (const google::protobuf::Value* did = Field(*claims, "did")) {
+    if (did->kind_case() != google::protobuf::Value::kStringValue ||
+        did->string_value().empty()) {
+      return Unauthenticated("claim did is not a device id");
+    }
+    identity.device_id = did->string_value();
+  }
+  identity.expires_at = expires_at;
   *expires_at_out = expires_at;
-  return Identity{sub->string_value(), *parsed};
+  return identity;
 }
 
 }  // namespace coachd

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "services/auth/authenticator.h"
+#include "services/auth/stream_lifetimes.h"
 #include "services/common/executor.h"
 #include "services/common/grpc_status.h"
 #include "services/common/rpc_log.h"
@@ -38,6 +39,9 @@ struct ServiceDeps {
   // Long-lived streams register here so shutdown can end them at once;
   // null: not tracked.
   StreamRegistry* streams = nullptr;
+  // Long-lived streams register here too, so that they end when their
+  // token expires or its device is revoked; null: they live on.
+  StreamLifetimes* lifetimes = nullptr;
 };
 
 // Stores a handler's result into the RPC's response: `*out = *result` when
@@ -47,6 +51,15 @@ absl::Status AssignResult(absl::StatusOr<T> result, T* out) {
   if (!result.ok()) return result.status();
   *out = *std::move(result);
   return absl::OkStatus();
+}
+
+// Runs `run` on the executor, or inline when there is none.
+inline void RunHandler(const ServiceDeps& deps, std::function<void()> run) {
+  if (deps.executor != nullptr) {
+    deps.executor->Schedule(std::move(run));
+  } else {
+    run();
+  }
 }
 
 // See the file comment. `handler` runs at most once, after authentication.
@@ -62,17 +75,29 @@ inline grpc::ServerUnaryReactor* ServeUnary(
     reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
-  auto run = [reactor, method, start, who = *std::move(who),
-              handler = std::move(handler)] {
+  RunHandler(deps, [reactor, method, start, who = *std::move(who),
+                    handler = std::move(handler)] {
     absl::Status status = handler(who);
     LogRpc(method, who.subject, status, absl::Now() - start);
     reactor->Finish(ToGrpcStatus(status));
-  };
-  if (deps.executor != nullptr) {
-    deps.executor->Schedule(std::move(run));
-  } else {
-    run();
-  }
+  });
+  return reactor;
+}
+
+// ServeUnary for the few RPCs that take no access token (a device pairing
+// or refreshing presents its secret in the request instead): no
+// authentication; `handler` runs on a worker, the outcome is converted and
+// logged (caller "-") the same way.
+inline grpc::ServerUnaryReactor* ServeUnaryWithoutToken(
+    grpc::CallbackServerContext* context, const char* method,
+    const ServiceDeps& deps, std::function<absl::Status()> handler) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const absl::Time start = absl::Now();
+  RunHandler(deps, [reactor, method, start, handler = std::move(handler)] {
+    absl::Status status = handler();
+    LogRpc(method, "-", status, absl::Now() - start);
+    reactor->Finish(ToGrpcStatus(status));
+  });
   return reactor;
 }
 

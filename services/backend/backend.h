@@ -20,6 +20,7 @@
 #include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/common/clock.h"
+#include "services/pairing/pairing_store.h"
 #include "services/scheduler/scheduler_store.h"
 #include "services/session/timer_leases.h"
 #include "services/store/session_store.h"
@@ -56,6 +57,9 @@ class Backend {
 
   // Goals, completions and reminders.
   virtual std::unique_ptr<SchedulerStore> MakeSchedulerStore() = 0;
+
+  // Pairings, paired devices, refresh tokens (hashed) and revocations.
+  virtual std::unique_ptr<PairingStore> MakePairingStore() = 0;
 };
 
 }  // namespace coachd

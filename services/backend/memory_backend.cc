@@ -1,6 +1,7 @@
 #include "services/backend/memory_backend.h"
 
 #include "services/coach/live_board.h"
+#include "services/pairing/memory_pairing_store.h"
 #include "services/scheduler/memory_scheduler_store.h"
 
 namespace coachd {
@@ -24,6 +25,10 @@ std::unique_ptr<CoachBoard> MemoryBackend::MakeCoachBoard(CoachLinkStore* links,
 
 std::unique_ptr<SchedulerStore> MemoryBackend::MakeSchedulerStore() {
   return std::make_unique<MemorySchedulerStore>();
+}
+
+std::unique_ptr<PairingStore> MemoryBackend::MakePairingStore() {
+  return std::make_unique<MemoryPairingStore>();
 }
 
 }  // namespace coachd

@@ -13,8 +13,8 @@
 
 namespace coachd {
 
-// MemoryStore, MemoryTimerLeases, MemoryCoachLinks, MemoryLiveBoard and
-// MemorySchedulerStore. Thread-safe. Tests that need one part elsewhere
+// MemoryStore, MemoryTimerLeases, MemoryCoachLinks, MemoryLiveBoard,
+// MemorySchedulerStore and MemoryPairingStore. Thread-safe. Tests that need one part elsewhere
 // derive from it and override that Make... method.
 class MemoryBackend : public Backend {
  public:
@@ -29,6 +29,7 @@ class MemoryBackend : public Backend {
   std::unique_ptr<CoachBoard> MakeCoachBoard(CoachLinkStore* links,
                                              const Clock* clock) override;
   std::unique_ptr<SchedulerStore> MakeSchedulerStore() override;
+  std::unique_ptr<PairingStore> MakePairingStore() override;
 
  private:
   const MemoryStoreOptions sessions_;

@@ -41,4 +41,8 @@ std::unique_ptr<SchedulerStore> RedisBackend::MakeSchedulerStore() {
   return std::make_unique<RedisSchedulerStore>(&client_, options_.scheduler);
 }
 
+std::unique_ptr<PairingStore> RedisBackend::MakePairingStore() {
+  return std::make_unique<RedisPairingStore>(&client_, options_.pairing);
+}
+
 }  // namespace coachd

@@ -14,6 +14,7 @@
 #include "services/backend/backend.h"
 #include "services/coach/redis_coach_links.h"
 #include "services/coach/redis_live_board.h"
+#include "services/pairing/redis_pairing_store.h"
 #include "services/redis/redis_client.h"
 #include "services/scheduler/redis_scheduler_store.h"
 #include "services/session/redis_timer_leases.h"
@@ -29,10 +30,11 @@ struct RedisBackendOptions {
   RedisCoachLinksOptions links;
   RedisLiveBoardOptions board;
   RedisSchedulerStoreOptions scheduler;
+  RedisPairingStoreOptions pairing;
 };
 
-// RedisStore, RedisTimerLeases, RedisCoachLinks, RedisLiveBoard and
-// RedisSchedulerStore on one RedisClient. Thread-safe.
+// RedisStore, RedisTimerLeases, RedisCoachLinks, RedisLiveBoard,
+// RedisSchedulerStore and RedisPairingStore on one RedisClient. Thread-safe.
 class RedisBackend : public Backend {
  public:
   // Connects lazily: a Redis that is down now is not an error here.
@@ -46,6 +48,7 @@ class RedisBackend : public Backend {
   std::unique_ptr<CoachBoard> MakeCoachBoard(CoachLinkStore* links,
                                              const Clock* clock) override;
   std::unique_ptr<SchedulerStore> MakeSchedulerStore() override;
+  std::unique_ptr<PairingStore> MakePairingStore() override;
 
   // The shared client (for counters and tools).
   RedisClient& client() { return client_; }

@@ -32,6 +32,7 @@ WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
     FinishLocked(ToGrpcStatus(status));
     return;
   }
+  WatchLifetime(who_);
   // Delivers the first updates (a snapshot or the missed ones) to us; our
   // lock is not held here.
   absl::StatusOr<std::unique_ptr<BoardAttachment>> attachment =
@@ -117,6 +118,15 @@ void WatchLiveReactor::RegisterForShutdown() {
   });
 }
 
+void WatchLiveReactor::WatchLifetime(const Identity& who) {
+  if (deps_.service.lifetimes == nullptr) return;
+  lifetime_ = deps_.service.lifetimes->Register(
+      who, [this](const grpc::Status& status) {
+        absl::MutexLock lock(&mu_);
+        FinishLocked(status);
+      });
+}
+
 void WatchLiveReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -127,6 +137,7 @@ void WatchLiveReactor::FinishLocked(const grpc::Status& status) {
 
 void WatchLiveReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
+  lifetime_.Reset();      // No expiry or revocation close either.
   std::unique_ptr<BoardAttachment> attachment;
   grpc::Status status;
   std::string who;

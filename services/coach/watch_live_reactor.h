@@ -61,6 +61,9 @@ class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lets shutdown end the stream with UNAVAILABLE.
   void RegisterForShutdown();
+  // Ends the stream with UNAUTHENTICATED when `who`'s token expires or its
+  // device is revoked.
+  void WatchLifetime(const Identity& who);
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -71,6 +74,8 @@ class WatchLiveReactor : public grpc::ServerWriteReactor<coach::v1::LiveUpdate>,
 
   // Lets shutdown end this stream at once; reset in OnDone.
   StreamRegistration registration_;
+  // Ends this stream at its token\'s expiry or revocation; reset in OnDone.
+  LifetimeRegistration lifetime_;
   absl::Mutex mu_;
   std::unique_ptr<BoardAttachment> attachment_ ABSL_GUARDED_BY(mu_);
   std::deque<SharedUpdate> queue_ ABSL_GUARDED_BY(mu_);

@@ -38,6 +38,7 @@ WatchRemindersReactor::WatchRemindersReactor(
     FinishLocked(ToGrpcStatus(invalid));
     return;
   }
+  WatchLifetime(*who);
   refs_.fetch_add(1);
   if (deps_.service.executor != nullptr) {
     deps_.service.executor->Schedule([this] { Setup(); });
@@ -129,6 +130,15 @@ void WatchRemindersReactor::RegisterForShutdown() {
   });
 }
 
+void WatchRemindersReactor::WatchLifetime(const Identity& who) {
+  if (deps_.service.lifetimes == nullptr) return;
+  lifetime_ = deps_.service.lifetimes->Register(
+      who, [this](const grpc::Status& status) {
+        absl::MutexLock lock(&mu_);
+        FinishLocked(status);
+      });
+}
+
 void WatchRemindersReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -139,6 +149,7 @@ void WatchRemindersReactor::FinishLocked(const grpc::Status& status) {
 
 void WatchRemindersReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
+  lifetime_.Reset();      // No expiry or revocation close either.
   std::unique_ptr<ReminderWatch> watch;
   grpc::Status status;
   std::string who;

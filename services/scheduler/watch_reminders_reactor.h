@@ -56,6 +56,9 @@ class WatchRemindersReactor
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lets shutdown end the stream with UNAVAILABLE.
   void RegisterForShutdown();
+  // Ends the stream with UNAUTHENTICATED when `who`'s token expires or its
+  // device is revoked.
+  void WatchLifetime(const Identity& who);
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drops one of the two references (the call's, the setup's).
@@ -69,6 +72,8 @@ class WatchRemindersReactor
 
   // Lets shutdown end this stream at once; reset in OnDone.
   StreamRegistration registration_;
+  // Ends this stream at its token\'s expiry or revocation; reset in OnDone.
+  LifetimeRegistration lifetime_;
   absl::Mutex mu_;
   std::unique_ptr<ReminderWatch> watch_ ABSL_GUARDED_BY(mu_);
   // Highest version queued or sent, per reminder id.

@@ -12,6 +12,7 @@
 #include "services/coach/coach_service.h"
 #include "services/coach/link_aware_policy.h"
 #include "services/common/log.h"
+#include "services/pairing/auth_service.h"
 #include "services/scheduler/scheduler_progress_source.h"
 #include "services/scheduler/session_completions.h"
 #include "services/session/session_service.h"
@@ -45,11 +46,25 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   absl::StatusOr<Catalog> catalog = Catalog::LoadFromFile(options.catalog_path);
   if (!catalog.ok()) return catalog.status();
   s->catalog_ = std::make_unique<Catalog>(*std::move(catalog));
-  s->auth_ = std::make_unique<Authenticator>(options.auth_secret, s->clock_);
+  s->revoked_ = std::make_unique<RevokedDevices>();
+  s->auth_ =
+      options.keys != nullptr
+          ? std::make_unique<Authenticator>(*options.keys, s->clock_)
+          : std::make_unique<Authenticator>(options.auth_secret, s->clock_);
+  s->auth_->SetRevokedDevices(s->revoked_.get());
   s->executor_ = std::make_unique<Executor>(options.workers);
   s->backend_ = options.backend != nullptr ? std::move(options.backend)
                                            : std::make_unique<MemoryBackend>();
   s->store_ = s->backend_->MakeSessionStore();
+  s->pairing_store_ = s->backend_->MakePairingStore();
+  // Streams end at their token's exp, and when their device is revoked
+  // here or (the store's revocation list, polled) on another replica.
+  s->lifetimes_ = std::make_unique<StreamLifetimes>(
+      s->clock_, s->revoked_.get(),
+      [store = s->pairing_store_.get(),
+       retention = s->revoked_->retention()](absl::Time now) {
+        return store->RevokedSince(now - retention);
+      });
   s->timers_ = std::make_unique<TimerQueue>(s->clock_);
   s->links_ = s->backend_->MakeCoachLinks();
   s->policy_ = std::make_unique<LinkAwarePolicy>(s->links_.get());
@@ -86,7 +101,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   }
 
   s->streams_ = std::make_unique<StreamRegistry>();
-  ServiceDeps deps{s->auth_.get(), s->executor_.get(), s->streams_.get()};
+  ServiceDeps deps{s->auth_.get(), s->executor_.get(), s->streams_.get(),
+                   s->lifetimes_.get()};
   SubscribeDeps session_deps{deps, s->runner_.get(), s->hub_.get(),
                              options.max_stream_queue, s->policy_.get()};
   s->services_.push_back(
@@ -98,6 +114,13 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->runner_->AddObserver(
       MakeCompletionObserver(&s->scheduler_->scheduler(), s->executor_.get()));
   s->services_.push_back(s->scheduler_->MakeService(deps));
+  s->pairing_ = std::make_unique<Pairing>(
+      s->pairing_store_.get(), s->auth_.get(), s->clock_, options.pairing,
+      [lifetimes = s->lifetimes_.get()](const std::string& device_id) {
+        lifetimes->Revoke(device_id);
+      });
+  s->services_.push_back(
+      std::make_unique<AuthServiceImpl>(s->pairing_.get(), deps));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -121,6 +144,7 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   s->health_thread_ = std::thread([srv = s.get()] { srv->WatchStoreHealth(); });
+  s->lifetimes_->Start();
   s->options_.listen = options.listen;
   s->options_.run_timer_thread = options.run_timer_thread;
   if (options.run_timer_thread) {
@@ -205,6 +229,7 @@ void CoachServer::Shutdown(absl::Duration grace) {
   // Streams never end by themselves: end them now with UNAVAILABLE so
   // devices resume elsewhere at once; unary calls get the grace period.
   streams_->CloseAll();
+  lifetimes_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
   timers_->Stop();

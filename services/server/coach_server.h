@@ -31,6 +31,8 @@
 #include "services/common/clock.h"
 #include "services/common/executor.h"
 #include "services/common/stream_registry.h"
+#include "services/pairing/pairing.h"
+#include "services/pairing/pairing_store.h"
 #include "services/scheduler/scheduler_component.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
@@ -44,6 +46,9 @@ namespace coachd {
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks one.
   std::string auth_secret;                 // HS256 key; required.
+  // Keys that sign device tokens (by kid) and verify; null: the secret
+  // alone (KeySet::FromSecret). The secret verifies tokens without kid.
+  std::unique_ptr<KeySet> keys;
   std::string catalog_path;                // Catalogue textproto; required.
   double time_scale = 1.0;                 // > 0; 20 plays 20x faster.
   int workers = 4;                         // Threads for blocking work.
@@ -61,6 +66,8 @@ struct ServerOptions {
   // Goals and reminders. Reminders fire on a thread when run_timer_thread,
   // else on scheduler().RunDue().
   SchedulerOptions scheduler;
+  // Pairing's lifetimes and limits (its store comes from the backend).
+  PairingOptions pairing;
 };
 
 // A running coachd. Thread-safe; Shutdown is idempotent.
@@ -93,6 +100,11 @@ class CoachServer {
   CoachBoard& board() { return *board_; }
   CoachLinkStore& links() { return *links_; }
   SchedulerComponent& scheduler() { return *scheduler_; }
+  Pairing& pairing() { return *pairing_; }
+  PairingStore& pairing_store() { return *pairing_store_; }
+  Authenticator& auth() { return *auth_; }
+  RevokedDevices& revoked_devices() { return *revoked_; }
+  StreamLifetimes& lifetimes() { return *lifetimes_; }
   TimerQueue& timers() { return *timers_; }
   TimerDriver& driver() { return *driver_; }
   SessionStore& store() { return *store_; }
@@ -109,6 +121,7 @@ class CoachServer {
   std::unique_ptr<Backend> backend_;  // First: outlives its stores.
   const Clock* clock_ = nullptr;
   std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<RevokedDevices> revoked_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<SessionStore> store_;
@@ -123,7 +136,11 @@ class CoachServer {
   std::unique_ptr<ProgressSource> progress_;
   std::unique_ptr<Coaching> coaching_;
   std::unique_ptr<SchedulerComponent> scheduler_;
+  std::unique_ptr<PairingStore> pairing_store_;
+  std::unique_ptr<Pairing> pairing_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  // Ends streams at token expiry and device revocation.
+  std::unique_ptr<StreamLifetimes> lifetimes_;
   std::unique_ptr<StreamRegistry> streams_;  // Open streams, for shutdown.
   std::unique_ptr<grpc::Server> server_;
   std::thread timer_thread_;

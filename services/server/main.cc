@@ -26,6 +26,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port; port 0 picks a free one).");
 ABSL_FLAG(std::string, auth_secret_file, "",
           "File holding the HS256 token secret (required).");
+ABSL_FLAG(std::string, signing_keys_file, "",
+          "File of lines \"KID SECRET\": the first key signs device tokens, "
+          "all verify (rotation: put the new key first, keep the old one "
+          "until its tokens expired, 15 minutes). Empty: the secret file's "
+          "key signs them (kid \"secret\").");
 ABSL_FLAG(std::string, catalog, COACHD_DEFAULT_CATALOG,
           "Exercise catalogue (textproto).");
 ABSL_FLAG(double, time_scale, 1.0,
@@ -76,6 +81,18 @@ int main(int argc, char** argv) {
   coachd::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.auth_secret = *secret;
+  const std::string keys_file = absl::GetFlag(FLAGS_signing_keys_file);
+  if (!keys_file.empty()) {
+    absl::StatusOr<coachd::KeySet> keys =
+        coachd::KeySet::FromFile(keys_file, *secret);
+    if (!keys.ok()) {
+      coachd::LogError(absl::StrCat("coachd: ", keys.status().message()));
+      return 2;
+    }
+    coachd::LogInfo(
+        absl::StrCat("device tokens signed with key ", keys->signing_key_id()));
+    options.keys = std::make_unique<coachd::KeySet>(*std::move(keys));
+  }
   options.catalog_path = absl::GetFlag(FLAGS_catalog);
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.workers = absl::GetFlag(FLAGS_workers);

@@ -58,6 +58,7 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
   } else {
     invalid = who.status();
   }
+  if (invalid.ok()) WatchLifetime(who_);
   absl::MutexLock lock(&mu_);
   if (!invalid.ok()) {
     FinishLocked(ToGrpcStatus(invalid));
@@ -213,6 +214,15 @@ void SubscribeReactor::RegisterForShutdown() {
   });
 }
 
+void SubscribeReactor::WatchLifetime(const Identity& who) {
+  if (deps_.service.lifetimes == nullptr) return;
+  lifetime_ = deps_.service.lifetimes->Register(
+      who, [this](const grpc::Status& status) {
+        absl::MutexLock lock(&mu_);
+        FinishLocked(status);
+      });
+}
+
 void SubscribeReactor::FinishLocked(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
@@ -223,6 +233,7 @@ void SubscribeReactor::FinishLocked(const grpc::Status& status) {
 
 void SubscribeReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
+  lifetime_.Reset();      // No expiry or revocation close either.
   std::unique_ptr<HubAttachment> attachment;
   std::unique_ptr<AccessWatch> revocation;
   grpc::Status status;

@@ -60,6 +60,9 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Lets shutdown end the stream with UNAVAILABLE.
   void RegisterForShutdown();
+  // Ends the stream with UNAUTHENTICATED when `who`'s token expires or its
+  // device is revoked.
+  void WatchLifetime(const Identity& who);
   void FinishLocked(const grpc::Status& status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The caller lost access: finishes with PERMISSION_DENIED. Quick.
@@ -77,6 +80,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
   // Lets shutdown end this stream at once; reset in OnDone.
   StreamRegistration registration_;
+  // Ends this stream at its token\'s expiry or revocation; reset in OnDone.
+  LifetimeRegistration lifetime_;
   absl::Mutex mu_;
   std::unique_ptr<HubAttachment> attachment_ ABSL_GUARDED_BY(mu_);
   // Calls Revoke while alive; reset outside mu_ (its callback takes mu_).

@@ -25,6 +25,7 @@ struct MixedBackendOptions {
   bool leases = false;     // RedisTimerLeases.
   bool coaching = false;   // RedisCoachLinks and RedisLiveBoard.
   bool scheduler = false;  // RedisSchedulerStore.
+  bool pairing = false;    // RedisPairingStore.
 };
 
 // Thread-safe, as both backends are.
@@ -55,6 +56,11 @@ class MixedBackend : public Backend {
   std::unique_ptr<SchedulerStore> MakeSchedulerStore() override {
     return options_.scheduler ? redis_.MakeSchedulerStore()
                               : memory_.MakeSchedulerStore();
+  }
+
+  std::unique_ptr<PairingStore> MakePairingStore() override {
+    return options_.pairing ? redis_.MakePairingStore()
+                            : memory_.MakePairingStore();
   }
 
   RedisClient& client() { return redis_.client(); }

@@ -20,6 +20,7 @@
 #include "services/scheduler/redis_scheduler_store.h"
 #include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
+#include "tests/common/shared_redis.h"
 #include "tests/scheduler/test_days.h"
 
 namespace coachd {
@@ -88,27 +89,7 @@ std::vector<ReminderState> States(const std::vector<ReminderRecord>& rs) {
   return out;
 }
 
-// The redis-server the Redis half shares: started on first use, stopped
-// (and its directory removed) when the test program ends.
-class SharedRedis : public ::testing::Environment {
- public:
-  static RedisServer* Get() {
-    if (server_ == nullptr) {
-      absl::StatusOr<std::unique_ptr<RedisServer>> s = RedisServer::Start();
-      if (!s.ok()) {
-        ADD_FAILURE() << s.status();
-        return nullptr;
-      }
-      server_ = *std::move(s);
-    }
-    return server_.get();
-  }
-  void TearDown() override { server_.reset(); }
-
- private:
-  static std::unique_ptr<RedisServer> server_;
-};
-std::unique_ptr<RedisServer> SharedRedis::server_;
+// The redis-server the suite shares (tests/common/shared_redis.h).
 ::testing::Environment* const shared_redis =
     ::testing::AddGlobalTestEnvironment(new SharedRedis);
 

@@ -12,6 +12,7 @@
 #include "services/store/memory_store.h"
 #include "services/store/redis_store.h"
 #include "tests/common/redis_server.h"
+#include "tests/common/shared_redis.h"
 #include "tests/store/redis_testing.h"
 #include "tests/store/store_testing.h"
 
@@ -41,27 +42,7 @@ struct MemoryFactory {
   }
 };
 
-// The redis-server the suite shares: started on first use, stopped (and its
-// directory removed) when the test program ends.
-class SharedRedis : public ::testing::Environment {
- public:
-  static RedisServer* Get() {
-    if (server_ == nullptr) {
-      absl::StatusOr<std::unique_ptr<RedisServer>> s = RedisServer::Start();
-      if (!s.ok()) {
-        ADD_FAILURE() << s.status();
-        return nullptr;
-      }
-      server_ = *std::move(s);
-    }
-    return server_.get();
-  }
-  void TearDown() override { server_.reset(); }
-
- private:
-  static std::unique_ptr<RedisServer> server_;
-};
-std::unique_ptr<RedisServer> SharedRedis::server_;
+// The redis-server the suite shares (tests/common/shared_redis.h).
 ::testing::Environment* const shared_redis =
     ::testing::AddGlobalTestEnvironment(new SharedRedis);
 
