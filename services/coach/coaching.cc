@@ -54,22 +54,23 @@ Coaching::Coaching(CoachLinkStore* links, CoachBoard* board,
       options_(options),
       limiter_(clock, options.cue_limit) {}
 
-absl::Status Coaching::CheckCoach(const Identity& who,
-                                  absl::string_view method) {
+absl::Status Coaching::CheckCoach(const Identity& who, absl::string_view what) {
   if (who.role != Role::kCoach) {
     return absl::PermissionDeniedError(
-        absl::StrCat(method, ": for coach tokens; this token's role is ",
+        absl::StrCat(what,
+                     " is for coaches (a coach token: --role=coach); "
+                     "this token's role is ",
                      RoleName(who.role)));
   }
   return absl::OkStatus();
 }
 
 absl::Status Coaching::CheckPerson(const Identity& who,
-                                   absl::string_view method) {
+                                   absl::string_view what) {
   if (who.role != Role::kUser && who.role != Role::kDevice) {
     return absl::PermissionDeniedError(absl::StrCat(
-        method, ": for a person's user or device tokens (their own sessions); ",
-        "this token's role is ", RoleName(who.role)));
+        what, " is for a person's own user or device token (--role=user or ",
+        "device); this token's role is ", RoleName(who.role)));
   }
   return absl::OkStatus();
 }
@@ -91,8 +92,8 @@ absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
     const Identity& who, const coach::v1::LinkCoachRequest& request) {
   if (who.role != Role::kUser) {
     return absl::PermissionDeniedError(absl::StrCat(
-        "LinkCoach: a person links coaches with their user token; this "
-        "token's role is ",
+        "linking a coach: a person links their coaches with their own user "
+        "token (--role=user); this token's role is ",
         RoleName(who.role)));
   }
   absl::Status valid = ValidateId("coach_id", request.coach_id());
@@ -129,7 +130,7 @@ absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
 
 absl::StatusOr<coach::v1::ListClientsResponse> Coaching::ListClients(
     const Identity& who, const coach::v1::ListClientsRequest& request) {
-  absl::Status coach = CheckCoach(who, "ListClients");
+  absl::Status coach = CheckCoach(who, "the client list");
   if (!coach.ok()) return coach;
   absl::StatusOr<std::vector<coach::v1::CoachLink>> clients =
       links_->ClientsOf(who.subject);
@@ -161,7 +162,7 @@ absl::StatusOr<coach::v1::ListClientsResponse> Coaching::ListClients(
 
 absl::StatusOr<coach::v1::SendCueResponse> Coaching::SendCue(
     const Identity& who, const coach::v1::SendCueRequest& request) {
-  absl::Status coach = CheckCoach(who, "SendCue");
+  absl::Status coach = CheckCoach(who, "speaking into a session");
   if (!coach.ok()) return coach;
   absl::Status valid = ValidateId("session_id", request.session_id());
   if (!valid.ok()) return valid;

@@ -63,13 +63,14 @@ class Coaching {
   absl::StatusOr<coach::v1::SessionSummaryView> GetSessionSummary(
       const Identity& who, const coach::v1::GetSessionSummaryRequest& request);
 
-  // OK when `who` may watch a board (a coach); PERMISSION_DENIED otherwise.
-  static absl::Status CheckCoach(const Identity& who, absl::string_view method);
+  // OK when `who` may watch a board (a coach); PERMISSION_DENIED otherwise,
+  // its message naming `what` was asked for in words ("the client list").
+  static absl::Status CheckCoach(const Identity& who, absl::string_view what);
 
   // OK when `who` may watch their own board (WatchMySessions: a user or
-  // device token); PERMISSION_DENIED for a coach token.
-  static absl::Status CheckPerson(const Identity& who,
-                                  absl::string_view method);
+  // device token); PERMISSION_DENIED for a coach token, its message naming
+  // `what` was asked for in words.
+  static absl::Status CheckPerson(const Identity& who, absl::string_view what);
 
   // INVALID_ARGUMENT naming `resume.epoch` or `resume.last_sequence` for a
   // bad WatchLive or WatchMySessions position; OK for none (nullptr).

@@ -13,8 +13,8 @@ absl::Status LinkAwarePolicy::Check(
   if (access == SessionAccess::kCommand) {
     return absl::PermissionDeniedError(
         absl::StrCat("session ", session.session_id(),
-                     ": coaches do not send commands; speak into it with "
-                     "CoachService.SendCue"));
+                     ": coaches do not send commands; speak into it with a "
+                     "cue (coach --cue)"));
   }
   absl::StatusOr<bool> linked = links_->IsLinked(session.owner(), who.subject);
   if (!linked.ok()) return linked.status();

@@ -23,8 +23,8 @@ WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
   if (who.ok()) {
     who_ = *who;
     status = owner == BoardOwner::kCoach
-                 ? Coaching::CheckCoach(who_, "WatchLive")
-                 : Coaching::CheckPerson(who_, "WatchMySessions");
+                 ? Coaching::CheckCoach(who_, "the live board")
+                 : Coaching::CheckPerson(who_, "your sessions board");
   }
   if (status.ok()) status = Coaching::ValidateResume(resume);
   if (!status.ok()) {

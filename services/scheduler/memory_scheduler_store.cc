@@ -45,8 +45,8 @@ absl::StatusOr<GoalRecord> MemorySchedulerStore::LoadGoal(
   absl::MutexLock lock(&mu_);
   auto it = people_.find(person);
   if (it == people_.end() || !it->second.goal.has_value()) {
-    return absl::NotFoundError(
-        absl::StrCat("no goal set for \"", person, "\"; SetGoal first"));
+    return absl::NotFoundError(absl::StrCat(
+        "no goal set for \"", person, "\" yet; set one with `coachctl goal`"));
   }
   return *it->second.goal;
 }

@@ -526,8 +526,8 @@ absl::StatusOr<GoalRecord> RedisSchedulerStore::LoadGoal(
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
   if (r.type != REDIS_REPLY_STRING) {
-    return absl::NotFoundError(
-        absl::StrCat("no goal set for \"", person, "\"; SetGoal first"));
+    return absl::NotFoundError(absl::StrCat(
+        "no goal set for \"", person, "\" yet; set one with `coachctl goal`"));
   }
   GoalRecord goal;
   if (!DecodeGoal(ReplyText(r), &goal)) {

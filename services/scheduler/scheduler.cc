@@ -241,8 +241,7 @@ absl::StatusOr<coach::v1::Reminder> Scheduler::AckReminder(
         "reminder_id: required, 1 to ", kMaxReminderIdLength, " characters"));
   }
   if (request.action() == coach::v1::ACK_ACTION_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        "action: required, ACK_ACTION_DONE or ACK_ACTION_SNOOZE");
+    return absl::InvalidArgumentError("action: required, done or snooze");
   }
   if (!coach::v1::AckAction_IsValid(request.action())) {
     return absl::InvalidArgumentError(
@@ -252,9 +251,9 @@ absl::StatusOr<coach::v1::Reminder> Scheduler::AckReminder(
   if (request.action() == coach::v1::ACK_ACTION_SNOOZE) {
     if (request.snooze_minutes() < 1 ||
         request.snooze_minutes() > kMaxSnoozeMinutes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "snooze_minutes: must be 1 to ", kMaxSnoozeMinutes,
-          " for ACK_ACTION_SNOOZE, got ", request.snooze_minutes()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("snooze_minutes: must be 1 to ", kMaxSnoozeMinutes,
+                       " for a snooze, got ", request.snooze_minutes()));
     }
     ack.snooze = true;
     ack.until = clock_->Now() + absl::Minutes(request.snooze_minutes());

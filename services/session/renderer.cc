@@ -1,6 +1,7 @@
 #include "services/session/renderer.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -28,6 +29,29 @@ void SetSpeech(const std::vector<std::string>& sentences, int pause_ms,
   }
   absl::StrAppend(&ssml, "</speak>");
   speech->set_ssml(std::move(ssml));
+}
+
+// What a summary's skips were, as a sentence ("You skipped Light Cardio
+// Warm-Up and 1 more part."), or "" when nothing was skipped. Items marked
+// skipped are named; other skips (sets cut short) are counted.
+std::string SkippedSentence(const coach::v1::SessionSummary& summary) {
+  std::vector<std::string> parts;
+  for (const coach::v1::ItemSummary& item : summary.items()) {
+    if (item.skipped()) parts.push_back(item.exercise_name());
+  }
+  const int named = static_cast<int>(parts.size());
+  const int others = summary.skips() - named;
+  if (others > 0) {
+    parts.push_back(absl::StrCat(others, named > 0 ? " more" : "",
+                                 others == 1 ? " part" : " parts"));
+  }
+  if (parts.empty()) return "";
+  std::string text = "You skipped ";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) absl::StrAppend(&text, i + 1 == parts.size() ? " and " : ", ");
+    absl::StrAppend(&text, parts[i]);
+  }
+  return absl::StrCat(text, ".");
 }
 
 std::string Reps(int reps, bool per_side) {
@@ -198,7 +222,15 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
       break;
     case SessionEvent::kPaused:
       say.push_back("Paused. Say resume when you're ready.");
-      card->set_current_step("Paused");
+      // The display's timer stops; the card says what is left of it.
+      if (ev->paused().remaining_ms() > 0) {
+        const int64_t left = (ev->paused().remaining_ms() + 999) / 1000;
+        card->set_current_step(absl::StrCat("Paused, ", left / 60, ":",
+                                            left % 60 < 10 ? "0" : "",
+                                            left % 60, " left on the timer"));
+      } else {
+        card->set_current_step("Paused");
+      }
       card->set_banner("Paused");
       card->set_accent("paused");
       break;
@@ -249,13 +281,23 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
       } else {
         say.push_back("Workout complete. Great job!");
       }
+      // Percent done counts reps; what was skipped is said too, so a session
+      // with its warm-up skipped never sounds like all of the plan.
+      const std::string skipped = SkippedSentence(done.summary());
+      const char* of_what = skipped.empty() ? " percent of the plan in "
+                                            : " percent of the reps in ";
       say.push_back(absl::StrCat("You did ", done.summary().percent_done(),
-                                 " percent of the plan in ", minutes,
+                                 of_what, minutes,
                                  minutes == 1 ? " minute." : " minutes."));
+      if (!skipped.empty()) say.push_back(skipped);
       card->set_title("Workout complete");
       card->clear_steps();
       card->set_current_step(
-          absl::StrCat(done.summary().percent_done(), "% of the plan done"));
+          skipped.empty() ? absl::StrCat(done.summary().percent_done(),
+                                         "% of the plan done")
+                          : absl::StrCat(done.summary().percent_done(),
+                                         "% of the reps done, ",
+                                         done.summary().skips(), " skipped"));
       card->set_progress_percent(100);
       card->set_accent("done");
       break;

@@ -56,6 +56,57 @@ bool IsWork(StepKind k) {
          k == coach::v1::STEP_KIND_FLOW || k == coach::v1::STEP_KIND_WARMUP;
 }
 
+// What a step is, in words a person hears ("this set runs on its own timer").
+const char* StepWords(StepKind k) {
+  switch (k) {
+    case coach::v1::STEP_KIND_WARMUP:
+      return "the warm-up";
+    case coach::v1::STEP_KIND_INTRO:
+      return "this introduction";
+    case coach::v1::STEP_KIND_FLOW:
+      return "this move";
+    case coach::v1::STEP_KIND_REST:
+      return "this rest";
+    case coach::v1::STEP_KIND_SWITCH_SIDES:
+      return "the switch of sides";
+    case coach::v1::STEP_KIND_SET_START:
+    case coach::v1::STEP_KIND_REP:
+    case coach::v1::STEP_KIND_HOLD:
+    case coach::v1::STEP_KIND_REP_RETURN:
+      return "this set";
+    default:
+      return "this part";
+  }
+}
+
+// A command as the person says or types it (coachctl's words).
+std::string CommandWord(coach::v1::CommandType type) {
+  switch (type) {
+    case coach::v1::COMMAND_TYPE_PAUSE:
+      return "pause";
+    case coach::v1::COMMAND_TYPE_RESUME:
+      return "resume";
+    case coach::v1::COMMAND_TYPE_NEXT:
+      return "next";
+    case coach::v1::COMMAND_TYPE_PREVIOUS:
+      return "previous";
+    case coach::v1::COMMAND_TYPE_REPEAT:
+      return "repeat";
+    case coach::v1::COMMAND_TYPE_SET_DONE:
+      return "set_done";
+    case coach::v1::COMMAND_TYPE_END:
+      return "end";
+    case coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT:
+      return "report_discomfort";
+    case coach::v1::COMMAND_TYPE_SKIP_EXERCISE:
+      return "skip_exercise";
+    case coach::v1::COMMAND_TYPE_SWITCH_TO_MOBILITY:
+      return "switch_to_mobility";
+    default:
+      return "command";
+  }
+}
+
 bool IsRepPhase(StepKind k) {
   return k == coach::v1::STEP_KIND_REP || k == coach::v1::STEP_KIND_HOLD ||
          k == coach::v1::STEP_KIND_REP_RETURN;
@@ -377,7 +428,7 @@ class SessionEngine::Run {
   absl::Status ApplyCommand(const EngineCommand& c) {
     const coach::v1::RunState state = st_->run_state();
     if (state == coach::v1::RUN_STATE_FINISHED) {
-      return Forbidden(coach::v1::CommandType_Name(c.type), state);
+      return Forbidden(CommandWord(c.type), state);
     }
     const bool stopped = state == coach::v1::RUN_STATE_PAUSED ||
                          state == coach::v1::RUN_STATE_DISCOMFORT;
@@ -417,6 +468,12 @@ class SessionEngine::Run {
         if (state == coach::v1::RUN_STATE_DISCOMFORT) return SkipExercise();
         if (IsWork(step().kind)) {  // Only skipped work counts as a skip.
           st_->mutable_summary()->set_skips(st_->summary().skips() + 1);
+          // A timed item (the warm-up, a stretch) has no reps to show what
+          // was left out: it is marked skipped instead.
+          const int item = step().item_index;
+          if (item >= 0 && Item(item)->reps_prescribed() == 0) {
+            Item(item)->set_skipped(true);
+          }
         }
         JumpTo(timeline_.NextSegment(st_->step_index()));
         return absl::OkStatus();
@@ -452,9 +509,8 @@ class SessionEngine::Run {
       case coach::v1::COMMAND_TYPE_SET_DONE: {
         if (step().kind != coach::v1::STEP_KIND_AWAIT_DONE) {
           return absl::FailedPreconditionError(
-              absl::StrCat("set_done: the current step (",
-                           coach::v1::StepKind_Name(step().kind),
-                           ") is timed; only self-paced sets wait for done"));
+              absl::StrCat("set_done: ", StepWords(step().kind),
+                           " runs on its own timer; say next to skip it"));
         }
         if (state == coach::v1::RUN_STATE_DISCOMFORT) {
           return Forbidden("set_done", state, "skip, switch, resume or end");

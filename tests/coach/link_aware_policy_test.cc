@@ -68,7 +68,7 @@ TEST(LinkAwarePolicyTest, DecidesByRoleOwnerAndLink) {
                   .Check({"coach-a", Role::kCoach}, AliceSession(),
                          SessionAccess::kCommand)
                   .message(),
-              HasSubstr("SendCue"));
+              HasSubstr("speak into it with a cue (coach --cue)"));
 }
 
 TEST(LinkAwarePolicyTest, CoachWatchFiresOnUnlinkOwnersGetNone) {

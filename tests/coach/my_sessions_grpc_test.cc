@@ -231,7 +231,9 @@ TEST_F(MySessionsGrpcTest, CoachTokensAndBadPositionsGetSpecificCodes) {
   Watch coach = WatchMine("coach-bob", Role::kCoach);
   grpc::Status s = coach.Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(s.error_message(), HasSubstr("WatchMySessions"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("your sessions board is for a person's own user or "
+                        "device token"));
 
   coach::v1::ResumePosition no_epoch;
   no_epoch.set_last_sequence(3);

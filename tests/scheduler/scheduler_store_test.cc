@@ -137,6 +137,9 @@ class SchedulerStoreTest : public ::testing::TestWithParam<StoreParam> {
 TEST_P(SchedulerStoreTest, GoalsRoundTrip) {
   EXPECT_EQ(store_->LoadGoal("alice").status().code(),
             absl::StatusCode::kNotFound);
+  // A person reads this: it says what to do, in the client's words.
+  EXPECT_EQ(store_->LoadGoal("alice").status().message(),
+            "no goal set for \"alice\" yet; set one with `coachctl goal`");
   GoalRecord goal;
   goal.goal.set_time_zone("Europe/London");
   goal.goal.set_sessions_per_week(2);

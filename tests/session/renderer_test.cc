@@ -143,7 +143,23 @@ TEST(RendererTest, EachPayloadIsSpokenAndShown) {
          ev->mutable_status()->set_run_state(coach::v1::RUN_STATE_PAUSED);
          ev->mutable_status()->clear_deadline();
        },
+       "Paused. Say resume when you're ready.", "",
+       "Paused, 0:02 left on the timer", "paused"},
+      {"paused waiting for done",
+       [](SessionEvent* ev) {
+         ev->mutable_paused()->set_remaining_ms(0);
+         ev->mutable_status()->set_run_state(coach::v1::RUN_STATE_PAUSED);
+         ev->mutable_status()->clear_deadline();
+       },
        "Paused. Say resume when you're ready.", "", "Paused", "paused"},
+      {"paused with minutes left",
+       [](SessionEvent* ev) {
+         ev->mutable_paused()->set_remaining_ms(74500);
+         ev->mutable_status()->set_run_state(coach::v1::RUN_STATE_PAUSED);
+         ev->mutable_status()->clear_deadline();
+       },
+       "Paused. Say resume when you're ready.", "",
+       "Paused, 1:15 left on the timer", "paused"},
       {"intro",
        [](SessionEvent* ev) {
          auto* intro = ev->mutable_exercise_intro();
@@ -260,6 +276,52 @@ TEST(RendererTest, SessionDoneSaysHowMuchWasDone) {
     EXPECT_EQ(out.card().progress_percent(), 100);
     EXPECT_EQ(out.card().title(), "Workout complete");
     EXPECT_TRUE(out.card().steps().empty());
+  }
+}
+
+TEST(RendererTest, SessionDoneCountsWhatWasSkipped) {
+  struct Case {
+    std::vector<std::pair<std::string, bool>> items;  // Name, skipped.
+    int skips;
+    std::string said;  // After "You did 100 percent of the reps in 2 minutes."
+    std::string shown;
+  };
+  for (const Case& c : {
+           Case{{{"Light Cardio Warm-Up", true}, {"Superman", false}},
+                1,
+                "You skipped Light Cardio Warm-Up.",
+                "100% of the reps done, 1 skipped"},
+           Case{{{"Light Cardio Warm-Up", true}, {"Superman", true}},
+                2,
+                "You skipped Light Cardio Warm-Up and Superman.",
+                "100% of the reps done, 2 skipped"},
+           Case{{{"Superman", false}},
+                2,
+                "You skipped 2 parts.",
+                "100% of the reps done, 2 skipped"},
+           Case{{{"A", true}, {"B", true}, {"C", false}},
+                3,
+                "You skipped A, B and 1 more part.",
+                "100% of the reps done, 3 skipped"},
+       }) {
+    SCOPED_TRACE(c.said);
+    SessionEvent ev = InSet();
+    coach::v1::SessionSummary* summary =
+        ev.mutable_session_done()->mutable_summary();
+    summary->set_duration_ms(120000);
+    summary->set_percent_done(100);
+    summary->set_skips(c.skips);
+    for (const auto& [name, skipped] : c.items) {
+      coach::v1::ItemSummary* item = summary->add_items();
+      item->set_exercise_name(name);
+      item->set_skipped(skipped);
+    }
+    const SessionEvent out = Render(ev);
+    EXPECT_EQ(out.speech().text(),
+              absl::StrCat("Workout complete. Great job! You did 100 percent "
+                           "of the reps in 2 minutes. ",
+                           c.said));
+    EXPECT_EQ(out.card().current_step(), c.shown);
   }
 }
 

@@ -31,9 +31,11 @@ using ::coach::v1::Routine;
 using ::coach::v1::RoutineItem;
 using ::coach::v1::SessionEvent;
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::AnyOf;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // The 3-3-3 rule with a 2-second tempo: 1 s up, 3 one-second holds, 1 s down.
 Prescription ThreeThreeThree() {
@@ -557,6 +559,30 @@ TEST(SessionEngineTest, NextCountsASkipAndDoesNotCountTheSetAsDone) {
   EXPECT_EQ(h.record().engine().summary().items(0).reps_done(), 0);
 }
 
+TEST(SessionEngineTest, ASkippedWarmUpIsNamedInTheSummaryNotAllOfThePlan) {
+  Prescription warmup;
+  warmup.set_duration_seconds(60);
+  Harness h(
+      RoutineOf({Item("warmup", warmup), Item("band-row", ThreeThreeThree())}));
+  h.Start();
+  h.TickAt(h.T(5));  // In the warm-up.
+  ASSERT_TRUE(h.Command(coach::v1::COMMAND_TYPE_NEXT).ok());
+  h.RunToEnd();
+  ASSERT_TRUE(h.last().has_session_done());
+  const coach::v1::SessionSummary& summary = h.last().session_done().summary();
+  EXPECT_EQ(summary.skips(), 1);
+  EXPECT_TRUE(summary.items(0).skipped());
+  EXPECT_FALSE(summary.items(1).skipped());
+  EXPECT_EQ(summary.percent_done(), 100);  // Every rep of the band row.
+  // What the person hears and sees counts the skipped warm-up.
+  EXPECT_THAT(h.last().speech().text(),
+              HasSubstr("You did 100 percent of the reps in "));
+  EXPECT_THAT(h.last().speech().text(),
+              HasSubstr("You skipped Light Cardio Warm-Up."));
+  EXPECT_THAT(h.last().speech().text(), Not(HasSubstr("of the plan")));
+  EXPECT_EQ(h.last().card().current_step(), "100% of the reps done, 1 skipped");
+}
+
 TEST(SessionEngineTest, PreviousAtTheFirstPartIsRefused) {
   Harness h(RoutineOf({Item("band-row", ThreeThreeThree())}));
   h.Start();
@@ -904,7 +930,8 @@ TEST(SessionEngineTest, ForbiddenCommandsAreRefusedAndChangeNothing) {
        coach::v1::COMMAND_TYPE_PAUSE, absl::StatusCode::kFailedPrecondition,
        "while the session is stopped for discomfort"},
       {"set_done on a timed step", running, coach::v1::COMMAND_TYPE_SET_DONE,
-       absl::StatusCode::kFailedPrecondition, "(STEP_KIND_HOLD) is timed"},
+       absl::StatusCode::kFailedPrecondition,
+       "set_done: this set runs on its own timer; say next to skip it"},
       {"unspecified command", running, coach::v1::COMMAND_TYPE_UNSPECIFIED,
        absl::StatusCode::kInvalidArgument, "command: must be one of"},
       {"unknown command", running, static_cast<CommandType>(99),
@@ -932,6 +959,9 @@ TEST(SessionEngineTest, ForbiddenCommandsAreRefusedAndChangeNothing) {
     absl::StatusOr<std::vector<std::string>> events = h.Command(c.command);
     EXPECT_EQ(events.status().code(), c.code) << events.status();
     EXPECT_THAT(events.status().message(), HasSubstr(c.message));
+    // People read these: no enum names (STEP_KIND_..., COMMAND_TYPE_...).
+    EXPECT_THAT(events.status().message(),
+                Not(AnyOf(HasSubstr("_KIND_"), HasSubstr("COMMAND_TYPE"))));
     EXPECT_TRUE(MessageDifferencer::Equals(before, h.record()));
     EXPECT_EQ(h.events().size(), events_before);
   }
