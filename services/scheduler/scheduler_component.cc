@@ -6,6 +6,7 @@
 #include "services/common/log.h"
 #include "services/scheduler/memory_scheduler_store.h"
 #include "services/scheduler/scheduler_service.h"
+#include "services/scheduler/time_zone_names.h"
 
 namespace coachd {
 namespace {
@@ -23,7 +24,9 @@ SchedulerComponent::SchedulerComponent(std::unique_ptr<SchedulerStore> store,
                                        SchedulerOptions options)
     : store_(OrEmbedded(std::move(store))),
       scheduler_(store_.get(), clock, options),
-      dispatcher_(&scheduler_) {}
+      dispatcher_(&scheduler_) {
+  KnownTimeZoneNames();  // Read the tzdata list now, not in a request.
+}
 
 std::unique_ptr<grpc::Service> SchedulerComponent::MakeService(
     const ServiceDeps& deps) {

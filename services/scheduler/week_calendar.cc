@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "services/scheduler/time_zone_names.h"
 
 namespace coachd {
 namespace {
@@ -44,10 +45,9 @@ std::string FormatDay(DayNumber day) {
 absl::StatusOr<WeekCalendar> WeekCalendar::Create(absl::string_view time_zone,
                                                   absl::Duration day_start,
                                                   absl::Weekday week_start) {
-  if (time_zone.empty()) {
-    return absl::InvalidArgumentError(
-        "time_zone: required, an IANA name such as \"Europe/London\"");
-  }
+  // Never a path, and never a name absl would cache for good.
+  absl::Status valid = ValidateTimeZoneName(time_zone);
+  if (!valid.ok()) return valid;
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(std::string(time_zone), &zone)) {
     return absl::InvalidArgumentError(
