@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/safe_text.h"
 
 namespace coachd {
 namespace {
@@ -37,7 +38,7 @@ void Log(LogLevel level, absl::string_view message) {
       absl::StrCat(LevelName(level), " ",
                    absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                     absl::UTCTimeZone()),
-                   " ", message, "\n");
+                   " ", SafeText(message, kMaxLogMessageBytes), "\n");
   // One fwrite of the whole line: stdio locks the stream per call.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

@@ -11,7 +11,10 @@ namespace coachd {
 
 enum class LogLevel { kDebug, kInfo, kWarning, kError };
 
-// Writes one line to stderr. Thread-safe; lines never interleave.
+// Writes one line to stderr. Thread-safe; lines never interleave. The message
+// goes through SafeText (services/common/safe_text.h): control bytes are
+// escaped (one call is always one line) and it is cut at
+// kMaxLogMessageBytes.
 void Log(LogLevel level, absl::string_view message);
 
 // Lines below `level` are dropped. Default: kInfo.
