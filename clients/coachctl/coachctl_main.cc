@@ -11,13 +11,13 @@
 //   coachctl progress           coachctl log-workout --id=ID
 //   coachctl ack --reminder=ID [--snooze=MINUTES]
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -25,15 +25,20 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "clients/coachctl/ctl_text.h"
 #include "clients/coachctl/pair_commands.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/status_text.h"
 #include "coach/v1/catalog.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/json_util.h"
 #include "services/auth/authenticator.h"
 #include "services/auth/jwt.h"
+#include "services/common/flags_help.h"
 
 ABSL_FLAG(absl::Duration, ttl, absl::Hours(24), "token: lifetime.");
 ABSL_FLAG(std::string, area, "",
@@ -50,9 +55,12 @@ ABSL_FLAG(std::string, prescription, "",
 ABSL_FLAG(std::string, preset, "", "start: a routine preset id, e.g. demo.");
 ABSL_FLAG(std::string, note, "", "command: note for report_discomfort.");
 ABSL_FLAG(bool, text, false, "Print whole responses as protobuf text.");
+ABSL_FLAG(bool, json, false,
+          "Print the answer as one line of JSON (for scripts), any command.");
 ABSL_FLAG(int, per_week, 3, "goal: sessions per week, 1..7.");
 ABSL_FLAG(std::string, tz, "", "goal: IANA time zone, e.g. Europe/London.");
-ABSL_FLAG(std::string, remind_at, "07:30", "goal: reminder time of day, HH:MM.");
+ABSL_FLAG(std::string, remind_at, "07:30",
+          "goal: reminder time of day, HH:MM.");
 ABSL_FLAG(std::string, days, "", "goal: preferred days, e.g. mon,wed,fri.");
 ABSL_FLAG(std::string, day_start, "00:00",
           "goal: when the person's day starts (late trainers: 03:00).");
@@ -69,14 +77,55 @@ namespace {
 
 using coachd::AddToken;
 
+constexpr char kUsage[] =
+    "coachctl COMMAND [ARGS] [--flags]: coachd from the command line.\n"
+    "\n"
+    "Commands:\n"
+    "  token            print a token (--secret_file, --sub, --role, --ttl)\n"
+    "  exercises        list the catalogue "
+    "[--area=upper|mid|lower|mobility|warmup]\n"
+    "  exercise ID      one exercise in full\n"
+    "  routine          build a routine: [--focus=balanced|upper|mid|lower|"
+    "mobility]\n"
+    "                   [--equipment=dumbbells,band,bench] [--minutes=20]\n"
+    "                   [--level=beginner|intermediate|advanced] "
+    "[--prescription=3-3-3]\n"
+    "  start            start a session, print its id: --preset=demo, or the "
+    "routine flags\n"
+    "  get SESSION      the session as coachd keeps it\n"
+    "  command SESSION WHAT\n"
+    "                   WHAT: pause, resume, next, previous, repeat, set_done, "
+    "end,\n"
+    "                   report_discomfort [--note=TEXT], skip_exercise, "
+    "switch_to_mobility\n"
+    "  goal             set the weekly goal: --per_week=1..7 --tz=Europe/London"
+    "\n"
+    "                   --remind_at=HH:MM --days=mon,wed,fri "
+    "[--day_start=HH:MM]\n"
+    "                   [--week_start=mon] [--pause=YYYY-MM-DD..YYYY-MM-DD] "
+    "[--remind_when_met]\n"
+    "  progress         this week, streaks, adherence, the next reminder\n"
+    "  log-workout      count a workout done elsewhere: --id=ID\n"
+    "  ack              a reminder done, or snoozed: --reminder=ID "
+    "[--snooze=MINUTES]\n"
+    "  pair approve CODE --name=N --kind=K | pair deny CODE\n"
+    "                   approve or deny a device's pairing code\n"
+    "  devices | devices revoke ID\n"
+    "                   your paired devices; revoke one\n"
+    "\n"
+    "Every command but token needs --target and either --token (or "
+    "$COACH_TOKEN)\n"
+    "or --secret_file with --sub [--role]. --json prints the answer as one "
+    "JSON object.";
+
 int Fail(absl::string_view what) {
   std::cerr << "coachctl: " << what << "\n";
   return 2;
 }
 
-int FailRpc(const grpc::Status& s) {
-  std::cerr << "coachctl: " << s.error_code() << " " << s.error_message()
-            << "\n";
+// A failed call: the command, the server's message and the code's name.
+int FailRpc(absl::string_view command, const grpc::Status& s) {
+  std::cerr << "coachctl " << command << ": " << coachd::StatusText(s) << "\n";
   return 1;
 }
 
@@ -149,9 +198,27 @@ void PrintText(const Message& m) {
   std::cout << text;
 }
 
+// Prints `m` as --json or --text ask; else calls `human` for the readable
+// form.
+void Print(const google::protobuf::Message& m,
+           const std::function<void()>& human) {
+  if (absl::GetFlag(FLAGS_json)) {
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    std::string json;
+    if (!google::protobuf::util::MessageToJsonString(m, &json, options).ok()) {
+      json = "{}";
+    }
+    std::cout << json << "\n";
+  } else if (absl::GetFlag(FLAGS_text)) {
+    PrintText(m);
+  } else {
+    human();
+  }
+}
 
 absl::StatusOr<coach::v1::TimeOfDay> ParseTimeOfDay(absl::string_view flag,
-                                                   absl::string_view text) {
+                                                    absl::string_view text) {
   std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
   int h = -1, m = -1;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) ||
@@ -239,11 +306,12 @@ std::string DateText(const coach::v1::Date& d) {
 void PrintProgress(const coach::v1::Progress& p) {
   std::printf("today %s (%s)\n", DateText(p.today()).c_str(),
               p.goal().time_zone().c_str());
-  std::printf("this week: %d of %d sessions (%s)\n",
-              p.this_week().sessions_done(), p.this_week().sessions_target(),
-              absl::AsciiStrToLower(
-                  coach::v1::WeekOutcome_Name(p.this_week().outcome()).substr(13))
-                  .c_str());
+  std::printf(
+      "this week: %d of %d sessions (%s)\n", p.this_week().sessions_done(),
+      p.this_week().sessions_target(),
+      absl::AsciiStrToLower(
+          coach::v1::WeekOutcome_Name(p.this_week().outcome()).substr(13))
+          .c_str());
   std::printf("streak: %d weeks (longest %d)\n", p.current_streak_weeks(),
               p.longest_streak_weeks());
   std::printf("adherence: %.0f%% over 4 weeks, %.0f%% over 12 weeks\n",
@@ -251,24 +319,20 @@ void PrintProgress(const coach::v1::Progress& p) {
   std::printf("habit strength: %.0f%%\n", p.habit_strength() * 100);
   if (p.has_next_reminder()) {
     absl::TimeZone tz;
-    if (!absl::LoadTimeZone(p.goal().time_zone(), &tz)) tz = absl::UTCTimeZone();
-    std::printf("next reminder: %s\n",
-                absl::FormatTime("%a %Y-%m-%d %H:%M %Z",
-                                 absl::FromUnixSeconds(p.next_reminder().seconds()),
-                                 tz)
-                    .c_str());
+    if (!absl::LoadTimeZone(p.goal().time_zone(), &tz))
+      tz = absl::UTCTimeZone();
+    std::printf(
+        "next reminder: %s\n",
+        absl::FormatTime("%a %Y-%m-%d %H:%M %Z",
+                         absl::FromUnixSeconds(p.next_reminder().seconds()), tz)
+            .c_str());
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "coachctl COMMAND [ARGS] [--flags]\n"
-      "  token | exercises | exercise ID | routine | start | get SESSION | "
-      "command SESSION WHAT | goal | progress | log-workout | ack | "
-      "pair approve CODE --name=N --kind=K | pair deny CODE | devices | "
-      "devices revoke ID");
+  coachd::InitFlagsHelp(kUsage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return Fail("a command is required; see --help");
   const std::string command = args[1];
@@ -282,7 +346,17 @@ int main(int argc, char** argv) {
     if (source.secret_file.empty()) return Fail("--secret_file: required");
     absl::StatusOr<std::string> token = coachd::ResolveToken(source);
     if (!token.ok()) return Fail(token.status().message());
-    std::printf("%s\n", token->c_str());
+    if (absl::GetFlag(FLAGS_json)) {
+      google::protobuf::Value value;
+      value.mutable_struct_value()
+          ->mutable_fields()
+          ->
+          operator[]("token")
+          .set_string_value(*token);
+      Print(value, [] {});
+    } else {
+      std::printf("%s\n", token->c_str());
+    }
     return 0;
   }
 
@@ -314,18 +388,16 @@ int main(int argc, char** argv) {
     }
     coach::v1::ListExercisesResponse response;
     grpc::Status s = catalog->ListExercises(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    if (absl::GetFlag(FLAGS_text)) {
-      PrintText(response);
-      return 0;
-    }
-    for (const auto& ex : response.exercises()) {
-      std::printf(
-          "%-20s %-28s %-9s %s\n", ex.id().c_str(), ex.name().c_str(),
-          absl::AsciiStrToLower(coach::v1::Area_Name(ex.area()).substr(5))
-              .c_str(),
-          PrescriptionLine(ex.prescription()).c_str());
-    }
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] {
+      for (const auto& ex : response.exercises()) {
+        std::printf(
+            "%-20s %-28s %-9s %s\n", ex.id().c_str(), ex.name().c_str(),
+            absl::AsciiStrToLower(coach::v1::Area_Name(ex.area()).substr(5))
+                .c_str(),
+            PrescriptionLine(ex.prescription()).c_str());
+      }
+    });
     return 0;
   }
   if (command == "exercise") {
@@ -334,8 +406,8 @@ int main(int argc, char** argv) {
     request.set_id(args[2]);
     coach::v1::Exercise response;
     grpc::Status s = catalog->GetExercise(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    PrintText(response);
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] { PrintText(response); });
     return 0;
   }
   if (command == "routine") {
@@ -343,12 +415,8 @@ int main(int argc, char** argv) {
     if (!request.ok()) return Fail(request.status().message());
     coach::v1::BuildRoutineResponse response;
     grpc::Status s = catalog->BuildRoutine(&context, *request, &response);
-    if (!s.ok()) return FailRpc(s);
-    if (absl::GetFlag(FLAGS_text)) {
-      PrintText(response);
-    } else {
-      PrintRoutine(response.routine());
-    }
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] { PrintRoutine(response.routine()); });
     return 0;
   }
   if (command == "start") {
@@ -362,9 +430,8 @@ int main(int argc, char** argv) {
     }
     coach::v1::SessionView view;
     grpc::Status s = sessions->StartSession(&context, request, &view);
-    if (!s.ok()) return FailRpc(s);
-    if (absl::GetFlag(FLAGS_text)) PrintText(view);
-    std::printf("%s\n", view.session_id().c_str());
+    if (!s.ok()) return FailRpc(command, s);
+    Print(view, [&] { std::printf("%s\n", view.session_id().c_str()); });
     return 0;
   }
   if (command == "get") {
@@ -373,8 +440,8 @@ int main(int argc, char** argv) {
     request.set_session_id(args[2]);
     coach::v1::SessionView view;
     grpc::Status s = sessions->GetSession(&context, request, &view);
-    if (!s.ok()) return FailRpc(s);
-    PrintText(view);
+    if (!s.ok()) return FailRpc(command, s);
+    Print(view, [&] { PrintText(view); });
     return 0;
   }
   if (command == "command") {
@@ -394,8 +461,12 @@ int main(int argc, char** argv) {
         absl::StrCat("ctl-", absl::ToUnixNanos(absl::Now())));
     coach::v1::SendCommandResponse response;
     grpc::Status s = sessions->SendCommand(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    PrintText(response);
+    if (!s.ok()) return FailRpc(absl::StrCat(command, " ", args[3]), s);
+    Print(response, [&] {
+      std::printf(
+          "%s\n",
+          coachd::CommandResultLine(args[3], response, absl::Now()).c_str());
+    });
     return 0;
   }
   auto scheduler = coach::v1::SchedulerService::NewStub(channel);
@@ -406,30 +477,29 @@ int main(int argc, char** argv) {
     *request.mutable_goal() = *goal;
     coach::v1::SetGoalResponse response;
     grpc::Status s = scheduler->SetGoal(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    PrintProgress(response.progress());
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] { PrintProgress(response.progress()); });
     return 0;
   }
   if (command == "progress") {
     coach::v1::Progress response;
     grpc::Status s = scheduler->GetProgress(&context, {}, &response);
-    if (!s.ok()) return FailRpc(s);
-    if (absl::GetFlag(FLAGS_text)) {
-      PrintText(response);
-    } else {
-      PrintProgress(response);
-    }
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] { PrintProgress(response); });
     return 0;
   }
   if (command == "log-workout") {
     coach::v1::LogWorkoutRequest request;
     request.set_log_id(absl::GetFlag(FLAGS_id));
-    request.mutable_completed_at()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+    request.mutable_completed_at()->set_seconds(
+        absl::ToUnixSeconds(absl::Now()));
     coach::v1::LogWorkoutResponse response;
     grpc::Status s = scheduler->LogWorkout(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    if (response.duplicate()) std::printf("already logged: counted once\n");
-    PrintProgress(response.progress());
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] {
+      if (response.duplicate()) std::printf("already logged: counted once\n");
+      PrintProgress(response.progress());
+    });
     return 0;
   }
   if (command == "ack") {
@@ -441,8 +511,12 @@ int main(int argc, char** argv) {
     request.set_snooze_minutes(snooze);
     coach::v1::Reminder response;
     grpc::Status s = scheduler->AckReminder(&context, request, &response);
-    if (!s.ok()) return FailRpc(s);
-    PrintText(response);
+    if (!s.ok()) return FailRpc(command, s);
+    Print(response, [&] {
+      std::printf(
+          "%s\n",
+          coachd::ReminderLine(response, absl::LocalTimeZone()).c_str());
+    });
     return 0;
   }
   return Fail(absl::StrCat("unknown command \"", command, "\"; see --help"));

@@ -20,7 +20,8 @@ absl::StatusOr<std::string> ResolveToken(const TokenSource& source) {
     return absl::InvalidArgumentError(
         absl::StrCat("--role: ", role.status().message()));
   }
-  absl::StatusOr<std::string> secret = LoadSecretFile(source.secret_file);
+  absl::StatusOr<std::string> secret =
+      LoadSecretFile(source.secret_file, "--secret_file");
   if (!secret.ok()) return secret.status();
   const absl::Time now = absl::Now();
   return MintToken(*secret, Identity{source.subject, *role}, now,

@@ -82,10 +82,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::StatusOr<std::string> secret =
-      coachd::LoadSecretFile(absl::GetFlag(FLAGS_secret_file));
+      coachd::LoadSecretFile(absl::GetFlag(FLAGS_secret_file), "--secret_file");
   if (!secret.ok()) {
-    coachd::LogError(
-        absl::StrCat("loadgen: --secret_file: ", secret.status().message()));
+    coachd::LogError(absl::StrCat("loadgen: ", secret.status().message()));
     return 2;
   }
   coachd::LoadConfig config;

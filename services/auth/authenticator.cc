@@ -66,15 +66,16 @@ std::shared_ptr<const KeySet> Authenticator::keys() const {
   return keys_;
 }
 
-absl::StatusOr<std::string> LoadSecretFile(const std::string& path) {
+absl::StatusOr<std::string> LoadSecretFile(const std::string& path,
+                                           absl::string_view flag) {
   if (path.empty()) {
     return absl::FailedPreconditionError(
-        "--auth_secret_file is required: a file holding the token secret");
+        absl::StrCat(flag, " is required: a file holding the token secret"));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--auth_secret_file ", path, ": cannot be read"));
+        absl::StrCat(flag, " ", path, ": cannot be read"));
   }
   std::ostringstream contents;
   contents << in.rdbuf();
@@ -82,7 +83,7 @@ absl::StatusOr<std::string> LoadSecretFile(const std::string& path) {
   if (!secret.empty() && secret.back() == '\n') secret.pop_back();
   if (secret.empty()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--auth_secret_file ", path, ": is empty"));
+        absl::StrCat(flag, " ", path, ": is empty"));
   }
   return secret;
 }

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth/identity.h"
@@ -79,9 +80,11 @@ class Authenticator {
 };
 
 // Reads the server secret from `path`: the file's bytes less one trailing
-// newline. FAILED_PRECONDITION naming the path when the file cannot be read
-// or is empty.
-absl::StatusOr<std::string> LoadSecretFile(const std::string& path);
+// newline. FAILED_PRECONDITION naming `flag` (the flag that gave the path:
+// the server's --auth_secret_file, a client's --secret_file) and the path
+// when the file cannot be read or is empty.
+absl::StatusOr<std::string> LoadSecretFile(
+    const std::string& path, absl::string_view flag = "--auth_secret_file");
 
 }  // namespace coachd
 

@@ -7,13 +7,13 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/backend/memory_backend.h"
 #include "services/backend/redis_backend.h"
+#include "services/common/flags_help.h"
 #include "services/common/log.h"
 #include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
@@ -34,7 +34,7 @@ ABSL_FLAG(std::string, signing_keys_file, "",
 ABSL_FLAG(std::string, catalog, COACHD_DEFAULT_CATALOG,
           "Exercise catalogue (textproto).");
 ABSL_FLAG(double, time_scale, 1.0,
-          "Plays sessions this many times faster (demo: 20).");
+          "Plays sessions this many times faster (deploy/demo.sh uses 10).");
 ABSL_FLAG(int, workers, 4, "Worker threads for store and blocking work.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long in-flight calls may take to finish on SIGTERM.");
@@ -53,7 +53,7 @@ ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  coachd::InitFlagsHelp(
       "coachd --auth_secret_file=PATH [--listen=HOST:PORT] [--catalog=PATH] "
       "[--redis=redis://HOST:PORT[/DB]]");
   absl::ParseCommandLine(argc, argv);
