@@ -75,6 +75,15 @@ std::string Fit(std::string line, int width) {
   return line;
 }
 
+// `text` in exactly `width` columns: padded, or cut with "..." at the end.
+std::string Column(absl::string_view text, int width) {
+  if (static_cast<int>(text.size()) > width) {
+    return absl::StrCat(text.substr(0, std::max(0, width - 3)),
+                        std::string(std::min(width, 3), '.'));
+  }
+  return absl::StrCat(text, std::string(width - text.size(), ' '));
+}
+
 }  // namespace
 
 bool BoardModel::Apply(const LiveUpdate& update) {
@@ -171,7 +180,8 @@ std::string BoardModel::Render(absl::Time now, int width) const {
   });
   std::vector<std::string> lines;
   lines.push_back(Fit(
-      absl::StrCat("COACH BOARD  ", clients_.size(), " clients, ", training,
+      absl::StrCat("COACH BOARD  ", clients_.size(),
+                   clients_.size() == 1 ? " client, " : " clients, ", training,
                    " training now   ",
                    absl::FormatTime("%H:%M:%S", now, absl::LocalTimeZone())),
       width));
@@ -186,10 +196,11 @@ std::string BoardModel::Render(absl::Time now, int width) const {
                          "  (session ", row.live->session_id(), ")"),
             width));
   }
-  lines.push_back(Fit(
-      absl::StrFormat("%-12s %-10s %-22s %-5s %-5s %-5s %s", "CLIENT", "STATUS",
-                      "EXERCISE", "SET", "DONE", "WEEK", "LAST DISCOMFORT"),
-      width));
+  // Cells first; the client and exercise columns then take the width their
+  // longest entry needs, within what the line has room for.
+  std::vector<std::vector<std::string>> table = {{"CLIENT", "STATUS",
+                                                  "EXERCISE", "SET", "DONE",
+                                                  "WEEK", "LAST DISCOMFORT"}};
   for (const Row& row : rows) {
     std::string status = "idle", exercise = "-", set = "-", done = "-";
     if (row.live != nullptr) {
@@ -208,13 +219,29 @@ std::string BoardModel::Render(absl::Time now, int width) const {
       week = absl::StrCat(row.client->progress->sessions_done_this_week(), "/",
                           row.client->progress->sessions_target_this_week());
     }
-    const std::string hurt = row.client->last_discomfort.has_value()
-                                 ? DiscomfortText(*row.client->last_discomfort)
-                                 : "-";
-    lines.push_back(
-        Fit(absl::StrFormat("%-12s %-10s %-22s %-5s %-5s %-5s %s", *row.person,
-                            status, exercise, set, done, week, hurt),
-            width));
+    table.push_back({*row.person, status, exercise, set, done, week,
+                     row.client->last_discomfort.has_value()
+                         ? DiscomfortText(*row.client->last_discomfort)
+                         : "-"});
+  }
+  // Fixed columns: status (10), set, done, week (5 each); the last column
+  // keeps at least 16; client and exercise share the rest.
+  std::vector<int> widths = {6, 10, 8, 5, 5, 5, 0};
+  for (const std::vector<std::string>& cells : table) {
+    widths[0] = std::max(widths[0], static_cast<int>(cells[0].size()));
+    widths[2] = std::max(widths[2], static_cast<int>(cells[2].size()));
+  }
+  const int fixed = widths[1] + widths[3] + widths[4] + widths[5] + 6 + 16;
+  const int room = std::max(14, width - fixed);
+  widths[0] = std::min(widths[0], std::max(6, room / 3));
+  widths[2] = std::min(widths[2], std::max(8, room - widths[0]));
+  for (const std::vector<std::string>& cells : table) {
+    std::string line;
+    for (size_t i = 0; i + 1 < cells.size(); ++i) {
+      absl::StrAppend(&line, Column(cells[i], widths[i]), " ");
+    }
+    absl::StrAppend(&line, cells.back());
+    lines.push_back(Fit(line, width));
   }
   return absl::StrCat(absl::StrJoin(lines, "\n"), "\n");
 }

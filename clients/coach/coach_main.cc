@@ -6,27 +6,33 @@
 // (--follow), speaks into one (--cue with --session), prints a session's
 // summary (--summary) or the client list (--list), and, run with a person's
 // user token, links or unlinks a coach (--link, --unlink).
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "clients/coach/board_view.h"
 #include "clients/coach/live_watcher.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/console.h"
 #include "clients/common/session_follower.h"
+#include "clients/common/status_text.h"
 #include "coach/v1/coach.grpc.pb.h"
+#include "services/common/flags_help.h"
 
-ABSL_FLAG(
-    std::string, follow, "",
-    "Follow this session cue by cue (as DEVICE_KIND_COACH) until it ends.");
+ABSL_FLAG(std::string, follow, "",
+          "Follow this session cue by cue (as the coach) until it ends.");
 ABSL_FLAG(bool, from_start, false,
           "With --follow: replay from the first event.");
 ABSL_FLAG(std::string, cue, "",
@@ -45,21 +51,42 @@ ABSL_FLAG(int, updates, 0,
           "Exit after this many board updates (0: run until interrupted).");
 ABSL_FLAG(absl::Duration, refresh, absl::Seconds(5),
           "How often the table re-reads the client list (progress, idle).");
-ABSL_FLAG(int, width, 110, "Table width in columns.");
+ABSL_FLAG(int, width, 0,
+          "Table width in columns; 0: the terminal's width ($COLUMNS when the "
+          "output is not a terminal, else 80).");
 
 namespace {
 
 int Fail(absl::string_view what, const grpc::Status& status) {
-  std::fprintf(stderr, "coach: %s: %s (%d)\n", std::string(what).c_str(),
-               status.error_message().c_str(),
-               static_cast<int>(status.error_code()));
+  std::fprintf(stderr, "coach: %s: %s\n", std::string(what).c_str(),
+               coachd::StatusText(status).c_str());
   return 1;
 }
 
 int Fail(absl::string_view what, const absl::Status& status) {
   std::fprintf(stderr, "coach: %s: %s\n", std::string(what).c_str(),
-               std::string(status.message()).c_str());
+               coachd::StatusText(status).c_str());
   return 1;
+}
+
+// Whether `name` was given on the command line at all, even empty
+// (--cue=""), which the flag's value alone cannot tell.
+bool FlagGiven(int argc, char** argv, absl::string_view name) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--")) absl::ConsumePrefix(&arg, "-");
+    if (arg == name || absl::StartsWith(arg, absl::StrCat(name, "="))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Width() {
+  return absl::GetFlag(FLAGS_width) > 0
+             ? absl::GetFlag(FLAGS_width)
+             : coachd::TerminalColumns(STDOUT_FILENO, std::getenv("COLUMNS"));
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
@@ -117,7 +144,11 @@ int ShowBoard(coach::v1::CoachService::Stub& stub,
     ended = s;
     done = true;
   });
-  const int width = absl::GetFlag(FLAGS_width);
+  const int width = Width();
+  // A terminal gets the table redrawn in place; a pipe or a file gets it
+  // printed again only when it changed, with no escape codes.
+  const bool terminal = coachd::IsTerminal(STDOUT_FILENO);
+  std::string last_body;
   absl::Time next_list = absl::InfinitePast();
   for (;;) {
     if (absl::Now() >= next_list) {
@@ -135,7 +166,17 @@ int ShowBoard(coach::v1::CoachService::Stub& stub,
       next_list = absl::Now() + absl::GetFlag(FLAGS_refresh);
     }
     absl::MutexLock lock(&mu);
-    std::printf("\033[H\033[2J%s", model.Render(absl::Now(), width).c_str());
+    const std::string table = model.Render(absl::Now(), width);
+    if (terminal) {
+      std::printf("\033[H\033[2J%s", table.c_str());
+    } else {
+      // The first line holds the clock: compare what follows it.
+      std::string body = table.substr(table.find('\n') + 1);
+      if (body != last_body) {
+        std::printf("%s\n", table.c_str());
+        last_body = std::move(body);
+      }
+    }
     std::fflush(stdout);
     if (done) break;
     // Redraw once a second, or at once when the stream ends.
@@ -148,7 +189,7 @@ int ShowBoard(coach::v1::CoachService::Stub& stub,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  coachd::InitFlagsHelp(
       "coach [--plain] | --follow=SESSION | --cue=TEXT --session=SESSION | "
       "--summary=SESSION | --list | --link=COACH | --unlink=COACH\n"
       "  [--target=HOST:PORT] (--token=JWT | --secret_file=PATH --sub=ID "
@@ -169,6 +210,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "coach: choose one of --follow, --cue, --summary, --list, "
                  "--link, --unlink\n");
+    return 2;
+  }
+  if (cue.empty() && FlagGiven(argc, argv, "cue")) {
+    std::fprintf(stderr,
+                 "coach: --cue: is empty; give the words to say, e.g. "
+                 "--cue=\"Slow down\" (at most 200 characters)\n");
+    return 2;
+  }
+  if (!FlagGiven(argc, argv, "cue") && !absl::GetFlag(FLAGS_session).empty()) {
+    std::fprintf(stderr,
+                 "coach: --session goes with --cue (what to say into it); "
+                 "to watch a session, use --follow=SESSION\n");
     return 2;
   }
   if (!cue.empty() && absl::GetFlag(FLAGS_session).empty()) {
@@ -220,8 +273,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail("clients", s);
     coachd::BoardModel model;
     model.SetClients(clients);
-    std::printf("%s",
-                model.Render(absl::Now(), absl::GetFlag(FLAGS_width)).c_str());
+    std::printf("%s", model.Render(absl::Now(), Width()).c_str());
     return 0;
   }
   if (!follow.empty()) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace coachd {
 namespace {
@@ -11,6 +12,40 @@ namespace {
 std::string Fit(absl::string_view text, int width) {
   if (static_cast<int>(text.size()) <= width) return std::string(text);
   return absl::StrCat(text.substr(0, std::max(0, width - 3)), "...");
+}
+
+// `text` as lines of at most `width` columns, broken between words (a word
+// longer than a line is split), each continuation line indented by
+// `indent` spaces; every line ends in "\n". Nothing is cut.
+std::string Wrap(absl::string_view text, int width, int indent) {
+  width = std::max(width, indent + 8);
+  std::string out;
+  // Leading blanks (the step list's margin) are kept.
+  const size_t margin = std::min(text.find_first_not_of(' '), text.size());
+  std::string line(margin, ' ');
+  bool has_words = false;  // Whether `line` holds more than its margin.
+  auto flush = [&] {
+    absl::StrAppend(&out, line, "\n");
+    line = std::string(indent, ' ');
+    has_words = false;
+  };
+  for (absl::string_view word :
+       absl::StrSplit(text.substr(margin), ' ', absl::SkipEmpty())) {
+    if (has_words && static_cast<int>(line.size() + 1 + word.size()) > width) {
+      flush();
+    }
+    if (has_words) line.push_back(' ');
+    while (static_cast<int>(line.size() + word.size()) > width) {
+      const size_t room = width - line.size();
+      absl::StrAppend(&line, word.substr(0, room));
+      word.remove_prefix(room);
+      flush();
+    }
+    absl::StrAppend(&line, word);
+    has_words = true;
+  }
+  if (has_words) flush();
+  return out;
 }
 
 std::string Bar(int percent, int width) {
@@ -39,11 +74,13 @@ std::string RenderCard(const coach::v1::Card& card, absl::Time now, int width) {
   if (!card.accent().empty())
     absl::StrAppend(&title, "  (", card.accent(), ")");
   absl::StrAppend(&out, Fit(title, width), "\n", rule, "\n");
+  // The banner (a safety note, the coach, a pause) and the step are wrapped,
+  // never cut.
   if (!card.banner().empty()) {
-    absl::StrAppend(&out, Fit(absl::StrCat("!! ", card.banner()), width), "\n");
+    absl::StrAppend(&out, Wrap(absl::StrCat("!! ", card.banner()), width, 3));
   }
-  absl::StrAppend(&out, Fit(absl::StrCat("Now: ", card.current_step()), width),
-                  "\n");
+  absl::StrAppend(&out,
+                  Wrap(absl::StrCat("Now: ", card.current_step()), width, 5));
   std::string counts;
   if (card.sets() > 0)
     absl::StrAppend(&counts, "Set ", card.set(), " of ", card.sets());
@@ -65,11 +102,9 @@ std::string RenderCard(const coach::v1::Card& card, absl::Time now, int width) {
     absl::StrAppend(&out, "\n");
     for (int i = 0; i < card.steps_size(); ++i) {
       const bool current = i == card.current_step_index();
-      absl::StrAppend(
-          &out,
-          Fit(absl::StrCat(current ? " > " : "   ", i + 1, ". ", card.steps(i)),
-              width),
-          "\n");
+      absl::StrAppend(&out, Wrap(absl::StrCat(current ? " > " : "   ", i + 1,
+                                              ". ", card.steps(i)),
+                                 width, 6));
     }
   }
   absl::StrAppend(&out, "\n", Bar(card.progress_percent(), width), "\n");
@@ -89,6 +124,25 @@ std::string CardLine(const coach::v1::Card& card, absl::Time now) {
   if (!card.banner().empty()) absl::StrAppend(&line, " | !! ", card.banner());
   absl::StrAppend(&line, " | ", card.progress_percent(), "%");
   return line;
+}
+
+std::string WaitingLine(const coach::v1::Progress& progress) {
+  const coach::v1::WeekProgress& week = progress.this_week();
+  std::string line = absl::StrCat(
+      "this week: ", week.sessions_done(), " of ", week.sessions_target(),
+      week.sessions_target() == 1 ? " session" : " sessions", " done; ");
+  if (!progress.has_next_reminder()) {
+    return absl::StrCat(line, "no reminder planned");
+  }
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(progress.goal().time_zone(), &tz)) {
+    tz = absl::UTCTimeZone();
+  }
+  return absl::StrCat(
+      line, "next reminder ",
+      absl::FormatTime(
+          "%a %d %b %H:%M %Z",
+          absl::FromUnixSeconds(progress.next_reminder().seconds()), tz));
 }
 
 }  // namespace coachd

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "coach/v1/scheduler.pb.h"
 #include "coach/v1/session.pb.h"
 
 namespace coachd {
@@ -20,6 +21,11 @@ int SecondsLeft(const coach::v1::Card& card, absl::Time now);
 
 // One line summing the card up, for logs and plain terminals.
 std::string CardLine(const coach::v1::Card& card, absl::Time now);
+
+// What a reminders display shows while no reminder is due: the week against
+// the goal and when the next reminder comes (in the goal's time zone), e.g.
+// "this week: 0 of 3 sessions done; next reminder Fri 27 Nov 13:09 GMT".
+std::string WaitingLine(const coach::v1::Progress& progress);
 
 }  // namespace coachd
 

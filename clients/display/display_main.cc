@@ -2,35 +2,65 @@
 // DISPLAY and redraws the card (exercise, step list with the current step
 // marked, set and rep, a countdown from the deadline, progress). With
 // --plain it prints one line per card instead. Reconnects and resumes.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/console.h"
 #include "clients/common/device_flags.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
+#include "clients/common/status_text.h"
 #include "clients/display/card_view.h"
+#include "services/common/flags_help.h"
 
 ABSL_FLAG(std::string, session, "", "Session id to show (required).");
-ABSL_FLAG(bool, plain, false, "One line per card instead of redrawing.");
+ABSL_FLAG(bool, plain, false,
+          "One line per card instead of redrawing (always so when the output "
+          "is not a terminal).");
 ABSL_FLAG(bool, from_start, false, "Replay the session from its first event.");
-ABSL_FLAG(int, width, 60, "Card width in columns.");
+ABSL_FLAG(int, width, 0,
+          "Card width in columns; 0: the terminal's width ($COLUMNS when the "
+          "output is not a terminal, else 80).");
 ABSL_FLAG(std::string, prefix, "[display] ", "Printed before plain lines.");
 ABSL_FLAG(bool, reminders, false,
           "Show the person's workout reminders instead of a session.");
 
 namespace {
 
-// Shows reminders as they come (pending ones first, on connect).
+// The week's progress and the next reminder, shown while none is due.
+void ShowWaiting(const std::shared_ptr<grpc::Channel>& channel,
+                 const coachd::TokenProvider& tokens,
+                 const std::string& prefix) {
+  absl::StatusOr<std::string> token = tokens(/*refresh=*/false);
+  if (!token.ok()) return;  // The watcher reports it.
+  auto stub = coach::v1::SchedulerService::NewStub(channel);
+  grpc::ClientContext context;
+  coachd::AddToken(&context, *token);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  coach::v1::Progress progress;
+  grpc::Status s = stub->GetProgress(&context, {}, &progress);
+  std::printf("%s%s; waiting for reminders\n", prefix.c_str(),
+              s.ok() ? coachd::WaitingLine(progress).c_str()
+                     : s.error_message().c_str());
+  std::fflush(stdout);
+}
+
+// Shows the week's progress, then reminders as they come (pending ones
+// first, on connect).
 int ShowReminders(std::shared_ptr<grpc::Channel> channel,
                   coachd::TokenProvider tokens, const std::string& prefix) {
+  ShowWaiting(channel, tokens, prefix);
   coachd::ReminderWatcher watcher(channel, std::move(tokens),
                                   coach::v1::DEVICE_KIND_DISPLAY);
   absl::Status status = watcher.Run([&](const coach::v1::Reminder& r) {
@@ -38,14 +68,14 @@ int ShowReminders(std::shared_ptr<grpc::Channel> channel,
         r.state() == coach::v1::REMINDER_STATE_DUE       ? "due"
         : r.state() == coach::v1::REMINDER_STATE_SNOOZED ? "snoozed"
         : r.state() == coach::v1::REMINDER_STATE_DONE    ? "done"
-                                                        : "cleared";
+                                                         : "cleared";
     std::printf("%s[%s] %s: %s (%d of %d this week) id=%s\n", prefix.c_str(),
                 state, r.title().c_str(), r.text().c_str(), r.sessions_done(),
                 r.sessions_target(), r.reminder_id().c_str());
     std::fflush(stdout);
   });
   if (!status.ok() && !absl::IsCancelled(status)) {
-    std::fprintf(stderr, "display: %s\n", std::string(status.message()).c_str());
+    std::fprintf(stderr, "display: %s\n", coachd::StatusText(status).c_str());
     return 1;
   }
   return 0;
@@ -54,7 +84,7 @@ int ShowReminders(std::shared_ptr<grpc::Channel> channel,
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  coachd::InitFlagsHelp(
       "display (--session=ID [--plain] | --reminders) [--target=HOST:PORT] "
       "(--token=JWT | --secret_file=PATH --sub=ID --role=device | "
       "[--pair] --credentials_file=PATH)");
@@ -88,8 +118,13 @@ int main(int argc, char** argv) {
   options.from_start = absl::GetFlag(FLAGS_from_start);
   coachd::SessionFollower follower(channel, (*tokens)->Provider(), session,
                                    coach::v1::DEVICE_KIND_DISPLAY, options);
-  const bool plain = absl::GetFlag(FLAGS_plain);
-  const int width = absl::GetFlag(FLAGS_width);
+  // Redrawing needs a terminal; a pipe or a file gets plain lines.
+  const bool plain =
+      absl::GetFlag(FLAGS_plain) || !coachd::IsTerminal(STDOUT_FILENO);
+  const int width =
+      absl::GetFlag(FLAGS_width) > 0
+          ? absl::GetFlag(FLAGS_width)
+          : coachd::TerminalColumns(STDOUT_FILENO, std::getenv("COLUMNS"));
   const std::string prefix = absl::GetFlag(FLAGS_prefix);
 
   absl::Mutex mu;
@@ -135,8 +170,7 @@ int main(int argc, char** argv) {
                 coachd::RenderCard(card, absl::Now(), width).c_str());
   }
   if (!status.ok()) {
-    std::fprintf(stderr, "display: %s\n",
-                 std::string(status.message()).c_str());
+    std::fprintf(stderr, "display: %s\n", coachd::StatusText(status).c_str());
     return 1;
   }
   return 0;

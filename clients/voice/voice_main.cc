@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <iostream>
 #include <string>
@@ -14,18 +15,20 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/console.h"
 #include "clients/common/device_flags.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
+#include "clients/common/status_text.h"
 #include "clients/voice/command_sender.h"
 #include "clients/voice/listen.h"
 #include "clients/voice/timed_speaker.h"
 #include "clients/voice/utterance.h"
+#include "services/common/flags_help.h"
 
 extern char** environ;
 
@@ -103,7 +106,7 @@ class Speaker {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  coachd::InitFlagsHelp(
       "voice (--session=ID | --reminders) [--speak] [--target=HOST:PORT] "
       "(--token=JWT | --secret_file=PATH --sub=ID --role=device | "
       "[--pair] --credentials_file=PATH)");
@@ -131,6 +134,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (pair_only) return 0;
+  // Said once, up front: without espeak-ng, --speak would be silent.
+  if (absl::GetFlag(FLAGS_speak) &&
+      !coachd::ProgramInPath("espeak-ng", std::getenv("PATH"))) {
+    std::cerr << "voice: --speak: espeak-ng is not installed (Debian: "
+                 "apt-get install espeak-ng, or run deploy/setup.sh); "
+                 "printing the lines without speaking them\n";
+    absl::SetFlag(&FLAGS_speak, false);
+  }
   if (absl::GetFlag(FLAGS_reminders)) {
     std::unique_ptr<Speaker> speaker;
     if (absl::GetFlag(FLAGS_speak)) speaker = std::make_unique<Speaker>();
@@ -146,7 +157,7 @@ int main(int argc, char** argv) {
       if (speaker != nullptr) speaker->Say(text);
     });
     if (status.ok() || absl::IsCancelled(status)) return 0;
-    std::cerr << "voice: " << status.message() << "\n";
+    std::cerr << "voice: " << coachd::StatusText(status) << "\n";
     return 1;
   }
   coachd::FollowerOptions options;
@@ -229,7 +240,7 @@ int main(int argc, char** argv) {
     }
   });
   if (!done.ok()) {
-    std::fprintf(stderr, "voice: %s\n", std::string(done.message()).c_str());
+    std::fprintf(stderr, "voice: %s\n", coachd::StatusText(done).c_str());
     return 1;
   }
   return 0;

@@ -3,8 +3,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "coach/v1/session.pb.h"
 #include "gmock/gmock.h"
@@ -143,6 +146,57 @@ TEST(CardViewTest, EveryLineFitsTheWidth) {
     // Cut text ends in "..." so the reader knows there is more.
     EXPECT_EQ(lines[1], absl::StrCat(std::string(width - 3, 'T'), "..."));
   }
+}
+
+TEST(CardViewTest, TheSafetyWarningIsWrappedNeverCut) {
+  const std::string warning =
+      "Stop if you feel sharp pain, numbness or tingling down a leg, and talk "
+      "to a clinician before you go on.";
+  coach::v1::Card card = RowCard();
+  card.set_banner(warning);
+  card.set_current_step(warning);
+  for (int width : {30, 60, 80, 200}) {
+    SCOPED_TRACE(width);
+    // The banner ("!! ...") and the step ("Now: ...") with their wrapped
+    // continuation lines (indented), joined back into sentences.
+    std::string banner, step;
+    std::string* into = nullptr;
+    for (const std::string& line : Lines(RenderCard(card, kNow, width))) {
+      EXPECT_LE(static_cast<int>(line.size()), width) << line;
+      absl::string_view text = line;
+      if (absl::ConsumePrefix(&text, "!! ")) {
+        into = &banner;
+      } else if (absl::ConsumePrefix(&text, "Now: ")) {
+        into = &step;
+      } else if (into == nullptr || !absl::StartsWith(line, "   ")) {
+        into = nullptr;
+        continue;
+      }
+      absl::StrAppend(into, into->empty() ? "" : " ",
+                      absl::StripLeadingAsciiWhitespace(text));
+    }
+    EXPECT_EQ(banner, warning);
+    EXPECT_EQ(step, warning);
+  }
+}
+
+TEST(CardViewTest, WaitingLineShowsTheWeekAndTheNextReminder) {
+  coach::v1::Progress progress;
+  progress.mutable_goal()->set_time_zone("Europe/London");
+  progress.mutable_this_week()->set_sessions_done(1);
+  progress.mutable_this_week()->set_sessions_target(3);
+  EXPECT_EQ(WaitingLine(progress),
+            "this week: 1 of 3 sessions done; no reminder planned");
+  // Fri 27 Nov 2026, 13:09 in London (GMT).
+  progress.mutable_next_reminder()->set_seconds(1795784940);
+  EXPECT_EQ(WaitingLine(progress),
+            "this week: 1 of 3 sessions done; next reminder Fri 27 Nov 13:09 "
+            "GMT");
+  progress.mutable_this_week()->set_sessions_target(1);
+  progress.mutable_goal()->set_time_zone("Asia/Tokyo");
+  EXPECT_EQ(WaitingLine(progress),
+            "this week: 1 of 1 session done; next reminder Fri 27 Nov 22:09 "
+            "JST");
 }
 
 TEST(CardViewTest, CardLineSumsItUp) {

@@ -83,6 +83,48 @@ TEST(BoardModelTest, AppliesEachUpdateOnceAndFlagsDiscomfortFirst) {
   EXPECT_THAT(lines[4], HasSubstr("40%"));
 }
 
+TEST(BoardModelTest, ColumnsStayAlignedWithLongNamesAndOneClientIsSingular) {
+  for (int width : {60, 80, 120, 200}) {
+    SCOPED_TRACE(width);
+    BoardModel model;
+    LiveUpdate snapshot;
+    snapshot.set_epoch("e1");
+    snapshot.set_sequence(1);
+    snapshot.set_kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
+    coach::v1::LiveSession long_name =
+        Row("alexandra-long-name", "a1", coach::v1::RUN_STATE_RUNNING);
+    long_name.set_exercise_name(
+        "Single-Arm Dumbbell Row With A Very Long Name Indeed");
+    *snapshot.mutable_board()->add_sessions() = long_name;
+    ASSERT_TRUE(model.Apply(snapshot));
+    std::vector<std::string> lines =
+        Lines(model.Render(absl::UnixEpoch(), width));
+    ASSERT_EQ(lines.size(), 3u);
+    EXPECT_THAT(lines[0], HasSubstr("1 client, 1 training now"));
+    for (const std::string& line : lines) {
+      EXPECT_LE(static_cast<int>(line.size()), width) << line;
+    }
+    // The WEEK column starts at the same place in the header and the row.
+    const size_t week = lines[1].find("WEEK");
+    ASSERT_NE(week, std::string::npos);
+    EXPECT_EQ(lines[2].substr(week, 1), "-") << lines[2];
+    EXPECT_EQ(lines[2][week - 1], ' ') << lines[2];
+    EXPECT_EQ(lines[1].find("STATUS"), lines[2].find("training"));
+  }
+  // With room, the whole name shows.
+  BoardModel model;
+  LiveUpdate snapshot;
+  snapshot.set_epoch("e1");
+  snapshot.set_sequence(1);
+  snapshot.set_kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
+  coach::v1::LiveSession row = Row("al", "a1", coach::v1::RUN_STATE_RUNNING);
+  row.set_exercise_name("Single-Arm Dumbbell Row With A Long Name");
+  *snapshot.mutable_board()->add_sessions() = row;
+  ASSERT_TRUE(model.Apply(snapshot));
+  EXPECT_THAT(model.Render(absl::UnixEpoch(), 120),
+              HasSubstr("Single-Arm Dumbbell Row With A Long Name "));
+}
+
 TEST(BoardModelTest, EndedAndUnlinkedClientsLeaveTheLiveRows) {
   BoardModel model;
   coach::v1::ListClientsResponse list;
