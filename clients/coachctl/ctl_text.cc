@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "services/session/renderer.h"
 
 namespace coachd {
 namespace {
@@ -12,21 +13,6 @@ absl::Time ToTime(const google::protobuf::Timestamp& ts) {
 }
 
 }  // namespace
-
-std::string RunStateWords(coach::v1::RunState state) {
-  switch (state) {
-    case coach::v1::RUN_STATE_RUNNING:
-      return "running";
-    case coach::v1::RUN_STATE_PAUSED:
-      return "paused";
-    case coach::v1::RUN_STATE_DISCOMFORT:
-      return "stopped for discomfort";
-    case coach::v1::RUN_STATE_FINISHED:
-      return "finished";
-    default:
-      return "not started";
-  }
-}
 
 std::string CommandResultLine(absl::string_view what,
                               const coach::v1::SendCommandResponse& response,

@@ -13,10 +13,6 @@
 
 namespace coachd {
 
-// The session's state in words: "running", "paused", "stopped for
-// discomfort", "finished".
-std::string RunStateWords(coach::v1::RunState state);
-
 // One line for the answer to `coachctl command SESSION what`, e.g.
 // "pause: done; the session is paused at Superman, set 1 of 2, 12 s left
 // (event 14)". `now` counts a running timer down.

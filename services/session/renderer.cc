@@ -92,6 +92,21 @@ const char* NumberWord(int n) {
   return "";
 }
 
+const char* RunStateWords(coach::v1::RunState state) {
+  switch (state) {
+    case coach::v1::RUN_STATE_RUNNING:
+      return "running";
+    case coach::v1::RUN_STATE_PAUSED:
+      return "paused";
+    case coach::v1::RUN_STATE_DISCOMFORT:
+      return "stopped for discomfort";
+    case coach::v1::RUN_STATE_FINISHED:
+      return "finished";
+    default:
+      return "not started";
+  }
+}
+
 void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
   const coach::v1::SessionStatus& st = ev->status();
   const coach::v1::Exercise* ex = ctx.exercise;

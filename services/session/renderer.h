@@ -21,6 +21,10 @@ struct RenderContext {
 // event->status must already be set.
 void RenderEvent(const RenderContext& context, coach::v1::SessionEvent* event);
 
+// A session's run state in words people read: "running", "paused",
+// "stopped for discomfort", "finished", "not started".
+const char* RunStateWords(coach::v1::RunState state);
+
 // Spoken form of small numbers: 1 -> "One" ... 30 -> "Thirty"; others as
 // digits.
 const char* NumberWord(int n);

@@ -25,26 +25,11 @@ google::protobuf::Timestamp ToProto(int64_t unix_us) {
   return t;
 }
 
-const char* RunStateName(coach::v1::RunState s) {
-  switch (s) {
-    case coach::v1::RUN_STATE_RUNNING:
-      return "running";
-    case coach::v1::RUN_STATE_PAUSED:
-      return "paused";
-    case coach::v1::RUN_STATE_DISCOMFORT:
-      return "stopped for discomfort";
-    case coach::v1::RUN_STATE_FINISHED:
-      return "finished";
-    default:
-      return "not started";
-  }
-}
-
 absl::Status Forbidden(absl::string_view command, coach::v1::RunState state,
                        absl::string_view why = "") {
   return absl::FailedPreconditionError(
       absl::StrCat(command, ": not allowed while the session is ",
-                   RunStateName(state), why.empty() ? "" : "; ", why));
+                   RunStateWords(state), why.empty() ? "" : "; ", why));
 }
 
 // Steps where the person is working (skipping them skips work).
