@@ -165,7 +165,7 @@ int main(int argc, char** argv) {
   if (sessions < 1 || sessions > 100) return Fail("--sessions: 1..100");
   if (duration > absl::Minutes(2)) return Fail("--duration: at most 2m");
   absl::StatusOr<std::string> secret =
-      coachd::LoadSecretFile(absl::GetFlag(FLAGS_secret_file));
+      coachd::LoadSecretFile(absl::GetFlag(FLAGS_secret_file), "--secret_file");
   if (!secret.ok()) return Fail(std::string(secret.status().message()));
   const std::string token =
       coachd::MintToken(*secret, {"web-bench", coachd::Role::kUser},
