@@ -9,7 +9,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -17,6 +16,7 @@
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
 #include "clients/homeassistant/bridge.h"
+#include "services/common/flags_help.h"
 #include "services/common/log.h"
 
 ABSL_FLAG(std::string, people, "",
@@ -49,7 +49,7 @@ void OnSignal(int) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  coachd::InitFlagsHelp(
       "Bridges coachd to Home Assistant over MQTT (discovery, states, "
       "buttons).");
   absl::ParseCommandLine(argc, argv);
