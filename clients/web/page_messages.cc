@@ -50,6 +50,26 @@ void WriteCard(const coach::v1::Card& c, JsonWriter* w) {
   w->EndObject();
 }
 
+// Member "weeks": `recent` (newest first) oldest first, as a chart reads.
+void WriteWeeks(
+    const google::protobuf::RepeatedPtrField<coach::v1::WeekProgress>& recent,
+    JsonWriter* w) {
+  w->Key("weeks");
+  w->BeginArray();
+  for (int i = recent.size() - 1; i >= 0; --i) {
+    const coach::v1::WeekProgress& week = recent[i];
+    w->BeginObject();
+    w->Member("start", DateText(week.first_day()));
+    w->Member("done", week.sessions_done());
+    w->Member("target", week.sessions_target());
+    w->Member("pausedDays", week.paused_days());
+    w->Member("outcome", EnumWord(coach::v1::WeekOutcome_Name(week.outcome()),
+                                  "WEEK_OUTCOME_"));
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
 void WriteRoutine(const coach::v1::Routine& r, JsonWriter* w) {
   w->Key("routine");
   w->BeginArray();
@@ -250,21 +270,7 @@ PageMessage ProgressMessage(const coach::v1::Progress& p) {
   w.Member("nextReminder",
            p.has_next_reminder() ? Millis(p.next_reminder()) : int64_t{0});
   w.Member("pausedToday", p.paused_today());
-  w.Key("weeks");
-  w.BeginArray();
-  // recent_weeks is newest first; a chart reads oldest first.
-  for (int i = p.recent_weeks_size() - 1; i >= 0; --i) {
-    const coach::v1::WeekProgress& week = p.recent_weeks(i);
-    w.BeginObject();
-    w.Member("start", DateText(week.first_day()));
-    w.Member("done", week.sessions_done());
-    w.Member("target", week.sessions_target());
-    w.Member("pausedDays", week.paused_days());
-    w.Member("outcome", EnumWord(coach::v1::WeekOutcome_Name(week.outcome()),
-                                 "WEEK_OUTCOME_"));
-    w.EndObject();
-  }
-  w.EndArray();
+  WriteWeeks(p.recent_weeks(), &w);
   w.EndObject();
   return {"", "progress", w.Take()};
 }
@@ -335,6 +341,9 @@ PageMessage ClientsMessage(const coach::v1::ListClientsResponse& r) {
       w.Key("adherence4");
       w.Double(c.progress().adherence_4_weeks());
       w.Member("streak", c.progress().current_streak_weeks());
+      w.Key("adherence12");
+      w.Double(c.progress().adherence_12_weeks());
+      WriteWeeks(c.progress().recent_weeks(), &w);
       w.EndObject();
     } else {
       w.Null();

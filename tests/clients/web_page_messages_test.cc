@@ -299,14 +299,22 @@ TEST(ClientsMessageTest, EachClientHasWeekAdherenceOrNull) {
                sessions_target_this_week: 3
                adherence_4_weeks: 0.75
                current_streak_weeks: 4
+               adherence_12_weeks: 0.5
+               recent_weeks {
+                 first_day { year: 2026 month: 1 day: 12 }
+                 sessions_done: 3
+                 sessions_target: 3
+                 outcome: WEEK_OUTCOME_MET
+               }
              }
            }
            clients { person_id: "bob" })pb"));
   EXPECT_EQ(m.event, "clients");
-  EXPECT_THAT(
-      m.data,
-      HasSubstr(
-          R"("progress":{"done":2,"target":3,"adherence4":0.75,"streak":4})"));
+  EXPECT_THAT(m.data,
+              HasSubstr(R"("progress":{"done":2,"target":3,"adherence4":0.75,)"
+                        R"("streak":4,"adherence12":0.5,"weeks":[{"start":)"
+                        R"("2026-01-12","done":3,"target":3,"pausedDays":0,)"
+                        R"("outcome":"met"}]})"));
   EXPECT_THAT(
       m.data,
       HasSubstr(R"("person":"bob","linkedAt":0,"live":[],"progress":null)"));

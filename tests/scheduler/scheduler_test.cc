@@ -511,6 +511,19 @@ TEST_F(SchedulerTest, CoachesSeeAClientsWeekThroughTheProgressSource) {
   EXPECT_EQ(p->sessions_done_this_week(), 1);
   EXPECT_EQ(p->sessions_target_this_week(), 2);
   EXPECT_EQ(p->current_streak_weeks(), 0);
+  // Two weeks on, the coach sees the complete weeks and 12-week adherence
+  // as the person does.
+  clock_.Set(clock_.Now() + absl::Hours(24 * 14));
+  p = source.ProgressOf("alice");
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<coach::v1::Progress> own = scheduler_->ProgressOf("alice");
+  ASSERT_TRUE(own.ok()) << own.status();
+  ASSERT_GE(own->recent_weeks_size(), 2);
+  EXPECT_EQ(p->recent_weeks_size(), own->recent_weeks_size());
+  EXPECT_EQ(p->recent_weeks(0).DebugString(),
+            own->recent_weeks(0).DebugString());
+  EXPECT_EQ(p->adherence_12_weeks(), own->adherence_12_weeks());
+  EXPECT_GT(p->adherence_12_weeks(), 0);
 }
 
 TEST(SessionCompletionsTest, ASessionCountsWhenEnoughOfItWasDone) {

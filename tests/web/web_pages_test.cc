@@ -576,5 +576,69 @@ TEST_F(WebPagesTest, NoPageReachesAnotherPersonsSessionOrPostsCrossSite) {
             coach::v1::RUN_STATE_PAUSED);
 }
 
+TEST_F(WebPagesTest, BadRequestsGetTheirOwnStatusNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartCoachd("2"));
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  const std::string alice = Token("alice", Role::kUser);
+  const std::string link = MakeLink(alice);
+  absl::StatusOr<HttpAnswer> linked =
+      HttpRequest(gateway_port_, "GET", link, {}, "");
+  ASSERT_TRUE(linked.ok());
+  const size_t at = linked->head.find("coachd_web=");
+  ASSERT_NE(at, std::string::npos) << linked->head;
+  const std::string cookie =
+      linked->head.substr(at, linked->head.find(';', at) - at);
+  const std::map<std::string, std::string> ok_headers = {
+      {"Cookie", cookie},
+      {"Origin", Url("")},
+      {"Content-Type", "application/json"}};
+  struct Case {
+    const char* name;
+    std::string path;
+    std::string body;
+    int status;
+    std::string says;
+  };
+  const Case cases[] = {
+      {"not JSON", "/api/command", "pause", 400, "body:"},
+      {"unknown command", "/api/command",
+       R"({"session":"s1","command":"jump"})", 400, "command:"},
+      {"no session", "/api/command", R"({"command":"pause"})", 400, "session:"},
+      {"unknown session", "/api/command",
+       R"({"session":"nosuchsession","command":"pause"})", 404, ""},
+      {"bad reminder action", "/api/reminder", R"({"id":"x","action":"later"})",
+       400, "action:"},
+      {"cue by a person, not a coach", "/api/cue",
+       R"({"session":"s1","text":"hi"})", 403, ""},
+      {"no such endpoint", "/api/nothing", "{}", 404, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    absl::StatusOr<HttpAnswer> answer =
+        HttpRequest(gateway_port_, "POST", c.path, ok_headers, c.body);
+    ASSERT_TRUE(answer.ok());
+    EXPECT_EQ(answer->status, c.status) << answer->body;
+    EXPECT_THAT(answer->body, HasSubstr(c.says));
+  }
+  // A link code that is not one, and a token that is not one.
+  EXPECT_EQ(
+      HttpRequest(gateway_port_, "GET", "/link?code=../x", {}, "")->status,
+      400);
+  absl::StatusOr<HttpAnswer> bad_token =
+      HttpRequest(gateway_port_, "POST", "/api/links",
+                  {{"Authorization", "Bearer not-a-jwt"}}, "");
+  ASSERT_TRUE(bad_token.ok());
+  EXPECT_EQ(bad_token->status, 400);
+  EXPECT_THAT(bad_token->body, HasSubstr("token:"));
+  // An event stream asked for with an id that is not a position starts
+  // afresh with a snapshot; a browser that is not linked is told so.
+  absl::StatusOr<HttpAnswer> nologin =
+      HttpRequest(gateway_port_, "GET", "/events/display", {}, "");
+  ASSERT_TRUE(nologin.ok());
+  EXPECT_EQ(nologin->status, 200);
+  EXPECT_THAT(nologin->head, HasSubstr("text/event-stream"));
+  EXPECT_THAT(nologin->body, HasSubstr("\"state\":\"nologin\""));
+}
+
 }  // namespace
 }  // namespace coachd

@@ -98,19 +98,42 @@
   }
 
   function onClients(m) {
+    const pct = (x) => Math.round(x * 100) + '%';
     $('clients').tBodies[0].replaceChildren(...m.clients.map((c) => {
       const tr = document.createElement('tr');
       tr.dataset.person = c.person;
       const p = c.progress;
       for (const v of [c.person, p ? `${p.done} of ${p.target}` : 'no goal',
-        p ? Math.round(p.adherence4 * 100) + '%' : '', p ? p.streak + ' weeks' : '',
+        p ? `${pct(p.adherence4)} / ${pct(p.adherence12)}` : '', p ? p.streak + ' weeks' : '',
+        p ? weeksChart(p.weeks) : '',
         c.discomfort ? `${c.discomfort.exercise}: ${c.discomfort.note || 'hurts'}` : '']) {
         const td = document.createElement('td');
-        td.textContent = v;
+        if (typeof v === 'string') td.textContent = v; else td.appendChild(v);
         tr.appendChild(td);
       }
       return tr;
     }));
+  }
+
+  // Twelve small bars, oldest first: sessions against the week's target,
+  // paused (excused) weeks hatched, weeks before the goal empty.
+  function weeksChart(weeks) {
+    const list = weeks.slice(-12);
+    while (list.length < 12) list.unshift({ done: 0, target: 0, outcome: 'none' });
+    const top = Math.max(1, ...list.map((w) => Math.max(w.done, w.target)));
+    const chart = document.createElement('div');
+    chart.className = 'chart mini';
+    for (const w of list) {
+      const slot = document.createElement('div');
+      slot.className = 'slot';
+      slot.title = `${w.start || ''}: ${w.done} of ${w.target}`;
+      const bar = document.createElement('div');
+      bar.className = 'bar ' + w.outcome;
+      bar.style.height = (w.outcome === 'excused' ? 100 : 100 * w.done / top) + '%';
+      slot.appendChild(bar);
+      chart.appendChild(slot);
+    }
+    return chart;
   }
 
   function addSummary(u) {
