@@ -12,7 +12,7 @@
 // SNAPSHOT with recovered=false.
 //
 //   std::unique_ptr<CoachBoard> board = std::make_unique<LiveBoard>(...);
-//   runner.AddObserver(board->Observer());
+//   observers.push_back(board->Observer());  // for SessionComponent
 //   auto attachment = board->Attach("coach-bob", &position, sink);
 //   // sink->Deliver(...) gets missed updates (or a snapshot), then live ones.
 #ifndef SERVICES_COACH_COACH_BOARD_H_

@@ -7,7 +7,7 @@
 // blocks on the link store.
 //
 //   LiveBoard board(&links, &clock, {});
-//   runner.AddObserver(board.Observer());
+//   observers.push_back(board.Observer());  // for SessionComponent
 //   auto attachment = board.Attach("coach-bob", &position, sink);
 //   // sink->Deliver(...) gets missed updates (or a snapshot), then live ones.
 #ifndef SERVICES_COACH_LIVE_BOARD_H_

@@ -48,7 +48,7 @@
 //
 //   RedisCoachLinks links(links_options);
 //   RedisLiveBoard board(&links, &clock, &client, board_options);
-//   runner.AddObserver(board.Observer());
+//   observers.push_back(board.Observer());  // for SessionComponent
 #ifndef SERVICES_COACH_REDIS_LIVE_BOARD_H_
 #define SERVICES_COACH_REDIS_LIVE_BOARD_H_
 
@@ -97,8 +97,8 @@ struct RedisBoardStats {
 // replica.
 class RedisLiveBoard : public CoachBoard {
  public:
-  RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
-                 RedisClient* client, RedisLiveBoardOptions options);
+  RedisLiveBoard(CoachLinkStore* links, const Clock* clock, RedisClient* client,
+                 RedisLiveBoardOptions options);
   // Publishes what is queued, then stops every reader.
   ~RedisLiveBoard() override;
   RedisLiveBoard(const RedisLiveBoard&) = delete;

@@ -3,8 +3,8 @@
 // dispatcher thread and the gRPC service.
 //
 //   SchedulerComponent scheduler(nullptr, clock, {});
-//   runner.AddObserver(MakeCompletionObserver(&scheduler.scheduler(), &pool));
-//   services.push_back(scheduler.MakeService(deps));
+//   observers.push_back(MakeCompletionObserver(&scheduler.scheduler(), &pool));
+//   // for SessionComponent services.push_back(scheduler.MakeService(deps));
 //   scheduler.StartDispatcher();   // production; tests call RunDue()
 #ifndef SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_
 #define SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_

@@ -5,7 +5,8 @@
 // count it twice). The store write runs on an executor: observers must not
 // block.
 //
-//   runner.AddObserver(MakeCompletionObserver(&scheduler, &executor));
+//   observers.push_back(MakeCompletionObserver(&scheduler, &executor));  // for
+//   SessionComponent
 #ifndef SERVICES_SCHEDULER_SESSION_COMPLETIONS_H_
 #define SERVICES_SCHEDULER_SESSION_COMPLETIONS_H_
 

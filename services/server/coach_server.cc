@@ -9,13 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "services/backend/memory_backend.h"
 #include "services/catalog/catalog_service.h"
-#include "services/coach/coach_service.h"
 #include "services/coach/link_aware_policy.h"
 #include "services/common/log.h"
 #include "services/pairing/auth_service.h"
 #include "services/scheduler/scheduler_progress_source.h"
 #include "services/scheduler/session_completions.h"
-#include "services/session/session_service.h"
 
 namespace coachd {
 
@@ -42,59 +40,54 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   }
   std::unique_ptr<CoachServer> s(new CoachServer());
   s->clock_ = options.clock != nullptr ? options.clock : &s->real_clock_;
+  const Clock* clock = s->clock_;
 
   absl::StatusOr<Catalog> catalog = Catalog::LoadFromFile(options.catalog_path);
   if (!catalog.ok()) return catalog.status();
   s->catalog_ = std::make_unique<Catalog>(*std::move(catalog));
   s->revoked_ = std::make_unique<RevokedDevices>();
-  s->auth_ =
-      options.keys != nullptr
-          ? std::make_unique<Authenticator>(*options.keys, s->clock_)
-          : std::make_unique<Authenticator>(options.auth_secret, s->clock_);
+  s->auth_ = options.keys != nullptr
+                 ? std::make_unique<Authenticator>(*options.keys, clock)
+                 : std::make_unique<Authenticator>(options.auth_secret, clock);
   s->auth_->SetRevokedDevices(s->revoked_.get());
   s->executor_ = std::make_unique<Executor>(options.workers);
   s->backend_ = options.backend != nullptr ? std::move(options.backend)
                                            : std::make_unique<MemoryBackend>();
-  s->store_ = s->backend_->MakeSessionStore();
-  s->pairing_store_ = s->backend_->MakePairingStore();
+  Backend& backend = *s->backend_;
+  s->pairing_store_ = backend.MakePairingStore();
   // Streams end at their token's exp, and when their device is revoked
   // here or (the store's revocation list, polled) on another replica.
   s->lifetimes_ = std::make_unique<StreamLifetimes>(
-      s->clock_, s->revoked_.get(),
-      [store = s->pairing_store_.get(),
-       retention = s->revoked_->retention()](absl::Time now) {
-        return store->RevokedSince(now - retention);
-      });
-  s->timers_ = std::make_unique<TimerQueue>(s->clock_);
-  s->links_ = s->backend_->MakeCoachLinks();
-  s->policy_ = std::make_unique<LinkAwarePolicy>(s->links_.get());
-  s->runner_ = std::make_unique<SessionRunner>(
-      s->catalog_.get(), s->store_.get(), s->clock_, s->timers_.get(),
-      s->policy_.get(), RunnerOptions{options.time_scale});
-  s->hub_ = std::make_unique<SessionHub>(s->store_.get(), s->clock_,
-                                         s->executor_.get(), options.hub);
-  s->leases_ = s->backend_->MakeTimerLeases();
-  s->driver_ = std::make_unique<TimerDriver>(
-      s->leases_.get(), s->store_.get(), s->timers_.get(), s->hub_.get(),
-      [executor = s->executor_.get()](std::function<void()> task) {
-        executor->Schedule(std::move(task));
-      },
-      s->clock_, options.driver);
-  s->driver_->SetRefresh([runner = s->runner_.get()](const std::string& id) {
-    return runner->Refresh(id);
-  });
-  s->runner_->SetDriver(s->driver_.get());
-  s->board_ = s->backend_->MakeCoachBoard(s->links_.get(), s->clock_);
-  s->runner_->AddObserver(s->board_->Observer());
+      clock, s->revoked_.get(),
+      [store = s->pairing_store_.get(), retention = s->revoked_->retention()](
+          absl::Time now) { return store->RevokedSince(now - retention); });
+
   s->scheduler_ = std::make_unique<SchedulerComponent>(
-      s->backend_->MakeSchedulerStore(), s->clock_, options.scheduler);
+      backend.MakeSchedulerStore(), clock, options.scheduler);
+  std::unique_ptr<CoachLinkStore> links = backend.MakeCoachLinks();
+  std::unique_ptr<CoachBoard> board =
+      backend.MakeCoachBoard(links.get(), clock);
+  SessionComponentOptions sessions;
+  sessions.time_scale = options.time_scale;
+  sessions.hub = options.hub;
+  sessions.driver = options.driver;
+  sessions.max_stream_queue = options.max_stream_queue;
+  // Coaches reach linked clients' sessions; every commit goes to the coach
+  // boards and (finished sessions) to the scheduler's completions.
+  s->sessions_ = std::make_unique<SessionComponent>(
+      backend.MakeSessionStore(), backend.MakeTimerLeases(), s->catalog_.get(),
+      clock, s->executor_.get(), std::make_unique<LinkAwarePolicy>(links.get()),
+      std::vector<CommitObserver>{
+          board->Observer(), MakeCompletionObserver(&s->scheduler_->scheduler(),
+                                                    s->executor_.get())},
+      sessions);
   // Coaches see each client's week, adherence and streak from the scheduler.
-  s->progress_ =
-      std::make_unique<SchedulerProgressSource>(&s->scheduler_->scheduler());
-  s->coaching_ = std::make_unique<Coaching>(
-      s->links_.get(), s->board_.get(), s->runner_.get(), s->progress_.get(),
-      s->clock_, options.coaching);
-  absl::Status resumed = s->runner_->ResumeTimers();
+  s->coaching_ = std::make_unique<CoachingComponent>(
+      std::move(links), std::move(board), &s->sessions_->runner(),
+      std::make_unique<SchedulerProgressSource>(&s->scheduler_->scheduler()),
+      clock,
+      CoachingComponentOptions{options.coaching, options.max_stream_queue});
+  absl::Status resumed = s->sessions_->ResumeTimers();
   if (!resumed.ok()) {
     LogWarning(
         absl::StrCat("could not resume timers yet: ", resumed.message()));
@@ -103,19 +96,13 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->streams_ = std::make_unique<StreamRegistry>();
   ServiceDeps deps{s->auth_.get(), s->executor_.get(), s->streams_.get(),
                    s->lifetimes_.get()};
-  SubscribeDeps session_deps{deps, s->runner_.get(), s->hub_.get(),
-                             options.max_stream_queue, s->policy_.get()};
   s->services_.push_back(
       std::make_unique<CatalogServiceImpl>(s->catalog_.get(), deps));
-  s->services_.push_back(std::make_unique<SessionServiceImpl>(session_deps));
-  s->services_.push_back(std::make_unique<CoachServiceImpl>(
-      s->coaching_.get(),
-      WatchLiveDeps{deps, s->board_.get(), options.max_stream_queue}));
-  s->runner_->AddObserver(
-      MakeCompletionObserver(&s->scheduler_->scheduler(), s->executor_.get()));
+  s->services_.push_back(s->sessions_->MakeService(deps));
+  s->services_.push_back(s->coaching_->MakeService(deps));
   s->services_.push_back(s->scheduler_->MakeService(deps));
   s->pairing_ = std::make_unique<Pairing>(
-      s->pairing_store_.get(), s->auth_.get(), s->clock_, options.pairing,
+      s->pairing_store_.get(), s->auth_.get(), clock, options.pairing,
       [lifetimes = s->lifetimes_.get()](const std::string& device_id) {
         lifetimes->Revoke(device_id);
       });
@@ -145,11 +132,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   s->health_thread_ = std::thread([srv = s.get()] { srv->WatchStoreHealth(); });
   s->lifetimes_->Start();
-  s->options_.listen = options.listen;
-  s->options_.run_timer_thread = options.run_timer_thread;
   if (options.run_timer_thread) {
-    s->timer_thread_ = std::thread([srv = s.get()] { srv->TimerLoop(); });
-    s->driver_->Start();
+    s->sessions_->Start();
     s->scheduler_->StartDispatcher();
   }
   LogInfo(absl::StrCat("coachd serving on ", options.listen, " (port ",
@@ -159,30 +143,12 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   return s;
 }
 
-void CoachServer::TimerLoop() {
-  while (timers_->Wait(absl::Seconds(1))) {
-    for (const std::string& id : timers_->TakeDue()) {
-      executor_->Schedule([this, id] {
-        absl::Status ticked = runner_->Tick(id);
-        if (!ticked.ok()) {
-          LogWarning(
-              absl::StrCat("timer of session ", id, ": ", ticked.message()));
-          // Try again shortly rather than losing the session's timers.
-          if (!absl::IsNotFound(ticked)) {
-            timers_->Schedule(id, clock_->Now() + absl::Seconds(1));
-          }
-        }
-      });
-    }
-  }
-}
-
 void CoachServer::WatchStoreHealth() {
   bool serving = true;
   absl::MutexLock lock(&health_mu_);
   while (!health_stop_) {
     health_mu_.Unlock();  // Ping may block up to the store's timeouts.
-    const absl::Status ping = store_->Ping();
+    const absl::Status ping = sessions_->store().Ping();
     health_mu_.Lock();
     if (health_stop_) break;  // Shutdown owns the status from here.
     if (ping.ok() != serving) {
@@ -196,21 +162,6 @@ void CoachServer::WatchStoreHealth() {
     }
     health_mu_.AwaitWithTimeout(absl::Condition(&health_stop_),
                                 absl::Seconds(1));
-  }
-}
-
-int CoachServer::RunDueTimers() {
-  int ticks = 0;
-  for (;;) {
-    std::vector<std::string> due = timers_->TakeDue();
-    if (due.empty()) return ticks;
-    for (const std::string& id : due) {
-      absl::Status ticked = runner_->Tick(id);
-      if (!ticked.ok()) {
-        LogWarning(absl::StrCat("tick ", id, ": ", ticked.message()));
-      }
-      ++ticks;
-    }
   }
 }
 
@@ -232,10 +183,8 @@ void CoachServer::Shutdown(absl::Duration grace) {
   lifetimes_->Stop();
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(grace));
-  timers_->Stop();
-  if (timer_thread_.joinable()) timer_thread_.join();
-  driver_->Stop();  // Releases its leases: another replica takes over.
-  if (scheduler_ != nullptr) scheduler_->StopDispatcher();
+  sessions_->Stop();  // Releases its leases: another replica takes over.
+  scheduler_->StopDispatcher();
   LogInfo("stopped");
 }
 
@@ -245,7 +194,7 @@ CoachServer::~CoachServer() {
   Shutdown(absl::ZeroDuration());
   // The executor drains (hub cleanups, pending handlers) before the parts
   // it uses go away.
-  if (driver_ != nullptr) driver_->Stop();  // Before the executor goes.
+  if (sessions_ != nullptr) sessions_->Stop();  // Before the executor goes.
   executor_.reset();
 }
 

@@ -1,10 +1,12 @@
-// coachd assembled: catalogue, store, session runner, hub, timers and the gRPC
-// services (with health and reflection), listening on one address. main.cc
+// coachd composed: the backend's stores handed to the parts (sessions,
+// coaching, the scheduler, the catalogue), each complete once constructed,
+// their gRPC services (with health and reflection) on one address. main.cc
 // only parses flags and calls this; tests build it in process on port 0 with
 // a FakeClock.
 //
 //   ServerOptions options;
 //   options.listen = "127.0.0.1:0";
+//   options.backend = std::make_unique<MemoryBackend>();
 //   absl::StatusOr<std::unique_ptr<CoachServer>> server =
 //       CoachServer::Start(std::move(options));
 //   int port = (*server)->port();
@@ -13,32 +15,25 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/backend/backend.h"
 #include "services/catalog/catalog.h"
-#include "services/coach/coach_board.h"
-#include "services/coach/coach_links.h"
-#include "services/coach/coaching.h"
-#include "services/coach/live_board.h"
-#include "services/coach/progress_source.h"
+#include "services/coach/coaching_component.h"
 #include "services/common/clock.h"
 #include "services/common/executor.h"
 #include "services/common/stream_registry.h"
 #include "services/pairing/pairing.h"
 #include "services/pairing/pairing_store.h"
 #include "services/scheduler/scheduler_component.h"
-#include "services/session/session_hub.h"
-#include "services/session/session_runner.h"
-#include "services/session/timer_driver.h"
-#include "services/session/timer_leases.h"
-#include "services/session/timer_queue.h"
+#include "services/session/session_component.h"
 
 namespace coachd {
 
@@ -49,11 +44,12 @@ struct ServerOptions {
   // Keys that sign device tokens (by kid) and verify; null: the secret
   // alone (KeySet::FromSecret). The secret verifies tokens without kid.
   std::unique_ptr<KeySet> keys;
-  std::string catalog_path;                // Catalogue textproto; required.
-  double time_scale = 1.0;                 // > 0; 20 plays 20x faster.
-  int workers = 4;                         // Threads for blocking work.
+  std::string catalog_path;  // Catalogue textproto; required.
+  double time_scale = 1.0;   // > 0; 20 plays 20x faster.
+  int workers = 4;           // Threads for blocking work.
   // The clock; null uses the real one. A FakeClock with
-  // run_timer_thread=false lets tests fire timers with RunDueTimers().
+  // run_timer_thread=false lets tests fire timers with
+  // RunDueTimersForTest().
   const Clock* clock = nullptr;
   bool run_timer_thread = true;
   // Where the state lives (null: an embedded MemoryBackend). The server
@@ -93,49 +89,39 @@ class CoachServer {
 
   // Fires every timer due by the clock; returns how many sessions ticked.
   // For tests driving a FakeClock (run_timer_thread=false).
-  int RunDueTimers();
+  int RunDueTimersForTest() { return sessions_->RunDueTimersForTest(); }
 
-  SessionRunner& runner() { return *runner_; }
-  SessionHub& hub() { return *hub_; }
-  CoachBoard& board() { return *board_; }
-  CoachLinkStore& links() { return *links_; }
+  SessionComponent& sessions() { return *sessions_; }
+  CoachingComponent& coaching() { return *coaching_; }
   SchedulerComponent& scheduler() { return *scheduler_; }
+  SessionRunner& runner() { return sessions_->runner(); }
+  SessionStore& store() { return sessions_->store(); }
+  CoachBoard& board() { return coaching_->board(); }
+  CoachLinkStore& links() { return coaching_->links(); }
   Pairing& pairing() { return *pairing_; }
   PairingStore& pairing_store() { return *pairing_store_; }
   Authenticator& auth() { return *auth_; }
   RevokedDevices& revoked_devices() { return *revoked_; }
   StreamLifetimes& lifetimes() { return *lifetimes_; }
-  TimerQueue& timers() { return *timers_; }
-  TimerDriver& driver() { return *driver_; }
-  SessionStore& store() { return *store_; }
   const Catalog& catalog() const { return *catalog_; }
 
  private:
   CoachServer() = default;
-  void TimerLoop();
   // Pings the store every second; NOT_SERVING while it fails.
   void WatchStoreHealth();
 
-  ServerOptions options_;
   RealClock real_clock_;
-  std::unique_ptr<Backend> backend_;  // First: outlives its stores.
   const Clock* clock_ = nullptr;
+  std::unique_ptr<Backend> backend_;  // First: outlives its stores.
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<RevokedDevices> revoked_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Executor> executor_;
-  std::unique_ptr<SessionStore> store_;
-  std::unique_ptr<TimerQueue> timers_;
-  std::unique_ptr<CoachLinkStore> links_;
-  std::unique_ptr<AccessPolicy> policy_;
-  std::unique_ptr<SessionRunner> runner_;
-  std::unique_ptr<SessionHub> hub_;
-  std::unique_ptr<TimerLeases> leases_;
-  std::unique_ptr<TimerDriver> driver_;
-  std::unique_ptr<CoachBoard> board_;
-  std::unique_ptr<ProgressSource> progress_;
-  std::unique_ptr<Coaching> coaching_;
+  // Destroyed in reverse: sessions first (their observers and access policy
+  // use coaching's board and links, and the scheduler).
   std::unique_ptr<SchedulerComponent> scheduler_;
+  std::unique_ptr<CoachingComponent> coaching_;
+  std::unique_ptr<SessionComponent> sessions_;
   std::unique_ptr<PairingStore> pairing_store_;
   std::unique_ptr<Pairing> pairing_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
@@ -143,7 +129,6 @@ class CoachServer {
   std::unique_ptr<StreamLifetimes> lifetimes_;
   std::unique_ptr<StreamRegistry> streams_;  // Open streams, for shutdown.
   std::unique_ptr<grpc::Server> server_;
-  std::thread timer_thread_;
   std::thread health_thread_;
   absl::Mutex health_mu_;
   bool health_stop_ ABSL_GUARDED_BY(health_mu_) = false;

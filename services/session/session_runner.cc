@@ -34,14 +34,16 @@ absl::Status ValidateSessionId(absl::string_view id) {
 }  // namespace
 
 SessionRunner::SessionRunner(const Catalog* catalog, SessionStore* store,
-                             const Clock* clock, TimerQueue* timers,
-                             const AccessPolicy* policy, RunnerOptions options)
+                             const Clock* clock, TimerDriver* driver,
+                             const AccessPolicy* policy, RunnerOptions options,
+                             std::vector<CommitObserver> observers)
     : catalog_(catalog),
       store_(store),
       clock_(clock),
-      timers_(timers),
+      driver_(driver),
       policy_(policy),
-      options_(options) {}
+      options_(options),
+      observers_(std::move(observers)) {}
 
 absl::Mutex& SessionRunner::LockFor(absl::string_view session_id) {
   return session_locks_[absl::Hash<absl::string_view>()(session_id) %
@@ -88,17 +90,9 @@ coach::v1::SessionView SessionRunner::ViewOf(const SessionEngine& engine,
   return view;
 }
 
-void SessionRunner::ScheduleTimer(const SessionRecord& record) {
-  if (driver_ != nullptr) {
-    driver_->Update(record);
-  } else {
-    timers_->Schedule(record.session_id(), SessionEngine::NextDeadline(record));
-  }
-}
-
 void SessionRunner::AfterCommit(const SessionRecord& record,
                                 const std::vector<StoredEvent>& events) {
-  ScheduleTimer(record);
+  driver_->Update(record);
   if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
     absl::MutexLock lock(&cache_mu_);
     engines_.erase(record.session_id());
@@ -152,7 +146,7 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
     absl::MutexLock lock(&cache_mu_);
     engines_[record.session_id()].epoch = record.epoch();
   }
-  if (driver_ != nullptr) driver_->Adopt(record);
+  driver_->Adopt(record);
   AfterCommit(record, *created);
   return ViewOf(**engine, record);
 }
@@ -187,7 +181,7 @@ absl::StatusOr<SessionRecord> SessionRunner::Mutate(
     // the commit is ABORTED and the next attempt loads. Commands always load:
     // they must be checked against the newest state.
     std::optional<SessionRecord> cached;
-    if (timer && driver_ != nullptr && attempt == 0) {
+    if (timer && attempt == 0) {
       cached = driver_->Cached(session_id);
     }
     absl::StatusOr<SessionRecord> record =
@@ -207,7 +201,7 @@ absl::StatusOr<SessionRecord> SessionRunner::Mutate(
       // Nothing happened (a duplicate command, a tick before its deadline):
       // nothing to store. A timer that moved the state without an event (a
       // self-paced set starts waiting for "done") is stored below.
-      ScheduleTimer(*record);
+      driver_->Update(*record);
       return record;
     }
     // The events are moved into the store; on ABORTED the next attempt
@@ -303,7 +297,7 @@ absl::StatusOr<int64_t> SessionRunner::CoachCue(const Identity& coach,
 }
 
 absl::Status SessionRunner::Tick(absl::string_view session_id) {
-  if (driver_ != nullptr && !driver_->Drives(session_id)) {
+  if (!driver_->Drives(session_id)) {
     return absl::OkStatus();  // Another replica drives it (or none yet).
   }
   absl::StatusOr<SessionRecord> record = Mutate(
@@ -314,30 +308,6 @@ absl::Status SessionRunner::Tick(absl::string_view session_id) {
       },
       /*timer=*/true);
   return record.status();
-}
-
-absl::Status SessionRunner::Refresh(absl::string_view session_id) {
-  {
-    absl::MutexLock lock(&LockFor(session_id));
-    // Under the session's lock no local commit is half done: if the event
-    // was this replica's own, the driver has its record already.
-    if (driver_ == nullptr || !driver_->TakeRefresh(session_id)) {
-      return absl::OkStatus();
-    }
-  }
-  return Tick(session_id);  // Loads (Cached is empty) and reschedules.
-}
-
-absl::Status SessionRunner::ResumeTimers() {
-  if (driver_ != nullptr) return driver_->Sweep();
-  absl::StatusOr<std::vector<std::string>> live = store_->ListLive();
-  if (!live.ok()) return live.status();
-  for (const std::string& id : *live) {
-    absl::StatusOr<SessionRecord> record = store_->Load(id);
-    if (!record.ok()) continue;
-    timers_->Schedule(id, SessionEngine::NextDeadline(*record));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace coachd

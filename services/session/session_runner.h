@@ -3,7 +3,7 @@
 // together), serialized per session in this process and guarded by the
 // expected sequence across processes. No gRPC inside.
 //
-//   SessionRunner runner(&catalog, &store, &clock, &timers, &policy, {});
+//   SessionRunner runner(&catalog, &store, &clock, &driver, &policy, {}, {});
 //   absl::StatusOr<coach::v1::SessionView> view = runner.Start(who, request);
 //   runner.Tick(view->session_id());   // after its deadline
 #ifndef SERVICES_SESSION_SESSION_RUNNER_H_
@@ -24,7 +24,6 @@
 #include "services/session/access_policy.h"
 #include "services/session/session_engine.h"
 #include "services/session/timer_driver.h"
-#include "services/session/timer_queue.h"
 #include "services/store/session_store.h"
 
 namespace coachd {
@@ -41,12 +40,17 @@ using CommitObserver = std::function<void(const coach::internal::SessionRecord&,
                                           const std::vector<StoredEvent>&)>;
 
 // Thread-safe. Methods block on the store: call them on worker threads.
-// Every pointer passed in must outlive the runner.
+// Every pointer passed in must outlive the runner. Timers go through
+// `driver` (leases; several replicas may share the store): a new session is
+// adopted, ticks run only for driven sessions, and every commit updates the
+// driver, which schedules the timer queue. `observers` are called after
+// every commit, in order.
 class SessionRunner {
  public:
   SessionRunner(const Catalog* catalog, SessionStore* store, const Clock* clock,
-                TimerQueue* timers, const AccessPolicy* policy,
-                RunnerOptions options);
+                TimerDriver* driver, const AccessPolicy* policy,
+                RunnerOptions options,
+                std::vector<CommitObserver> observers = {});
 
   // Starts a session owned by `who` (user or device role). INVALID_ARGUMENT
   // for a request without a routine or a routine that cannot be built;
@@ -74,27 +78,14 @@ class SessionRunner {
                                    absl::string_view session_id,
                                    absl::string_view text);
 
-  // Fires the session's due timers and reschedules it. With a driver, only
-  // for a session this replica drives (else OK, nothing done).
+  // Fires the session's due timers and reschedules it, for a session this
+  // replica drives (else OK, nothing done). After another replica's change
+  // (the driver made the timer due) it starts from a fresh load.
   absl::Status Tick(absl::string_view session_id);
 
-  // Schedules the timers of every live session in the store (start-up).
-  // With a driver: one sweep (the sessions whose lease it can take).
-  absl::Status ResumeTimers();
-
-  // After another replica changed a session this one drives: reloads it and
-  // reschedules its timer (firing what is due). Nothing when the driver has
-  // no newer event pending (it was this replica's own commit).
-  absl::Status Refresh(absl::string_view session_id);
-
-  // Drives timers through `driver` (leases; several replicas on one store):
-  // a new session is adopted, ticks run only for driven sessions, and
-  // commits update the driver instead of the timer queue. Not thread-safe:
-  // call before serving. `driver` must outlive the runner.
-  void SetDriver(TimerDriver* driver) { driver_ = driver; }
-
-  // Adds an observer of commits. Not thread-safe: call before serving.
-  void AddObserver(CommitObserver observer) {
+  // Adds an observer of commits, for tests and tools that watch a running
+  // server. Not thread-safe: call before serving.
+  void AddObserverForTest(CommitObserver observer) {
     observers_.push_back(std::move(observer));
   }
 
@@ -115,17 +106,14 @@ class SessionRunner {
                                 const coach::internal::SessionRecord& record);
   void AfterCommit(const coach::internal::SessionRecord& record,
                    const std::vector<StoredEvent>& events);
-  // Schedules the record's next deadline (through the driver, if any).
-  void ScheduleTimer(const coach::internal::SessionRecord& record);
 
   const Catalog* catalog_;
   SessionStore* store_;
   const Clock* clock_;
-  TimerQueue* timers_;
+  TimerDriver* const driver_;
   const AccessPolicy* policy_;
   const RunnerOptions options_;
   std::vector<CommitObserver> observers_;
-  TimerDriver* driver_ = nullptr;
 
   std::array<absl::Mutex, 64> session_locks_;
   struct CachedEngine {

@@ -38,28 +38,24 @@ struct TimerDriver::Watch {
 struct TimerDriver::Entry {
   uint64_t generation = 0;  // Tells a re-taken session from its old entry.
   std::string epoch;
-  int64_t applied = 0;  // Sequence of the record the timer follows.
-  int64_t pending = 0;  // Newest sequence the watch has seen.
-  bool refresh_queued = false;
+  int64_t applied = 0;    // Sequence of the record the timer follows.
+  int64_t pending = 0;    // Newest sequence the watch has seen.
   bool watching = false;  // A watch is attached or being attached.
   SessionRecord record;   // The newest record seen.
   std::unique_ptr<Watch> watch;
 };
 
 TimerDriver::TimerDriver(TimerLeases* leases, SessionStore* store,
-                         TimerQueue* timers, SessionHub* hub, Post post,
+                         TimerQueue* timers, SessionHub* hub,
                          const Clock* clock, TimerDriverOptions options)
     : leases_(leases),
       store_(store),
       timers_(timers),
       hub_(hub),
-      post_(std::move(post)),
       clock_(clock),
       options_(options) {}
 
 TimerDriver::~TimerDriver() { Stop(); }
-
-void TimerDriver::SetRefresh(Refresh refresh) { refresh_ = std::move(refresh); }
 
 bool TimerDriver::Drives(absl::string_view session_id) const {
   {
@@ -170,50 +166,26 @@ std::optional<SessionRecord> TimerDriver::Cached(
   return it->second->record;
 }
 
-bool TimerDriver::TakeRefresh(absl::string_view session_id) {
-  absl::MutexLock lock(&mu_);
-  auto it = driven_.find(session_id);
-  if (it == driven_.end()) return false;
-  it->second->refresh_queued = false;
-  return it->second->pending > it->second->applied;
-}
-
 void TimerDriver::OnEvent(const std::string& session_id, int64_t sequence,
                           bool snapshot) {
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = driven_.find(session_id);
-    if (it == driven_.end()) return;
-    Entry& e = *it->second;
-    if (snapshot) {  // History moved under the watch: reload regardless.
-      e.pending = std::max(e.pending, e.applied + 1);
-    } else if (sequence <= e.applied) {
-      return;  // Committed here (or already reloaded).
-    } else {
-      e.pending = std::max(e.pending, sequence);
-    }
-    if (e.refresh_queued) return;
-    e.refresh_queued = true;
+  absl::MutexLock lock(&mu_);
+  auto it = driven_.find(session_id);
+  if (it == driven_.end()) return;
+  Entry& e = *it->second;
+  if (snapshot) {  // History moved under the watch: reload regardless.
+    e.pending = std::max(e.pending, e.applied + 1);
+  } else if (sequence <= e.applied) {
+    return;  // Committed here (or already reloaded).
+  } else {
+    e.pending = std::max(e.pending, sequence);
   }
-  post_([this, session_id] { RunRefresh(session_id); });
+  // Due now: the tick reloads (Cached is empty while an event is pending)
+  // and reschedules from the newest record.
+  timers_->Schedule(session_id, clock_->Now());
 }
 
-void TimerDriver::RunRefresh(const std::string& session_id) {
-  if (!refresh_) return;
-  const absl::Status refreshed = refresh_(session_id);
-  if (refreshed.ok()) return;
-  if (absl::IsNotFound(refreshed)) {  // Expired or deleted: stop driving it.
-    Drop(session_id, /*release=*/true);
-    return;
-  }
-  LogWarning(absl::StrCat("session ", session_id,
-                          ": cannot reload after another replica's change (",
-                          refreshed.message(), "); retrying"));
-  absl::MutexLock lock(&mu_);
-  if (driven_.contains(session_id)) {
-    // The tick reloads (Cached is empty while a refresh is pending).
-    timers_->Schedule(session_id, clock_->Now() + options_.refresh_retry);
-  }
+void TimerDriver::Forget(absl::string_view session_id) {
+  Drop(std::string(session_id), /*release=*/true);
 }
 
 void TimerDriver::Drop(const std::string& session_id, bool release) {

@@ -7,8 +7,9 @@
 //    stored record (Update, called after every commit);
 //  - follows each driven session's events through the hub (one reader per
 //    session per replica, shared with local subscribers) when other replicas
-//    share the store, and refreshes the timer when an event it did not
-//    commit arrives (a pause or "next" sent to another replica);
+//    share the store; when an event it did not commit arrives (a pause or
+//    "next" sent to another replica) it makes the session's timer due at
+//    once, and that tick reloads the record (Cached is empty meanwhile);
 //  - renews its leases every ttl/3 and stops driving the ones it loses;
 //  - sweeps the live sessions every second and takes over those whose lease
 //    has no live holder (a dead replica, a restart, a store that was down).
@@ -17,10 +18,14 @@
 // and the commit's expected sequence keeps every event exactly once even if
 // two replicas briefly both tick.
 //
-//   TimerDriver driver(&leases, &store, &timers, &hub, post, &clock, {});
-//   driver.SetRefresh([&](const std::string& id) { return runner.Refresh(id);
-//   }); runner.SetDriver(&driver); driver.Sweep();   // take over what is live
-//   at start-up driver.Start();   // renew and sweep threads
+// The driver never calls the runner: the runner calls it (Adopt, Update,
+// Cached, Drives), and whoever ticks the timer queue ticks the runner
+// (SessionComponent's timer loop).
+//
+//   TimerDriver driver(&leases, &store, &timers, &hub, &clock, {});
+//   SessionRunner runner(&catalog, &store, &clock, &driver, &policy, {}, {});
+//   driver.Sweep();   // take over what is live at start-up
+//   driver.Start();   // renew and sweep threads
 #ifndef SERVICES_SESSION_TIMER_DRIVER_H_
 #define SERVICES_SESSION_TIMER_DRIVER_H_
 
@@ -54,35 +59,21 @@ struct TimerDriverOptions {
   // sessions taken over (a load and a follow each).
   int max_candidates_per_sweep = 1000;
   int max_takeovers_per_sweep = 100;
-  // When a refresh after another replica's change fails, the session's
-  // timer is retried after this long.
-  absl::Duration refresh_retry = absl::Seconds(1);
 };
 
 // Thread-safe. Every pointer passed in must outlive the driver. Methods other
-// than Drives, Cached and TakeRefresh may block on the store or the leases:
-// call them from worker threads, never from a gRPC reaction.
+// than Drives and Cached may block on the store or the leases: call them
+// from worker threads, never from a gRPC reaction.
 class TimerDriver {
  public:
-  // Runs a task on a worker thread, never inline (the hub calls the driver
-  // with its lock held). Tasks may run until the executor drains: the driver
-  // must outlive them.
-  using Post = std::function<void(std::function<void()>)>;
-  // Reloads a driven session and reschedules its timer (SessionRunner::
-  // Refresh).
-  using Refresh = std::function<absl::Status(const std::string& session_id)>;
-
   // `hub` may be null when `leases` is not shared (nothing to watch).
   TimerDriver(TimerLeases* leases, SessionStore* store, TimerQueue* timers,
-              SessionHub* hub, Post post, const Clock* clock,
+              SessionHub* hub, const Clock* clock,
               TimerDriverOptions options = {});
   // Stop()s.
   ~TimerDriver();
   TimerDriver(const TimerDriver&) = delete;
   TimerDriver& operator=(const TimerDriver&) = delete;
-
-  // Sets what a refresh calls. Call once, before anything is driven.
-  void SetRefresh(Refresh refresh);
 
   // True while this replica drives the session: it holds the lease.
   bool Drives(absl::string_view session_id) const;
@@ -105,9 +96,9 @@ class TimerDriver {
   std::optional<coach::internal::SessionRecord> Cached(
       absl::string_view session_id) const;
 
-  // True (once per queued refresh) when the driven session has an event
-  // newer than its timer: the caller, holding the session's lock, reloads.
-  bool TakeRefresh(absl::string_view session_id);
+  // Stops driving a session that is gone (expired or deleted) and releases
+  // its lease.
+  void Forget(absl::string_view session_id);
 
   // One sweep: lists live sessions, takes the leases of those without a
   // live holder (bounded by the options), loads and drives them, and
@@ -143,7 +134,6 @@ class TimerDriver {
   void Drop(const std::string& session_id, bool release);
   // An event of a driven session reached this replica (from the hub).
   void OnEvent(const std::string& session_id, int64_t sequence, bool snapshot);
-  void RunRefresh(const std::string& session_id);
   // Waits up to `d`; false once stopping.
   bool WaitFor(absl::Duration d);
 
@@ -151,10 +141,8 @@ class TimerDriver {
   SessionStore* const store_;
   TimerQueue* const timers_;
   SessionHub* const hub_;
-  const Post post_;
   const Clock* const clock_;
   const TimerDriverOptions options_;
-  Refresh refresh_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Entry>> driven_

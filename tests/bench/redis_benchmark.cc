@@ -202,7 +202,7 @@ Figures Run(const RedisServer& redis, int subscribers) {
   std::atomic<int64_t> committed{0};
   std::atomic<bool> finished{false};
   std::atomic<int64_t> commits{0};
-  (*server)->runner().AddObserver(
+  (*server)->runner().AddObserverForTest(
       [&](const coach::internal::SessionRecord& record,
           const std::vector<StoredEvent>&) {
         committed = record.last_sequence();
@@ -249,10 +249,10 @@ Figures Run(const RedisServer& redis, int subscribers) {
   const int64_t trips_before = round_trips();
   const int64_t client_before = client_commands();
   for (;;) {
-    const absl::Time next = (*server)->timers().NextDeadline();
+    const absl::Time next = (*server)->sessions().timers().NextDeadline();
     if (next == absl::InfiniteFuture()) break;
     clock.Set(std::max(clock.Now(), next));
-    (*server)->RunDueTimers();
+    (*server)->RunDueTimersForTest();
     const int64_t now_at = committed.load();
     for (auto& s : subs) {
       if (!s->WaitFor(now_at)) {

@@ -220,7 +220,7 @@ class CoachReplicasTest : public ::testing::Test {
   void Play(int seconds) {
     for (int i = 0; i < seconds; ++i) {
       clock_.Advance(absl::Seconds(1));
-      a_.server->RunDueTimers();
+      a_.server->RunDueTimersForTest();
     }
   }
 

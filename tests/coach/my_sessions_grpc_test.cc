@@ -135,7 +135,7 @@ class MySessionsGrpcTest : public ::testing::Test {
   void Play(int seconds) {
     for (int i = 0; i < seconds; ++i) {
       clock_.Advance(absl::Seconds(1));
-      server_->RunDueTimers();
+      server_->RunDueTimersForTest();
     }
   }
 

@@ -25,7 +25,7 @@ inline constexpr char kTestSecret[] = "test-secret";
 
 // Options for a test coachd: port 0 on 127.0.0.1, kTestSecret, the shipped
 // catalogue, `clock` (which must outlive the server) and no timer thread
-// (tests fire timers with RunDueTimers).
+// (tests fire timers with RunDueTimersForTest).
 inline ServerOptions LoopbackServerOptions(const Clock* clock) {
   ServerOptions options;
   options.listen = "127.0.0.1:0";

@@ -174,7 +174,7 @@ class StreamLifetimeTest : public ::testing::Test {
   void Play(int seconds) {
     for (int i = 0; i < seconds; ++i) {
       clock_.Advance(absl::Seconds(1));
-      replica_->server->RunDueTimers();
+      replica_->server->RunDueTimersForTest();
     }
   }
 

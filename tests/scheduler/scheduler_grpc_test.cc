@@ -224,7 +224,7 @@ TEST_F(SchedulerGrpcTest, ACompletedSessionCountsByItselfAndAnEndedOneDoesNot) {
   const coach::v1::SessionView full = start();
   for (int i = 0; i < full.routine().estimated_seconds() + 5; ++i) {
     clock_.Advance(absl::Seconds(1));
-    server_->RunDueTimers();
+    server_->RunDueTimersForTest();
   }
   const coach::v1::Progress p = Progress();
   EXPECT_EQ(p.this_week().sessions_done(), 1);

@@ -19,8 +19,11 @@
 #include "services/common/executor.h"
 #include "services/session/access_policy.h"
 #include "services/session/session_runner.h"
+#include "services/session/timer_driver.h"
+#include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
 #include "services/store/memory_store.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -28,20 +31,6 @@ namespace {
 using ::coach::internal::SessionRecord;
 using ::coach::v1::ResumePosition;
 using ::testing::HasSubstr;
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 const Identity kAlice{"alice", Role::kUser};
 
@@ -116,7 +105,8 @@ class Fixture {
                    HubOptions hub_options = {})
       : store_(store_options),
         timers_(&clock_),
-        runner_(&RealCatalog(), &store_, &clock_, &timers_, &policy_, {}),
+        driver_(&leases_, &store_, &timers_, nullptr, &clock_),
+        runner_(&RealCatalog(), &store_, &clock_, &driver_, &policy_, {}),
         cleanup_(1),
         hub_(&store_, &clock_, &cleanup_, hub_options) {}
 
@@ -178,6 +168,8 @@ class Fixture {
   FakeClock clock_;
   CountingStore store_;
   TimerQueue timers_;
+  LocalTimerLeases leases_;
+  TimerDriver driver_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
   Executor cleanup_;  // Declared after the store it unfollows.

@@ -18,8 +18,11 @@
 #include "services/catalog/routine_builder.h"
 #include "services/common/clock.h"
 #include "services/session/access_policy.h"
+#include "services/session/timer_driver.h"
+#include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
 #include "services/store/memory_store.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -32,20 +35,6 @@ using ::coach::v1::SessionEvent;
 using ::coach::v1::SessionView;
 using ::google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 const Identity kAlice{"alice", Role::kUser};
 const Identity kAliceSpeaker{"alice", Role::kDevice};
@@ -97,7 +86,8 @@ class SessionRunnerTest : public ::testing::Test {
  protected:
   SessionRunnerTest()
       : timers_(&clock_),
-        runner_(&RealCatalog(), &store_, &clock_, &timers_, &policy_, {}) {}
+        driver_(&leases_, &store_, &timers_, nullptr, &clock_),
+        runner_(&RealCatalog(), &store_, &clock_, &driver_, &policy_, {}) {}
 
   SessionView StartDemo(const Identity& who = kAlice) {
     absl::StatusOr<SessionView> view = runner_.Start(who, Preset("demo"));
@@ -152,6 +142,8 @@ class SessionRunnerTest : public ::testing::Test {
   FakeClock clock_;
   InterferingStore store_;
   TimerQueue timers_;
+  LocalTimerLeases leases_;
+  TimerDriver driver_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
 };
@@ -496,8 +488,9 @@ TEST_F(SessionRunnerTest, ResumeTimersSchedulesEveryLiveSession) {
                   .ok());
   // Another process over the same store: only a's timer runs.
   TimerQueue timers(&clock_);
-  SessionRunner other(&RealCatalog(), &store_, &clock_, &timers, &policy_, {});
-  ASSERT_TRUE(other.ResumeTimers().ok());
+  LocalTimerLeases leases;
+  TimerDriver driver(&leases, &store_, &timers, nullptr, &clock_);
+  ASSERT_TRUE(driver.Sweep().ok());
   EXPECT_EQ(timers.size(), 1);
   clock_.Advance(absl::Seconds(15));
   EXPECT_EQ(timers.TakeDue(), std::vector<std::string>{a.session_id()});
@@ -525,7 +518,7 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
   ASSERT_TRUE(engine.ok()) << engine.status();
   std::vector<SessionEvent> events = (*engine)->Start(clock_.Now(), &record);
   ASSERT_TRUE(store_.Create(&record, std::move(events)).ok());
-  ASSERT_TRUE(runner_.ResumeTimers().ok());
+  ASSERT_TRUE(driver_.Sweep().ok());
   const absl::Time start = clock_.Now();
 
   ASSERT_TRUE(FireNext());  // 15 s: "Set 1 of 1 ... say done".
@@ -554,8 +547,8 @@ TEST_F(SessionRunnerTest, ASelfPacedSetStoresThatItWaitsForDone) {
 
 TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {
   std::vector<StoredEvent> seen;
-  runner_.AddObserver([&seen](const SessionRecord& record,
-                              const std::vector<StoredEvent>& events) {
+  runner_.AddObserverForTest([&seen](const SessionRecord& record,
+                                     const std::vector<StoredEvent>& events) {
     seen.insert(seen.end(), events.begin(), events.end());
     EXPECT_EQ(record.last_sequence(), events.back()->sequence());
   });
@@ -576,7 +569,7 @@ TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {
 TEST_F(SessionRunnerTest, ACommitThatLostARaceIsRedoneWithFreshEvents) {
   const SessionView view = StartDemo();
   std::vector<StoredEvent> seen;
-  runner_.AddObserver(
+  runner_.AddObserverForTest(
       [&seen](const SessionRecord&, const std::vector<StoredEvent>& events) {
         seen.insert(seen.end(), events.begin(), events.end());
       });
@@ -584,7 +577,10 @@ TEST_F(SessionRunnerTest, ACommitThatLostARaceIsRedoneWithFreshEvents) {
   // before this runner's commit of the pause: that one is ABORTED, and the
   // pause is made again from the record with the cue.
   TimerQueue other_timers(&clock_);
-  SessionRunner other(&RealCatalog(), &store_, &clock_, &other_timers, &policy_,
+  LocalTimerLeases other_leases;
+  TimerDriver other_driver(&other_leases, &store_, &other_timers, nullptr,
+                           &clock_);
+  SessionRunner other(&RealCatalog(), &store_, &clock_, &other_driver, &policy_,
                       {});
   store_.BeforeNextCommit([&] {
     EXPECT_TRUE(other.CoachCue(kCoach, view.session_id(), "Interloper").ok());

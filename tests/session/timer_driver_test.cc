@@ -2,8 +2,8 @@
 // runner, timer queue, hub and driver) sharing one embedded store and a fake
 // lease table on a FakeClock: who ticks, how a change made on another
 // replica reaches the holder, takeover after expiry with nothing lost or
-// repeated, lost leases, bounded sweeps, finishing. Tasks the driver posts
-// are run by hand, so every step is deterministic.
+// repeated, lost leases, bounded sweeps, finishing. Due timers are ticked
+// by hand, so every step is deterministic.
 #include "services/session/timer_driver.h"
 
 #include <algorithm>
@@ -33,6 +33,7 @@
 #include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
 #include "services/store/memory_store.h"
+#include "tests/common/catalog_testing.h"
 
 namespace coachd {
 namespace {
@@ -44,20 +45,6 @@ using ::testing::IsEmpty;
 
 constexpr absl::Duration kTtl = absl::Seconds(3);
 const Identity kAlice{"alice", Role::kUser};
-
-const Catalog& RealCatalog() {
-  static const Catalog* catalog = [] {
-    absl::StatusOr<Catalog> loaded =
-        Catalog::LoadFromFile(std::string(COACHD_SOURCE_DIR) +
-                              "/services/catalog/back_catalog.textproto");
-    if (!loaded.ok()) {
-      ADD_FAILURE() << loaded.status();
-      return static_cast<Catalog*>(nullptr);
-    }
-    return new Catalog(*std::move(loaded));
-  }();
-  return *catalog;
-}
 
 // The embedded store, counting loads (a load is a round trip on Redis).
 class CountingStore : public SessionStore {
@@ -250,18 +237,8 @@ struct Replica {
         timers(clock),
         cleanup(1),
         hub(store, clock, &cleanup),
-        runner(&RealCatalog(), store, clock, &timers, &policy, {}),
-        driver(
-            &leases, store, &timers, &hub,
-            [this](std::function<void()> task) {
-              absl::MutexLock lock(&mu);
-              posted.push_back(std::move(task));
-            },
-            clock, options) {
-    driver.SetRefresh(
-        [this](const std::string& id) { return runner.Refresh(id); });
-    runner.SetDriver(&driver);
-  }
+        driver(&leases, store, &timers, &hub, clock, options),
+        runner(&RealCatalog(), store, clock, &driver, &policy, {}) {}
   ~Replica() { driver.Stop(); }
 
   std::string Start() {
@@ -284,20 +261,16 @@ struct Replica {
     return runner.Command(kAlice, request).status();
   }
 
-  // Runs the tasks the driver posted (refreshes); returns how many.
-  int RunPosted() {
-    int ran = 0;
-    for (;;) {
-      std::function<void()> task;
-      {
-        absl::MutexLock lock(&mu);
-        if (posted.empty()) return ran;
-        task = std::move(posted.front());
-        posted.pop_front();
-      }
-      task();
-      ++ran;
+  // Ticks the sessions due now (as the timer loop would): those a change
+  // made on another replica made due at once. Returns how many.
+  int TickDueNow() {
+    int ticked = 0;
+    for (const std::string& id : timers.TakeDue()) {
+      const absl::Status status = runner.Tick(id);
+      EXPECT_TRUE(status.ok()) << status;
+      ++ticked;
     }
+    return ticked;
   }
 
   // Ticks every session due by the clock (as the timer thread would).
@@ -306,7 +279,6 @@ struct Replica {
       const absl::Status ticked = runner.Tick(id);
       EXPECT_TRUE(ticked.ok()) << ticked;
     }
-    RunPosted();
   }
 
   FakeClock* clock;
@@ -315,11 +287,9 @@ struct Replica {
   Executor cleanup;
   SessionHub hub;
   OwnerOnlyPolicy policy;
+  TimerDriver driver;
   SessionRunner runner;
-  absl::Mutex mu;
-  std::deque<std::function<void()>> posted ABSL_GUARDED_BY(mu);
   int commands = 0;
-  TimerDriver driver;  // Last: stopped and destroyed first.
 };
 
 // What an event says, without its session id or time: two runs of the same
@@ -425,19 +395,19 @@ TEST_F(TimerDriverTest, CommandOnAnotherReplicaReschedulesTheHolder) {
 
   ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_PAUSE).ok());
   EXPECT_EQ(b.timers.size(), 0) << "b must not drive a's session";
-  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.TickDueNow(), 1);
   EXPECT_EQ(a.timers.NextDeadline(), absl::InfiniteFuture())
       << "a still times a paused session";
 
   MoveClockTo(clock_.Now() + absl::Minutes(5));  // Paused: nothing is due.
   ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_RESUME).ok());
-  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.TickDueNow(), 1);
   const absl::Time resumed = SessionEngine::NextDeadline(Stored(id));
   ASSERT_NE(resumed, absl::InfiniteFuture());
   EXPECT_EQ(a.timers.NextDeadline(), resumed);
 
   ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_NEXT).ok());
-  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.TickDueNow(), 1);
   EXPECT_EQ(a.timers.NextDeadline(), SessionEngine::NextDeadline(Stored(id)));
   EXPECT_EQ(b.timers.size(), 0);
 }
@@ -565,7 +535,7 @@ TEST_F(TimerDriverTest, FinishingOnAnotherReplicaReleasesTheLease) {
   Replica& b = Add("b");
   const std::string id = a.Start();
   ASSERT_TRUE(b.Command(id, coach::v1::COMMAND_TYPE_END).ok());
-  EXPECT_EQ(a.RunPosted(), 1);
+  EXPECT_EQ(a.TickDueNow(), 1);
   EXPECT_FALSE(a.driver.Drives(id));
   EXPECT_THAT(a.driver.Driven(), IsEmpty());
   EXPECT_EQ(a.timers.size(), 0);
