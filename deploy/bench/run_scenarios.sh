@@ -379,9 +379,11 @@ load_at_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 cpu_model="$(lscpu | awk -F: '/Model name/ { gsub(/^ +/, "", $2); print $2; exit }')"
 cpus="$(nproc)"
 ram="$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+# The tree by its commit time, not its hash: docs cite no commit hashes.
+tree="$(git -C "$root" log -1 --date=format:'%Y-%m-%d %H:%M' \
+  --format='the tree of %cd' 2>/dev/null || echo 'an unknown tree')"
 if [[ -n "$(git -C "$root" status --porcelain 2>/dev/null | head -n1)" ]]; then
-  commit="$commit + uncommitted changes"
+  tree="$tree + uncommitted changes"
 fi
 
 sat_c="$(field sat_embedded events_per_s)"
@@ -390,7 +392,7 @@ sat_r="$(field sat_redis events_per_s)"
 sat_br="$(field sat_baseline_r events_per_s)"
 {
   echo "<!-- load:results:begin (written by deploy/bench/run_scenarios.sh) -->"
-  echo "Measured $started_at on $cpu_model, $cpus CPUs, $ram RAM; commit $commit;"
+  echo "Measured $started_at on $cpu_model, $cpus CPUs, $ram RAM; $tree;"
   echo "Release build; loadgen, coachd and the baseline on the same machine"
   echo "(loopback). Load average at start $load_at_start, at end $load_at_end;"
   echo "busy processes at start: ${others:-none}. Total time ${elapsed}s."
