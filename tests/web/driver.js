@@ -22,6 +22,9 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
+    // Over a pipe, not a socket: chromium ends when this driver ends, even
+    // by SIGKILL (the driver dies with the test: PR_SET_PDEATHSIG).
+    pipe: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--user-data-dir=' + profile],

@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,6 +36,35 @@ std::string ReadFile(const std::string& path) {
   return contents.str();
 }
 
+// Starts `args` (args[0] a path) with stdin from `in` (-1: /dev/null),
+// stdout to `out` and stderr to `err`. The child is SIGKILLed when the test
+// process dies (PR_SET_PDEATHSIG; the tests start children from their main
+// thread), so a crashed or killed test leaves no coachd, gateway or browser
+// running. The child's pid, or errno.
+pid_t SpawnTied(const std::vector<std::string>& args, int in, int out,
+                int err) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {  // Only async-signal-safe calls from here on.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+      _exit(127);
+    }
+    dup2(in >= 0 ? in : null_fd, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execve(argv[0], argv.data(), environ);
+    _exit(127);
+  }
+  const int fork_errno = errno;
+  if (null_fd >= 0) close(null_fd);
+  return pid > 0 ? pid : -fork_errno;
+}
+
 std::string Tail(const std::string& text) {
   return text.size() > 3000 ? text.substr(text.size() - 3000) : text;
 }
@@ -57,22 +86,19 @@ absl::StatusOr<int> Child::Start(const std::vector<std::string>& args,
   Kill();
   log_ = log;
   if (!port_file.empty()) std::remove(port_file.c_str());
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (std::string& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
-  const int spawned =
-      posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
+  const int log_fd =
+      open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat(log, ": ", std::strerror(errno)));
+  }
+  pid_ = SpawnTied(args, -1, log_fd, log_fd);
+  close(log_fd);
+  if (pid_ <= 0) {
+    const int error = -pid_;
     pid_ = -1;
     return absl::UnavailableError(
-        absl::StrCat(args[0], ": ", std::strerror(spawned)));
+        absl::StrCat(args[0], ": ", std::strerror(error)));
   }
   if (port_file.empty()) return 0;
   int port = 0;
@@ -121,27 +147,19 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Start(
     return absl::InternalError("pipe");
   }
   std::unique_ptr<Browser> browser(new Browser());
-  std::vector<std::string> args = {"/usr/bin/env", "node", dir + "/driver.js"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
-  const int spawned = posix_spawn(&browser->pid_, argv[0], &actions, nullptr,
-                                  argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  const int log_fd =
+      open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  browser->pid_ = SpawnTied({"/usr/bin/env", "node", dir + "/driver.js"}, in[0],
+                            out[1], log_fd);
+  if (log_fd >= 0) close(log_fd);
   close(in[0]);
   close(out[1]);
   browser->to_ = in[1];
   browser->from_ = out[0];
-  if (spawned != 0) {
+  if (browser->pid_ <= 0) {
+    const int error = -browser->pid_;
     browser->pid_ = -1;
-    return absl::UnavailableError(
-        absl::StrCat("node: ", std::strerror(spawned)));
+    return absl::UnavailableError(absl::StrCat("node: ", std::strerror(error)));
   }
   return browser;
 }

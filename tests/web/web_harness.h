@@ -22,7 +22,7 @@ namespace coachd {
 bool PollUntil(const std::function<bool()>& done, absl::Duration cap);
 
 // One child process; its stderr and stdout go to `log`. Killed (SIGKILL)
-// when destroyed if still running.
+// when destroyed if still running, and when the test process dies.
 class Child {
  public:
   Child() = default;
@@ -49,7 +49,8 @@ class Child {
 class Browser {
  public:
   // Starts node on driver.js (running `npm ci` first when node_modules is
-  // missing). The error says what is missing.
+  // missing); node, and the chromium it drives, die with the test process.
+  // The error says what is missing.
   static absl::StatusOr<std::unique_ptr<Browser>> Start(const std::string& log);
   ~Browser();
   Browser(const Browser&) = delete;
