@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "clients/common/status_text.h"
 
 ABSL_FLAG(std::string, name, "",
           "pair approve: what to call the device (\"kitchen speaker\").");
@@ -25,8 +26,7 @@ int Usage(const std::string& why) {
 }
 
 int Refused(const grpc::Status& s) {
-  std::cerr << "coachctl: " << s.error_code() << " " << s.error_message()
-            << "\n";
+  std::cerr << "coachctl: " << StatusText(s) << "\n";
   return 1;
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "clients/common/status_text.h"
 #include "clients/loadgen/latency_histogram.h"
 #include "clients/loadgen/proc_stats.h"
 #include "clients/loadgen/redis_stats.h"
@@ -123,8 +124,7 @@ class Load {
   void NoteError(absl::string_view what, const grpc::Status& status) {
     absl::MutexLock lock(&mu_);
     if (first_error_.empty()) {
-      first_error_ = absl::StrCat(what, ": ", status.error_code(), " ",
-                                  status.error_message());
+      first_error_ = absl::StrCat(what, ": ", StatusText(status));
     }
   }
   std::string first_error() {
@@ -927,11 +927,11 @@ void Runner::LinkCoaches(LoadReport* report) {
         coaches->LinkCoach(&context, request, &response);
     if (!status.ok()) {
       std::string why = status.error_message();
-      if (why.empty()) why = absl::StrCat("status ", status.error_code());
+      if (why.empty()) why = StatusText(status);
       report->coach_note = absl::StrCat(
           status.error_code() == grpc::StatusCode::UNIMPLEMENTED
               ? "coach service not available: "
-              : "LinkCoach failed: ",
+              : "linking the coach failed: ",
           why, "; ", config.coach_watchers - linked, " watchers skipped");
       return;
     }

@@ -1,14 +1,26 @@
 #include "clients/voice/listen.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "clients/common/status_text.h"
 
 namespace coachd {
+
+std::string CommandWords(coach::v1::CommandType command) {
+  absl::string_view name = coach::v1::CommandType_Name(command);
+  absl::ConsumePrefix(&name, "COMMAND_TYPE_");
+  std::string words = absl::AsciiStrToLower(name);
+  std::replace(words.begin(), words.end(), '_', ' ');
+  return words;
+}
 
 absl::StatusOr<std::unique_ptr<SpokenCommands>> SpokenCommands::Start(
     const std::string& spec, bool real_time,
@@ -29,11 +41,8 @@ absl::StatusOr<std::unique_ptr<SpokenCommands>> SpokenCommands::Start(
         std::printf("%s(heard \"%s\" at %.2f s: %s -> %s)\n", prefix.c_str(),
                     heard.phrase.c_str(),
                     static_cast<double>(heard.sample) / kSpotterSampleRate,
-                    coach::v1::CommandType_Name(heard.command).c_str(),
-                    s.ok() ? "OK"
-                           : absl::StrCat("code ", s.error_code(), ": ",
-                                          s.error_message())
-                                 .c_str());
+                    CommandWords(heard.command).c_str(),
+                    s.ok() ? "sent" : ("refused: " + StatusText(s)).c_str());
         std::fflush(stdout);
       });
   // Detached: a microphone or a pipe may block a read indefinitely, and the

@@ -2,8 +2,9 @@
 // heard on a thread of their own and sent through the same CommandSender
 // as typed ones; each is printed as it is sent:
 //
-//   [speaker] (heard "that hurts" at 12.40 s: COMMAND_TYPE_REPORT_DISCOMFORT ->
-//   OK)
+//   [speaker] (heard "that hurts" at 12.40 s: report discomfort -> sent)
+//   [speaker] (heard "next" at 3.10 s: next -> refused: <coachd's message>
+//   (FAILED_PRECONDITION))
 //
 // (the time is the position in the audio where the utterance was over).
 //
@@ -21,6 +22,10 @@
 #include "services/common/clock.h"
 
 namespace coachd {
+
+// The command in words for people: "report discomfort" for
+// COMMAND_TYPE_REPORT_DISCOMFORT. Pure.
+std::string CommandWords(coach::v1::CommandType command);
 
 class SpokenCommands {
  public:
