@@ -255,8 +255,26 @@ TEST_F(WebPagesTest, TheCardCountsDownByItselfAndPauseStopsTheSession) {
   EXPECT_NE(title, "");
   EXPECT_NE(title, "Light Cardio Warm-Up");
 
-  // A tap on pause pauses the session itself: coachd says so.
+  // A tap on pause pauses the session itself: coachd says so, and the
+  // speaker (a second device, a VOICE subscriber) hears the pause.
+  const coach::v1::SessionView before = GetSession(alice, view.session_id());
+  coach::v1::SubscribeRequest listen;
+  listen.set_session_id(view.session_id());
+  listen.set_kind(coach::v1::DEVICE_KIND_VOICE);
+  listen.mutable_resume()->set_epoch(before.epoch());
+  listen.mutable_resume()->set_last_sequence(before.last_sequence());
+  auto speaker_context = Context(alice);  // Its deadline bounds the wait.
+  auto speaker = sessions_->Subscribe(speaker_context.get(), listen);
   ASSERT_TRUE(browser_->Click("d", "#pause").ok());
+  coach::v1::SessionEvent heard;
+  bool speaker_paused = false;
+  while (!speaker_paused && speaker->Read(&heard)) {
+    speaker_paused = heard.has_paused() &&
+                     heard.status().run_state() == coach::v1::RUN_STATE_PAUSED;
+  }
+  EXPECT_TRUE(speaker_paused) << "the speaker never heard the pause";
+  speaker_context->TryCancel();
+  speaker->Finish();
   EXPECT_TRUE(PollUntil(
       [&] {
         return GetSession(alice, view.session_id()).status().run_state() ==
