@@ -11,12 +11,12 @@
 
 namespace coachd {
 
+using coach::internal::EngineState;
 using coach::internal::SessionRecord;
 using coach::v1::SessionEvent;
 
 namespace {
 
-constexpr int kRecentCommandIds = 64;
 constexpr int kMaxCommandIdLength = 64;
 constexpr int kMaxNoteLength = 500;
 constexpr int kCommitAttempts = 5;
@@ -250,20 +250,36 @@ absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
           SessionRecord* r) -> absl::StatusOr<std::vector<SessionEvent>> {
         absl::Status allowed = policy_->Check(who, *r, SessionAccess::kCommand);
         if (!allowed.ok()) return allowed;
-        const auto& ids = r->engine().recent_command_ids();
-        duplicate = std::find(ids.begin(), ids.end(), request.command_id()) !=
-                    ids.end();
+        const absl::Time now = clock_->Now();
+        ForgetOldCommands(now, r);
+        const auto& applied = r->engine().applied_commands();
+        duplicate = std::any_of(applied.begin(), applied.end(),
+                                [&](const coach::internal::AppliedCommand& c) {
+                                  return c.id() == request.command_id();
+                                });
         if (duplicate) return std::vector<SessionEvent>();
+        if (applied.size() >= options_.max_commands_per_window) {
+          const absl::Time free_at =
+              absl::FromUnixMicros(applied.Get(0).applied_us()) +
+              options_.command_id_window;
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "SendCommand: limit of ", options_.max_commands_per_window,
+              " commands per session in ",
+              absl::FormatDuration(options_.command_id_window),
+              " (max_commands_per_window) reached; retry in ",
+              absl::ToInt64Seconds(absl::Ceil(free_at - now, absl::Seconds(1))),
+              "s"));
+        }
         EngineCommand command{request.command(), request.note(),
                               request.from_kind()};
         absl::StatusOr<std::vector<SessionEvent>> events =
-            engine.Apply(command, clock_->Now(), r);
+            engine.Apply(command, now, r);
         if (!events.ok()) return events.status();
-        auto* recent = r->mutable_engine()->mutable_recent_command_ids();
-        recent->Add(std::string(request.command_id()));
-        if (recent->size() > kRecentCommandIds) {
-          recent->DeleteSubrange(0, recent->size() - kRecentCommandIds);
-        }
+        // Apply may replace the record's engine state: look it up again.
+        coach::internal::AppliedCommand* added =
+            r->mutable_engine()->add_applied_commands();
+        added->set_id(request.command_id());
+        added->set_applied_us(absl::ToUnixMicros(now));
         return events;
       });
   if (!record.ok()) return record.status();
@@ -275,6 +291,28 @@ absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
   response.set_last_sequence(record->last_sequence());
   *response.mutable_status() = (*engine)->Status(*record);
   return response;
+}
+
+void SessionRunner::ForgetOldCommands(absl::Time now,
+                                      SessionRecord* record) const {
+  EngineState* engine = record->mutable_engine();
+  auto* applied = engine->mutable_applied_commands();
+  // Ids stored before applied_commands existed count as applied now.
+  for (const std::string& id : engine->recent_command_ids()) {
+    coach::internal::AppliedCommand* moved = applied->Add();
+    moved->set_id(id);
+    moved->set_applied_us(absl::ToUnixMicros(now));
+  }
+  engine->clear_recent_command_ids();
+  // Remembered for [applied, applied + window).
+  const int64_t forget_through =
+      absl::ToUnixMicros(now - options_.command_id_window);
+  int expired = 0;
+  while (expired < applied->size() &&
+         applied->Get(expired).applied_us() <= forget_through) {
+    ++expired;
+  }
+  if (expired > 0) applied->DeleteSubrange(0, expired);
 }
 
 absl::StatusOr<int64_t> SessionRunner::CoachCue(const Identity& coach,

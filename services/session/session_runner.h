@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "coach/v1/session.pb.h"
 #include "services/auth/identity.h"
 #include "services/catalog/catalog.h"
@@ -31,6 +32,13 @@ namespace coachd {
 // Options of SessionRunner.
 struct RunnerOptions {
   double time_scale = 1.0;  // Durations are divided by it (demo speed).
+  // A command id sent again within this time of being applied is answered
+  // as a duplicate and not applied again, on every replica (the ids live in
+  // the session's record). Past it, the id may be applied again.
+  absl::Duration command_id_window = absl::Minutes(10);
+  // Commands applied per session within command_id_window; past it a
+  // command gets RESOURCE_EXHAUSTED (the window's ids must all be kept).
+  int max_commands_per_window = 300;
 };
 
 // Called after every commit with the record as stored and its new events,
@@ -90,6 +98,11 @@ class SessionRunner {
   }
 
  private:
+  // Drops from `record` the applied command ids older than the command id
+  // window at `now` (moving ids of the older format in first).
+  void ForgetOldCommands(absl::Time now,
+                         coach::internal::SessionRecord* record) const;
+
   // Loads, lets `change` update the record and produce events, commits;
   // retries when another process committed first (loading again and calling
   // `change` again: a failed commit consumes the events). A `timer` change

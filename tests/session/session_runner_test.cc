@@ -263,6 +263,86 @@ TEST_F(SessionRunnerTest, DuplicateCommandIdIsAppliedOnce) {
   EXPECT_EQ(resume->last_sequence(), first->last_sequence() + 1);
 }
 
+TEST_F(SessionRunnerTest,
+       ACommandIdIsADuplicateForTheWholeWindowOnEveryReplica) {
+  const SessionView view = StartDemo();
+  const std::string id = view.session_id();
+  // Another replica: its own runner over the same store.
+  TimerQueue other_timers(&clock_);
+  LocalTimerLeases other_leases;
+  TimerDriver other_driver(&other_leases, &store_, &other_timers, nullptr,
+                           &clock_);
+  SessionRunner other(&RealCatalog(), &store_, &clock_, &other_driver, &policy_,
+                      {});
+  auto Toggle = [&](SessionRunner& runner, int n) {
+    return runner.Command(kAlice,
+                          Cmd(id, absl::StrCat("c", n),
+                              n % 2 == 0 ? coach::v1::COMMAND_TYPE_PAUSE
+                                         : coach::v1::COMMAND_TYPE_RESUME));
+  };
+  ASSERT_TRUE(Toggle(runner_, 0).ok());
+  // 100 newer commands (more than the 64 ids kept before), alternating
+  // replicas, over 9 minutes.
+  for (int n = 1; n <= 100; ++n) {
+    clock_.Advance(absl::Seconds(5));
+    absl::StatusOr<SendCommandResponse> r =
+        Toggle(n % 2 == 0 ? runner_ : other, n);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_FALSE(r->duplicate());
+  }
+  const int64_t last = Stored(id).last_sequence();
+  for (SessionRunner* replica : {&runner_, &other}) {
+    absl::StatusOr<SendCommandResponse> again = Toggle(*replica, 0);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE(again->duplicate());
+    EXPECT_EQ(Stored(id).last_sequence(), last);
+  }
+  // Past the window (10 minutes after it was applied) the id is forgotten:
+  // the promise is a time window, and it is documented as one.
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_TRUE(Toggle(other, 101).ok());  // Resumed, so c0 (pause) applies.
+  absl::StatusOr<SendCommandResponse> late = Toggle(other, 0);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_FALSE(late->duplicate());
+  // What the record keeps is bounded by the window.
+  EXPECT_LE(Stored(id).engine().applied_commands_size(), 102);
+}
+
+TEST_F(SessionRunnerTest, CommandsPastThePerSessionLimitAreRefusedNamingIt) {
+  RunnerOptions options;
+  options.max_commands_per_window = 10;
+  options.command_id_window = absl::Minutes(1);
+  SessionRunner runner(&RealCatalog(), &store_, &clock_, &driver_, &policy_,
+                       options);
+  absl::StatusOr<SessionView> view = runner.Start(kAlice, Preset("demo"));
+  ASSERT_TRUE(view.ok()) << view.status();
+  const std::string id = view->session_id();
+  auto Toggle = [&](int n) {
+    return runner.Command(kAlice,
+                          Cmd(id, absl::StrCat("c", n),
+                              n % 2 == 0 ? coach::v1::COMMAND_TYPE_PAUSE
+                                         : coach::v1::COMMAND_TYPE_RESUME));
+  };
+  for (int n = 0; n < 10; ++n) {
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(Toggle(n).ok()) << n;
+  }
+  const int64_t last = Stored(id).last_sequence();
+  absl::StatusOr<SendCommandResponse> refused = Toggle(10);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("limit of 10 commands per session in 1m "
+                        "(max_commands_per_window) reached; retry in 51s"));
+  EXPECT_EQ(Stored(id).last_sequence(), last);
+  // A duplicate is still answered as one, and the limit frees as the
+  // window moves on.
+  absl::StatusOr<SendCommandResponse> dup = Toggle(9);
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_TRUE(dup->duplicate());
+  clock_.Advance(absl::Seconds(51));
+  EXPECT_TRUE(Toggle(10).ok());
+}
+
 TEST_F(SessionRunnerTest, RefusedCommandStoresNothingAndItsIdStaysFree) {
   const SessionView view = StartDemo();
   const std::string id = view.session_id();
