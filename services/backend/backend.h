@@ -21,6 +21,7 @@
 #include "services/coach/coach_links.h"
 #include "services/common/clock.h"
 #include "services/pairing/pairing_store.h"
+#include "services/quota/quota_store.h"
 #include "services/scheduler/scheduler_store.h"
 #include "services/session/timer_leases.h"
 #include "services/store/session_store.h"
@@ -60,6 +61,9 @@ class Backend {
 
   // Pairings, paired devices, refresh tokens (hashed) and revocations.
   virtual std::unique_ptr<PairingStore> MakePairingStore() = 0;
+
+  // Counters of the per-identity limits (services/quota/quotas.h).
+  virtual std::unique_ptr<QuotaStore> MakeQuotaStore() = 0;
 };
 
 }  // namespace coachd

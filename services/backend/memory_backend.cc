@@ -2,6 +2,7 @@
 
 #include "services/coach/live_board.h"
 #include "services/pairing/memory_pairing_store.h"
+#include "services/quota/memory_quota_store.h"
 #include "services/scheduler/memory_scheduler_store.h"
 
 namespace coachd {
@@ -29,6 +30,10 @@ std::unique_ptr<SchedulerStore> MemoryBackend::MakeSchedulerStore() {
 
 std::unique_ptr<PairingStore> MemoryBackend::MakePairingStore() {
   return std::make_unique<MemoryPairingStore>();
+}
+
+std::unique_ptr<QuotaStore> MemoryBackend::MakeQuotaStore() {
+  return std::make_unique<MemoryQuotaStore>();
 }
 
 }  // namespace coachd

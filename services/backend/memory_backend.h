@@ -14,8 +14,9 @@
 namespace coachd {
 
 // MemoryStore, MemoryTimerLeases, MemoryCoachLinks, MemoryLiveBoard,
-// MemorySchedulerStore and MemoryPairingStore. Thread-safe. Tests that need one part elsewhere
-// derive from it and override that Make... method.
+// MemorySchedulerStore, MemoryPairingStore and MemoryQuotaStore. Thread-safe.
+// Tests that need one part elsewhere derive from it and override that Make...
+// method.
 class MemoryBackend : public Backend {
  public:
   explicit MemoryBackend(MemoryStoreOptions sessions = {})
@@ -30,6 +31,7 @@ class MemoryBackend : public Backend {
                                              const Clock* clock) override;
   std::unique_ptr<SchedulerStore> MakeSchedulerStore() override;
   std::unique_ptr<PairingStore> MakePairingStore() override;
+  std::unique_ptr<QuotaStore> MakeQuotaStore() override;
 
  private:
   const MemoryStoreOptions sessions_;

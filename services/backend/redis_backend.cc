@@ -45,4 +45,8 @@ std::unique_ptr<PairingStore> RedisBackend::MakePairingStore() {
   return std::make_unique<RedisPairingStore>(&client_, options_.pairing);
 }
 
+std::unique_ptr<QuotaStore> RedisBackend::MakeQuotaStore() {
+  return std::make_unique<RedisQuotaStore>(&client_, options_.quotas);
+}
+
 }  // namespace coachd

@@ -15,6 +15,7 @@
 #include "services/coach/redis_coach_links.h"
 #include "services/coach/redis_live_board.h"
 #include "services/pairing/redis_pairing_store.h"
+#include "services/quota/redis_quota_store.h"
 #include "services/redis/redis_client.h"
 #include "services/scheduler/redis_scheduler_store.h"
 #include "services/session/redis_timer_leases.h"
@@ -31,10 +32,12 @@ struct RedisBackendOptions {
   RedisLiveBoardOptions board;
   RedisSchedulerStoreOptions scheduler;
   RedisPairingStoreOptions pairing;
+  RedisQuotaStoreOptions quotas;
 };
 
 // RedisStore, RedisTimerLeases, RedisCoachLinks, RedisLiveBoard,
-// RedisSchedulerStore and RedisPairingStore on one RedisClient. Thread-safe.
+// RedisSchedulerStore, RedisPairingStore and RedisQuotaStore on one
+// RedisClient. Thread-safe.
 class RedisBackend : public Backend {
  public:
   // Connects lazily: a Redis that is down now is not an error here.
@@ -49,6 +52,7 @@ class RedisBackend : public Backend {
                                              const Clock* clock) override;
   std::unique_ptr<SchedulerStore> MakeSchedulerStore() override;
   std::unique_ptr<PairingStore> MakePairingStore() override;
+  std::unique_ptr<QuotaStore> MakeQuotaStore() override;
 
   // The shared client (for counters and tools).
   RedisClient& client() { return client_; }

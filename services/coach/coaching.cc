@@ -102,6 +102,11 @@ absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
     return absl::InvalidArgumentError(
         "coach_id: is the caller's own id; link someone else as coach");
   }
+  if (quotas_ != nullptr) {
+    absl::Status quota =
+        quotas_->Take("LinkCoach", quotas_->options().coach_links, who.subject);
+    if (!quota.ok()) return quota;
+  }
   absl::StatusOr<bool> changed =
       request.unlink()
           ? links_->Unlink(who.subject, request.coach_id())

@@ -18,6 +18,7 @@
 #include "services/coach/cue_limiter.h"
 #include "services/coach/progress_source.h"
 #include "services/common/clock.h"
+#include "services/quota/quotas.h"
 #include "services/session/session_runner.h"
 
 namespace coachd {
@@ -76,6 +77,11 @@ class Coaching {
   // bad WatchLive or WatchMySessions position; OK for none (nullptr).
   static absl::Status ValidateResume(const coach::v1::ResumePosition* resume);
 
+  // Limits LinkCoach per person (the coach_links quota) from now on; null
+  // (the default): no limit. Call before serving; `quotas` must outlive
+  // this.
+  void SetQuotas(Quotas* quotas) { quotas_ = quotas; }
+
  private:
   CoachLinkStore* links_;
   CoachBoard* board_;
@@ -84,6 +90,7 @@ class Coaching {
   const Clock* clock_;
   const CoachingOptions options_;
   CueLimiter limiter_;
+  Quotas* quotas_ = nullptr;
 };
 
 }  // namespace coachd

@@ -217,6 +217,11 @@ absl::StatusOr<coach::v1::LogWorkoutResponse> Scheduler::LogWorkout(
       return absl::InvalidArgumentError("completed_at: more than 366 days ago");
     }
   }
+  if (quotas_ != nullptr) {
+    absl::Status quota = quotas_->Take(
+        "LogWorkout", quotas_->options().workouts_logged, *person);
+    if (!quota.ok()) return quota;
+  }
   absl::StatusOr<bool> added =
       RecordCompletion(*person, absl::StrCat("log:", request.log_id()), at);
   if (!added.ok()) return added.status();

@@ -22,6 +22,7 @@
 #include "coach/v1/scheduler.pb.h"
 #include "services/auth/identity.h"
 #include "services/common/clock.h"
+#include "services/quota/quotas.h"
 #include "services/scheduler/progress.h"
 #include "services/scheduler/scheduler_store.h"
 
@@ -104,6 +105,11 @@ class Scheduler {
   const Clock* clock() const { return clock_; }
   const SchedulerOptions& options() const { return options_; }
 
+  // Limits LogWorkout per person (the workouts_logged quota) from now on;
+  // null (the default): no limit. Call before serving; `quotas` must
+  // outlive the scheduler.
+  void SetQuotas(Quotas* quotas) { quotas_ = quotas; }
+
  private:
   absl::Mutex& LockFor(absl::string_view person);
   absl::Status ReplanLocked(absl::string_view person);
@@ -113,6 +119,7 @@ class Scheduler {
   SchedulerStore* store_;
   const Clock* clock_;
   const SchedulerOptions options_;
+  Quotas* quotas_ = nullptr;
   // Serializes each person's read-plan-write sequences in this process.
   std::array<absl::Mutex, 64> person_locks_;
 };

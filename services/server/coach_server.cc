@@ -61,6 +61,10 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       clock, s->revoked_.get(),
       [store = s->pairing_store_.get(), retention = s->revoked_->retention()](
           absl::Time now) { return store->RevokedSince(now - retention); });
+  // Per-person limits, counted in the backend (shared by replicas).
+  s->quota_store_ = backend.MakeQuotaStore();
+  s->quotas_ =
+      std::make_unique<Quotas>(s->quota_store_.get(), clock, options.quotas);
 
   s->scheduler_ = std::make_unique<SchedulerComponent>(
       backend.MakeSchedulerStore(), clock, options.scheduler);
@@ -72,6 +76,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   sessions.hub = options.hub;
   sessions.driver = options.driver;
   sessions.max_stream_queue = options.max_stream_queue;
+  sessions.command_id_window = options.command_id_window;
+  sessions.max_commands_per_window = options.max_commands_per_window;
   // Coaches reach linked clients' sessions; every commit goes to the coach
   // boards and (finished sessions) to the scheduler's completions.
   s->sessions_ = std::make_unique<SessionComponent>(
@@ -87,6 +93,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       std::make_unique<SchedulerProgressSource>(&s->scheduler_->scheduler()),
       clock,
       CoachingComponentOptions{options.coaching, options.max_stream_queue});
+  s->sessions_->runner().SetQuotas(s->quotas_.get());
+  s->coaching_->coaching().SetQuotas(s->quotas_.get());
+  s->scheduler_->scheduler().SetQuotas(s->quotas_.get());
   absl::Status resumed = s->sessions_->ResumeTimers();
   if (!resumed.ok()) {
     LogWarning(

@@ -32,6 +32,7 @@
 #include "services/common/stream_registry.h"
 #include "services/pairing/pairing.h"
 #include "services/pairing/pairing_store.h"
+#include "services/quota/quotas.h"
 #include "services/scheduler/scheduler_component.h"
 #include "services/session/session_component.h"
 
@@ -64,6 +65,12 @@ struct ServerOptions {
   SchedulerOptions scheduler;
   // Pairing's lifetimes and limits (its store comes from the backend).
   PairingOptions pairing;
+  // Per-person limits, counted in the backend (shared by replicas on Redis).
+  QuotaOptions quotas;
+  // How long a command id is remembered, and how many commands a session
+  // takes in that time (RunnerOptions).
+  absl::Duration command_id_window = absl::Minutes(10);
+  int max_commands_per_window = 300;
 };
 
 // A running coachd. Thread-safe; Shutdown is idempotent.
@@ -117,6 +124,9 @@ class CoachServer {
   std::unique_ptr<RevokedDevices> revoked_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<Executor> executor_;
+  // Per-person limits; used by the components below, so made before them.
+  std::unique_ptr<QuotaStore> quota_store_;
+  std::unique_ptr<Quotas> quotas_;
   // Destroyed in reverse: sessions first (their observers and access policy
   // use coaching's board and links, and the scheduler).
   std::unique_ptr<SchedulerComponent> scheduler_;

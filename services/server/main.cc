@@ -49,6 +49,22 @@ ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(3),
 ABSL_FLAG(std::string, replica_id, "",
           "With --redis: this replica's id in its timer leases; empty: "
           "HOSTNAME-PID-RANDOM. Never give two live processes the same id.");
+ABSL_FLAG(int, max_sessions_started_per_hour, 30,
+          "Sessions a person may start per hour (0: no limit).");
+ABSL_FLAG(int, max_commands_per_minute, 120,
+          "Commands a person may send per minute, all sessions together "
+          "(0: no limit).");
+ABSL_FLAG(int, max_workouts_logged_per_week, 14,
+          "LogWorkout calls a person may make per 7 days (0: no limit).");
+ABSL_FLAG(int, max_coach_link_changes_per_hour, 20,
+          "LinkCoach calls (links and unlinks) a person may make per hour "
+          "(0: no limit).");
+ABSL_FLAG(absl::Duration, command_id_window, absl::Minutes(10),
+          "A command id sent again within this time of being applied is a "
+          "duplicate, on every replica.");
+ABSL_FLAG(int, max_commands_per_window, 300,
+          "Commands one session takes per --command_id_window (its ids are "
+          "all kept in the session's record).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
@@ -96,6 +112,23 @@ int main(int argc, char** argv) {
   options.catalog_path = absl::GetFlag(FLAGS_catalog);
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.workers = absl::GetFlag(FLAGS_workers);
+  options.quotas.sessions.max =
+      absl::GetFlag(FLAGS_max_sessions_started_per_hour);
+  options.quotas.commands.max = absl::GetFlag(FLAGS_max_commands_per_minute);
+  options.quotas.workouts_logged.max =
+      absl::GetFlag(FLAGS_max_workouts_logged_per_week);
+  options.quotas.coach_links.max =
+      absl::GetFlag(FLAGS_max_coach_link_changes_per_hour);
+  options.command_id_window = absl::GetFlag(FLAGS_command_id_window);
+  options.max_commands_per_window =
+      absl::GetFlag(FLAGS_max_commands_per_window);
+  if (options.command_id_window <= absl::ZeroDuration() ||
+      options.max_commands_per_window < 1) {
+    coachd::LogError(
+        "coachd: --command_id_window must be positive and "
+        "--max_commands_per_window at least 1");
+    return 2;
+  }
   const std::string redis_url = absl::GetFlag(FLAGS_redis);
   if (redis_url.empty()) {
     options.backend = std::make_unique<coachd::MemoryBackend>();

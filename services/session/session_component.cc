@@ -26,7 +26,9 @@ SessionComponent::SessionComponent(std::unique_ptr<SessionStore> store,
       driver_(leases_.get(), store_.get(), &timers_, &hub_, clock,
               options_.driver),
       runner_(catalog, store_.get(), clock, &driver_, policy_.get(),
-              RunnerOptions{options_.time_scale}, std::move(observers)) {}
+              RunnerOptions{options_.time_scale, options_.command_id_window,
+                            options_.max_commands_per_window},
+              std::move(observers)) {}
 
 SessionComponent::~SessionComponent() { Stop(); }
 

@@ -43,6 +43,10 @@ struct SessionComponentOptions {
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
   // A tick that failed (the store unreachable) is tried again after this.
   absl::Duration tick_retry = absl::Seconds(1);
+  // The command id window and the commands a session takes in it
+  // (RunnerOptions).
+  absl::Duration command_id_window = absl::Minutes(10);
+  int max_commands_per_window = 300;
 };
 
 // Thread-safe. `catalog`, `clock` and `executor` must outlive it; the

@@ -127,6 +127,11 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
           "routine_id or build: one of them is required");
   }
   if (!routine.ok()) return routine.status();
+  if (quotas_ != nullptr) {
+    absl::Status quota =
+        quotas_->Take("StartSession", quotas_->options().sessions, who.subject);
+    if (!quota.ok()) return quota;
+  }
 
   SessionRecord record;
   record.set_session_id(RandomId(8));
@@ -240,6 +245,11 @@ absl::StatusOr<coach::v1::SendCommandResponse> SessionRunner::Command(
   if (!coach::v1::DeviceKind_IsValid(request.from_kind())) {
     return absl::InvalidArgumentError(
         absl::StrCat("from_kind: unknown value ", request.from_kind()));
+  }
+  if (quotas_ != nullptr) {
+    absl::Status quota =
+        quotas_->Take("SendCommand", quotas_->options().commands, who.subject);
+    if (!quota.ok()) return quota;
   }
 
   bool duplicate = false;

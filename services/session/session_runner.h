@@ -22,6 +22,7 @@
 #include "services/auth/identity.h"
 #include "services/catalog/catalog.h"
 #include "services/common/clock.h"
+#include "services/quota/quotas.h"
 #include "services/session/access_policy.h"
 #include "services/session/session_engine.h"
 #include "services/session/timer_driver.h"
@@ -97,6 +98,11 @@ class SessionRunner {
     observers_.push_back(std::move(observer));
   }
 
+  // Limits StartSession and SendCommand per person (the sessions and
+  // commands quotas) from now on; null (the default): no such limit. Call
+  // before serving; `quotas` must outlive the runner.
+  void SetQuotas(Quotas* quotas) { quotas_ = quotas; }
+
  private:
   // Drops from `record` the applied command ids older than the command id
   // window at `now` (moving ids of the older format in first).
@@ -126,6 +132,7 @@ class SessionRunner {
   TimerDriver* const driver_;
   const AccessPolicy* policy_;
   const RunnerOptions options_;
+  Quotas* quotas_ = nullptr;
   std::vector<CommitObserver> observers_;
 
   std::array<absl::Mutex, 64> session_locks_;

@@ -62,6 +62,11 @@ class MixedBackend : public Backend {
     return options_.pairing ? redis_.MakePairingStore()
                             : memory_.MakePairingStore();
   }
+  // Quotas are counted where sessions are kept.
+  std::unique_ptr<QuotaStore> MakeQuotaStore() override {
+    return options_.sessions ? redis_.MakeQuotaStore()
+                             : memory_.MakeQuotaStore();
+  }
 
   RedisClient& client() { return redis_.client(); }
 
