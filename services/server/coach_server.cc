@@ -14,6 +14,7 @@
 #include "services/pairing/auth_service.h"
 #include "services/scheduler/scheduler_progress_source.h"
 #include "services/scheduler/session_completions.h"
+#include "services/server/unparsed_request_interceptor.h"
 
 namespace coachd {
 
@@ -132,6 +133,14 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   // No channelz (coachd serves no channelz service): it reads the clock
   // for every message written, about 1.5% of the CPU under load.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
+  // Limits of the transport (docs/SECURITY.md, "Limits").
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  // A body that does not parse: INVALID_ARGUMENT and a log line.
+  builder.experimental().SetInterceptorCreators(
+      MakeUnparsedRequestInterceptors());
   for (auto& service : s->services_) builder.RegisterService(service.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {

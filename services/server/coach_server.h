@@ -59,7 +59,13 @@ struct ServerOptions {
   HubOptions hub;
   TimerDriverOptions driver;   // Lease sweeps (threads run with the timers).
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
-  CoachingOptions coaching;    // Cue length and per-coach cue rate.
+  // A request message larger than this is refused by gRPC with
+  // RESOURCE_EXHAUSTED before any of our code parses it.
+  int max_request_bytes = 64 * 1024;
+  // A connection with no call for this long is closed (GOAWAY; clients
+  // reconnect on their next call).
+  absl::Duration max_connection_idle = absl::Minutes(10);
+  CoachingOptions coaching;  // Cue length and per-coach cue rate.
   // Goals and reminders. Reminders fire on a thread when run_timer_thread,
   // else on scheduler().RunDue().
   SchedulerOptions scheduler;

@@ -1,14 +1,21 @@
 // coachd: the back-workout coaching service. Parses flags, loads the secret,
 // starts CoachServer, and on SIGTERM/SIGINT shuts down gracefully (exit 0).
+// A call still running 2 s past --shutdown_grace (a handler blocked on a
+// store that does not answer) does not hold the process: it exits then with
+// code 1, saying so.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/auth/authenticator.h"
 #include "services/backend/memory_backend.h"
@@ -67,6 +74,9 @@ ABSL_FLAG(int, max_commands_per_window, 300,
           "all kept in the session's record).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
+
+// How long past --shutdown_grace coachd waits for blocked handlers.
+constexpr absl::Duration kShutdownMargin = absl::Seconds(2);
 
 int main(int argc, char** argv) {
   coachd::InitFlagsHelp(
@@ -180,6 +190,19 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   coachd::LogInfo(absl::StrCat("received signal ", signal_number));
-  (*server)->Shutdown(absl::GetFlag(FLAGS_shutdown_grace));
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  // Shutdown waits for every call's handler, and the workers finish theirs:
+  // a handler that never returns would hold coachd forever. The watchdog
+  // ends the process instead, once the grace and a margin have passed.
+  std::thread([grace] {
+    absl::SleepFor(grace + kShutdownMargin);
+    coachd::LogError(absl::StrCat(
+        "shutdown: calls still running ", absl::FormatDuration(grace), " + ",
+        absl::FormatDuration(kShutdownMargin),
+        " after the signal (--shutdown_grace); exiting without them"));
+    _exit(1);
+  }).detach();
+  (*server)->Shutdown(grace);
+  server->reset();  // Joins the workers, which may still be busy.
   return 0;
 }

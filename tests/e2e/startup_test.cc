@@ -1,15 +1,19 @@
 // End to end: the real coachd binary, run as a child process. Start-up
 // failures stop it with a message naming the cause; a good start serves on
-// the port it writes to --port_file; SIGTERM stops it cleanly with exit 0.
+// the port it writes to --port_file; SIGTERM stops it cleanly with exit 0,
+// and within --shutdown_grace and its margin even while handlers are blocked.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +31,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "coach/v1/catalog.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -267,6 +272,79 @@ TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
               HasSubstr("rpc CatalogService/ListExercises caller=alice OK"));
   EXPECT_THAT(log, HasSubstr("received signal 15"));
   EXPECT_THAT(log, HasSubstr("shutting down"));
+}
+
+// A loopback "Redis" that takes connections (the kernel's backlog) and never
+// answers: every command waits for the client's timeout.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(fd_, 512);
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(StartupTest, SigtermExitsSoonAfterTheGraceWhileHandlersAreBlocked) {
+  SilentListener redis;
+  ASSERT_GT(redis.port(), 0);
+  const std::string secret = WriteFile("secret", absl::StrCat(kSecret, "\n"));
+  const std::string port_file = dir_ + "/port";
+  Start({"--auth_secret_file=" + secret, "--catalog=" + RealCatalogPath(),
+         "--listen=127.0.0.1:0", "--port_file=" + port_file,
+         absl::StrCat("--redis=redis://127.0.0.1:", redis.port()),
+         "--workers=2", "--shutdown_grace=200ms"});
+  const int port = WaitForPort(port_file);
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+
+  // 40 calls, each blocked about a second on the silent store, 2 workers:
+  // about 20 s of handlers queued.
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = coach::v1::SessionService::NewStub(channel);
+  constexpr int kCalls = 40;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<coach::v1::SessionView> views(kCalls);
+  coach::v1::StartSessionRequest request;
+  request.set_routine_id("demo");
+  std::atomic<int> done{0};
+  for (int i = 0; i < kCalls; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    contexts.back()->AddMetadata(
+        "authorization",
+        "Bearer " + MintToken(kSecret, {absl::StrCat("p", i), Role::kUser},
+                              absl::Now(), absl::Now() + absl::Hours(1)));
+    stub->async()->StartSession(contexts.back().get(), &request, &views[i],
+                                [&done](grpc::Status) { ++done; });
+  }
+  absl::SleepFor(absl::Milliseconds(500));  // Let them reach the workers.
+  const absl::Time signalled = absl::Now();
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  const Exit exit = Reap();
+  const absl::Duration took = absl::Now() - signalled;
+  // 200 ms of grace and the 2 s margin; never the 20 s of queued handlers.
+  EXPECT_LT(took, absl::Seconds(6)) << Stderr();
+  EXPECT_TRUE(exit.exited) << "killed by signal " << exit.signal;
+  EXPECT_EQ(exit.code, 1);
+  EXPECT_THAT(Stderr(), HasSubstr("exiting without them"));
+  for (auto& context : contexts) context->TryCancel();
+  for (int i = 0; i < 600 && done.load() < kCalls; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
 }
 
 }  // namespace
