@@ -39,8 +39,26 @@ void AddToken(grpc::ClientContext* context, const std::string& token);
 // INVALID_ARGUMENT, FAILED_PRECONDITION, UNIMPLEMENTED).
 bool RetryableStatus(grpc::StatusCode code);
 
-// An insecure channel to `target` (host:port) with keepalive pings, so a
-// dead server is noticed while a stream is idle.
+// Transport security of a client's channel. Empty: plaintext.
+struct ClientTls {
+  std::string ca_file;    // PEM CAs that sign coachd's certificate.
+  std::string cert_file;  // Mutual TLS: this client's PEM certificate...
+  std::string key_file;   // ...and its key.
+};
+
+// The client TLS flags: --tls_ca_file, --tls_cert_file, --tls_key_file.
+ClientTls ClientTlsFromFlags();
+
+// Channel credentials for `tls`: plaintext when it names no CA, else TLS
+// (with a client certificate when given). A file that cannot be read is
+// reported once on stderr and leaves the channel unable to connect
+// (UNAVAILABLE), never plaintext.
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
+    const ClientTls& tls);
+
+// A channel to `target` (host:port) with keepalive pings, so a dead server
+// is noticed while a stream is idle; TLS as the flags say
+// (ClientTlsFromFlags).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 
 }  // namespace coachd

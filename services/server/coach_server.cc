@@ -39,6 +39,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
           options.listen, "\""));
     }
   }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CoachServer> s(new CoachServer());
   s->clock_ = options.clock != nullptr ? options.clock : &s->real_clock_;
   const Clock* clock = s->clock_;
@@ -122,8 +125,7 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &s->port_);
+  builder.AddListeningPort(options.listen, *credentials, &s->port_);
   // Find vanished devices: ping idle connections, drop dead ones.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -155,7 +157,11 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
     s->scheduler_->StartDispatcher();
   }
   LogInfo(absl::StrCat("coachd serving on ", options.listen, " (port ",
-                       s->port_, "), state ", s->backend_->Describe(), ", ",
+                       s->port_, ", ",
+                       options.tls.cert_file.empty()        ? "plaintext"
+                       : options.tls.client_ca_file.empty() ? "TLS"
+                                                            : "mutual TLS",
+                       "), state ", s->backend_->Describe(), ", ",
                        s->catalog_->exercises().size(),
                        " exercises, time scale ", options.time_scale));
   return s;

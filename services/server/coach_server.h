@@ -34,6 +34,7 @@
 #include "services/pairing/pairing_store.h"
 #include "services/quota/quotas.h"
 #include "services/scheduler/scheduler_component.h"
+#include "services/server/tls.h"
 #include "services/session/session_component.h"
 
 namespace coachd {
@@ -41,7 +42,8 @@ namespace coachd {
 // How to run coachd.
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";  // host:port; port 0 picks one.
-  std::string auth_secret;                 // HS256 key; required.
+  TlsFiles tls;             // No files: plaintext (loopback, the demo).
+  std::string auth_secret;  // HS256 key; required.
   // Keys that sign device tokens (by kid) and verify; null: the secret
   // alone (KeySet::FromSecret). The secret verifies tokens without kid.
   std::unique_ptr<KeySet> keys;

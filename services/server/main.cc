@@ -72,6 +72,17 @@ ABSL_FLAG(absl::Duration, command_id_window, absl::Minutes(10),
 ABSL_FLAG(int, max_commands_per_window, 300,
           "Commands one session takes per --command_id_window (its ids are "
           "all kept in the session's record).");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Serve TLS with this PEM certificate chain (with --tls_key_file). "
+          "Empty: plaintext, for loopback and the demo.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "The PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "Mutual TLS: refuse clients without a certificate signed by these "
+          "PEM CAs.");
+ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(5),
+          "How often the TLS files are read again (renewed certificates are "
+          "used for new connections; open streams carry on).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
@@ -89,6 +100,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // Never the default (exit): see below.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A Redis that goes away mid-write is an error to handle, not a reason to
   // die (hiredis writes with write(), without MSG_NOSIGNAL).
@@ -106,6 +118,10 @@ int main(int argc, char** argv) {
   }
   coachd::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.auth_secret = *secret;
   const std::string keys_file = absl::GetFlag(FLAGS_signing_keys_file);
   if (!keys_file.empty()) {
@@ -188,7 +204,15 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  for (;;) {
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    // The TLS files are read again on their own (--tls_reload_interval).
+    coachd::LogInfo(absl::StrCat(
+        "SIGHUP: TLS files are read again every ",
+        absl::FormatDuration(absl::GetFlag(FLAGS_tls_reload_interval)),
+        "; nothing else to reload"));
+  }
   coachd::LogInfo(absl::StrCat("received signal ", signal_number));
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
   // Shutdown waits for every call's handler, and the workers finish theirs:

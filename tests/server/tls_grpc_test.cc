@@ -1,0 +1,202 @@
+// coachd over TLS, with certificates made by the test (openssl, in a
+// temporary directory): a handshake with the test CA, a plaintext client
+// refused on the TLS port, mutual TLS refusing a client without a
+// certificate, and renewed files taken for new connections while an open
+// stream carries on.
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "clients/common/client_auth.h"
+#include "coach/v1/catalog.grpc.pb.h"
+#include "coach/v1/session.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/clock.h"
+#include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
+
+namespace coachd {
+namespace {
+
+// Runs a shell command; true when it exits 0.
+bool Run(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// A CA and what it signs, made with openssl under `dir`.
+class TestPki {
+ public:
+  explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
+
+  // Makes CA `ca` (ca.pem, ca.key).
+  bool MakeCa(const std::string& ca) {
+    return Run(absl::StrCat(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+        "-nodes -days 1 -subj /CN=coachd-test-",
+        ca, " -keyout ", Path(ca + ".key"), " -out ", Path(ca + ".pem")));
+  }
+
+  // Makes `name`.pem/.key signed by `ca`, for 127.0.0.1 and localhost.
+  bool MakeLeaf(const std::string& name, const std::string& ca) {
+    const std::string ext = Path(name + ".ext");
+    FILE* f = std::fopen(ext.c_str(), "w");
+    if (f == nullptr) return false;
+    std::fputs("subjectAltName=IP:127.0.0.1,DNS:localhost\n", f);
+    std::fclose(f);
+    return Run(absl::StrCat(
+               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+               "-nodes -subj /CN=",
+               name, " -keyout ", Path(name + ".key"), " -out ",
+               Path(name + ".csr"))) &&
+           Run(absl::StrCat("openssl x509 -req -days 1 -in ",
+                            Path(name + ".csr"), " -CA ", Path(ca + ".pem"),
+                            " -CAkey ", Path(ca + ".key"),
+                            " -CAcreateserial -extfile ", ext, " -out ",
+                            Path(name + ".pem")));
+  }
+
+  std::string Path(const std::string& file) const {
+    return absl::StrCat(dir_, "/", file);
+  }
+
+ private:
+  std::string dir_;
+};
+
+class TlsGrpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string dir = ::testing::TempDir() + "coachd_tls_XXXXXX";
+    ASSERT_NE(mkdtemp(dir.data()), nullptr);
+    dir_ = dir;
+    pki_ = std::make_unique<TestPki>(dir_);
+    ASSERT_TRUE(pki_->MakeCa("ca")) << "openssl could not make a CA";
+    ASSERT_TRUE(pki_->MakeLeaf("server", "ca"));
+    ASSERT_TRUE(pki_->MakeLeaf("client", "ca"));
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  void StartServer(bool mutual) {
+    ServerOptions options = LoopbackServerOptions(&clock_);
+    options.tls.cert_file = pki_->Path("server.pem");
+    options.tls.key_file = pki_->Path("server.key");
+    if (mutual) options.tls.client_ca_file = pki_->Path("ca.pem");
+    options.tls.reload_interval = absl::Seconds(1);
+    auto server = CoachServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const ClientTls& tls) {
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                               MakeChannelCredentials(tls));
+  }
+
+  grpc::Status ListExercises(const std::shared_ptr<grpc::Channel>& channel) {
+    auto context = TokenContext("alice", Role::kUser, clock_.Now());
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(5));
+    coach::v1::ListExercisesResponse response;
+    return coach::v1::CatalogService::NewStub(channel)->ListExercises(
+        context.get(), {}, &response);
+  }
+
+  FakeClock clock_;
+  std::string dir_;
+  std::unique_ptr<TestPki> pki_;
+  std::unique_ptr<CoachServer> server_;
+};
+
+TEST_F(TlsGrpcTest, AClientTrustingTheCaHandshakesAndAPlaintextOneIsRefused) {
+  StartServer(/*mutual=*/false);
+  EXPECT_TRUE(
+      ListExercises(Channel(ClientTls{pki_->Path("ca.pem"), "", ""})).ok());
+  const grpc::Status plaintext = ListExercises(Channel({}));
+  EXPECT_EQ(plaintext.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << plaintext.error_message();
+  // A client that trusts another CA does not talk to this server.
+  ASSERT_TRUE(pki_->MakeCa("other"));
+  EXPECT_EQ(ListExercises(Channel(ClientTls{pki_->Path("other.pem"), "", ""}))
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(TlsGrpcTest, MutualTlsRefusesAClientWithoutACertificate) {
+  StartServer(/*mutual=*/true);
+  EXPECT_EQ(ListExercises(Channel(ClientTls{pki_->Path("ca.pem"), "", ""}))
+                .error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  const grpc::Status with_cert =
+      ListExercises(Channel({pki_->Path("ca.pem"), pki_->Path("client.pem"),
+                             pki_->Path("client.key")}));
+  EXPECT_TRUE(with_cert.ok()) << with_cert.error_message();
+}
+
+TEST_F(TlsGrpcTest, RenewedFilesServeNewConnectionsWhileOpenStreamsCarryOn) {
+  StartServer(/*mutual=*/false);
+  auto old_channel = Channel(ClientTls{pki_->Path("ca.pem"), "", ""});
+  auto sessions = coach::v1::SessionService::NewStub(old_channel);
+  coach::v1::StartSessionRequest start;
+  start.set_routine_id("demo");
+  coach::v1::SessionView view;
+  ASSERT_TRUE(
+      sessions
+          ->StartSession(TokenContext("alice", Role::kUser, clock_.Now()).get(),
+                         start, &view)
+          .ok());
+  auto stream_context = TokenContext("alice", Role::kUser, clock_.Now());
+  coach::v1::SubscribeRequest subscribe;
+  subscribe.set_session_id(view.session_id());
+  subscribe.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
+  auto reader = sessions->Subscribe(stream_context.get(), subscribe);
+  coach::v1::SessionEvent event;
+  ASSERT_TRUE(reader->Read(&event));  // The snapshot: the stream is open.
+
+  // Renew the server's certificate from a new CA (renamed into place).
+  ASSERT_TRUE(pki_->MakeCa("ca2"));
+  ASSERT_TRUE(pki_->MakeLeaf("renewed", "ca2"));
+  std::filesystem::rename(pki_->Path("renewed.key"), pki_->Path("server.key"));
+  std::filesystem::rename(pki_->Path("renewed.pem"), pki_->Path("server.pem"));
+  // New connections get it within the reload interval (1 s; 10 s bound).
+  bool renewed = false;
+  for (int i = 0; i < 40 && !renewed; ++i) {
+    renewed =
+        ListExercises(Channel(ClientTls{pki_->Path("ca2.pem"), "", ""})).ok();
+    if (!renewed) absl::SleepFor(absl::Milliseconds(250));
+  }
+  EXPECT_TRUE(renewed) << "new connections never got the renewed certificate";
+  // The stream opened before carries on: a command's event reaches it.
+  coach::v1::SendCommandRequest pause;
+  pause.set_session_id(view.session_id());
+  pause.set_command_id("p1");
+  pause.set_command(coach::v1::COMMAND_TYPE_PAUSE);
+  coach::v1::SendCommandResponse paused;
+  ASSERT_TRUE(
+      sessions
+          ->SendCommand(TokenContext("alice", Role::kUser, clock_.Now()).get(),
+                        pause, &paused)
+          .ok());
+  bool saw_pause = false;
+  while (!saw_pause && reader->Read(&event)) {
+    saw_pause = event.sequence() == paused.last_sequence();
+  }
+  EXPECT_TRUE(saw_pause);
+  stream_context->TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+}  // namespace
+}  // namespace coachd
