@@ -30,6 +30,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "coach/v1/auth.grpc.pb.h"
 #include "coach/v1/catalog.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -43,6 +44,7 @@ namespace coachd {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Upper bound on any one wait for the child (start-up, exit). Only a broken
 // coachd ever gets near it.
@@ -123,6 +125,19 @@ class StartupTest : public ::testing::Test {
     // <sys/pidfd.h> lacks extern "C", hence the raw system call.)
     pidfd_ = static_cast<int>(syscall(SYS_pidfd_open, pid_, 0));
     ASSERT_GE(pidfd_, 0) << "pidfd_open: " << std::strerror(errno);
+  }
+
+  // Starts coachd with the test's secret, the real catalogue, port 0 and
+  // `flags`; returns its port once serving (0 if it exited first).
+  int StartServing(const std::vector<std::string>& flags) {
+    const std::string secret = WriteFile("secret", absl::StrCat(kSecret, "\n"));
+    const std::string port_file = dir_ + "/port";
+    std::vector<std::string> all = {
+        "--auth_secret_file=" + secret, "--catalog=" + RealCatalogPath(),
+        "--listen=127.0.0.1:0", "--port_file=" + port_file};
+    all.insert(all.end(), flags.begin(), flags.end());
+    Start(all);
+    return WaitForPort(port_file);
   }
 
   // Waits up to `timeout` for the child to end; true once it has.
@@ -223,11 +238,7 @@ TEST_F(StartupTest, BadCatalogueStopsWithFileAndLine) {
 }
 
 TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
-  const std::string secret = WriteFile("secret", absl::StrCat(kSecret, "\n"));
-  const std::string port_file = dir_ + "/port";
-  Start({"--auth_secret_file=" + secret, "--catalog=" + RealCatalogPath(),
-         "--listen=127.0.0.1:0", "--port_file=" + port_file});
-  const int port = WaitForPort(port_file);
+  const int port = StartServing({});
   ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
 
   // It serves: health without a token, the catalogue with one minted from
@@ -274,6 +285,90 @@ TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
   EXPECT_THAT(log, HasSubstr("shutting down"));
 }
 
+TEST_F(StartupTest, LogsNeverHoldATokenADeviceCodeOrTheSecret) {
+  const int port = StartServing({});
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto auth = coach::v1::AuthService::NewStub(channel);
+  const std::string user_token =
+      MintToken(kSecret, {"alice", Role::kUser}, absl::Now(),
+                absl::Now() + absl::Hours(1));
+  auto Context = [](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    if (!token.empty())
+      context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  // A whole pairing: every secret it hands out, and every one used.
+  coach::v1::StartPairingResponse started;
+  ASSERT_TRUE(auth->StartPairing(Context("").get(), {}, &started).ok());
+  coach::v1::ApprovePairingRequest approve;
+  approve.set_user_code(started.user_code());
+  approve.set_name("kitchen speaker");
+  approve.set_kind(coach::v1::PAIRED_KIND_SPEAKER);
+  coach::v1::ApprovePairingResponse approved;
+  ASSERT_TRUE(
+      auth->ApprovePairing(Context(user_token).get(), approve, &approved).ok());
+  coach::v1::PollPairingRequest poll;
+  poll.set_device_code(started.device_code());
+  coach::v1::PollPairingResponse polled;
+  ASSERT_TRUE(auth->PollPairing(Context("").get(), poll, &polled).ok());
+  ASSERT_EQ(polled.state(), coach::v1::PollPairingResponse::APPROVED);
+  coach::v1::RefreshTokenRequest refresh;
+  refresh.set_refresh_token(polled.credentials().refresh_token());
+  coach::v1::Credentials renewed;
+  ASSERT_TRUE(auth->RefreshToken(Context("").get(), refresh, &renewed).ok());
+  // Failures log too: a replayed refresh token (which revokes the device),
+  // a wrong one, a forged access token, an expired one.
+  coach::v1::Credentials ignored;
+  EXPECT_FALSE(auth->RefreshToken(Context("").get(), refresh, &ignored).ok());
+  coach::v1::RefreshTokenRequest wrong;
+  wrong.set_refresh_token(renewed.refresh_token() + "x");
+  EXPECT_FALSE(auth->RefreshToken(Context("").get(), wrong, &ignored).ok());
+  const std::string forged =
+      MintToken("not-the-secret", {"alice", Role::kUser}, absl::Now(),
+                absl::Now() + absl::Hours(1));
+  const std::string expired =
+      MintToken(kSecret, {"alice", Role::kUser}, absl::Now() - absl::Hours(2),
+                absl::Now() - absl::Hours(1));
+  coach::v1::ListDevicesResponse devices;
+  for (const std::string& token :
+       {user_token, renewed.access_token(), forged, expired}) {
+    auth->ListDevices(Context(token).get(), {}, &devices).IgnoreError();
+  }
+  channel.reset();
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  Reap();
+
+  const std::string log = Stderr();
+  EXPECT_THAT(log, HasSubstr("AuthService/RefreshToken"));  // It did log.
+  struct Secret {
+    const char* what;
+    std::string value;
+  } secrets[] = {
+      {"the auth secret", kSecret},
+      {"a user token", user_token},
+      {"a device code", started.device_code()},
+      {"a device access token", polled.credentials().access_token()},
+      {"a refresh token", polled.credentials().refresh_token()},
+      {"a renewed access token", renewed.access_token()},
+      {"a renewed refresh token", renewed.refresh_token()},
+      {"a forged token", forged},
+      {"an expired token", expired},
+  };
+  for (const Secret& s : secrets) {
+    SCOPED_TRACE(s.what);
+    ASSERT_GE(s.value.size(), 10u);
+    // Any 24 characters of it (a token's signature, a code's random part).
+    const std::string tail =
+        s.value.substr(s.value.size() > 24 ? s.value.size() - 24 : 0);
+    EXPECT_THAT(log, Not(HasSubstr(s.value)));
+    EXPECT_THAT(log, Not(HasSubstr(tail)));
+  }
+}
+
 // A loopback "Redis" that takes connections (the kernel's backlog) and never
 // answers: every command waits for the client's timeout.
 class SilentListener {
@@ -301,13 +396,9 @@ class SilentListener {
 TEST_F(StartupTest, SigtermExitsSoonAfterTheGraceWhileHandlersAreBlocked) {
   SilentListener redis;
   ASSERT_GT(redis.port(), 0);
-  const std::string secret = WriteFile("secret", absl::StrCat(kSecret, "\n"));
-  const std::string port_file = dir_ + "/port";
-  Start({"--auth_secret_file=" + secret, "--catalog=" + RealCatalogPath(),
-         "--listen=127.0.0.1:0", "--port_file=" + port_file,
-         absl::StrCat("--redis=redis://127.0.0.1:", redis.port()),
-         "--workers=2", "--shutdown_grace=200ms"});
-  const int port = WaitForPort(port_file);
+  const int port =
+      StartServing({absl::StrCat("--redis=redis://127.0.0.1:", redis.port()),
+                    "--workers=2", "--shutdown_grace=200ms"});
   ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
 
   // 40 calls, each blocked about a second on the silent store, 2 workers:
