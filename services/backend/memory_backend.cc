@@ -1,6 +1,6 @@
 #include "services/backend/memory_backend.h"
 
-#include "services/coach/live_board.h"
+#include "services/coach/memory_coach_board.h"
 #include "services/pairing/memory_pairing_store.h"
 #include "services/quota/memory_quota_store.h"
 #include "services/scheduler/memory_scheduler_store.h"
@@ -8,11 +8,11 @@
 namespace coachd {
 
 std::unique_ptr<SessionStore> MemoryBackend::MakeSessionStore() {
-  return std::make_unique<MemoryStore>(sessions_);
+  return std::make_unique<MemorySessionStore>(sessions_);
 }
 
 std::unique_ptr<TimerLeases> MemoryBackend::MakeTimerLeases() {
-  return std::make_unique<LocalTimerLeases>();
+  return std::make_unique<MemoryTimerLeases>();
 }
 
 std::unique_ptr<CoachLinkStore> MemoryBackend::MakeCoachLinks() {
@@ -21,7 +21,7 @@ std::unique_ptr<CoachLinkStore> MemoryBackend::MakeCoachLinks() {
 
 std::unique_ptr<CoachBoard> MemoryBackend::MakeCoachBoard(CoachLinkStore* links,
                                                           const Clock* clock) {
-  return std::make_unique<LiveBoard>(links, clock);
+  return std::make_unique<MemoryCoachBoard>(links, clock);
 }
 
 std::unique_ptr<SchedulerStore> MemoryBackend::MakeSchedulerStore() {

@@ -1,7 +1,8 @@
 // The embedded backend: every store in this process's memory. For one coachd
 // (the demo, development) and for tests; nothing survives a restart.
 //
-//   auto backend = std::make_unique<MemoryBackend>(MemoryStoreOptions{});
+//   auto backend =
+//   std::make_unique<MemoryBackend>(MemorySessionStoreOptions{});
 #ifndef SERVICES_BACKEND_MEMORY_BACKEND_H_
 #define SERVICES_BACKEND_MEMORY_BACKEND_H_
 
@@ -9,17 +10,18 @@
 #include <string>
 
 #include "services/backend/backend.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 
-// MemoryStore, MemoryTimerLeases, MemoryCoachLinks, MemoryLiveBoard,
-// MemorySchedulerStore, MemoryPairingStore and MemoryQuotaStore. Thread-safe.
+// MemorySessionStore, MemoryTimerLeases, MemoryCoachLinkStore,
+// MemoryCoachBoard, MemorySchedulerStore, MemoryPairingStore and
+// MemoryQuotaStore. Thread-safe.
 // Tests that need one part elsewhere derive from it and override that Make...
 // method.
 class MemoryBackend : public Backend {
  public:
-  explicit MemoryBackend(MemoryStoreOptions sessions = {})
+  explicit MemoryBackend(MemorySessionStoreOptions sessions = {})
       : sessions_(sessions) {}
 
   std::string Describe() const override { return "embedded"; }
@@ -34,7 +36,7 @@ class MemoryBackend : public Backend {
   std::unique_ptr<QuotaStore> MakeQuotaStore() override;
 
  private:
-  const MemoryStoreOptions sessions_;
+  const MemorySessionStoreOptions sessions_;
 };
 
 }  // namespace coachd

@@ -17,7 +17,7 @@ std::string RedisBackend::Describe() const {
 absl::Status RedisBackend::Ping() { return client_.Call({"PING"}).status(); }
 
 std::unique_ptr<SessionStore> RedisBackend::MakeSessionStore() {
-  return std::make_unique<RedisStore>(&client_, options_.sessions);
+  return std::make_unique<RedisSessionStore>(&client_, options_.sessions);
 }
 
 std::unique_ptr<TimerLeases> RedisBackend::MakeTimerLeases() {
@@ -28,13 +28,13 @@ std::unique_ptr<TimerLeases> RedisBackend::MakeTimerLeases() {
 }
 
 std::unique_ptr<CoachLinkStore> RedisBackend::MakeCoachLinks() {
-  return std::make_unique<RedisCoachLinks>(&client_, options_.links);
+  return std::make_unique<RedisCoachLinkStore>(&client_, options_.links);
 }
 
 std::unique_ptr<CoachBoard> RedisBackend::MakeCoachBoard(CoachLinkStore* links,
                                                          const Clock* clock) {
-  return std::make_unique<RedisLiveBoard>(links, clock, &client_,
-                                          options_.board);
+  return std::make_unique<RedisCoachBoard>(links, clock, &client_,
+                                           options_.board);
 }
 
 std::unique_ptr<SchedulerStore> RedisBackend::MakeSchedulerStore() {

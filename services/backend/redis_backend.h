@@ -12,30 +12,30 @@
 #include <string>
 
 #include "services/backend/backend.h"
-#include "services/coach/redis_coach_links.h"
-#include "services/coach/redis_live_board.h"
+#include "services/coach/redis_coach_board.h"
+#include "services/coach/redis_coach_link_store.h"
 #include "services/pairing/redis_pairing_store.h"
 #include "services/quota/redis_quota_store.h"
 #include "services/redis/redis_client.h"
 #include "services/scheduler/redis_scheduler_store.h"
 #include "services/session/redis_timer_leases.h"
-#include "services/store/redis_store.h"
+#include "services/store/redis_session_store.h"
 
 namespace coachd {
 
 // Options of RedisBackend: the client's and each store's.
 struct RedisBackendOptions {
   RedisClientOptions client;
-  RedisStoreOptions sessions;
+  RedisSessionStoreOptions sessions;
   RedisTimerLeasesOptions leases;
-  RedisCoachLinksOptions links;
-  RedisLiveBoardOptions board;
+  RedisCoachLinkStoreOptions links;
+  RedisCoachBoardOptions board;
   RedisSchedulerStoreOptions scheduler;
   RedisPairingStoreOptions pairing;
   RedisQuotaStoreOptions quotas;
 };
 
-// RedisStore, RedisTimerLeases, RedisCoachLinks, RedisLiveBoard,
+// RedisSessionStore, RedisTimerLeases, RedisCoachLinkStore, RedisCoachBoard,
 // RedisSchedulerStore, RedisPairingStore and RedisQuotaStore on one
 // RedisClient. Thread-safe.
 class RedisBackend : public Backend {

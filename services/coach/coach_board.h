@@ -1,9 +1,9 @@
 // Every coach's live board, whatever keeps it: the interface that Coaching
-// and WatchLive use, with two implementations. LiveBoard (live_board.h) keeps
-// the boards in this process's memory and sees the commits made here (the
-// embedded default); RedisLiveBoard (redis_live_board.h) keeps them in Redis,
-// so every replica sees the commits of every replica and a restart loses
-// nothing.
+// and WatchLive use, with two implementations. MemoryCoachBoard
+// (memory_coach_board.h) keeps the boards in this process's memory and sees the
+// commits made here (the embedded default); RedisCoachBoard
+// (redis_coach_board.h) keeps them in Redis, so every replica sees the commits
+// of every replica and a restart loses nothing.
 //
 // A board is a stream of compact updates per coach (and one per person, of
 // their own sessions: AttachOwn), numbered with the board's epoch and a
@@ -11,7 +11,8 @@
 // exactly like a session subscriber: every later update exactly once, or a
 // SNAPSHOT with recovered=false.
 //
-//   std::unique_ptr<CoachBoard> board = std::make_unique<LiveBoard>(...);
+//   std::unique_ptr<CoachBoard> board =
+//   std::make_unique<MemoryCoachBoard>(...);
 //   observers.push_back(board->Observer());  // for SessionComponent
 //   auto attachment = board->Attach("coach-bob", &position, sink);
 //   // sink->Deliver(...) gets missed updates (or a snapshot), then live ones.

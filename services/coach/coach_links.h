@@ -28,7 +28,7 @@
 namespace coachd {
 
 // The links. Implementations are thread-safe; methods may block on I/O
-// (RedisCoachLinks): call them from worker threads.
+// (RedisCoachLinkStore): call them from worker threads.
 class CoachLinkStore {
  public:
   virtual ~CoachLinkStore() = default;
@@ -40,7 +40,7 @@ class CoachLinkStore {
 
   // Removes the link. True when it existed. Before returning, calls every
   // unlink watch of (person, coach) registered in this process, each once;
-  // a store shared by several processes also calls theirs (RedisCoachLinks:
+  // a store shared by several processes also calls theirs (RedisCoachLinkStore:
   // at once, through pub/sub).
   virtual absl::StatusOr<bool> Unlink(absl::string_view person,
                                       absl::string_view coach) = 0;

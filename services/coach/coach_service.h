@@ -1,5 +1,5 @@
 // CoachService of coach.v1 over the callback API: a thin adapter from RPCs
-// to Coaching (logic) and LiveBoard (WatchLive, WatchMySessions). Unary
+// to Coaching (logic) and MemoryCoachBoard (WatchLive, WatchMySessions). Unary
 // handlers run on the executor through ServeUnary; both streams are
 // WatchLiveReactors. Reactions never block.
 #ifndef SERVICES_COACH_COACH_SERVICE_H_

@@ -5,7 +5,7 @@ namespace coachd {
 namespace {
 
 // Appends updates to a board (a coach's, or a person's own) and keeps its rows.
-//   KEYS: clients (RedisCoachLinks), board, meta, rows, seen, ended.
+//   KEYS: clients (RedisCoachLinkStore), board, meta, rows, seen, ended.
 //   ARGV: mode, person, epoch if the board has none, maxlen, ended memory,
 //   then by mode:
 //     'own': as 'batch', on a person's own board: no client check (its

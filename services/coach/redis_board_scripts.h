@@ -1,4 +1,4 @@
-// The Lua scripts of RedisLiveBoard (see redis_live_board.h for the keys):
+// The Lua scripts of RedisCoachBoard (see redis_coach_board.h for the keys):
 // each runs atomically in one slot, so that a board's sequence, its stream
 // and its rows never disagree. Their arguments are documented in
 // redis_board_scripts.cc, beside their source.

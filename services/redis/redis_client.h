@@ -7,7 +7,8 @@
 //   options.address = *ParseRedisUrl("redis://127.0.0.1:6379");
 //   RedisClient client(options);
 //   absl::StatusOr<RedisReply> reply = client.Call({"GET", "k"});
-//   RedisStore store(&client, RedisStoreOptions{});  // Borrows the client.
+//   RedisSessionStore store(&client, RedisSessionStoreOptions{});  // Borrows
+//   the client.
 #ifndef SERVICES_REDIS_REDIS_CLIENT_H_
 #define SERVICES_REDIS_REDIS_CLIENT_H_
 

@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "services/catalog/routine_builder.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 

@@ -10,7 +10,7 @@
 //   ...when s1 finishes:
 //   leases->Release("s1");
 //
-// LocalTimerLeases grants every lease at once: one process and an embedded
+// MemoryTimerLeases grants every lease at once: one process and an embedded
 // store. RedisTimerLeases (services/session/redis_timer_leases.h) keeps them
 // in Redis for replicas.
 #ifndef SERVICES_SESSION_TIMER_LEASES_H_
@@ -67,9 +67,9 @@ class TimerLeases {
 };
 
 // Every lease granted, never lost: for one process on the embedded store.
-class LocalTimerLeases : public TimerLeases {
+class MemoryTimerLeases : public TimerLeases {
  public:
-  LocalTimerLeases();
+  MemoryTimerLeases();
 
   const std::string& holder_id() const override { return holder_id_; }
   bool shared() const override { return false; }

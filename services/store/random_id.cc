@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 

@@ -1,6 +1,6 @@
-// The Follows of one RedisStore, fed without a reader per followed session:
-// a fixed cost per store (two threads, one subscriber connection) whatever
-// the number of sessions followed.
+// The Follows of one RedisSessionStore, fed without a reader per followed
+// session: a fixed cost per store (two threads, one subscriber connection)
+// whatever the number of sessions followed.
 //
 // - Own commits: after the store commits, the events it has in hand go to
 //   the session's followers here at once (EndWrite), with no Redis read.
@@ -65,10 +65,10 @@ bool ParseCommitNotification(absl::string_view payload, int64_t* sequence,
 // Appends the events of an XRANGE-style reply (array of [id, [f, v, ...]])
 // after `after_sequence` to `out`, oldest first. An entry "<last>-0" holds
 // the events last-n+1 .. last: field "b", an EventBatch of n events (one
-// commit, as RedisStore writes them), or field "e", one event (as earlier
-// versions wrote them). Those at or before `after_sequence` are not parsed.
-// An entry that is malformed or has an event that does not parse is logged
-// (naming `key`) and skipped whole.
+// commit, as RedisSessionStore writes them), or field "e", one event (as
+// earlier versions wrote them). Those at or before `after_sequence` are not
+// parsed. An entry that is malformed or has an event that does not parse is
+// logged (naming `key`) and skipped whole.
 void ParseStreamEntries(const redisReply& entries, absl::string_view key,
                         int64_t after_sequence, std::vector<StoredEvent>* out);
 

@@ -1,7 +1,7 @@
 // Where live sessions are kept: each session's record (state) and its event
 // log, changed together in one atomic step. Two implementations share this
-// interface and one conformance suite: MemoryStore (embedded, the default)
-// and RedisStore.
+// interface and one conformance suite: MemorySessionStore (embedded, the
+// default) and RedisSessionStore.
 //
 //   std::vector<SessionEvent> events = engine->Start(now, &record);
 //   absl::StatusOr<std::vector<StoredEvent>> stored =

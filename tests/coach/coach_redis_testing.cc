@@ -12,7 +12,7 @@
 namespace coachd {
 
 absl::Status UseRedisForCoaching(const std::string& url, ServerOptions* options,
-                                 RedisLiveBoardOptions board) {
+                                 RedisCoachBoardOptions board) {
   absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
   if (!address.ok()) return address.status();
   MixedBackendOptions backend;

@@ -10,17 +10,17 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "services/coach/redis_live_board.h"
+#include "services/coach/redis_coach_board.h"
 #include "services/server/coach_server.h"
 
 namespace coachd {
 
-// Sets options->backend to one that keeps sessions (RedisStore), coach
-// links (RedisCoachLinks) and boards (RedisLiveBoard with `board`) in the
+// Sets options->backend to one that keeps sessions (RedisSessionStore), coach
+// links (RedisCoachLinkStore) and boards (RedisCoachBoard with `board`) in the
 // Redis at `url`, over one client. Timer leases and the scheduler stay
 // embedded. INVALID_ARGUMENT for a bad url.
 absl::Status UseRedisForCoaching(const std::string& url, ServerOptions* options,
-                                 RedisLiveBoardOptions board = {});
+                                 RedisCoachBoardOptions board = {});
 
 // Starts a redis-server the first time (it lives until the process exits;
 // call from the main thread), empties it, and calls UseRedisForCoaching.

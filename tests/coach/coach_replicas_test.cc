@@ -20,7 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
-#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_coach_link_store.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
 #include "tests/coach/coach_redis_testing.h"
@@ -76,7 +76,7 @@ class CoachReplicasTest : public ::testing::Test {
                            "/services/catalog/back_catalog.textproto";
     options.clock = &clock_;
     options.run_timer_thread = false;
-    RedisLiveBoardOptions board;
+    RedisCoachBoardOptions board;
     // A board reader notices a board lost in Redis at least this often.
     board.follow_block = absl::Milliseconds(200);
     absl::Status redis = UseRedisForCoaching(redis_->url(), &options, board);
@@ -350,7 +350,7 @@ TEST_F(CoachReplicasTest, UnlinkOnAEndsTheCoachsOpenStreamsOnB) {
   Stream<SessionEvent> follow = Follow(b_, kCoach, alice.session_id());
   SessionEvent first;
   ASSERT_TRUE(follow.reader->Read(&first));  // Attached: the snapshot.
-  auto* b_links = dynamic_cast<RedisCoachLinks*>(&b_.server->links());
+  auto* b_links = dynamic_cast<RedisCoachLinkStore*>(&b_.server->links());
   ASSERT_NE(b_links, nullptr);
   EXPECT_EQ(b_links->WatchCount(), 1);
 

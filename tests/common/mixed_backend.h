@@ -21,9 +21,9 @@ namespace coachd {
 // Which parts go to Redis (the others stay embedded), and the Redis options.
 struct MixedBackendOptions {
   RedisBackendOptions redis;
-  bool sessions = false;   // RedisStore.
+  bool sessions = false;   // RedisSessionStore.
   bool leases = false;     // RedisTimerLeases.
-  bool coaching = false;   // RedisCoachLinks and RedisLiveBoard.
+  bool coaching = false;   // RedisCoachLinkStore and RedisCoachBoard.
   bool scheduler = false;  // RedisSchedulerStore.
   bool pairing = false;    // RedisPairingStore.
 };

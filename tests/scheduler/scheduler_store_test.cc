@@ -94,7 +94,7 @@ std::vector<ReminderState> States(const std::vector<ReminderRecord>& rs) {
     ::testing::AddGlobalTestEnvironment(new SharedRedis);
 
 // A RedisSchedulerStore on the shared redis-server, emptied first.
-std::unique_ptr<SchedulerStore> MakeRedisStore() {
+std::unique_ptr<SchedulerStore> MakeRedisSessionStore() {
   RedisServer* server = SharedRedis::Get();
   if (server == nullptr) return nullptr;
   absl::StatusOr<RedisAddress> address = ParseRedisUrl(server->url());
@@ -469,7 +469,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         StoreParam{"Memory",
                    [] { return std::make_unique<MemorySchedulerStore>(); }},
-        StoreParam{"Redis", MakeRedisStore}),
+        StoreParam{"Redis", MakeRedisSessionStore}),
     [](const ::testing::TestParamInfo<StoreParam>& info) {
       return std::string(info.param.name);
     });

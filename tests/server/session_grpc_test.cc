@@ -28,7 +28,8 @@ class SessionGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer({}, /*window=*/512, /*queue=*/256); }
 
-  void StartServer(MemoryStoreOptions memory, int window, int max_queue) {
+  void StartServer(MemorySessionStoreOptions memory, int window,
+                   int max_queue) {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.auth_secret = kSecret;
@@ -250,7 +251,7 @@ TEST_F(SessionGrpcTest, StaleEpochGetsNotRecoveredSnapshotThenLiveEvents) {
 
 TEST_F(SessionGrpcTest, TrimmedHistoryGetsNotRecoveredSnapshot) {
   server_.reset();
-  StartServer(MemoryStoreOptions{/*max_history=*/10}, /*window=*/4,
+  StartServer(MemorySessionStoreOptions{/*max_history=*/10}, /*window=*/4,
               /*queue=*/256);
   coach::v1::SessionView view = Start();
   Play(400);

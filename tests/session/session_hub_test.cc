@@ -22,7 +22,7 @@
 #include "services/session/timer_driver.h"
 #include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 #include "tests/common/catalog_testing.h"
 
 namespace coachd {
@@ -73,22 +73,22 @@ ResumePosition Position(const std::string& epoch, int64_t last_sequence) {
 }
 
 // The embedded store, counting history reads and follows.
-class CountingStore : public MemoryStore {
+class CountingStore : public MemorySessionStore {
  public:
-  using MemoryStore::MemoryStore;
+  using MemorySessionStore::MemorySessionStore;
   absl::StatusOr<HistoryRead> ReadHistory(absl::string_view session_id,
                                           absl::string_view epoch,
                                           int64_t after_sequence,
                                           int max_events) override {
     reads_.fetch_add(1);
-    return MemoryStore::ReadHistory(session_id, epoch, after_sequence,
-                                    max_events);
+    return MemorySessionStore::ReadHistory(session_id, epoch, after_sequence,
+                                           max_events);
   }
   absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
       absl::string_view session_id, int64_t after_sequence,
       EventListener* listener) override {
     follows_.fetch_add(1);
-    return MemoryStore::Follow(session_id, after_sequence, listener);
+    return MemorySessionStore::Follow(session_id, after_sequence, listener);
   }
   int reads() const { return reads_.load(); }
   int follows() const { return follows_.load(); }
@@ -101,7 +101,7 @@ class CountingStore : public MemoryStore {
 // A store, a runner that plays sessions on it, and a hub that follows it.
 class Fixture {
  public:
-  explicit Fixture(MemoryStoreOptions store_options = {},
+  explicit Fixture(MemorySessionStoreOptions store_options = {},
                    HubOptions hub_options = {})
       : store_(store_options),
         timers_(&clock_),
@@ -168,7 +168,7 @@ class Fixture {
   FakeClock clock_;
   CountingStore store_;
   TimerQueue timers_;
-  LocalTimerLeases leases_;
+  MemoryTimerLeases leases_;
   TimerDriver driver_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
@@ -282,7 +282,7 @@ TEST(SessionHubTest, NoPositionGivesARecoveredSnapshotThenLiveEvents) {
 
 struct LostCase {
   std::string name;
-  MemoryStoreOptions store;
+  MemorySessionStoreOptions store;
   HubOptions hub;
   bool stale_epoch;
   bool ahead;
@@ -292,8 +292,8 @@ struct LostCase {
 TEST(SessionHubTest, LostHistoryGivesAnUnrecoveredSnapshotFirst) {
   const std::vector<LostCase> cases = {
       {"stale epoch", {}, {}, /*stale_epoch=*/true, false, "epoch"},
-      {"history trimmed", MemoryStoreOptions{4}, HubOptions{2}, false, false,
-       "history no longer holds"},
+      {"history trimmed", MemorySessionStoreOptions{4}, HubOptions{2}, false,
+       false, "history no longer holds"},
       {"position ahead of history", {}, {}, false, /*ahead=*/true, "ahead"},
   };
   for (const LostCase& c : cases) {
@@ -326,7 +326,7 @@ TEST(SessionHubTest, LostHistoryGivesAnUnrecoveredSnapshotFirst) {
 TEST(SessionHubTest, WindowServesResumesThatTheStoreHasTrimmed) {
   // The store keeps 4 events, the channel's window 512: a subscriber that
   // was attached when they happened can resume from the window.
-  Fixture f(MemoryStoreOptions{4}, HubOptions{512});
+  Fixture f(MemorySessionStoreOptions{4}, HubOptions{512});
   const std::string id = f.Start();
   FakeSink keep_open;
   std::unique_ptr<HubAttachment> keep = f.Attach(id, nullptr, &keep_open);
@@ -365,7 +365,7 @@ TEST(SessionHubTest, OneStoreReadServesEveryResumeWithinTheWindow) {
 TEST(SessionHubTest, SnapshotsCarryTheLastCardWhenHistoryIsShorter) {
   // The store keeps 4 events, the window is 512: the channel cannot seed a
   // whole window, but a joining device's snapshot still shows the moment.
-  Fixture f(MemoryStoreOptions{4}, HubOptions{512});
+  Fixture f(MemorySessionStoreOptions{4}, HubOptions{512});
   const std::string id = f.Start();
   f.Play(12);
   FakeSink sink;

@@ -21,7 +21,7 @@
 #include "services/session/timer_driver.h"
 #include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 #include "tests/common/catalog_testing.h"
 
 namespace coachd {
@@ -60,7 +60,7 @@ SendCommandRequest Cmd(const std::string& session_id,
 
 // The embedded store, which can run something (another process's commit)
 // just before the next Commit.
-class InterferingStore : public MemoryStore {
+class InterferingStore : public MemorySessionStore {
  public:
   // Runs `hook` once, at the start of the next Commit.
   void BeforeNextCommit(std::function<void()> hook) {
@@ -75,7 +75,8 @@ class InterferingStore : public MemoryStore {
       before_next_commit_ = nullptr;
       hook();
     }
-    return MemoryStore::Commit(expected_sequence, record, std::move(events));
+    return MemorySessionStore::Commit(expected_sequence, record,
+                                      std::move(events));
   }
 
  private:
@@ -142,7 +143,7 @@ class SessionRunnerTest : public ::testing::Test {
   FakeClock clock_;
   InterferingStore store_;
   TimerQueue timers_;
-  LocalTimerLeases leases_;
+  MemoryTimerLeases leases_;
   TimerDriver driver_;
   OwnerOnlyPolicy policy_;
   SessionRunner runner_;
@@ -269,7 +270,7 @@ TEST_F(SessionRunnerTest,
   const std::string id = view.session_id();
   // Another replica: its own runner over the same store.
   TimerQueue other_timers(&clock_);
-  LocalTimerLeases other_leases;
+  MemoryTimerLeases other_leases;
   TimerDriver other_driver(&other_leases, &store_, &other_timers, nullptr,
                            &clock_);
   SessionRunner other(&RealCatalog(), &store_, &clock_, &other_driver, &policy_,
@@ -568,7 +569,7 @@ TEST_F(SessionRunnerTest, ResumeTimersSchedulesEveryLiveSession) {
                   .ok());
   // Another process over the same store: only a's timer runs.
   TimerQueue timers(&clock_);
-  LocalTimerLeases leases;
+  MemoryTimerLeases leases;
   TimerDriver driver(&leases, &store_, &timers, nullptr, &clock_);
   ASSERT_TRUE(driver.Sweep().ok());
   EXPECT_EQ(timers.size(), 1);
@@ -657,7 +658,7 @@ TEST_F(SessionRunnerTest, ACommitThatLostARaceIsRedoneWithFreshEvents) {
   // before this runner's commit of the pause: that one is ABORTED, and the
   // pause is made again from the record with the cue.
   TimerQueue other_timers(&clock_);
-  LocalTimerLeases other_leases;
+  MemoryTimerLeases other_leases;
   TimerDriver other_driver(&other_leases, &store_, &other_timers, nullptr,
                            &clock_);
   SessionRunner other(&RealCatalog(), &store_, &clock_, &other_driver, &policy_,

@@ -32,7 +32,7 @@
 #include "services/session/session_runner.h"
 #include "services/session/timer_leases.h"
 #include "services/session/timer_queue.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 #include "tests/common/catalog_testing.h"
 
 namespace coachd {
@@ -82,7 +82,7 @@ class CountingStore : public SessionStore {
   int loads() const { return loads_.load(); }
 
  private:
-  MemoryStore store_;
+  MemorySessionStore store_;
   std::atomic<int> loads_{0};
 };
 
@@ -573,8 +573,8 @@ TEST_F(TimerDriverTest, StopReleasesEveryLease) {
   EXPECT_EQ(b.driver.Driven(), ids);
 }
 
-TEST(LocalTimerLeasesTest, GrantsEverythingAndNeverExpires) {
-  LocalTimerLeases leases;
+TEST(MemoryTimerLeasesTest, GrantsEverythingAndNeverExpires) {
+  MemoryTimerLeases leases;
   EXPECT_FALSE(leases.shared());
   EXPECT_EQ(leases.ttl(), absl::InfiniteDuration());
   absl::StatusOr<std::vector<std::string>> held = leases.Acquire({"x", "y"});

@@ -1,6 +1,6 @@
-// How RedisStore::Follow is fed: this store's commits reach its followers
-// without a Redis read, other replicas' through one subscriber per store
-// and XRANGE catch-ups, nothing is lost when the subscription or Redis
+// How RedisSessionStore::Follow is fed: this store's commits reach its
+// followers without a Redis read, other replicas' through one subscriber per
+// store and XRANGE catch-ups, nothing is lost when the subscription or Redis
 // goes away, the cost does not grow with followed sessions, and a destroyed
 // handle's listener is never called again.
 #include <dirent.h>
@@ -17,7 +17,7 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/store/redis_store.h"
+#include "services/store/redis_session_store.h"
 #include "tests/common/redis_server.h"
 #include "tests/store/redis_testing.h"
 #include "tests/store/store_testing.h"
@@ -36,13 +36,13 @@ using ::coachd::testing_store::RunCommand;
 using ::coachd::testing_store::RunInteger;
 using ::coachd::testing_store::Sequences;
 using ::coachd::testing_store::StartRedis;
-using ::coachd::testing_store::TestRedisStore;
-using ::coachd::testing_store::TestRedisStoreOptions;
+using ::coachd::testing_store::TestRedisSessionStore;
+using ::coachd::testing_store::TestRedisSessionStoreOptions;
 using ::coachd::testing_store::WaitUntil;
 using ::testing::ElementsAreArray;
 
-TestRedisStoreOptions QuickRetry(const std::string& url) {
-  TestRedisStoreOptions options = OptionsFor(url);
+TestRedisSessionStoreOptions QuickRetry(const std::string& url) {
+  TestRedisSessionStoreOptions options = OptionsFor(url);
   options.client.min_backoff = absl::Milliseconds(5);
   options.client.max_backoff = absl::Milliseconds(50);
   return options;
@@ -51,7 +51,7 @@ TestRedisStoreOptions QuickRetry(const std::string& url) {
 // Two replicas on one Redis: session "s1" (one event) created on A and
 // followed from its start on both.
 struct TwoReplicasFollowing {
-  explicit TwoReplicasFollowing(const TestRedisStoreOptions& options)
+  explicit TwoReplicasFollowing(const TestRedisSessionStoreOptions& options)
       : a(options), b(options) {
     CreateSession(a, "s1", 1);
     absl::StatusOr<std::unique_ptr<FollowHandle>> fa = a.Follow("s1", 0, &on_a);
@@ -61,8 +61,9 @@ struct TwoReplicasFollowing {
   }
   bool following() const { return follow_a != nullptr && follow_b != nullptr; }
 
-  TestRedisStore a;  // The stores outlive the handles, the handles' listeners.
-  TestRedisStore b;
+  TestRedisSessionStore
+      a;  // The stores outlive the handles, the handles' listeners.
+  TestRedisSessionStore b;
   RecordingListener on_a;
   RecordingListener on_b;
   std::unique_ptr<FollowHandle> follow_a;
@@ -87,9 +88,9 @@ int64_t CommitFresh(SessionStore& store, const std::string& id, int n,
 
 // Waits until `store` has subscribed `times` times and caught its
 // followers up after the last one (one read when it follows anything).
-bool WaitSubscribed(RedisStore& store, int times = 1) {
+bool WaitSubscribed(RedisSessionStore& store, int times = 1) {
   return WaitUntil([&] {
-    const RedisStoreStats s = store.Stats();
+    const RedisSessionStoreStats s = store.Stats();
     return s.subscribes >= times && s.catch_up_reads >= times;
   });
 }
@@ -109,7 +110,7 @@ int ThreadCount() {
 // Two stores on one Redis: session "s1" (one event) created on B and
 // followed from its start on A, whose subscriber is up.
 struct FollowerOfAnotherStore {
-  explicit FollowerOfAnotherStore(const TestRedisStoreOptions& options)
+  explicit FollowerOfAnotherStore(const TestRedisSessionStoreOptions& options)
       : a(options), b(options) {
     CreateSession(b, "s1", 1);
     absl::StatusOr<std::unique_ptr<FollowHandle>> f =
@@ -117,8 +118,8 @@ struct FollowerOfAnotherStore {
     if (f.ok() && WaitSubscribed(a)) follow = *std::move(f);
   }
 
-  TestRedisStore a;  // The stores and the listener outlive the handle.
-  TestRedisStore b;
+  TestRedisSessionStore a;  // The stores and the listener outlive the handle.
+  TestRedisSessionStore b;
   RecordingListener listener;
   std::unique_ptr<FollowHandle> follow;  // Null if following failed.
 };
@@ -126,8 +127,8 @@ struct FollowerOfAnotherStore {
 TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
-  TestRedisStore other(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore other(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -137,7 +138,7 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
   EXPECT_THAT(listener.sequences(), ElementsAreArray(Range(1, 2)));
   ASSERT_TRUE(WaitSubscribed(store));
   RunCommand(redis->url(), {"CONFIG", "RESETSTAT"});
-  const RedisStoreStats before = store.Stats();
+  const RedisSessionStoreStats before = store.Stats();
 
   constexpr int kCommits = 50;
   for (int i = 0; i < kCommits; ++i) {
@@ -178,8 +179,8 @@ TEST(RedisFollowTest, OwnCommitsReachTheFollowerBeforeCommitReturnsUnread) {
 TEST(RedisFollowTest, AFollowFromInsideAnotherStoresCommitStartsRightAfter) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(OptionsFor(redis->url()));
-  TestRedisStore b(OptionsFor(redis->url()));
+  TestRedisSessionStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(b, "s1", 5);
   ASSERT_TRUE(
       b.Commit(record.last_sequence(), &record, Events(300, "big")).ok());
@@ -208,13 +209,13 @@ TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
   ASSERT_NE(redis, nullptr);
   TwoReplicasFollowing both(OptionsFor(redis->url()));
   ASSERT_TRUE(both.following());
-  RedisStore& a = both.a;
-  RedisStore& b = both.b;
+  RedisSessionStore& a = both.a;
+  RedisSessionStore& b = both.b;
   RecordingListener& on_a = both.on_a;
   RecordingListener& on_b = both.on_b;
 
   constexpr int kCommits = 100;
-  auto writer = [](RedisStore* store, std::string tag) {
+  auto writer = [](RedisSessionStore* store, std::string tag) {
     for (int i = 0; i < kCommits; ++i) {
       CommitFresh(*store, "s1", 1 + i % 3, absl::StrCat(tag, " ", i));
     }
@@ -249,8 +250,8 @@ TEST(RedisFollowTest, TwoReplicasCommittingToOneSessionFollowedOnBoth) {
 TEST(RedisFollowTest, ALocalCommitAfterAnUnseenForeignOneIsNotDeliveredEarly) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(QuickRetry(redis->url()));
-  TestRedisStore b(QuickRetry(redis->url()));
+  TestRedisSessionStore a(QuickRetry(redis->url()));
+  TestRedisSessionStore b(QuickRetry(redis->url()));
   coach::internal::SessionRecord record = CreateSession(a, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -280,8 +281,8 @@ TEST(RedisFollowTest, CommitsMadeWhileUnsubscribedAreCaughtUpOnResubscribe) {
   ASSERT_NE(redis, nullptr);
   FollowerOfAnotherStore f(QuickRetry(redis->url()));
   ASSERT_NE(f.follow, nullptr);
-  RedisStore& a = f.a;
-  RedisStore& b = f.b;
+  RedisSessionStore& a = f.a;
+  RedisSessionStore& b = f.b;
   RecordingListener& listener = f.listener;
   RunCommand(redis->url(), {"ACL", "SETUSER", "default", "-subscribe"});
   ASSERT_EQ(RunInteger(redis->url(), {"CLIENT", "KILL", "TYPE", "pubsub"}), 1);
@@ -301,8 +302,8 @@ TEST(RedisFollowTest, SubscriberKilledWhileAnotherStoreCommitsLosesNothing) {
   ASSERT_NE(redis, nullptr);
   FollowerOfAnotherStore f(QuickRetry(redis->url()));
   ASSERT_NE(f.follow, nullptr);
-  RedisStore& a = f.a;
-  RedisStore& b = f.b;
+  RedisSessionStore& a = f.a;
+  RedisSessionStore& b = f.b;
   RecordingListener& listener = f.listener;
 
   std::atomic<bool> done{false};
@@ -329,10 +330,10 @@ TEST(RedisFollowTest, SubscriberKilledWhileAnotherStoreCommitsLosesNothing) {
 TEST(RedisFollowTest, FiftyFollowsCostNoMoreConnectionsOrThreadsThanOne) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.client.pool_size = 4;
-  TestRedisStore store(options);
-  TestRedisStore writer(OptionsFor(redis->url()));
+  TestRedisSessionStore store(options);
+  TestRedisSessionStore writer(OptionsFor(redis->url()));
   constexpr int kSessions = 50;
   for (int i = 0; i < kSessions; ++i)
     CreateSession(writer, absl::StrCat("s", i), 1);
@@ -404,7 +405,7 @@ class ParkingListener : public EventListener {
 TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   ParkingListener parking(/*park_at=*/3);
   RecordingListener witness;
@@ -440,8 +441,8 @@ TEST(RedisFollowTest, DestroyingAHandleWaitsOnlyForTheDeliveryInProgress) {
 TEST(RedisFollowTest, AListenerIsNeverCalledAfterItsHandleIsDestroyed) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(OptionsFor(redis->url()));
-  TestRedisStore b(OptionsFor(redis->url()));
+  TestRedisSessionStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore b(OptionsFor(redis->url()));
   CreateSession(a, "s1", 1);
   RecordingListener witness;
   absl::StatusOr<std::unique_ptr<FollowHandle>> watching =
@@ -450,7 +451,7 @@ TEST(RedisFollowTest, AListenerIsNeverCalledAfterItsHandleIsDestroyed) {
   // Commits from both stores: deliveries on A's committing thread and on
   // its catch-up thread, while handles come and go.
   std::atomic<bool> stop{false};
-  auto writer = [&](RedisStore* store) {
+  auto writer = [&](RedisSessionStore* store) {
     for (int i = 0; i < 2000 && !stop; ++i) CommitFresh(*store, "s1", 1, "w");
   };
   std::thread ta(writer, &a);
@@ -486,8 +487,8 @@ TEST(RedisFollowTest, FollowersOfBothReplicasResumeWithNoGapAfterARestart) {
   ASSERT_NE(redis, nullptr);
   TwoReplicasFollowing both(QuickRetry(redis->url()));
   ASSERT_TRUE(both.following());
-  RedisStore& a = both.a;
-  RedisStore& b = both.b;
+  RedisSessionStore& a = both.a;
+  RedisSessionStore& b = both.b;
   RecordingListener& on_a = both.on_a;
   RecordingListener& on_b = both.on_b;
   ASSERT_EQ(CommitFresh(b, "s1", 2, "before"), 3);

@@ -21,7 +21,7 @@
 #include "services/redis/redis_client.h"
 #include "services/redis/redis_connection.h"
 #include "services/redis/redis_url.h"
-#include "services/store/redis_store.h"
+#include "services/store/redis_session_store.h"
 #include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 
@@ -37,16 +37,16 @@ inline std::unique_ptr<RedisServer> StartRedis(
   return server.ok() ? *std::move(server) : nullptr;
 }
 
-// Options of a TestRedisStore: its client's and the store's.
-struct TestRedisStoreOptions {
+// Options of a TestRedisSessionStore: its client's and the store's.
+struct TestRedisSessionStoreOptions {
   RedisClientOptions client;
-  RedisStoreOptions store;
+  RedisSessionStoreOptions store;
 };
 
 // Options for the Redis at `url`, with the four pooled connections a
 // store had before stores shared a client.
-inline TestRedisStoreOptions OptionsFor(const std::string& url) {
-  TestRedisStoreOptions options;
+inline TestRedisSessionStoreOptions OptionsFor(const std::string& url) {
+  TestRedisSessionStoreOptions options;
   absl::StatusOr<RedisAddress> address = ParseRedisUrl(url);
   EXPECT_TRUE(address.ok()) << address.status();
   if (address.ok()) options.client.address = *address;
@@ -54,12 +54,12 @@ inline TestRedisStoreOptions OptionsFor(const std::string& url) {
   return options;
 }
 
-// A RedisStore with a client of its own, as each replica has: its Stats
+// A RedisSessionStore with a client of its own, as each replica has: its Stats
 // count this store's traffic only.
-class TestRedisStore : public WithOwnClient<RedisStore> {
+class TestRedisSessionStore : public WithOwnClient<RedisSessionStore> {
  public:
-  explicit TestRedisStore(const TestRedisStoreOptions& options)
-      : WithOwnClient<RedisStore>(options.client, options.store) {}
+  explicit TestRedisSessionStore(const TestRedisSessionStoreOptions& options)
+      : WithOwnClient<RedisSessionStore>(options.client, options.store) {}
 };
 
 // Runs one command on its own connection; fails the test on an error.

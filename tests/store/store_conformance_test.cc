@@ -1,5 +1,6 @@
 // One suite, two stores: everything SessionStore documents, checked against
-// the embedded MemoryStore and against RedisStore on a real redis-server.
+// the embedded MemorySessionStore and against RedisSessionStore on a real
+// redis-server.
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,8 +10,8 @@
 #include "gtest/gtest.h"
 #include "services/redis/redis_connection.h"
 #include "services/redis/redis_url.h"
-#include "services/store/memory_store.h"
-#include "services/store/redis_store.h"
+#include "services/store/memory_session_store.h"
+#include "services/store/redis_session_store.h"
 #include "tests/common/redis_server.h"
 #include "tests/common/shared_redis.h"
 #include "tests/store/redis_testing.h"
@@ -29,16 +30,16 @@ using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Makes MemoryStores.
+// Makes MemorySessionStores.
 struct MemoryFactory {
   // Create and Commit return the very objects history and followers hold.
   static constexpr bool kSameObjects = true;
   // ReadHistory's last_sequence is always the session's last sequence.
   static constexpr bool kExactLastSequence = true;
   static std::unique_ptr<SessionStore> Make(int max_history) {
-    MemoryStoreOptions options;
+    MemorySessionStoreOptions options;
     options.max_history = max_history;
-    return std::make_unique<MemoryStore>(options);
+    return std::make_unique<MemorySessionStore>(options);
   }
 };
 
@@ -46,7 +47,7 @@ struct MemoryFactory {
 ::testing::Environment* const shared_redis =
     ::testing::AddGlobalTestEnvironment(new SharedRedis);
 
-// Makes RedisStores on the shared redis-server, emptied for each store.
+// Makes RedisSessionStores on the shared redis-server, emptied for each store.
 struct RedisFactory {
   // History and followers may give events read back from Redis: equal to
   // those Create and Commit return, not the same objects.
@@ -65,10 +66,10 @@ struct RedisFactory {
       ADD_FAILURE() << flushed.status();
       return nullptr;
     }
-    testing_store::TestRedisStoreOptions options =
+    testing_store::TestRedisSessionStoreOptions options =
         testing_store::OptionsFor(server->url());
     options.store.max_history = max_history;
-    return std::make_unique<testing_store::TestRedisStore>(options);
+    return std::make_unique<testing_store::TestRedisSessionStore>(options);
   }
 };
 

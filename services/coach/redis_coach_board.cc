@@ -1,4 +1,4 @@
-#include "services/coach/redis_live_board.h"
+#include "services/coach/redis_coach_board.h"
 
 #include <algorithm>
 #include <deque>
@@ -11,7 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "services/coach/redis_board_scripts.h"
 #include "services/common/log.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 
@@ -82,9 +82,9 @@ std::vector<SharedUpdate> ParseEntries(const redisReply& entries,
 // and the watchers it feeds. Watchers whose start needs Redis wait in
 // `pending_` until the board's I/O thread joins them (Join) or fails them
 // (FailPending).
-class RedisLiveBoard::Feed : public BoardFeed {
+class RedisCoachBoard::Feed : public BoardFeed {
  public:
-  Feed(RedisLiveBoard* board, BoardKeys keys)
+  Feed(RedisCoachBoard* board, BoardKeys keys)
       : board_(board),
         keys_(std::move(keys)),
         stream_key_(keys_.board),
@@ -282,9 +282,9 @@ class RedisLiveBoard::Feed : public BoardFeed {
 
   // Waits out the connection's backoff (at least 10 ms), or until stopped.
   void WaitToRetry() {
-    const absl::Duration wait =
-        std::max({absl::Milliseconds(10), board_->client_->options().min_backoff,
-                  reader_.next_attempt() - absl::Now()});
+    const absl::Duration wait = std::max(
+        {absl::Milliseconds(10), board_->client_->options().min_backoff,
+         reader_.next_attempt() - absl::Now()});
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stop_), wait);
   }
@@ -325,8 +325,8 @@ class RedisLiveBoard::Feed : public BoardFeed {
       if (absl::IsCancelled(replies.status())) return;
       absl::Status failure = replies.status();
       for (size_t i = 0; failure.ok() && i < replies->size(); ++i) {
-        failure = board_->client_->Check(i == 0 ? "XREAD" : "HGET",
-                                         *(*replies)[i]);
+        failure =
+            board_->client_->Check(i == 0 ? "XREAD" : "HGET", *(*replies)[i]);
       }
       if (!failure.ok()) {
         if (!failing) {
@@ -380,7 +380,7 @@ class RedisLiveBoard::Feed : public BoardFeed {
     }
   }
 
-  RedisLiveBoard* const board_;
+  RedisCoachBoard* const board_;
   const BoardKeys keys_;
   const std::string stream_key_;
   const std::string meta_key_;
@@ -405,9 +405,9 @@ class RedisLiveBoard::Feed : public BoardFeed {
   uint64_t next_pending_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
-RedisLiveBoard::RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
-                               RedisClient* client,
-                               RedisLiveBoardOptions options)
+RedisCoachBoard::RedisCoachBoard(CoachLinkStore* links, const Clock* clock,
+                                 RedisClient* client,
+                                 RedisCoachBoardOptions options)
     : links_(links),
       clock_(clock),
       client_(client),
@@ -416,7 +416,7 @@ RedisLiveBoard::RedisLiveBoard(CoachLinkStore* links, const Clock* clock,
       io_(std::make_unique<Executor>(std::max(1, options_.io_threads))),
       worker_(std::make_unique<Executor>(1)) {}
 
-RedisLiveBoard::~RedisLiveBoard() {
+RedisCoachBoard::~RedisCoachBoard() {
   worker_.reset();  // Publishes what is queued.
   {
     absl::MutexLock lock(&feeds_mu_);
@@ -431,30 +431,30 @@ RedisLiveBoard::~RedisLiveBoard() {
   for (auto& [coach, feed] : feeds) feed->Stop();
 }
 
-RedisBoardStats RedisLiveBoard::Stats() const {
+RedisBoardStats RedisCoachBoard::Stats() const {
   RedisBoardStats s;
   s.published = published_.load();
   return s;
 }
 
-void RedisLiveBoard::OnCommit(const coach::internal::SessionRecord& record,
-                              const std::vector<StoredEvent>& events) {
+void RedisCoachBoard::OnCommit(const coach::internal::SessionRecord& record,
+                               const std::vector<StoredEvent>& events) {
   if (events.empty()) return;
   auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
   worker_->Schedule([this, batch] { Publish(*batch); });
 }
 
-void RedisLiveBoard::OnLinked(const std::string& person,
-                              const std::string& coach) {
+void RedisCoachBoard::OnLinked(const std::string& person,
+                               const std::string& coach) {
   worker_->Schedule([this, person, coach] { PublishLinked(person, coach); });
 }
 
-void RedisLiveBoard::OnUnlinked(const std::string& person,
-                                const std::string& coach) {
+void RedisCoachBoard::OnUnlinked(const std::string& person,
+                                 const std::string& coach) {
   worker_->Schedule([this, person, coach] { PublishUnlinked(person, coach); });
 }
 
-RedisLiveBoard::BoardKeys RedisLiveBoard::CoachBoardKeys(
+RedisCoachBoard::BoardKeys RedisCoachBoard::CoachBoardKeys(
     const std::string& coach) const {
   return {absl::StrCat("coach ", coach), false,
           keys_.Clients(coach),          keys_.Board(coach),
@@ -462,7 +462,7 @@ RedisLiveBoard::BoardKeys RedisLiveBoard::CoachBoardKeys(
           keys_.BoardSeen(coach),        keys_.BoardEnded(coach)};
 }
 
-RedisLiveBoard::BoardKeys RedisLiveBoard::OwnBoardKeys(
+RedisCoachBoard::BoardKeys RedisCoachBoard::OwnBoardKeys(
     const std::string& person) const {
   const std::string meta = keys_.OwnBoard(person, "meta");
   return {absl::StrCat("person ", person),
@@ -475,7 +475,7 @@ RedisLiveBoard::BoardKeys RedisLiveBoard::OwnBoardKeys(
           keys_.OwnBoard(person, "ended")};
 }
 
-RedisCommand RedisLiveBoard::BoardCall(
+RedisCommand RedisCoachBoard::BoardCall(
     const BoardKeys& keys, const std::string& person,
     const std::vector<std::string>& args) const {
   std::vector<std::string> argv = {args.front(), person, RandomId(6),
@@ -487,10 +487,10 @@ RedisCommand RedisLiveBoard::BoardCall(
       argv);
 }
 
-void RedisLiveBoard::RunPublish(absl::string_view what,
-                                std::vector<RedisCommand> calls,
-                                const std::vector<const RedisScript*>& scripts,
-                                size_t first_coach_call) {
+void RedisCoachBoard::RunPublish(absl::string_view what,
+                                 std::vector<RedisCommand> calls,
+                                 const std::vector<const RedisScript*>& scripts,
+                                 size_t first_coach_call) {
   absl::StatusOr<std::vector<RedisReply>> replies =
       client_->RunScripts(scripts, std::move(calls));
   if (!replies.ok()) {
@@ -511,7 +511,7 @@ void RedisLiveBoard::RunPublish(absl::string_view what,
   }
 }
 
-void RedisLiveBoard::Publish(const SessionBatch& batch) {
+void RedisCoachBoard::Publish(const SessionBatch& batch) {
   std::string discomfort;
   std::vector<std::string> coach_args = {
       "batch", batch.session_id, absl::StrCat(batch.row.session_sequence()),
@@ -559,8 +559,8 @@ void RedisLiveBoard::Publish(const SessionBatch& batch) {
              std::move(calls), scripts, first_coach_call);
 }
 
-void RedisLiveBoard::PublishLinked(const std::string& person,
-                                   const std::string& coach) {
+void RedisCoachBoard::PublishLinked(const std::string& person,
+                                    const std::string& coach) {
   absl::StatusOr<PersonLive> live = ReadPerson(person);
   if (!live.ok()) {
     LogWarning(absl::StrCat("live board: ", person, " linked ", coach,
@@ -592,8 +592,8 @@ void RedisLiveBoard::PublishLinked(const std::string& person,
              0);
 }
 
-void RedisLiveBoard::PublishUnlinked(const std::string& person,
-                                     const std::string& coach) {
+void RedisCoachBoard::PublishUnlinked(const std::string& person,
+                                      const std::string& coach) {
   LiveUpdate update;
   update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED);
   update.set_person_id(person);
@@ -604,7 +604,7 @@ void RedisLiveBoard::PublishUnlinked(const std::string& person,
              {&BoardScript()}, 0);
 }
 
-absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
+absl::StatusOr<RedisCoachBoard::BoardState> RedisCoachBoard::LoadBoard(
     RedisConnection* connection, const BoardKeys& keys) {
   absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
       connection, {&LoadScript()},
@@ -633,7 +633,7 @@ absl::StatusOr<RedisLiveBoard::BoardState> RedisLiveBoard::LoadBoard(
   return state;
 }
 
-absl::StatusOr<PersonLive> RedisLiveBoard::ReadPerson(
+absl::StatusOr<PersonLive> RedisCoachBoard::ReadPerson(
     const std::string& person) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HGETALL", keys_.PersonLive(person)});
@@ -662,23 +662,23 @@ absl::StatusOr<PersonLive> RedisLiveBoard::ReadPerson(
   return live;
 }
 
-absl::StatusOr<PersonLive> RedisLiveBoard::LiveOf(const std::string& person) {
+absl::StatusOr<PersonLive> RedisCoachBoard::LiveOf(const std::string& person) {
   return ReadPerson(person);
 }
 
-absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::Attach(
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisCoachBoard::Attach(
     const std::string& coach, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
   return AttachTo(CoachBoardKeys(coach), position, sink);
 }
 
-absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::AttachOwn(
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisCoachBoard::AttachOwn(
     const std::string& person, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
   return AttachTo(OwnBoardKeys(person), position, sink);
 }
 
-absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::AttachTo(
+absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisCoachBoard::AttachTo(
     BoardKeys keys, const coach::v1::ResumePosition* position, LiveSink* sink) {
   std::shared_ptr<Feed> feed;
   bool served = false;
@@ -699,7 +699,7 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> RedisLiveBoard::AttachTo(
   return std::make_unique<BoardAttachment>(std::move(feed), sink);
 }
 
-void RedisLiveBoard::CatchUp(
+void RedisCoachBoard::CatchUp(
     const std::shared_ptr<Feed>& feed,
     const std::optional<coach::v1::ResumePosition>& position,
     uint64_t pending_id) {
@@ -757,11 +757,11 @@ void RedisLiveBoard::CatchUp(
   feed->Join(pending_id, state->epoch, first, last);
 }
 
-void RedisLiveBoard::ScheduleRetire(const std::string& name) {
+void RedisCoachBoard::ScheduleRetire(const std::string& name) {
   io_->Schedule([this, name] { RetireIfIdle(name); });
 }
 
-void RedisLiveBoard::RetireIfIdle(const std::string& name) {
+void RedisCoachBoard::RetireIfIdle(const std::string& name) {
   std::shared_ptr<Feed> feed;
   {
     absl::MutexLock lock(&feeds_mu_);
@@ -773,12 +773,12 @@ void RedisLiveBoard::RetireIfIdle(const std::string& name) {
   feed->Stop();
 }
 
-int RedisLiveBoard::ReaderCount() const {
+int RedisCoachBoard::ReaderCount() const {
   absl::MutexLock lock(&feeds_mu_);
   return static_cast<int>(feeds_.size());
 }
 
-void RedisLiveBoard::Drain() {
+void RedisCoachBoard::Drain() {
   absl::Notification published;
   worker_->Schedule([&published] { published.Notify(); });
   published.WaitForNotification();

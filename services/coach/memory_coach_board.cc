@@ -1,4 +1,4 @@
-#include "services/coach/live_board.h"
+#include "services/coach/memory_coach_board.h"
 
 #include <algorithm>
 #include <deque>
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "services/common/log.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 
@@ -44,7 +44,7 @@ class CoachChannel : public BoardFeed {
     for (LiveSink* sink : sinks_) sink->Deliver(shared);
   }
 
-  // See LiveBoard::Attach.
+  // See MemoryCoachBoard::Attach.
   void Attach(const coach::v1::ResumePosition* position, LiveSink* sink) {
     absl::MutexLock lock(&mu_);
     if (position == nullptr) {
@@ -101,43 +101,45 @@ class CoachChannel : public BoardFeed {
   std::vector<LiveSink*> sinks_ ABSL_GUARDED_BY(mu_);
 };
 
-LiveBoard::LiveBoard(CoachLinkStore* links, const Clock* clock,
-                     LiveBoardOptions options)
+MemoryCoachBoard::MemoryCoachBoard(CoachLinkStore* links, const Clock* clock,
+                                   MemoryCoachBoardOptions options)
     : links_(links),
       clock_(clock),
       options_(options),
       worker_(std::make_unique<Executor>(1)) {}
 
-LiveBoard::~LiveBoard() { worker_.reset(); }
+MemoryCoachBoard::~MemoryCoachBoard() { worker_.reset(); }
 
-void LiveBoard::OnCommit(const coach::internal::SessionRecord& record,
-                         const std::vector<StoredEvent>& events) {
+void MemoryCoachBoard::OnCommit(const coach::internal::SessionRecord& record,
+                                const std::vector<StoredEvent>& events) {
   if (events.empty()) return;
   auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
   worker_->Schedule([this, batch] { Apply(*batch); });
 }
 
-void LiveBoard::OnLinked(const std::string& person, const std::string& coach) {
+void MemoryCoachBoard::OnLinked(const std::string& person,
+                                const std::string& coach) {
   worker_->Schedule([this, person, coach] { ApplyLinked(person, coach); });
 }
 
-void LiveBoard::OnUnlinked(const std::string& person,
-                           const std::string& coach) {
+void MemoryCoachBoard::OnUnlinked(const std::string& person,
+                                  const std::string& coach) {
   worker_->Schedule([this, person, coach] { ApplyUnlinked(person, coach); });
 }
 
-std::shared_ptr<CoachChannel> LiveBoard::ChannelOf(const std::string& coach) {
+std::shared_ptr<CoachChannel> MemoryCoachBoard::ChannelOf(
+    const std::string& coach) {
   absl::MutexLock lock(&channels_mu_);
   return ChannelInLocked(&channels_, coach);
 }
 
-std::shared_ptr<CoachChannel> LiveBoard::OwnChannelOf(
+std::shared_ptr<CoachChannel> MemoryCoachBoard::OwnChannelOf(
     const std::string& person) {
   absl::MutexLock lock(&channels_mu_);
   return ChannelInLocked(&own_channels_, person);
 }
 
-std::shared_ptr<CoachChannel> LiveBoard::ChannelInLocked(
+std::shared_ptr<CoachChannel> MemoryCoachBoard::ChannelInLocked(
     Channels* channels, const std::string& id) {
   std::shared_ptr<CoachChannel>& channel = (*channels)[id];
   if (channel == nullptr) {
@@ -147,7 +149,7 @@ std::shared_ptr<CoachChannel> LiveBoard::ChannelInLocked(
   return channel;
 }
 
-void LiveBoard::Apply(const SessionBatch& batch) {
+void MemoryCoachBoard::Apply(const SessionBatch& batch) {
   {
     absl::MutexLock lock(&persons_mu_);
     PersonState& person = persons_[batch.person];
@@ -179,8 +181,8 @@ void LiveBoard::Apply(const SessionBatch& batch) {
   }
 }
 
-void LiveBoard::ApplyLinked(const std::string& person,
-                            const std::string& coach) {
+void MemoryCoachBoard::ApplyLinked(const std::string& person,
+                                   const std::string& coach) {
   std::vector<coach::v1::LiveSession> rows = Known(person).live;
   std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
   const google::protobuf::Timestamp now = ToProto(clock_->Now());
@@ -205,8 +207,8 @@ void LiveBoard::ApplyLinked(const std::string& person,
   }
 }
 
-void LiveBoard::ApplyUnlinked(const std::string& person,
-                              const std::string& coach) {
+void MemoryCoachBoard::ApplyUnlinked(const std::string& person,
+                                     const std::string& coach) {
   LiveUpdate update;
   update.set_kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED);
   update.set_person_id(person);
@@ -214,7 +216,7 @@ void LiveBoard::ApplyUnlinked(const std::string& person,
   ChannelOf(coach)->Publish(std::move(update));
 }
 
-absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::Attach(
+absl::StatusOr<std::unique_ptr<BoardAttachment>> MemoryCoachBoard::Attach(
     const std::string& coach, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
   std::shared_ptr<CoachChannel> channel = ChannelOf(coach);
@@ -222,7 +224,7 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::Attach(
   return std::make_unique<BoardAttachment>(std::move(channel), sink);
 }
 
-absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::AttachOwn(
+absl::StatusOr<std::unique_ptr<BoardAttachment>> MemoryCoachBoard::AttachOwn(
     const std::string& person, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
   std::shared_ptr<CoachChannel> channel = OwnChannelOf(person);
@@ -230,11 +232,11 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> LiveBoard::AttachOwn(
   return std::make_unique<BoardAttachment>(std::move(channel), sink);
 }
 
-absl::StatusOr<PersonLive> LiveBoard::LiveOf(const std::string& person) {
+absl::StatusOr<PersonLive> MemoryCoachBoard::LiveOf(const std::string& person) {
   return Known(person);
 }
 
-PersonLive LiveBoard::Known(const std::string& person) const {
+PersonLive MemoryCoachBoard::Known(const std::string& person) const {
   PersonLive result;
   absl::MutexLock lock(&persons_mu_);
   auto it = persons_.find(person);
@@ -244,7 +246,7 @@ PersonLive LiveBoard::Known(const std::string& person) const {
   return result;
 }
 
-void LiveBoard::Drain() {
+void MemoryCoachBoard::Drain() {
   absl::Notification done;
   worker_->Schedule([&done] { done.Notify(); });
   done.WaitForNotification();

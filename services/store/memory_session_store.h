@@ -1,7 +1,7 @@
 // The embedded store: sessions in process memory. The default when coachd
 // runs without --redis; also the reference for the store conformance suite.
-#ifndef SERVICES_STORE_MEMORY_STORE_H_
-#define SERVICES_STORE_MEMORY_STORE_H_
+#ifndef SERVICES_STORE_MEMORY_SESSION_STORE_H_
+#define SERVICES_STORE_MEMORY_SESSION_STORE_H_
 
 #include <deque>
 #include <memory>
@@ -14,8 +14,8 @@
 
 namespace coachd {
 
-// Options of MemoryStore.
-struct MemoryStoreOptions {
+// Options of MemorySessionStore.
+struct MemorySessionStoreOptions {
   // Events kept per session; older ones are trimmed (readers that need them
   // get complete=false and a snapshot).
   int max_history = 10000;
@@ -29,12 +29,12 @@ struct MemoryStoreOptions {
 // different sessions run in parallel; one session's listeners are called
 // under its lock, in order. The map of sessions has a lock of its own that
 // is never held while a session's lock is.
-class MemoryStore : public SessionStore {
+class MemorySessionStore : public SessionStore {
  public:
-  explicit MemoryStore(MemoryStoreOptions options = {});
-  ~MemoryStore() override;
-  MemoryStore(const MemoryStore&) = delete;
-  MemoryStore& operator=(const MemoryStore&) = delete;
+  explicit MemorySessionStore(MemorySessionStoreOptions options = {});
+  ~MemorySessionStore() override;
+  MemorySessionStore(const MemorySessionStore&) = delete;
+  MemorySessionStore& operator=(const MemorySessionStore&) = delete;
 
   // The events returned are the very objects the session's history holds
   // and its listeners get (same get() pointers).
@@ -79,7 +79,7 @@ class MemoryStore : public SessionStore {
   // beyond max_finished_sessions.
   void Retire(const std::string& session_id) ABSL_LOCKS_EXCLUDED(mu_);
 
-  const MemoryStoreOptions options_;
+  const MemorySessionStoreOptions options_;
   absl::Mutex mu_;  // Guards the map, not the sessions in it.
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_
       ABSL_GUARDED_BY(mu_);
@@ -91,4 +91,4 @@ std::string RandomId(int bytes = 12);
 
 }  // namespace coachd
 
-#endif  // SERVICES_STORE_MEMORY_STORE_H_
+#endif  // SERVICES_STORE_MEMORY_SESSION_STORE_H_

@@ -1,4 +1,4 @@
-#include "services/store/redis_store.h"
+#include "services/store/redis_session_store.h"
 
 #include <algorithm>
 #include <utility>
@@ -7,7 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 namespace {
@@ -74,15 +74,16 @@ const RedisScript& WriteScript() {
 
 }  // namespace
 
-RedisStore::RedisStore(RedisClient* client, RedisStoreOptions options)
+RedisSessionStore::RedisSessionStore(RedisClient* client,
+                                     RedisSessionStoreOptions options)
     : client_(client),
       options_(std::move(options)),
       followers_(FollowersOptions(), client_),
       recent_(options_.recent) {}
 
-RedisStore::~RedisStore() = default;
+RedisSessionStore::~RedisSessionStore() = default;
 
-RedisFollowersOptions RedisStore::FollowersOptions() const {
+RedisFollowersOptions RedisSessionStore::FollowersOptions() const {
   RedisFollowersOptions f;
   f.subscriber = client_->ConnectionOptions(client_->options().command_timeout);
   f.channel = CommitsChannel();
@@ -91,25 +92,25 @@ RedisFollowersOptions RedisStore::FollowersOptions() const {
   return f;
 }
 
-std::string RedisStore::StateKey(absl::string_view session_id) const {
+std::string RedisSessionStore::StateKey(absl::string_view session_id) const {
   return absl::StrCat(options_.key_prefix, ":{", session_id, "}:state");
 }
 
-std::string RedisStore::EventsKey(absl::string_view session_id) const {
+std::string RedisSessionStore::EventsKey(absl::string_view session_id) const {
   return absl::StrCat(options_.key_prefix, ":{", session_id, "}:events");
 }
 
-std::string RedisStore::LiveKey() const {
+std::string RedisSessionStore::LiveKey() const {
   return absl::StrCat(options_.key_prefix, ":live");
 }
 
-std::string RedisStore::CommitsChannel() const {
+std::string RedisSessionStore::CommitsChannel() const {
   return absl::StrCat(options_.key_prefix, ":commits");
 }
 
-RedisStoreStats RedisStore::Stats() const {
+RedisSessionStoreStats RedisSessionStore::Stats() const {
   const RedisClientStats client = client_->Stats();
-  RedisStoreStats s;
+  RedisSessionStoreStats s;
   s.commands = client.commands;
   s.round_trips = client.round_trips;
   s.connects = client.connects;
@@ -119,19 +120,19 @@ RedisStoreStats RedisStore::Stats() const {
   return s;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> RedisStore::Create(
+absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Create(
     coach::internal::SessionRecord* record,
     std::vector<coach::v1::SessionEvent> events) {
   return Write(/*create=*/true, 0, record, std::move(events));
 }
 
-absl::StatusOr<std::vector<StoredEvent>> RedisStore::Commit(
+absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Commit(
     int64_t expected_sequence, coach::internal::SessionRecord* record,
     std::vector<coach::v1::SessionEvent> events) {
   return Write(/*create=*/false, expected_sequence, record, std::move(events));
 }
 
-absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
+absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Write(
     bool create, int64_t expected_sequence,
     coach::internal::SessionRecord* record,
     std::vector<coach::v1::SessionEvent> events) {
@@ -250,7 +251,7 @@ absl::StatusOr<std::vector<StoredEvent>> RedisStore::Write(
       absl::StrCat("session ", id, " changed epoch while committing"));
 }
 
-absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
+absl::StatusOr<coach::internal::SessionRecord> RedisSessionStore::Load(
     absl::string_view session_id) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HGET", StateKey(session_id), "record"});
@@ -268,7 +269,7 @@ absl::StatusOr<coach::internal::SessionRecord> RedisStore::Load(
   return record;
 }
 
-absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
+absl::StatusOr<HistoryRead> RedisSessionStore::ReadHistory(
     absl::string_view session_id, absl::string_view epoch,
     int64_t after_sequence, int max_events) {
   const std::string key = EventsKey(session_id);
@@ -350,14 +351,14 @@ absl::StatusOr<HistoryRead> RedisStore::ReadHistory(
   return read;
 }
 
-absl::StatusOr<std::unique_ptr<FollowHandle>> RedisStore::Follow(
+absl::StatusOr<std::unique_ptr<FollowHandle>> RedisSessionStore::Follow(
     absl::string_view session_id, int64_t after_sequence,
     EventListener* listener) {
   return followers_.Follow(session_id, StateKey(session_id),
                            EventsKey(session_id), after_sequence, listener);
 }
 
-absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
+absl::StatusOr<std::vector<std::string>> RedisSessionStore::ListLive() {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"ZRANGE", LiveKey(), "0", "-1"});
   if (!reply.ok()) return reply.status();
@@ -372,6 +373,8 @@ absl::StatusOr<std::vector<std::string>> RedisStore::ListLive() {
   return ids;
 }
 
-absl::Status RedisStore::Ping() { return client_->Call({"PING"}).status(); }
+absl::Status RedisSessionStore::Ping() {
+  return client_->Call({"PING"}).status();
+}
 
 }  // namespace coachd

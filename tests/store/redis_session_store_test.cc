@@ -1,7 +1,7 @@
 // What only the Redis store does: survive Redis going away, persist through a
 // restart with the deployed config, keep a session in one hash slot, commit
 // atomically under races, expire finished sessions, and what it costs.
-#include "services/store/redis_store.h"
+#include "services/store/redis_session_store.h"
 
 #include <algorithm>
 #include <atomic>
@@ -37,8 +37,8 @@ using ::coachd::testing_store::RunCommand;
 using ::coachd::testing_store::RunInteger;
 using ::coachd::testing_store::Sequences;
 using ::coachd::testing_store::StartRedis;
-using ::coachd::testing_store::TestRedisStore;
-using ::coachd::testing_store::TestRedisStoreOptions;
+using ::coachd::testing_store::TestRedisSessionStore;
+using ::coachd::testing_store::TestRedisSessionStoreOptions;
 using ::testing::Contains;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -61,10 +61,10 @@ absl::Status CommitN(SessionStore& store, coach::internal::SessionRecord* r,
   return store.Commit(r->last_sequence(), r, Events(n, "more")).status();
 }
 
-TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
+TEST(RedisSessionStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   ASSERT_TRUE(redis->Stop().ok());
 
@@ -93,13 +93,13 @@ TEST(RedisStoreTest, RedisDownFailsWithUnavailableNamingTheAddress) {
   EXPECT_EQ(record.last_sequence(), 1);  // A failed commit changes nothing.
 }
 
-TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
+TEST(RedisSessionStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
   std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.client.min_backoff = absl::ZeroDuration();  // Retry at once.
   options.client.max_backoff = absl::ZeroDuration();
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
 
   ASSERT_TRUE(redis->Stop().ok());
@@ -111,14 +111,14 @@ TEST(RedisStoreTest, RecoversWhenRedisIsBackWithoutANewStore) {
   EXPECT_EQ(record.last_sequence(), 2);
 }
 
-TEST(RedisStoreTest, BacksOffAfterAFailedConnect) {
+TEST(RedisSessionStoreTest, BacksOffAfterAFailedConnect) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.client.pool_size = 1;
   options.client.min_backoff = absl::Hours(1);
   options.client.max_backoff = absl::Hours(1);
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   ASSERT_TRUE(store.Ping().ok());
   ASSERT_TRUE(redis->Stop().ok());
   EXPECT_EQ(store.Ping().code(), absl::StatusCode::kUnavailable);  // Drops.
@@ -133,13 +133,13 @@ TEST(RedisStoreTest, BacksOffAfterAFailedConnect) {
   EXPECT_EQ(store.Stats().connects, connects);
 }
 
-TEST(RedisStoreTest, FollowCarriesOnAcrossARedisRestart) {
+TEST(RedisSessionStoreTest, FollowCarriesOnAcrossARedisRestart) {
   std::unique_ptr<RedisServer> redis = StartRedis(WithAof());
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.client.min_backoff = absl::Milliseconds(10);
   options.client.max_backoff = absl::Milliseconds(50);
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 2);
   RecordingListener listener;
   absl::StatusOr<std::unique_ptr<FollowHandle>> follow =
@@ -157,7 +157,7 @@ TEST(RedisStoreTest, FollowCarriesOnAcrossARedisRestart) {
   EXPECT_THAT(listener.sequences(), ElementsAreArray(Range(1, 5)));
 }
 
-TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
+TEST(RedisSessionStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   RedisServerOptions server_options;
   server_options.config_file =
       absl::StrCat(COACHD_SOURCE_DIR, "/deploy/redis/redis.conf");
@@ -165,7 +165,7 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   ASSERT_NE(redis, nullptr);
   coach::internal::SessionRecord record;
   {
-    TestRedisStore before(OptionsFor(redis->url()));
+    TestRedisSessionStore before(OptionsFor(redis->url()));
     record = CreateSession(before, "s1", 3);
     record.mutable_engine()->set_deadline_us(1767596460000000);
     ASSERT_TRUE(CommitN(before, &record, 2).ok());
@@ -173,7 +173,8 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   ASSERT_TRUE(redis->Stop().ok());
   ASSERT_TRUE(redis->Restart().ok());
 
-  TestRedisStore after(OptionsFor(redis->url()));  // A restarted coachd, too.
+  TestRedisSessionStore after(
+      OptionsFor(redis->url()));  // A restarted coachd, too.
   absl::StatusOr<coach::internal::SessionRecord> loaded = after.Load("s1");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->SerializeAsString(), record.SerializeAsString());
@@ -189,12 +190,12 @@ TEST(RedisStoreTest, SessionsSurviveARestartWithTheDeployedConfig) {
   EXPECT_EQ(loaded->last_sequence(), 6);
 }
 
-TEST(RedisStoreTest, ASessionsKeysShareOneHashSlot) {
+TEST(RedisSessionStoreTest, ASessionsKeysShareOneHashSlot) {
   RedisServerOptions server_options;
   server_options.extra_args = {"--cluster-enabled", "yes"};
   std::unique_ptr<RedisServer> redis = StartRedis(server_options);
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
   for (const std::string id : {"s1", "0123456789abcdef01234567", "a:b"}) {
     SCOPED_TRACE(id);
     EXPECT_THAT(store.StateKey(id), HasSubstr(absl::StrCat("{", id, "}")));
@@ -207,12 +208,12 @@ TEST(RedisStoreTest, ASessionsKeysShareOneHashSlot) {
   }
 }
 
-TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
+TEST(RedisSessionStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
   // Two stores: two coachd processes.
-  TestRedisStore a(OptionsFor(redis->url()));
-  TestRedisStore b(OptionsFor(redis->url()));
+  TestRedisSessionStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord created = CreateSession(a, "s1", 1);
   constexpr int kRounds = 50;
   absl::Barrier* start[kRounds];
@@ -220,7 +221,7 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
   std::atomic<int> wins[2] = {0, 0};
   std::atomic<int> aborts[2] = {0, 0};
   std::atomic<int> other_errors{0};
-  auto racer = [&](int who, RedisStore* store) {
+  auto racer = [&](int who, RedisSessionStore* store) {
     for (int round = 0; round < kRounds; ++round) {
       absl::StatusOr<coach::internal::SessionRecord> record;
       // Both start from the same stored sequence (bounded if commits fail).
@@ -268,12 +269,12 @@ TEST(RedisStoreTest, RacingCommitsWithTheSameSequenceHaveOneWinner) {
   }
 }
 
-TEST(RedisStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
+TEST(RedisSessionStoreTest, FinishedSessionsExpireAndLeaveTheLiveSet) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.store.finished_ttl = absl::Hours(2);
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   EXPECT_EQ(RunInteger(redis->url(), {"PTTL", store.StateKey("s1")}), -1);
   EXPECT_EQ(RunInteger(redis->url(), {"ZCARD", store.LiveKey()}), 1);
@@ -316,12 +317,12 @@ int EventsKept(const std::string& url, const std::string& key) {
   return events;
 }
 
-TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
+TEST(RedisSessionStoreTest, HistoryIsBoundedApproximately) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.store.max_history = 50;
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(CommitN(store, &record, 50).ok());
 
@@ -335,10 +336,10 @@ TEST(RedisStoreTest, HistoryIsBoundedApproximately) {
   EXPECT_EQ(read->events.size(), 50u);
 }
 
-TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
+TEST(RedisSessionStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore writer(OptionsFor(redis->url()));
+  TestRedisSessionStore writer(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 3);
   ASSERT_TRUE(CommitN(writer, &record, 4).ok());     // 4..7
   ASSERT_TRUE(CommitN(writer, &record, 2500).ok());  // 8..2507
@@ -352,7 +353,7 @@ TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
 
   // Another replica, with nothing of its own in memory, reads from inside
   // entries and across them.
-  TestRedisStore reader(OptionsFor(redis->url()));
+  TestRedisSessionStore reader(OptionsFor(redis->url()));
   for (int64_t after : {0, 1, 5, 7, 500, 1006, 1007, 2506}) {
     SCOPED_TRACE(absl::StrCat("after ", after));
     absl::StatusOr<HistoryRead> got =
@@ -365,10 +366,11 @@ TEST(RedisStoreTest, EachCommitIsOneStreamEntryOfAtMostAThousandEvents) {
   EXPECT_EQ(reader.Stats().recent_hits, 0);
 }
 
-TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
+TEST(RedisSessionStoreTest,
+     ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore writer(OptionsFor(redis->url()));
+  TestRedisSessionStore writer(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 2);
   // Event 3 as earlier versions stored events: one per entry, field "e".
   coach::v1::SessionEvent third = Events(1, "old").front();
@@ -388,7 +390,7 @@ TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
              {"XADD", key, "5-0", "b", batch.SerializeAsString()});
   RunCommand(redis->url(), {"HSET", writer.StateKey("s1"), "seq", "5"});
 
-  TestRedisStore reader(OptionsFor(redis->url()));
+  TestRedisSessionStore reader(OptionsFor(redis->url()));
   absl::StatusOr<HistoryRead> before_it =
       reader.ReadHistory("s1", record.epoch(), 0, 3);
   ASSERT_TRUE(before_it.ok()) << before_it.status();
@@ -408,10 +410,10 @@ TEST(RedisStoreTest, ReadsEntriesOfEarlierVersionsAndSkipsMalformedOnes) {
   EXPECT_EQ(Sequences(after_it->events), Range(5, 5));
 }
 
-TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
+TEST(RedisSessionStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 1);
   RunCommand(redis->url(), {"SCRIPT", "FLUSH"});
 
@@ -421,7 +423,7 @@ TEST(RedisStoreTest, CommitsAfterTheScriptCacheIsFlushed) {
   EXPECT_EQ(record.last_sequence(), 2);
 }
 
-TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
+TEST(RedisSessionStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
   std::unique_ptr<RedisServer> redis = StartRedis(WithUnixSocket());
   ASSERT_NE(redis, nullptr);
   struct Case {
@@ -433,7 +435,7 @@ TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
                         {redis->url() + "/3", 3}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.url);
-    TestRedisStore store(OptionsFor(c.url));
+    TestRedisSessionStore store(OptionsFor(c.url));
     const std::string id = absl::StrCat("db", c.db);
     CreateSession(store, id, 1);
     absl::StatusOr<coach::internal::SessionRecord> loaded = store.Load(id);
@@ -446,11 +448,11 @@ TEST(RedisStoreTest, ServesOverAUnixSocketAndInTheChosenDatabase) {
   }
 }
 
-TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
+TEST(RedisSessionStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore writer(OptionsFor(redis->url()));
-  TestRedisStore reader(OptionsFor(redis->url()));
+  TestRedisSessionStore writer(OptionsFor(redis->url()));
+  TestRedisSessionStore reader(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(writer, "s1", 1);
   ASSERT_TRUE(CommitN(writer, &record, 1).ok());  // Scripts cached.
   RecordingListener listener;
@@ -459,16 +461,16 @@ TEST(RedisStoreTest, CostsOneRoundTripPerCommitAndNonePerDelivery) {
   ASSERT_TRUE(follow.ok());
   constexpr int kCommits = 200;
   RunCommand(redis->url(), {"CONFIG", "RESETSTAT"});
-  const RedisStoreStats writer_before = writer.Stats();
-  const RedisStoreStats reader_before = reader.Stats();
+  const RedisSessionStoreStats writer_before = writer.Stats();
+  const RedisSessionStoreStats reader_before = reader.Stats();
 
   for (int i = 0; i < kCommits; ++i) {
     ASSERT_TRUE(CommitN(writer, &record, 1).ok());
   }
   ASSERT_TRUE(listener.WaitFor(2 + kCommits));
 
-  const RedisStoreStats w = writer.Stats();
-  const RedisStoreStats r = reader.Stats();
+  const RedisSessionStoreStats w = writer.Stats();
+  const RedisSessionStoreStats r = reader.Stats();
   const int64_t commit_trips = w.round_trips - writer_before.round_trips;
   const int64_t commit_commands = w.commands - writer_before.commands;
   const int64_t reads = r.round_trips - reader_before.round_trips;
@@ -515,11 +517,11 @@ std::vector<std::string> Bytes(const std::vector<StoredEvent>& events) {
   return out;
 }
 
-TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
+TEST(RedisSessionStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(OptionsFor(redis->url()));
-  TestRedisStore b(OptionsFor(redis->url()));  // Another replica.
+  TestRedisSessionStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore b(OptionsFor(redis->url()));  // Another replica.
   coach::internal::SessionRecord record = CreateSession(a, "s1", 3);
   ASSERT_TRUE(CommitN(a, &record, 4).ok());
 
@@ -551,10 +553,10 @@ TEST(RedisStoreTest, HistoryOfItsOwnWritesIsNotReadBackFromRedis) {
   EXPECT_EQ(a.Stats().round_trips, round_trips + 1);
 }
 
-TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
+TEST(RedisSessionStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore store(OptionsFor(redis->url()));
+  TestRedisSessionStore store(OptionsFor(redis->url()));
   coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
   record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   ASSERT_TRUE(CommitN(store, &record, 4).ok());  // 4..7, the last ones.
@@ -579,13 +581,13 @@ TEST(RedisStoreTest, HistoryOfASessionItFinishedNeedsNoRoundTrip) {
   EXPECT_GT(store.Stats().round_trips, round_trips);
 }
 
-TEST(RedisStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
+TEST(RedisSessionStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStoreOptions options = OptionsFor(redis->url());
+  TestRedisSessionStoreOptions options = OptionsFor(redis->url());
   options.store.finished_ttl =
       absl::ZeroDuration();  // Gone as soon as finished.
-  TestRedisStore store(options);
+  TestRedisSessionStore store(options);
   coach::internal::SessionRecord record = CreateSession(store, "s1", 3);
   record.mutable_engine()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   ASSERT_TRUE(CommitN(store, &record, 1).ok());
@@ -594,11 +596,11 @@ TEST(RedisStoreTest, AFinishedSessionThatMayHaveExpiredIsAskedOfRedis) {
   EXPECT_TRUE(absl::IsNotFound(read.status())) << read.status();
 }
 
-TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
+TEST(RedisSessionStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(OptionsFor(redis->url()));
-  TestRedisStore b(OptionsFor(redis->url()));
+  TestRedisSessionStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore b(OptionsFor(redis->url()));
   coach::internal::SessionRecord record =
       CreateSession(a, "s1", 3);  // 1..3 by A
   absl::StatusOr<coach::internal::SessionRecord> at_b = b.Load("s1");
@@ -622,10 +624,10 @@ TEST(RedisStoreTest, AnotherReplicasCommitInBetweenIsReadFromRedis) {
   }
 }
 
-TEST(RedisStoreTest, ARecreatedSessionIsNotServedItsOldEvents) {
+TEST(RedisSessionStoreTest, ARecreatedSessionIsNotServedItsOldEvents) {
   std::unique_ptr<RedisServer> redis = StartRedis();
   ASSERT_NE(redis, nullptr);
-  TestRedisStore a(OptionsFor(redis->url()));
+  TestRedisSessionStore a(OptionsFor(redis->url()));
   coach::internal::SessionRecord old = CreateSession(a, "s1", 3);
   ASSERT_EQ(RunInteger(redis->url(), {"DEL", a.StateKey("s1")}), 1);
   coach::internal::SessionRecord fresh = CreateSession(a, "s1", 2);

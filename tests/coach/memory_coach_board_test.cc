@@ -1,7 +1,7 @@
-// LiveBoard fed with hand-made commits: discomfort first, per-coach
+// MemoryCoachBoard fed with hand-made commits: discomfort first, per-coach
 // sequences, resume exactly once or a not-recovered snapshot, link changes,
 // and each person's own board.
-#include "services/coach/live_board.h"
+#include "services/coach/memory_coach_board.h"
 
 #include <memory>
 #include <string>
@@ -44,9 +44,10 @@ class Collector : public LiveSink {
   std::vector<LiveUpdate> updates_;
 };
 
-class LiveBoardTest : public ::testing::Test {
+class MemoryCoachBoardTest : public ::testing::Test {
  protected:
-  LiveBoardTest() : board_(&links_, &clock_, LiveBoardOptions{8}) {
+  MemoryCoachBoardTest()
+      : board_(&links_, &clock_, MemoryCoachBoardOptions{8}) {
     EXPECT_TRUE(links_.Link("alice", "coach-a", clock_.Now()).ok());
   }
 
@@ -97,10 +98,11 @@ class LiveBoardTest : public ::testing::Test {
 
   FakeClock clock_;
   MemoryCoachLinkStore links_;
-  LiveBoard board_;
+  MemoryCoachBoard board_;
 };
 
-TEST_F(LiveBoardTest, DiscomfortComesFirstAndFlaggedAheadOfRoutineUpdates) {
+TEST_F(MemoryCoachBoardTest,
+       DiscomfortComesFirstAndFlaggedAheadOfRoutineUpdates) {
   Collector sink;
   auto attachment = *board_.Attach("coach-a", nullptr, &sink);
   std::vector<SessionEvent> events;
@@ -141,7 +143,7 @@ TEST_F(LiveBoardTest, DiscomfortComesFirstAndFlaggedAheadOfRoutineUpdates) {
   EXPECT_EQ(alice.last_discomfort->session_id(), "s1");
 }
 
-TEST_F(LiveBoardTest, UnlinkedPeopleNeverReachTheBoard) {
+TEST_F(MemoryCoachBoardTest, UnlinkedPeopleNeverReachTheBoard) {
   Collector sink;
   auto attachment = *board_.Attach("coach-a", nullptr, &sink);
   int64_t carol = 0, alice = 0;
@@ -155,7 +157,7 @@ TEST_F(LiveBoardTest, UnlinkedPeopleNeverReachTheBoard) {
   EXPECT_EQ(got[2].sequence(), 2);
 }
 
-TEST_F(LiveBoardTest, ResumeGetsEveryLaterUpdateExactlyOnce) {
+TEST_F(MemoryCoachBoardTest, ResumeGetsEveryLaterUpdateExactlyOnce) {
   Collector first;
   auto attachment = *board_.Attach("coach-a", nullptr, &first);
   int64_t seq = 0;
@@ -183,7 +185,7 @@ TEST_F(LiveBoardTest, ResumeGetsEveryLaterUpdateExactlyOnce) {
   }
 }
 
-TEST_F(LiveBoardTest, ImpossibleResumeGetsNotRecoveredSnapshot) {
+TEST_F(MemoryCoachBoardTest, ImpossibleResumeGetsNotRecoveredSnapshot) {
   int64_t seq = 0;
   Collector probe;
   auto attachment = *board_.Attach("coach-a", nullptr, &probe);
@@ -219,7 +221,7 @@ TEST_F(LiveBoardTest, ImpossibleResumeGetsNotRecoveredSnapshot) {
   }
 }
 
-TEST_F(LiveBoardTest, LinkAndUnlinkAddAndDropTheClientsRows) {
+TEST_F(MemoryCoachBoardTest, LinkAndUnlinkAddAndDropTheClientsRows) {
   int64_t seq = 0;
   PauseResume("dave", "d1", &seq);  // Dave trains before linking coach-a.
   board_.Drain();
@@ -248,7 +250,7 @@ TEST_F(LiveBoardTest, LinkAndUnlinkAddAndDropTheClientsRows) {
   EXPECT_EQ(fresh.Take().front().board().sessions_size(), 0);
 }
 
-TEST_F(LiveBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
+TEST_F(MemoryCoachBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   int64_t seq = 0;
   PauseResume("alice", "a1", &seq);
   std::vector<SessionEvent> done{Event(++seq)};
@@ -276,7 +278,7 @@ TEST_F(LiveBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   EXPECT_TRUE(board_.LiveOf("alice")->live.empty());
 }
 
-TEST_F(LiveBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
+TEST_F(MemoryCoachBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
   Collector alice_own, carol_own, coach_id_as_person;
   auto a = *board_.AttachOwn("alice", nullptr, &alice_own);
   auto c = *board_.AttachOwn("carol", nullptr, &carol_own);  // No coach.
@@ -306,7 +308,8 @@ TEST_F(LiveBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
   EXPECT_EQ(coach_id_as_person.Take().size(), 1u);  // Its snapshot only.
 }
 
-TEST_F(LiveBoardTest, AnOwnBoardResumesExactlyOnceAndSnapshotsTheLiveRows) {
+TEST_F(MemoryCoachBoardTest,
+       AnOwnBoardResumesExactlyOnceAndSnapshotsTheLiveRows) {
   Collector first;
   auto attachment = *board_.AttachOwn("carol", nullptr, &first);
   int64_t seq = 0;

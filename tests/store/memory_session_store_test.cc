@@ -1,5 +1,5 @@
-// MemoryStore behaviour beyond the conformance suite: bounded memory.
-#include "services/store/memory_store.h"
+// MemorySessionStore behaviour beyond the conformance suite: bounded memory.
+#include "services/store/memory_session_store.h"
 
 #include "gtest/gtest.h"
 #include "tests/store/store_testing.h"
@@ -11,7 +11,7 @@ using testing_store::Events;
 using testing_store::NewRecord;
 
 // Finishes `id` with one more event.
-void Finish(MemoryStore& store, const std::string& id) {
+void Finish(MemorySessionStore& store, const std::string& id) {
   absl::StatusOr<coach::internal::SessionRecord> record = store.Load(id);
   ASSERT_TRUE(record.ok()) << record.status();
   const int64_t expected = record->last_sequence();
@@ -19,10 +19,10 @@ void Finish(MemoryStore& store, const std::string& id) {
   ASSERT_TRUE(store.Commit(expected, &*record, Events(1, "end")).ok());
 }
 
-TEST(MemoryStoreTest, KeepsOnlyTheNewestFinishedSessions) {
-  MemoryStoreOptions options;
+TEST(MemorySessionStoreTest, KeepsOnlyTheNewestFinishedSessions) {
+  MemorySessionStoreOptions options;
   options.max_finished_sessions = 2;
-  MemoryStore store(options);
+  MemorySessionStore store(options);
   for (const char* id : {"a", "b", "c", "live"}) {
     coach::internal::SessionRecord record = NewRecord(id);
     ASSERT_TRUE(store.Create(&record, Events(2, "start")).ok());

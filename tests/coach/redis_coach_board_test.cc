@@ -1,4 +1,4 @@
-// RedisLiveBoard fed with hand-made commits, two boards ("replicas") on one
+// RedisCoachBoard fed with hand-made commits, two boards ("replicas") on one
 // real redis-server: what one publishes the other's watchers get, discomfort
 // first; a late commit of a session comes without rows; resumes
 // from Redis and from a replica's mirror; trimmed history and a board lost
@@ -7,7 +7,7 @@
 //
 // Waits carry a generous limit only so that a broken test fails instead of
 // hanging; no outcome depends on timing.
-#include "services/coach/redis_live_board.h"
+#include "services/coach/redis_coach_board.h"
 
 #include <memory>
 #include <string>
@@ -18,7 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_coach_link_store.h"
 #include "services/redis/redis_url.h"
 #include "tests/common/redis_server.h"
 
@@ -113,11 +113,11 @@ class Collector : public LiveSink {
 // One replica: its links store and board.
 struct Replica {
   std::unique_ptr<RedisClient> client;  // First: outlives the stores.
-  std::unique_ptr<RedisCoachLinks> links;
-  std::unique_ptr<RedisLiveBoard> board;
+  std::unique_ptr<RedisCoachLinkStore> links;
+  std::unique_ptr<RedisCoachBoard> board;
 };
 
-class RedisLiveBoardTest : public ::testing::Test {
+class RedisCoachBoardTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
@@ -134,13 +134,13 @@ class RedisLiveBoardTest : public ::testing::Test {
     RedisClientOptions client;
     client.address = address_;
     r.client = std::make_unique<RedisClient>(client);
-    r.links = std::make_unique<RedisCoachLinks>(r.client.get(),
-                                                RedisCoachLinksOptions{});
-    RedisLiveBoardOptions board;
+    r.links = std::make_unique<RedisCoachLinkStore>(
+        r.client.get(), RedisCoachLinkStoreOptions{});
+    RedisCoachBoardOptions board;
     board.window = window;
     board.follow_block = absl::Milliseconds(100);
-    r.board = std::make_unique<RedisLiveBoard>(r.links.get(), &clock_,
-                                               r.client.get(), board);
+    r.board = std::make_unique<RedisCoachBoard>(r.links.get(), &clock_,
+                                                r.client.get(), board);
     return r;
   }
 
@@ -187,7 +187,7 @@ class RedisLiveBoardTest : public ::testing::Test {
   }
 
   // Pause and resume of `person`'s session `id`: two updates.
-  void PauseResume(RedisLiveBoard& board, const std::string& person,
+  void PauseResume(RedisCoachBoard& board, const std::string& person,
                    const std::string& id, int64_t* sequence) {
     std::vector<SessionEvent> events{
         Event(++*sequence, coach::v1::RUN_STATE_PAUSED), Event(++*sequence)};
@@ -210,7 +210,7 @@ class RedisLiveBoardTest : public ::testing::Test {
   Replica b_;
 };
 
-TEST_F(RedisLiveBoardTest, AReplicaSeesWhatAnotherPublishedDiscomfortFirst) {
+TEST_F(RedisCoachBoardTest, AReplicaSeesWhatAnotherPublishedDiscomfortFirst) {
   Collector sink;
   auto attachment = *b_.board->Attach("coach-a", nullptr, &sink);
   std::vector<LiveUpdate> first = sink.Take(1);
@@ -248,7 +248,8 @@ TEST_F(RedisLiveBoardTest, AReplicaSeesWhatAnotherPublishedDiscomfortFirst) {
   EXPECT_EQ(a_.board->Stats().published, 2);
 }
 
-TEST_F(RedisLiveBoardTest, AnOwnBoardFollowsThePersonOnEveryReplicaAndResumes) {
+TEST_F(RedisCoachBoardTest,
+       AnOwnBoardFollowsThePersonOnEveryReplicaAndResumes) {
   Collector own;
   auto attachment = *b_.board->AttachOwn("carol", nullptr, &own);  // No coach.
   const LiveUpdate snapshot = own.Take(1).front();
@@ -300,7 +301,7 @@ TEST_F(RedisLiveBoardTest, AnOwnBoardFollowsThePersonOnEveryReplicaAndResumes) {
   EXPECT_EQ(other.Take(1)[0].board().sessions_size(), 0);
 }
 
-TEST_F(RedisLiveBoardTest, ALateCommitIsAppendedWithoutRowsAndRowsStay) {
+TEST_F(RedisCoachBoardTest, ALateCommitIsAppendedWithoutRowsAndRowsStay) {
   Collector sink;
   auto attachment = *b_.board->Attach("coach-a", nullptr, &sink);
   sink.Take(1);
@@ -339,7 +340,7 @@ TEST_F(RedisLiveBoardTest, ALateCommitIsAppendedWithoutRowsAndRowsStay) {
   EXPECT_EQ(alice->last_discomfort->note(), "sharp");  // Still recorded.
 }
 
-TEST_F(RedisLiveBoardTest, ResumesFromRedisAndFromTheMirrorExactlyOnce) {
+TEST_F(RedisCoachBoardTest, ResumesFromRedisAndFromTheMirrorExactlyOnce) {
   int64_t sequence = 0;
   for (int i = 0; i < 3; ++i) PauseResume(*a_.board, "alice", "s1", &sequence);
   a_.board->Drain();
@@ -372,7 +373,7 @@ TEST_F(RedisLiveBoardTest, ResumesFromRedisAndFromTheMirrorExactlyOnce) {
   }
 }
 
-TEST_F(RedisLiveBoardTest, TrimmedHistoryAndBadPositionsGetNotRecovered) {
+TEST_F(RedisCoachBoardTest, TrimmedHistoryAndBadPositionsGetNotRecovered) {
   Replica small = NewReplica(/*window=*/8);
   int64_t sequence = 0;
   // Enough for Redis to drop whole stream nodes (MAXLEN ~ trims by node).
@@ -415,7 +416,7 @@ TEST_F(RedisLiveBoardTest, TrimmedHistoryAndBadPositionsGetNotRecovered) {
   }
 }
 
-TEST_F(RedisLiveBoardTest, ABoardLostInRedisGivesWatchersANewEpochSnapshot) {
+TEST_F(RedisCoachBoardTest, ABoardLostInRedisGivesWatchersANewEpochSnapshot) {
   Collector sink;
   auto attachment = *b_.board->Attach("coach-a", nullptr, &sink);
   const LiveUpdate before = sink.Take(1).front();
@@ -447,7 +448,7 @@ TEST_F(RedisLiveBoardTest, ABoardLostInRedisGivesWatchersANewEpochSnapshot) {
   EXPECT_NE(got[0].epoch(), before.epoch());
 }
 
-TEST_F(RedisLiveBoardTest, RedisDownFailsNewWatchesAndReadsWithUnavailable) {
+TEST_F(RedisCoachBoardTest, RedisDownFailsNewWatchesAndReadsWithUnavailable) {
   ASSERT_TRUE(redis_->Stop().ok());
   Collector sink;
   auto attachment = *b_.board->Attach("coach-a", nullptr, &sink);

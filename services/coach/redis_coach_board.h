@@ -20,7 +20,7 @@
 //   PREFIX:{person:P}:own-board, own-meta, own-rows, own-seen, own-ended:
 //                           the person's own board (AttachOwn), kept like a
 //                           coach's, with every update of their sessions
-// All of a coach's keys, and the coach's clients hash of RedisCoachLinks,
+// All of a coach's keys, and the coach's clients hash of RedisCoachLinkStore,
 // share the slot {coach:C}: one Lua script per coach appends a commit's
 // updates, assigning the sequences, updates the rows, and checks in the
 // same step that the person is still a client (so nothing of a client
@@ -46,11 +46,11 @@
 // within it are served from memory at once. A reader leaves when its
 // coach's last watcher does.
 //
-//   RedisCoachLinks links(links_options);
-//   RedisLiveBoard board(&links, &clock, &client, board_options);
+//   RedisCoachLinkStore links(links_options);
+//   RedisCoachBoard board(&links, &clock, &client, board_options);
 //   observers.push_back(board.Observer());  // for SessionComponent
-#ifndef SERVICES_COACH_REDIS_LIVE_BOARD_H_
-#define SERVICES_COACH_REDIS_LIVE_BOARD_H_
+#ifndef SERVICES_COACH_REDIS_COACH_BOARD_H_
+#define SERVICES_COACH_REDIS_COACH_BOARD_H_
 
 #include <atomic>
 #include <memory>
@@ -65,16 +65,16 @@
 #include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/coach/live_updates.h"
-#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_coach_link_store.h"
 #include "services/common/clock.h"
 #include "services/common/executor.h"
 #include "services/redis/redis_client.h"
 
 namespace coachd {
 
-// Options of RedisLiveBoard.
-struct RedisLiveBoardOptions {
-  // Must be RedisCoachLinks' prefix: the board checks its clients hash.
+// Options of RedisCoachBoard.
+struct RedisCoachBoardOptions {
+  // Must be RedisCoachLinkStore' prefix: the board checks its clients hash.
   std::string key_prefix = "coachd";
   // Updates kept per coach, about (Redis MAXLEN ~, and each replica's
   // mirror); a resume older than that gets a snapshot.
@@ -91,18 +91,18 @@ struct RedisBoardStats {
   int64_t published = 0;  // Updates appended to coaches' boards.
 };
 
-// CoachBoard on Redis. Thread-safe. `links` (a RedisCoachLinks with the same
-// prefix, for CoachesOf), `clock` and `client` must outlive it. Uses the
+// CoachBoard on Redis. Thread-safe. `links` (a RedisCoachLinkStore with the
+// same prefix, for CoachesOf), `clock` and `client` must outlive it. Uses the
 // client's connections, plus one of its own per board watched on this
 // replica.
-class RedisLiveBoard : public CoachBoard {
+class RedisCoachBoard : public CoachBoard {
  public:
-  RedisLiveBoard(CoachLinkStore* links, const Clock* clock, RedisClient* client,
-                 RedisLiveBoardOptions options);
+  RedisCoachBoard(CoachLinkStore* links, const Clock* clock,
+                  RedisClient* client, RedisCoachBoardOptions options);
   // Publishes what is queued, then stops every reader.
-  ~RedisLiveBoard() override;
-  RedisLiveBoard(const RedisLiveBoard&) = delete;
-  RedisLiveBoard& operator=(const RedisLiveBoard&) = delete;
+  ~RedisCoachBoard() override;
+  RedisCoachBoard(const RedisCoachBoard&) = delete;
+  RedisCoachBoard& operator=(const RedisCoachBoard&) = delete;
 
   // CoachBoard. A commit, link or unlink that cannot be published (Redis
   // unreachable) is logged and dropped. Attach never blocks; a watch that
@@ -178,7 +178,7 @@ class RedisLiveBoard : public CoachBoard {
   CoachLinkStore* links_;
   const Clock* clock_;
   RedisClient* const client_;
-  const RedisLiveBoardOptions options_;
+  const RedisCoachBoardOptions options_;
   const RedisCoachKeys keys_;
   std::atomic<int64_t> published_{0};
 
@@ -192,4 +192,4 @@ class RedisLiveBoard : public CoachBoard {
 
 }  // namespace coachd
 
-#endif  // SERVICES_COACH_REDIS_LIVE_BOARD_H_
+#endif  // SERVICES_COACH_REDIS_COACH_BOARD_H_

@@ -23,10 +23,10 @@
 // writes there (coach side last on link, first on unlink), and the pair
 // could disagree for a moment; on one Redis (with replicas) they are atomic.
 //
-//   RedisCoachLinks links(&client, RedisCoachLinksOptions{});
+//   RedisCoachLinkStore links(&client, RedisCoachLinkStoreOptions{});
 //   links.Link("alice", "coach-bob", clock.Now());
-#ifndef SERVICES_COACH_REDIS_COACH_LINKS_H_
-#define SERVICES_COACH_REDIS_COACH_LINKS_H_
+#ifndef SERVICES_COACH_REDIS_COACH_LINK_STORE_H_
+#define SERVICES_COACH_REDIS_COACH_LINK_STORE_H_
 
 #include <cstdint>
 #include <functional>
@@ -53,23 +53,23 @@ class RedisCoachKeys {
  public:
   explicit RedisCoachKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
-  // Links (RedisCoachLinks).
+  // Links (RedisCoachLinkStore).
   std::string Coaches(absl::string_view person) const;  // hash
   std::string Clients(absl::string_view coach) const;   // hash
   std::string UnlinkChannel() const;                    // pub/sub channel
 
-  // A coach's board (RedisLiveBoard).
+  // A coach's board (RedisCoachBoard).
   std::string Board(absl::string_view coach) const;       // stream
   std::string BoardMeta(absl::string_view coach) const;   // hash epoch, seq
   std::string BoardRows(absl::string_view coach) const;   // hash
   std::string BoardSeen(absl::string_view coach) const;   // hash
   std::string BoardEnded(absl::string_view coach) const;  // list
 
-  // A person's own board (RedisLiveBoard::AttachOwn): the keys of a coach's
+  // A person's own board (RedisCoachBoard::AttachOwn): the keys of a coach's
   // board (`what`: board, meta, rows, seen, ended) in the person's slot.
   std::string OwnBoard(absl::string_view person, absl::string_view what) const;
 
-  // A person's live sessions and last discomfort (RedisLiveBoard).
+  // A person's live sessions and last discomfort (RedisCoachBoard).
   std::string PersonLive(absl::string_view person) const;   // hash
   std::string PersonEnded(absl::string_view person) const;  // list
 
@@ -80,8 +80,8 @@ class RedisCoachKeys {
   const std::string prefix_;
 };
 
-// Options of RedisCoachLinks.
-struct RedisCoachLinksOptions {
+// Options of RedisCoachLinkStore.
+struct RedisCoachLinkStoreOptions {
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
   // The listener PINGs Redis after this long without traffic and takes the
   // connection for dead when the answer takes as long again.
@@ -92,15 +92,15 @@ struct RedisCoachLinksOptions {
 // destructor makes one round trip (WatchUnlink one, or more when the
 // listener reconnected meanwhile) and fails fast with UNAVAILABLE "redis at
 // ADDR unreachable: REASON" while Redis is down.
-class RedisCoachLinks : public CoachLinkStore {
+class RedisCoachLinkStore : public CoachLinkStore {
  public:
   // Starts the listener thread (it connects in the background, with the
   // client's address, timeouts and backoff). `client` must outlive it.
-  RedisCoachLinks(RedisClient* client, RedisCoachLinksOptions options);
+  RedisCoachLinkStore(RedisClient* client, RedisCoachLinkStoreOptions options);
   // Stops the listener. Every watch handle must be gone.
-  ~RedisCoachLinks() override;
-  RedisCoachLinks(const RedisCoachLinks&) = delete;
-  RedisCoachLinks& operator=(const RedisCoachLinks&) = delete;
+  ~RedisCoachLinkStore() override;
+  RedisCoachLinkStore(const RedisCoachLinkStore&) = delete;
+  RedisCoachLinkStore& operator=(const RedisCoachLinkStore&) = delete;
 
   absl::StatusOr<bool> Link(absl::string_view person, absl::string_view coach,
                             absl::Time at) override;
@@ -153,7 +153,7 @@ class RedisCoachLinks : public CoachLinkStore {
   absl::StatusOr<std::optional<std::string>> ReadLink(absl::string_view person,
                                                       absl::string_view coach);
   RedisClient* const client_;
-  const RedisCoachLinksOptions options_;
+  const RedisCoachLinkStoreOptions options_;
   const RedisCoachKeys keys_;
 
   mutable absl::Mutex mu_;  // Callbacks run under it.
@@ -169,4 +169,4 @@ class RedisCoachLinks : public CoachLinkStore {
 
 }  // namespace coachd
 
-#endif  // SERVICES_COACH_REDIS_COACH_LINKS_H_
+#endif  // SERVICES_COACH_REDIS_COACH_LINK_STORE_H_

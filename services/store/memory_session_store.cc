@@ -1,4 +1,4 @@
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 #include <algorithm>
 #include <utility>
@@ -9,7 +9,7 @@ namespace coachd {
 
 // Holds the session itself, so unfollowing works even after the session
 // left the map (finished and evicted).
-class MemoryStore::Handle : public FollowHandle {
+class MemorySessionStore::Handle : public FollowHandle {
  public:
   Handle(std::shared_ptr<Session> session, EventListener* listener)
       : session_(std::move(session)), listener_(listener) {}
@@ -24,11 +24,12 @@ class MemoryStore::Handle : public FollowHandle {
   EventListener* const listener_;
 };
 
-MemoryStore::MemoryStore(MemoryStoreOptions options) : options_(options) {}
-MemoryStore::~MemoryStore() = default;
+MemorySessionStore::MemorySessionStore(MemorySessionStoreOptions options)
+    : options_(options) {}
+MemorySessionStore::~MemorySessionStore() = default;
 
-absl::StatusOr<std::shared_ptr<MemoryStore::Session>> MemoryStore::Find(
-    absl::string_view session_id) {
+absl::StatusOr<std::shared_ptr<MemorySessionStore::Session>>
+MemorySessionStore::Find(absl::string_view session_id) {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) {
@@ -38,7 +39,7 @@ absl::StatusOr<std::shared_ptr<MemoryStore::Session>> MemoryStore::Find(
   return it->second;
 }
 
-std::vector<StoredEvent> MemoryStore::AppendLocked(
+std::vector<StoredEvent> MemorySessionStore::AppendLocked(
     Session* session, std::vector<coach::v1::SessionEvent> events) {
   std::vector<StoredEvent> stored;
   stored.reserve(events.size());
@@ -60,7 +61,7 @@ std::vector<StoredEvent> MemoryStore::AppendLocked(
   return stored;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Create(
+absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Create(
     coach::internal::SessionRecord* record,
     std::vector<coach::v1::SessionEvent> events) {
   auto session = std::make_shared<Session>();
@@ -86,7 +87,7 @@ absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Create(
   return stored;
 }
 
-absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
+absl::StatusOr<coach::internal::SessionRecord> MemorySessionStore::Load(
     absl::string_view session_id) {
   absl::StatusOr<std::shared_ptr<Session>> session = Find(session_id);
   if (!session.ok()) return session.status();
@@ -94,7 +95,7 @@ absl::StatusOr<coach::internal::SessionRecord> MemoryStore::Load(
   return (*session)->record;
 }
 
-absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Commit(
+absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Commit(
     int64_t expected_sequence, coach::internal::SessionRecord* record,
     std::vector<coach::v1::SessionEvent> events) {
   absl::StatusOr<std::shared_ptr<Session>> found = Find(record->session_id());
@@ -122,7 +123,7 @@ absl::StatusOr<std::vector<StoredEvent>> MemoryStore::Commit(
   return stored;
 }
 
-void MemoryStore::Retire(const std::string& session_id) {
+void MemorySessionStore::Retire(const std::string& session_id) {
   std::vector<std::shared_ptr<Session>> dropped;  // Freed after the lock.
   absl::MutexLock lock(&mu_);
   finished_.push_back(session_id);
@@ -137,7 +138,7 @@ void MemoryStore::Retire(const std::string& session_id) {
   }
 }
 
-absl::StatusOr<HistoryRead> MemoryStore::ReadHistory(
+absl::StatusOr<HistoryRead> MemorySessionStore::ReadHistory(
     absl::string_view session_id, absl::string_view epoch,
     int64_t after_sequence, int max_events) {
   absl::StatusOr<std::shared_ptr<Session>> found = Find(session_id);
@@ -163,7 +164,7 @@ absl::StatusOr<HistoryRead> MemoryStore::ReadHistory(
   return read;
 }
 
-absl::StatusOr<std::unique_ptr<FollowHandle>> MemoryStore::Follow(
+absl::StatusOr<std::unique_ptr<FollowHandle>> MemorySessionStore::Follow(
     absl::string_view session_id, int64_t after_sequence,
     EventListener* listener) {
   absl::StatusOr<std::shared_ptr<Session>> found = Find(session_id);
@@ -181,7 +182,7 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> MemoryStore::Follow(
   return std::unique_ptr<FollowHandle>(new Handle(*std::move(found), listener));
 }
 
-absl::StatusOr<std::vector<std::string>> MemoryStore::ListLive() {
+absl::StatusOr<std::vector<std::string>> MemorySessionStore::ListLive() {
   std::vector<std::shared_ptr<Session>> all;
   {
     absl::MutexLock lock(&mu_);

@@ -1,4 +1,4 @@
-#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_coach_link_store.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -14,7 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
-#include "services/store/memory_store.h"
+#include "services/store/memory_session_store.h"
 
 namespace coachd {
 namespace {
@@ -141,9 +141,9 @@ std::string RedisCoachKeys::PersonEnded(absl::string_view person) const {
 
 // The subscriber: one thread, one hiredis context in subscribed mode, woken
 // for stopping through a pipe. Reconnects with backoff.
-class RedisCoachLinks::Listener {
+class RedisCoachLinkStore::Listener {
  public:
-  Listener(RedisCoachLinks* links, std::string channel)
+  Listener(RedisCoachLinkStore* links, std::string channel)
       : links_(links), channel_(std::move(channel)) {
     if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
     thread_ = std::thread([this] { Run(); });
@@ -298,7 +298,7 @@ class RedisCoachLinks::Listener {
     return true;
   }
 
-  RedisCoachLinks* const links_;
+  RedisCoachLinkStore* const links_;
   const std::string channel_;
   int wake_[2] = {-1, -1};
   mutable absl::Mutex mu_;
@@ -308,31 +308,31 @@ class RedisCoachLinks::Listener {
 };
 
 // Unregisters its callback when destroyed.
-class RedisCoachLinks::Watch : public AccessWatch {
+class RedisCoachLinkStore::Watch : public AccessWatch {
  public:
-  Watch(RedisCoachLinks* links, Pair pair, uint64_t id)
+  Watch(RedisCoachLinkStore* links, Pair pair, uint64_t id)
       : links_(links), pair_(std::move(pair)), id_(id) {}
   ~Watch() override { links_->Forget(pair_, id_); }
 
  private:
-  RedisCoachLinks* links_;
+  RedisCoachLinkStore* links_;
   const Pair pair_;
   const uint64_t id_;
 };
 
-RedisCoachLinks::RedisCoachLinks(RedisClient* client,
-                                 RedisCoachLinksOptions options)
+RedisCoachLinkStore::RedisCoachLinkStore(RedisClient* client,
+                                         RedisCoachLinkStoreOptions options)
     : client_(client),
       options_(std::move(options)),
       keys_(options_.key_prefix) {
   listener_ = std::make_unique<Listener>(this, keys_.UnlinkChannel());
 }
 
-RedisCoachLinks::~RedisCoachLinks() { listener_.reset(); }
+RedisCoachLinkStore::~RedisCoachLinkStore() { listener_.reset(); }
 
-absl::StatusOr<bool> RedisCoachLinks::Link(absl::string_view person,
-                                           absl::string_view coach,
-                                           absl::Time at) {
+absl::StatusOr<bool> RedisCoachLinkStore::Link(absl::string_view person,
+                                               absl::string_view coach,
+                                               absl::Time at) {
   const std::string value =
       absl::StrCat(absl::ToUnixMicros(at), ":", RandomId(8));
   absl::StatusOr<RedisReply> reply =
@@ -343,8 +343,8 @@ absl::StatusOr<bool> RedisCoachLinks::Link(absl::string_view person,
   return r.type == REDIS_REPLY_INTEGER && r.integer == 1;
 }
 
-absl::StatusOr<bool> RedisCoachLinks::Unlink(absl::string_view person,
-                                             absl::string_view coach) {
+absl::StatusOr<bool> RedisCoachLinkStore::Unlink(absl::string_view person,
+                                                 absl::string_view coach) {
   absl::StatusOr<RedisReply> reply = client_->Eval(
       UnlinkScript(), {keys_.Coaches(person), keys_.Clients(coach)},
       {std::string(person), std::string(coach), keys_.UnlinkChannel()},
@@ -357,7 +357,7 @@ absl::StatusOr<bool> RedisCoachLinks::Unlink(absl::string_view person,
   return true;
 }
 
-absl::StatusOr<std::optional<std::string>> RedisCoachLinks::ReadLink(
+absl::StatusOr<std::optional<std::string>> RedisCoachLinkStore::ReadLink(
     absl::string_view person, absl::string_view coach) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HGET", keys_.Coaches(person), std::string(coach)});
@@ -367,15 +367,15 @@ absl::StatusOr<std::optional<std::string>> RedisCoachLinks::ReadLink(
   return std::optional<std::string>(std::string(ReplyText(r)));
 }
 
-absl::StatusOr<bool> RedisCoachLinks::IsLinked(absl::string_view person,
-                                               absl::string_view coach) {
+absl::StatusOr<bool> RedisCoachLinkStore::IsLinked(absl::string_view person,
+                                                   absl::string_view coach) {
   absl::StatusOr<std::optional<std::string>> value = ReadLink(person, coach);
   if (!value.ok()) return value.status();
   return value->has_value();
 }
 
-absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::CoachesOf(
-    absl::string_view person) {
+absl::StatusOr<std::vector<coach::v1::CoachLink>>
+RedisCoachLinkStore::CoachesOf(absl::string_view person) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HGETALL", keys_.Coaches(person)});
   if (!reply.ok()) return reply.status();
@@ -394,8 +394,8 @@ absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::CoachesOf(
   return links;
 }
 
-absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::ClientsOf(
-    absl::string_view coach) {
+absl::StatusOr<std::vector<coach::v1::CoachLink>>
+RedisCoachLinkStore::ClientsOf(absl::string_view coach) {
   absl::StatusOr<RedisReply> reply =
       client_->Call({"HGETALL", keys_.Clients(coach)});
   if (!reply.ok()) return reply.status();
@@ -414,7 +414,7 @@ absl::StatusOr<std::vector<coach::v1::CoachLink>> RedisCoachLinks::ClientsOf(
   return links;
 }
 
-absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinks::WatchUnlink(
+absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinkStore::WatchUnlink(
     absl::string_view person, absl::string_view coach,
     std::function<void()> on_unlinked) {
   Pair pair{std::string(person), std::string(coach)};
@@ -465,7 +465,7 @@ absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinks::WatchUnlink(
                    ": the coach link listener keeps reconnecting; try again"));
 }
 
-void RedisCoachLinks::Unlinked(const Pair& pair, const std::string& nonce) {
+void RedisCoachLinkStore::Unlinked(const Pair& pair, const std::string& nonce) {
   absl::MutexLock lock(&mu_);
   auto it = watches_.find(pair);
   if (it == watches_.end()) return;
@@ -485,7 +485,7 @@ void RedisCoachLinks::Unlinked(const Pair& pair, const std::string& nonce) {
   for (auto& callback : callbacks) callback();
 }
 
-bool RedisCoachLinks::Subscribed() {
+bool RedisCoachLinkStore::Subscribed() {
   std::vector<std::pair<Pair, std::string>> settled;  // Pair, nonce.
   {
     absl::MutexLock lock(&mu_);
@@ -517,7 +517,7 @@ bool RedisCoachLinks::Subscribed() {
   return true;
 }
 
-void RedisCoachLinks::Forget(const Pair& pair, uint64_t id) {
+void RedisCoachLinkStore::Forget(const Pair& pair, uint64_t id) {
   absl::MutexLock lock(&mu_);
   auto it = watches_.find(pair);
   if (it == watches_.end()) return;
@@ -525,7 +525,7 @@ void RedisCoachLinks::Forget(const Pair& pair, uint64_t id) {
   if (it->second.empty()) watches_.erase(it);
 }
 
-int RedisCoachLinks::WatchCount() const {
+int RedisCoachLinkStore::WatchCount() const {
   absl::MutexLock lock(&mu_);
   int count = 0;
   for (const auto& [pair, entries] : watches_) {
@@ -534,7 +534,7 @@ int RedisCoachLinks::WatchCount() const {
   return count;
 }
 
-int64_t RedisCoachLinks::Subscriptions() const {
+int64_t RedisCoachLinkStore::Subscriptions() const {
   return listener_->subscriptions();
 }
 

@@ -6,12 +6,12 @@
 // board's own single worker thread, in order, so the runner's commit path never
 // blocks on the link store.
 //
-//   LiveBoard board(&links, &clock, {});
+//   MemoryCoachBoard board(&links, &clock, {});
 //   observers.push_back(board.Observer());  // for SessionComponent
 //   auto attachment = board.Attach("coach-bob", &position, sink);
 //   // sink->Deliver(...) gets missed updates (or a snapshot), then live ones.
-#ifndef SERVICES_COACH_LIVE_BOARD_H_
-#define SERVICES_COACH_LIVE_BOARD_H_
+#ifndef SERVICES_COACH_MEMORY_COACH_BOARD_H_
+#define SERVICES_COACH_MEMORY_COACH_BOARD_H_
 
 #include <map>
 #include <memory>
@@ -33,8 +33,8 @@
 
 namespace coachd {
 
-// Options of LiveBoard.
-struct LiveBoardOptions {
+// Options of MemoryCoachBoard.
+struct MemoryCoachBoardOptions {
   int window = 512;  // Recent updates kept per coach for resumes.
 };
 
@@ -42,15 +42,15 @@ class CoachChannel;
 
 // Thread-safe. `links` and `clock` must outlive the board. Only commits
 // made in this process are seen, and only until it exits (see
-// docs/COACH.md); RedisLiveBoard lifts both limits.
-class LiveBoard : public CoachBoard {
+// docs/COACH.md); RedisCoachBoard lifts both limits.
+class MemoryCoachBoard : public CoachBoard {
  public:
-  LiveBoard(CoachLinkStore* links, const Clock* clock,
-            LiveBoardOptions options = {});
+  MemoryCoachBoard(CoachLinkStore* links, const Clock* clock,
+                   MemoryCoachBoardOptions options = {});
   // Finishes the queued work first.
-  ~LiveBoard();
-  LiveBoard(const LiveBoard&) = delete;
-  LiveBoard& operator=(const LiveBoard&) = delete;
+  ~MemoryCoachBoard();
+  MemoryCoachBoard(const MemoryCoachBoard&) = delete;
+  MemoryCoachBoard& operator=(const MemoryCoachBoard&) = delete;
 
   // CoachBoard. Attach delivers the first updates before it returns;
   // LiveOf never fails and never blocks.
@@ -84,7 +84,7 @@ class LiveBoard : public CoachBoard {
 
   CoachLinkStore* links_;
   const Clock* clock_;
-  const LiveBoardOptions options_;
+  const MemoryCoachBoardOptions options_;
 
   mutable absl::Mutex channels_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>> channels_
@@ -107,4 +107,4 @@ class LiveBoard : public CoachBoard {
 
 }  // namespace coachd
 
-#endif  // SERVICES_COACH_LIVE_BOARD_H_
+#endif  // SERVICES_COACH_MEMORY_COACH_BOARD_H_

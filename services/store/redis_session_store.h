@@ -19,15 +19,16 @@
 // (with replicas) it is exact.
 //
 //   RedisClient client(RedisClientOptions{*ParseRedisUrl("redis://...")});
-//   auto store = std::make_unique<RedisStore>(&client, RedisStoreOptions{});
-//   absl::StatusOr<std::vector<StoredEvent>> stored =
+//   auto store = std::make_unique<RedisSessionStore>(&client,
+//   RedisSessionStoreOptions{}); absl::StatusOr<std::vector<StoredEvent>>
+//   stored =
 //       store->Create(&record, std::move(events));
 //
 // Follow costs no thread or connection per session (see redis_followers.h):
 // this store's own commits reach its followers directly, other replicas'
 // through one subscriber connection per store and XRANGE reads.
-#ifndef SERVICES_STORE_REDIS_STORE_H_
-#define SERVICES_STORE_REDIS_STORE_H_
+#ifndef SERVICES_STORE_REDIS_SESSION_STORE_H_
+#define SERVICES_STORE_REDIS_SESSION_STORE_H_
 
 #include <atomic>
 #include <memory>
@@ -42,8 +43,8 @@
 
 namespace coachd {
 
-// Options of RedisStore.
-struct RedisStoreOptions {
+// Options of RedisSessionStore.
+struct RedisSessionStoreOptions {
   std::string key_prefix = "coachd";  // Keys start with "PREFIX:".
   int max_history = 10000;            // Events kept per session, about.
   absl::Duration finished_ttl = absl::Hours(24);  // Then the session expires.
@@ -59,7 +60,7 @@ struct RedisStoreOptions {
 // What the store's client has sent to Redis since it was made (commands,
 // round trips and connects count every store on the client), and what the
 // store's own followers and cache did.
-struct RedisStoreStats {
+struct RedisSessionStoreStats {
   int64_t commands = 0;     // Commands, counting each one in a pipeline.
   int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
   int64_t connects = 0;     // Connections made (pool and subscriber).
@@ -77,16 +78,16 @@ struct RedisStoreStats {
 // threads per store, however many sessions are followed. While Redis is
 // unreachable every call fails fast with UNAVAILABLE "redis at ADDR
 // unreachable: REASON" and recovers by itself when Redis is back.
-class RedisStore : public SessionStore {
+class RedisSessionStore : public SessionStore {
  public:
   // A commit of more events than this is stored as several stream entries.
   static constexpr int kMaxEventsPerEntry = 1000;
 
   // `client` must outlive the store.
-  RedisStore(RedisClient* client, RedisStoreOptions options);
-  ~RedisStore() override;
-  RedisStore(const RedisStore&) = delete;
-  RedisStore& operator=(const RedisStore&) = delete;
+  RedisSessionStore(RedisClient* client, RedisSessionStoreOptions options);
+  ~RedisSessionStore() override;
+  RedisSessionStore(const RedisSessionStore&) = delete;
+  RedisSessionStore& operator=(const RedisSessionStore&) = delete;
 
   // One script round trip (two the first time a connection meets a Redis
   // that has not cached the script). The events go to this store's
@@ -106,7 +107,7 @@ class RedisStore : public SessionStore {
       int64_t expected_sequence, coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) override;
   // One pipelined round trip (the state and the range). Events this store
-  // wrote itself and still keeps (RedisStoreOptions::recent) come from
+  // wrote itself and still keeps (RedisSessionStoreOptions::recent) come from
   // memory, as the objects its writes returned; Redis is read only for the
   // rest. No round trip at all when the kept events fill the request
   // (last_sequence is then the last of them: the session may have more), or
@@ -132,7 +133,7 @@ class RedisStore : public SessionStore {
   absl::Status Ping() override;
 
   // Counters of what was sent to Redis.
-  RedisStoreStats Stats() const;
+  RedisSessionStoreStats Stats() const;
 
   // The keys of a session, for tests and tools.
   std::string StateKey(absl::string_view session_id) const;
@@ -150,7 +151,7 @@ class RedisStore : public SessionStore {
   RedisFollowersOptions FollowersOptions() const;
 
   RedisClient* const client_;
-  const RedisStoreOptions options_;
+  const RedisSessionStoreOptions options_;
   RedisFollowers followers_;  // Its threads use the client.
   RecentEvents recent_;
   std::atomic<int64_t> recent_hits_{0};
@@ -158,4 +159,4 @@ class RedisStore : public SessionStore {
 
 }  // namespace coachd
 
-#endif  // SERVICES_STORE_REDIS_STORE_H_
+#endif  // SERVICES_STORE_REDIS_SESSION_STORE_H_

@@ -1,5 +1,5 @@
 // Coach link stores: the same contract checked against the embedded store
-// and RedisCoachLinks on a real redis-server; then what only Redis does:
+// and RedisCoachLinkStore on a real redis-server; then what only Redis does:
 // links that outlive the store, unlink watches called on another store (a
 // replica) through pub/sub, a stale unlink message that never revokes a
 // later link, a lost message that still revokes once the listener
@@ -7,7 +7,7 @@
 //
 // Waits on notifications carry a generous limit only so that a broken test
 // fails instead of hanging; no outcome depends on timing.
-#include "services/coach/redis_coach_links.h"
+#include "services/coach/redis_coach_link_store.h"
 
 #include <functional>
 #include <memory>
@@ -56,7 +56,7 @@ class RedisLinksTest : public ::testing::Test {
   }
 
   // A store; `backoff` between failed connection attempts.
-  std::unique_ptr<RedisCoachLinks> NewStore(
+  std::unique_ptr<RedisCoachLinkStore> NewStore(
       absl::Duration backoff = absl::Milliseconds(50)) {
     RedisClientOptions client;
     client.address = address_;
@@ -64,8 +64,8 @@ class RedisLinksTest : public ::testing::Test {
     client.max_backoff = backoff;
     client.pool_size = 2;
     clients_.push_back(std::make_unique<RedisClient>(client));
-    return std::make_unique<RedisCoachLinks>(clients_.back().get(),
-                                             RedisCoachLinksOptions{});
+    return std::make_unique<RedisCoachLinkStore>(clients_.back().get(),
+                                                 RedisCoachLinkStoreOptions{});
   }
 
   // Runs one command on Redis directly.
@@ -103,7 +103,7 @@ class LinkStoreContractTest : public RedisLinksTest,
   }
 
   std::unique_ptr<CoachLinkStore> links_;
-  RedisCoachLinks* redis_links_ = nullptr;
+  RedisCoachLinkStore* redis_links_ = nullptr;
   MemoryCoachLinkStore* memory_links_ = nullptr;
 };
 
@@ -175,10 +175,10 @@ TEST_P(LinkStoreContractTest, DestroyedWatchIsNeverCalled) {
 
 TEST_F(RedisLinksTest, LinksOutliveTheStoreThatMadeThem) {
   {
-    std::unique_ptr<RedisCoachLinks> before = NewStore();
+    std::unique_ptr<RedisCoachLinkStore> before = NewStore();
     ASSERT_TRUE(*before->Link("alice", "coach-a", kAt + absl::Seconds(7)));
   }
-  std::unique_ptr<RedisCoachLinks> after = NewStore();  // "Restarted".
+  std::unique_ptr<RedisCoachLinkStore> after = NewStore();  // "Restarted".
   std::vector<coach::v1::CoachLink> coaches = *after->CoachesOf("alice");
   ASSERT_THAT(CoachIds(coaches), ElementsAre("coach-a"));
   EXPECT_EQ(coaches[0].linked_at().seconds(), absl::ToUnixSeconds(kAt) + 7);
@@ -194,8 +194,8 @@ TEST_F(RedisLinksTest, LinksOutliveTheStoreThatMadeThem) {
 }
 
 TEST_F(RedisLinksTest, UnlinkOnOneReplicaCallsTheWatchesOfAnother) {
-  std::unique_ptr<RedisCoachLinks> a = NewStore();
-  std::unique_ptr<RedisCoachLinks> b = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> a = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> b = NewStore();
   ASSERT_TRUE(*a->Link("alice", "coach-a", kAt));
   ASSERT_TRUE(*a->Link("alice", "coach-b", kAt));
   absl::Notification revoked;
@@ -213,8 +213,8 @@ TEST_F(RedisLinksTest, UnlinkOnOneReplicaCallsTheWatchesOfAnother) {
 }
 
 TEST_F(RedisLinksTest, AStaleUnlinkMessageNeverRevokesALaterLink) {
-  std::unique_ptr<RedisCoachLinks> a = NewStore();
-  std::unique_ptr<RedisCoachLinks> b = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> a = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> b = NewStore();
   ASSERT_TRUE(*a->Link("alice", "coach-a", kAt));
   ASSERT_TRUE(*a->Link("carol", "coach-a", kAt));
   RedisReply old_link =
@@ -242,8 +242,8 @@ TEST_F(RedisLinksTest, AStaleUnlinkMessageNeverRevokesALaterLink) {
 }
 
 TEST_F(RedisLinksTest, ALostUnlinkMessageRevokesOnceTheListenerResubscribes) {
-  std::unique_ptr<RedisCoachLinks> a = NewStore();
-  std::unique_ptr<RedisCoachLinks> b = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> a = NewStore();
+  std::unique_ptr<RedisCoachLinkStore> b = NewStore();
   ASSERT_TRUE(*a->Link("alice", "coach-a", kAt));
   ASSERT_TRUE(*a->Link("alice", "coach-b", kAt));
   absl::Notification revoked;
@@ -266,7 +266,7 @@ TEST_F(RedisLinksTest, ALostUnlinkMessageRevokesOnceTheListenerResubscribes) {
 
 TEST_F(RedisLinksTest, RedisDownGivesUnavailableThenRecovers) {
   // No backoff: the first call after Redis is back reconnects.
-  std::unique_ptr<RedisCoachLinks> links = NewStore(absl::ZeroDuration());
+  std::unique_ptr<RedisCoachLinkStore> links = NewStore(absl::ZeroDuration());
   ASSERT_TRUE(*links->Link("alice", "coach-a", kAt));
   ASSERT_TRUE(redis_->Stop().ok());
   struct Case {
