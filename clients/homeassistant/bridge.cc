@@ -24,7 +24,9 @@ struct Bridge::Input {
     kMessage,    // An MQTT message (commands, HA status, the people list).
     kRejected,   // A command coachd refused: `topic` what, `payload` why.
   };
-  Kind kind = kMessage;
+  explicit Input(Kind k = kMessage) : kind(k) {}
+
+  Kind kind;
   Person* person = nullptr;
   coach::v1::LiveUpdate board;
   coach::v1::SessionEvent event;

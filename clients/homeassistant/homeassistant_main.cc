@@ -1,8 +1,8 @@
 // The Home Assistant bridge of a household: one process next to the MQTT
 // broker, for one or more people. See README.md, "Home Assistant".
 //
-//   homeassistant --target=127.0.0.1:50051 --secret_file=secret \
-//       --people=alice,bob --mqtt_host=127.0.0.1 --mqtt_port=1883
+//   homeassistant --target=127.0.0.1:50051 --secret_file=FILE
+//       --people=alice,bob --mqtt_host=127.0.0.1 --mqtt_port=1883   (one line)
 #include <csignal>
 #include <fstream>
 #include <sstream>

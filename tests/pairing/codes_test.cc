@@ -69,7 +69,7 @@ TEST(CodesTest, OwnedSecretsNameTheirOwner) {
   const std::string secret = NewOwnedSecret("dev-1");
   EXPECT_EQ(*OwnerOfSecret(secret, "refresh_token"), "dev-1");
   EXPECT_NE(NewOwnedSecret("dev-1"), secret);
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("dev-1"), std::string(".abc"), secret + "0",
         "dev-1." + std::string(64, 'g')}) {
     SCOPED_TRACE(bad);

@@ -36,7 +36,9 @@ struct Stores {
 };
 
 struct MemoryFactory {
-  static Stores Make() { return Stores{std::make_unique<MemoryQuotaStore>()}; }
+  static Stores Make() {
+    return Stores{std::make_unique<MemoryQuotaStore>(), nullptr};
+  }
 };
 
 struct RedisFactory {
