@@ -397,4 +397,28 @@ absl::StatusOr<Routine> BuildPresetRoutine(const Catalog& catalog,
   return routine;
 }
 
+absl::StatusOr<coach::v1::RoutineItem> GentleAlternative(
+    const Catalog& catalog, const coach::v1::Exercise& current) {
+  if (current.area() == coach::v1::AREA_MOBILITY ||
+      current.area() == coach::v1::AREA_WARMUP) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(current.name(),
+                     " is already gentle; skip it or end the session instead"));
+  }
+  for (const coach::v1::Exercise& e : catalog.exercises()) {
+    if (e.area() != coach::v1::AREA_MOBILITY || e.equipment_size() != 0) {
+      continue;
+    }
+    coach::v1::RoutineItem item;
+    item.set_exercise_id(e.id());
+    item.set_exercise_name(e.name());
+    item.set_area(e.area());
+    *item.mutable_prescription() =
+        e.has_beginner() ? e.beginner() : e.prescription();
+    item.set_estimated_seconds(EstimateExerciseSeconds(item.prescription()));
+    return item;
+  }
+  return absl::FailedPreconditionError("the catalogue has no mobility move");
+}
+
 }  // namespace coachd

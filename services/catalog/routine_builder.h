@@ -29,6 +29,15 @@ absl::StatusOr<coach::v1::Routine> BuildRoutine(
 absl::StatusOr<coach::v1::Routine> BuildPresetRoutine(
     const Catalog& catalog, absl::string_view preset_id);
 
+// The gentle move offered in place of `current` after a discomfort report
+// (switch to mobility): the catalogue's first mobility exercise that needs
+// no equipment, as a routine item with its beginner prescription (else its
+// default) and its estimate. FAILED_PRECONDITION, saying why, when
+// `current` is already gentle (mobility or the warm-up) or the catalogue
+// has no such move.
+absl::StatusOr<coach::v1::RoutineItem> GentleAlternative(
+    const Catalog& catalog, const coach::v1::Exercise& current);
+
 }  // namespace coachd
 
 #endif  // SERVICES_CATALOG_ROUTINE_BUILDER_H_

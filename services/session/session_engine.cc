@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/catalog/routine_builder.h"
 #include "services/catalog/timing.h"
 #include "services/common/check.h"
 #include "services/session/renderer.h"
@@ -530,11 +531,12 @@ class SessionEngine::Run {
           d->set_device_kind(coach::v1::DeviceKind_Name(c.from_kind));
         }
         Push(std::move(ev), /*is_cue=*/false);
-        SessionEvent safety;
-        safety.mutable_safety_note()->set_text(
-            "Sharp or shooting pain is a signal to stop. Rest in a "
-            "comfortable position, breathe slowly, and don't push through it.");
-        Push(std::move(safety), /*is_cue=*/false);
+        const std::string& note = engine_.catalog_->file().discomfort_note();
+        if (!note.empty()) {
+          SessionEvent safety;
+          safety.mutable_safety_note()->set_text(note);
+          Push(std::move(safety), /*is_cue=*/false);
+        }
         return absl::OkStatus();
       }
       case coach::v1::COMMAND_TYPE_SKIP_EXERCISE:
@@ -701,33 +703,16 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
         "switch_to_mobility: no exercise is running");
   }
   const coach::v1::Exercise& current = timeline_.exercise(s.item_index);
-  if (current.area() == coach::v1::AREA_MOBILITY ||
-      current.area() == coach::v1::AREA_WARMUP) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("switch_to_mobility: ", current.name(),
-                     " is already gentle; skip it "
-                     "or end the session instead"));
+  absl::StatusOr<coach::v1::RoutineItem> gentle =
+      GentleAlternative(*catalog_, current);
+  if (!gentle.ok()) {
+    return absl::Status(
+        gentle.status().code(),
+        absl::StrCat("switch_to_mobility: ", gentle.status().message()));
   }
-  const coach::v1::Exercise* mobility = nullptr;
-  for (const coach::v1::Exercise& e : catalog_->exercises()) {
-    if (e.area() == coach::v1::AREA_MOBILITY && e.equipment_size() == 0) {
-      mobility = &e;
-      break;
-    }
-  }
-  if (mobility == nullptr) {
-    return absl::FailedPreconditionError(
-        "switch_to_mobility: the catalogue has no mobility move");
-  }
+  const std::string mobility_id = gentle->exercise_id();
+  coach::v1::RoutineItem item = *std::move(gentle);
   coach::v1::Routine routine = draft.routine();
-  coach::v1::RoutineItem item;
-  item.set_exercise_id(mobility->id());
-  item.set_exercise_name(mobility->name());
-  item.set_area(mobility->area());
-  *item.mutable_prescription() = mobility->has_beginner()
-                                     ? mobility->beginner()
-                                     : mobility->prescription();
-  item.set_estimated_seconds(EstimateExerciseSeconds(item.prescription()));
   auto* items = routine.mutable_items();
   items->Add(std::move(item));
   for (int i = items->size() - 1; i > s.item_index + 1; --i) {
@@ -760,7 +745,7 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
   SessionEvent ev;
   auto* sw = ev.mutable_exercise_switched();
   sw->set_from_exercise_id(current.id());
-  sw->set_to_exercise_id(mobility->id());
+  sw->set_to_exercise_id(mobility_id);
   *sw->mutable_routine() = routine;
   st->set_step_index(next->FirstStepOf(s.item_index + 1));
   st->set_run_state(coach::v1::RUN_STATE_RUNNING);
