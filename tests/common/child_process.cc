@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -104,6 +106,35 @@ int ChildProcess::Terminate(absl::Duration timeout) {
   if (status != -1) return status;
   kill(pid_, SIGKILL);
   return Wait(absl::Seconds(10));
+}
+
+absl::StatusOr<pid_t> SpawnTiedToTest(std::vector<std::string> argv,
+                                      const std::string& output_path) {
+  if (argv.empty()) return absl::InvalidArgumentError("argv: empty");
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // The child: die with the test, write output to `output_path`.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    const int fd =
+        open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "exec %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
 }
 
 absl::Status RunToCompletion(std::vector<std::string> argv,

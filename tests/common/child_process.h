@@ -51,6 +51,16 @@ class ChildProcess {
   int status_ = -1;
 };
 
+// Starts argv[0] (a path, or a name looked up on PATH) in a child that
+// dies with the thread that started it (PR_SET_PDEATHSIG: a crashed test
+// leaves no server behind; start it from the test's main thread), its
+// output (stdout and stderr) appended to `output_path`. Returns its pid,
+// which the caller reaps (waitpid). INTERNAL when fork fails; a program
+// that cannot be run exits 127 with the reason in its output.
+// RedisServer and MosquittoServer run their servers with it.
+absl::StatusOr<pid_t> SpawnTiedToTest(std::vector<std::string> argv,
+                                      const std::string& output_path);
+
 // Runs argv to completion (at most `timeout`), output to `output_path`.
 // OK when it exits 0; INTERNAL with its output otherwise.
 absl::Status RunToCompletion(std::vector<std::string> argv,

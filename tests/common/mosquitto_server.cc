@@ -1,9 +1,7 @@
 #include "tests/common/mosquitto_server.h"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/common/child_process.h"
 
 namespace coachd {
 namespace {
@@ -91,26 +90,9 @@ absl::Status MosquittoServer::Restart() {
 
 absl::Status MosquittoServer::Launch() {
   const std::string port = absl::StrCat(port_);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    return absl::InternalError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    const int out = ::open(out_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (out >= 0) {
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-      ::close(out);
-    }
-    ::execlp("mosquitto", "mosquitto", "-p", port.c_str(),
-             static_cast<char*>(nullptr));
-    std::fprintf(stderr, "exec mosquitto: %s\n", std::strerror(errno));
-    ::_exit(127);
-  }
-  pid_ = pid;
+  absl::StatusOr<pid_t> pid = SpawnTiedToTest({"mosquitto", "-p", port}, out_);
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
   const absl::Time deadline = absl::Now() + timeout_;
   while (absl::Now() < deadline) {
     int status = 0;
