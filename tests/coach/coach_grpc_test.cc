@@ -19,6 +19,7 @@
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#include "tests/common/coach_client_testing.h"
 #include "tests/common/grpc_testing.h"
 #ifdef COACHD_COACH_TEST_ON_REDIS
 #include "tests/coach/coach_redis_testing.h"
@@ -35,6 +36,9 @@ constexpr char kCoach[] = "coach-bob";
 
 class CoachGrpcTest : public ::testing::Test {
  protected:
+  template <typename T>
+  using Stream = TestStream<T>;
+
   void SetUp() override {
     ServerOptions options = LoopbackServerOptions(&clock_);
 #ifdef COACHD_COACH_TEST_ON_REDIS
@@ -45,38 +49,22 @@ class CoachGrpcTest : public ::testing::Test {
     auto server = CoachServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
-    sessions_ = coach::v1::SessionService::NewStub(channel);
-    coaches_ = coach::v1::CoachService::NewStub(channel);
+    client_ = std::make_unique<CoachTestClient>(server_->port(), &clock_);
   }
 
   std::unique_ptr<grpc::ClientContext> Context(const std::string& sub,
                                                Role role) {
-    return TokenContext(sub, role, clock_.Now());
+    return client_->Context(sub, role);
   }
 
   coach::v1::SessionView Start(const std::string& person) {
-    coach::v1::StartSessionRequest request;
-    request.set_routine_id("demo");
-    coach::v1::SessionView view;
-    auto context = Context(person, Role::kDevice);
-    grpc::Status s = sessions_->StartSession(context.get(), request, &view);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return view;
+    return client_->Start(person);
   }
 
   grpc::Status Link(const std::string& person, const std::string& coach,
                     bool unlink = false,
                     coach::v1::LinkCoachResponse* out = nullptr) {
-    coach::v1::LinkCoachRequest request;
-    request.set_coach_id(coach);
-    request.set_unlink(unlink);
-    coach::v1::LinkCoachResponse unused;
-    auto context = Context(person, Role::kUser);
-    return coaches_->LinkCoach(context.get(), request,
-                               out != nullptr ? out : &unused);
+    return client_->Link(person, coach, unlink, out);
   }
 
   grpc::Status GetAs(const std::string& sub, Role role, const std::string& id,
@@ -84,7 +72,7 @@ class CoachGrpcTest : public ::testing::Test {
     coach::v1::GetSessionRequest request;
     request.set_session_id(id);
     auto context = Context(sub, role);
-    return sessions_->GetSession(context.get(), request, out);
+    return client_->sessions().GetSession(context.get(), request, out);
   }
 
   // The owner's view of `id`.
@@ -98,22 +86,12 @@ class CoachGrpcTest : public ::testing::Test {
   grpc::Status Command(const std::string& sub, Role role, const std::string& id,
                        coach::v1::CommandType type,
                        const std::string& note = "") {
-    coach::v1::SendCommandRequest request;
-    request.set_session_id(id);
-    request.set_command(type);
-    request.set_command_id(absl::StrCat("cmd-", ++command_ids_));
-    request.set_note(note);
-    coach::v1::SendCommandResponse out;
-    auto context = Context(sub, role);
-    return sessions_->SendCommand(context.get(), request, &out);
+    return client_->Command(sub, role, id, type, note);
   }
 
-  // A command by the person's device that must succeed.
   void Do(const std::string& person, const std::string& id,
           coach::v1::CommandType type, const std::string& note = "") {
-    grpc::Status s = Command(person, Role::kDevice, id, type, note);
-    EXPECT_TRUE(s.ok()) << coach::v1::CommandType_Name(type) << ": "
-                        << s.error_message();
+    client_->Do(person, id, type, note);
   }
 
   grpc::Status Cue(const std::string& coach, const std::string& id,
@@ -125,8 +103,8 @@ class CoachGrpcTest : public ::testing::Test {
     request.set_text(text);
     coach::v1::SendCueResponse unused;
     auto context = Context(coach, role);
-    return coaches_->SendCue(context.get(), request,
-                             out != nullptr ? out : &unused);
+    return client_->coaches().SendCue(context.get(), request,
+                                      out != nullptr ? out : &unused);
   }
 
   grpc::Status Summary(const std::string& sub, Role role, const std::string& id,
@@ -134,91 +112,25 @@ class CoachGrpcTest : public ::testing::Test {
     coach::v1::GetSessionSummaryRequest request;
     request.set_session_id(id);
     auto context = Context(sub, role);
-    return coaches_->GetSessionSummary(context.get(), request, out);
+    return client_->coaches().GetSessionSummary(context.get(), request, out);
   }
 
   grpc::Status ListClients(const std::string& sub, Role role,
                            coach::v1::ListClientsResponse* out) {
-    auto context = Context(sub, role);
-    return coaches_->ListClients(context.get(), {}, out);
+    return client_->ListClients(sub, role, out);
   }
-
-  // A stream and its context (which must outlive the reader).
-  template <typename T>
-  struct Stream {
-    std::unique_ptr<grpc::ClientContext> context;
-    std::unique_ptr<grpc::ClientReader<T>> reader;
-
-    // Reads to the end of the stream; its final status.
-    grpc::Status Drain() {
-      T ignored;
-      while (reader->Read(&ignored)) {
-      }
-      return reader->Finish();
-    }
-  };
 
   Stream<LiveUpdate> Watch(const std::string& coach,
                            const coach::v1::ResumePosition* resume = nullptr,
                            Role role = Role::kCoach) {
-    coach::v1::WatchLiveRequest request;
-    if (resume != nullptr) *request.mutable_resume() = *resume;
-    Stream<LiveUpdate> stream;
-    stream.context = Context(coach, role);
-    stream.reader = coaches_->WatchLive(stream.context.get(), request);
-    return stream;
+    return client_->Watch(coach, resume, role);
   }
 
   Stream<SessionEvent> Subscribe(
       const std::string& sub, Role role, const std::string& id,
       coach::v1::DeviceKind kind,
       const coach::v1::ResumePosition* resume = nullptr) {
-    coach::v1::SubscribeRequest request;
-    request.set_session_id(id);
-    request.set_kind(kind);
-    if (resume != nullptr) *request.mutable_resume() = *resume;
-    Stream<SessionEvent> stream;
-    stream.context = Context(sub, role);
-    stream.reader = sessions_->Subscribe(stream.context.get(), request);
-    return stream;
-  }
-
-  // Reads updates up to and including the first that `stop` accepts.
-  static std::vector<LiveUpdate> ReadUntil(
-      Stream<LiveUpdate>& stream,
-      const std::function<bool(const LiveUpdate&)>& stop) {
-    std::vector<LiveUpdate> updates;
-    LiveUpdate update;
-    while (stream.reader->Read(&update)) {
-      updates.push_back(update);
-      if (stop(update)) return updates;
-    }
-    ADD_FAILURE() << "the WatchLive stream ended early";
-    updates.emplace_back();  // So that callers' back() stays valid.
-    return updates;
-  }
-
-  static std::function<bool(const LiveUpdate&)> Kind(
-      coach::v1::LiveUpdateKind kind) {
-    return [kind](const LiveUpdate& u) { return u.kind() == kind; };
-  }
-
-  static std::function<bool(const LiveUpdate&)> Through(int64_t sequence) {
-    return [sequence](const LiveUpdate& u) { return u.sequence() >= sequence; };
-  }
-
-  // Reads session events up to and including `sequence`.
-  static std::vector<SessionEvent> ReadThrough(Stream<SessionEvent>& stream,
-                                               int64_t sequence) {
-    std::vector<SessionEvent> events;
-    SessionEvent event;
-    while (stream.reader->Read(&event)) {
-      events.push_back(event);
-      if (event.sequence() >= sequence) return events;
-    }
-    ADD_FAILURE() << "the Subscribe stream ended early";
-    events.emplace_back();  // So that callers' back() stays valid.
-    return events;
+    return client_->Subscribe(sub, role, id, kind, resume);
   }
 
   // The coach's board as of now (after everything committed so far).
@@ -250,22 +162,20 @@ class CoachGrpcTest : public ::testing::Test {
 
   FakeClock clock_;
   std::unique_ptr<CoachServer> server_;
-  std::unique_ptr<coach::v1::SessionService::Stub> sessions_;
-  std::unique_ptr<coach::v1::CoachService::Stub> coaches_;
-  int command_ids_ = 0;
+  std::unique_ptr<CoachTestClient> client_;
 };
 
 TEST_F(CoachGrpcTest, CoachSeesLinkedClientsSessionsAndNothingOfOthers) {
   ASSERT_TRUE(Link("alice", kCoach).ok());
   Stream<LiveUpdate> board = Watch(kCoach);
   std::vector<LiveUpdate> first =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
   EXPECT_TRUE(first.back().board().recovered());
 
   coach::v1::SessionView alice = Start("alice");
   coach::v1::SessionView carol = Start("carol");
   std::vector<LiveUpdate> started =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_STARTED));
   EXPECT_EQ(started.back().person_id(), "alice");
   EXPECT_EQ(started.back().session_id(), alice.session_id());
   // Carol's pause is committed first: had it reached the board, it would
@@ -273,7 +183,7 @@ TEST_F(CoachGrpcTest, CoachSeesLinkedClientsSessionsAndNothingOfOthers) {
   Do("carol", carol.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   Do("alice", alice.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   std::vector<LiveUpdate> paused =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
   for (const LiveUpdate& u : paused) EXPECT_EQ(u.person_id(), "alice");
   EXPECT_EQ(paused.back().session().run_state(), coach::v1::RUN_STATE_PAUSED);
 
@@ -376,12 +286,12 @@ TEST_F(CoachGrpcTest, UnlinkEndsAccessAtOnceIncludingOpenStreams) {
   // The board drops alice, and no later update of hers reaches it: dave's
   // pause is committed after hers.
   std::vector<LiveUpdate> gone =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED));
   EXPECT_EQ(gone.back().person_id(), "alice");
   Do("alice", alice.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   Do("dave", dave.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   std::vector<LiveUpdate> after =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
   for (const LiveUpdate& u : after) EXPECT_EQ(u.person_id(), "dave");
 
   coach::v1::SessionView view;
@@ -450,9 +360,9 @@ TEST_F(CoachGrpcTest, CueReachesSpeakerAndDisplayAsTheSameSequencedEvent) {
 TEST_F(CoachGrpcTest, DiscomfortReachesWatchLiveAheadOfRoutineUpdates) {
   ASSERT_TRUE(Link("alice", kCoach).ok());
   Stream<LiveUpdate> board = Watch(kCoach);
-  ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+  ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
   coach::v1::SessionView view = Start("alice");
-  ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED));
+  ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_STARTED));
 
   // The warm-up runs out while no timer fires; the report then commits the
   // overdue steps (the first exercise begins) and the report in one batch.
@@ -461,7 +371,7 @@ TEST_F(CoachGrpcTest, DiscomfortReachesWatchLiveAheadOfRoutineUpdates) {
   Do("alice", view.session_id(), coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
      "a twinge in my lower back");
   std::vector<LiveUpdate> batch =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_EXERCISE_CHANGED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_EXERCISE_CHANGED));
   ASSERT_GE(batch.size(), 2u);
   const LiveUpdate& flagged = batch.front();
   EXPECT_EQ(flagged.kind(), coach::v1::LIVE_UPDATE_KIND_DISCOMFORT);
@@ -484,7 +394,7 @@ TEST_F(CoachGrpcTest, ReconnectingWatchLiveResumesWithNothingLost) {
   Stream<LiveUpdate> steady = Watch(kCoach);
   Stream<LiveUpdate> flaky = Watch(kCoach);
   const std::string epoch =
-      ReadUntil(flaky, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT))
+      ReadUntil(flaky, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT))
           .back()
           .epoch();
   coach::v1::SessionView view = Start("alice");
@@ -574,7 +484,7 @@ TEST_F(CoachGrpcTest, SummaryMatchesWhatTheEngineRecorded) {
   EXPECT_EQ(summary.summary().SerializeAsString(),
             last_event.session_done().summary().SerializeAsString());
   std::vector<LiveUpdate> ended =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_ENDED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_ENDED));
   EXPECT_EQ(ended.back().summary().SerializeAsString(),
             summary.summary().SerializeAsString());
 
@@ -687,7 +597,7 @@ TEST_F(CoachGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
     request.set_coach_id(coach);
     coach::v1::LinkCoachResponse out;
     auto context = Context(sub, role);
-    return coaches_->LinkCoach(context.get(), request, &out);
+    return client_->coaches().LinkCoach(context.get(), request, &out);
   };
   auto watch = [this](const coach::v1::ResumePosition& where, Role role) {
     return Watch(kCoach, &where, role).Drain();
@@ -750,7 +660,7 @@ TEST_F(CoachGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
        [&] {
          grpc::ClientContext context;
          coach::v1::ListClientsResponse out;
-         return coaches_->ListClients(&context, {}, &out);
+         return client_->coaches().ListClients(&context, {}, &out);
        },
        grpc::StatusCode::UNAUTHENTICATED, ""},
   };

@@ -24,6 +24,8 @@
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
 #include "tests/coach/coach_redis_testing.h"
+#include "tests/common/coach_client_testing.h"
+#include "tests/common/grpc_testing.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -33,29 +35,15 @@ using coach::v1::LiveUpdate;
 using coach::v1::SessionEvent;
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "test-secret";
 constexpr char kCoach[] = "coach-bob";
 
-// A stream and its context (which must outlive the reader).
 template <typename T>
-struct Stream {
-  std::unique_ptr<grpc::ClientContext> context;
-  std::unique_ptr<grpc::ClientReader<T>> reader;
+using Stream = TestStream<T>;
 
-  // Reads to the end of the stream; its final status.
-  grpc::Status Drain() {
-    T ignored;
-    while (reader->Read(&ignored)) {
-    }
-    return reader->Finish();
-  }
-};
-
-// One replica: a CoachServer on the shared Redis, and its stubs.
+// One replica: a CoachServer on the shared Redis, and a client of it.
 struct Replica {
   std::unique_ptr<CoachServer> server;
-  std::unique_ptr<coach::v1::SessionService::Stub> sessions;
-  std::unique_ptr<coach::v1::CoachService::Stub> coaches;
+  std::unique_ptr<CoachTestClient> client;
 };
 
 class CoachReplicasTest : public ::testing::Test {
@@ -69,13 +57,7 @@ class CoachReplicasTest : public ::testing::Test {
   }
 
   void StartReplica(Replica* replica) {
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
     RedisCoachBoardOptions board;
     // A board reader notices a board lost in Redis at least this often.
     board.follow_block = absl::Milliseconds(200);
@@ -84,123 +66,51 @@ class CoachReplicasTest : public ::testing::Test {
     auto server = CoachServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     replica->server = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", replica->server->port()),
-                            grpc::InsecureChannelCredentials());
-    replica->sessions = coach::v1::SessionService::NewStub(channel);
-    replica->coaches = coach::v1::CoachService::NewStub(channel);
+    replica->client =
+        std::make_unique<CoachTestClient>(replica->server->port(), &clock_);
   }
 
-  // A context with a token for `sub` in `role`. The deadline only keeps a
-  // broken test from hanging; nothing here waits for it.
   std::unique_ptr<grpc::ClientContext> Context(const std::string& sub,
                                                Role role) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata(
-        "authorization",
-        "Bearer " + MintToken(kSecret, Identity{sub, role}, clock_.Now(),
-                              clock_.Now() + absl::Hours(24)));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(60));
-    return context;
+    return TokenContext(sub, role, clock_.Now());
   }
 
   coach::v1::SessionView Start(Replica& r, const std::string& person) {
-    coach::v1::StartSessionRequest request;
-    request.set_routine_id("demo");
-    coach::v1::SessionView view;
-    auto context = Context(person, Role::kDevice);
-    grpc::Status s = r.sessions->StartSession(context.get(), request, &view);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return view;
+    return r.client->Start(person);
   }
 
   grpc::Status Link(Replica& r, const std::string& person,
                     const std::string& coach, bool unlink = false) {
-    coach::v1::LinkCoachRequest request;
-    request.set_coach_id(coach);
-    request.set_unlink(unlink);
-    coach::v1::LinkCoachResponse unused;
-    auto context = Context(person, Role::kUser);
-    return r.coaches->LinkCoach(context.get(), request, &unused);
+    return r.client->Link(person, coach, unlink);
   }
 
   // A command by the person's device through `r` that must succeed.
   void Do(Replica& r, const std::string& person, const std::string& id,
           coach::v1::CommandType type, const std::string& note = "") {
-    coach::v1::SendCommandRequest request;
-    request.set_session_id(id);
-    request.set_command(type);
-    request.set_command_id(absl::StrCat("cmd-", ++command_ids_));
-    request.set_note(note);
-    coach::v1::SendCommandResponse out;
-    auto context = Context(person, Role::kDevice);
-    grpc::Status s = r.sessions->SendCommand(context.get(), request, &out);
-    EXPECT_TRUE(s.ok()) << coach::v1::CommandType_Name(type) << ": "
-                        << s.error_message();
+    r.client->Do(person, id, type, note);
   }
 
   grpc::Status ListClients(Replica& r, const std::string& coach,
                            coach::v1::ListClientsResponse* out) {
-    auto context = Context(coach, Role::kCoach);
-    return r.coaches->ListClients(context.get(), {}, out);
+    return r.client->ListClients(coach, Role::kCoach, out);
   }
 
   Stream<LiveUpdate> Watch(Replica& r, const std::string& coach,
                            const coach::v1::ResumePosition* resume = nullptr) {
-    coach::v1::WatchLiveRequest request;
-    if (resume != nullptr) *request.mutable_resume() = *resume;
-    Stream<LiveUpdate> stream;
-    stream.context = Context(coach, Role::kCoach);
-    stream.reader = r.coaches->WatchLive(stream.context.get(), request);
-    return stream;
+    return r.client->Watch(coach, resume);
   }
 
   // WatchMySessions of `person` (a device token) through `r`.
   Stream<LiveUpdate> WatchMine(
       Replica& r, const std::string& person,
       const coach::v1::ResumePosition* resume = nullptr) {
-    coach::v1::WatchMySessionsRequest request;
-    if (resume != nullptr) *request.mutable_resume() = *resume;
-    Stream<LiveUpdate> stream;
-    stream.context = Context(person, Role::kDevice);
-    stream.reader = r.coaches->WatchMySessions(stream.context.get(), request);
-    return stream;
+    return r.client->WatchMine(person, Role::kDevice, resume);
   }
 
   Stream<SessionEvent> Follow(Replica& r, const std::string& coach,
                               const std::string& id) {
-    coach::v1::SubscribeRequest request;
-    request.set_session_id(id);
-    request.set_kind(coach::v1::DEVICE_KIND_COACH);
-    Stream<SessionEvent> stream;
-    stream.context = Context(coach, Role::kCoach);
-    stream.reader = r.sessions->Subscribe(stream.context.get(), request);
-    return stream;
-  }
-
-  // Reads updates up to and including the first that `stop` accepts.
-  static std::vector<LiveUpdate> ReadUntil(
-      Stream<LiveUpdate>& stream,
-      const std::function<bool(const LiveUpdate&)>& stop) {
-    std::vector<LiveUpdate> updates;
-    LiveUpdate update;
-    while (stream.reader->Read(&update)) {
-      updates.push_back(update);
-      if (stop(update)) return updates;
-    }
-    ADD_FAILURE() << "the WatchLive stream ended early";
-    updates.emplace_back();  // So that callers' back() stays valid.
-    return updates;
-  }
-
-  static std::function<bool(const LiveUpdate&)> Kind(
-      coach::v1::LiveUpdateKind kind) {
-    return [kind](const LiveUpdate& u) { return u.kind() == kind; };
-  }
-
-  static std::function<bool(const LiveUpdate&)> Through(int64_t sequence) {
-    return [sequence](const LiveUpdate& u) { return u.sequence() >= sequence; };
+    return r.client->Subscribe(coach, Role::kCoach, id,
+                               coach::v1::DEVICE_KIND_COACH);
   }
 
   // The coach's board as of now, read through `r`, after what `driver`
@@ -228,7 +138,6 @@ class CoachReplicasTest : public ::testing::Test {
   std::unique_ptr<RedisServer> redis_;
   Replica a_;
   Replica b_;
-  int command_ids_ = 0;
 };
 
 TEST_F(CoachReplicasTest, LinksBoardsAndLastDiscomfortSurviveARestart) {
@@ -265,7 +174,8 @@ TEST_F(CoachReplicasTest, LinksBoardsAndLastDiscomfortSurviveARestart) {
   auto context = Context(kCoach, Role::kCoach);
   coach::v1::GetSessionRequest get;
   get.set_session_id(view.session_id());
-  grpc::Status read = a_.sessions->GetSession(context.get(), get, &got);
+  grpc::Status read =
+      a_.client->sessions().GetSession(context.get(), get, &got);
   EXPECT_TRUE(read.ok()) << read.error_message();
   coach::v1::ResumePosition where;
   where.set_epoch(before.epoch());
@@ -273,7 +183,7 @@ TEST_F(CoachReplicasTest, LinksBoardsAndLastDiscomfortSurviveARestart) {
   Stream<LiveUpdate> resumed = Watch(a_, kCoach, &where);
   Do(a_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_END);
   std::vector<LiveUpdate> after =
-      ReadUntil(resumed, Kind(coach::v1::LIVE_UPDATE_KIND_ENDED));
+      ReadUntil(resumed, IsKind(coach::v1::LIVE_UPDATE_KIND_ENDED));
   EXPECT_EQ(after.front().sequence(), before.sequence() + 1);
   EXPECT_EQ(after.back().epoch(), before.epoch());
   for (const LiveUpdate& u : after) {
@@ -284,10 +194,10 @@ TEST_F(CoachReplicasTest, LinksBoardsAndLastDiscomfortSurviveARestart) {
 TEST_F(CoachReplicasTest, CoachOnBSeesSessionsDrivenThroughADiscomfortFirst) {
   ASSERT_TRUE(Link(a_, "alice", kCoach).ok());
   Stream<LiveUpdate> board = Watch(b_, kCoach);
-  ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+  ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
   coach::v1::SessionView view = Start(a_, "alice");
   std::vector<LiveUpdate> started =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_STARTED));
   EXPECT_EQ(started.back().session_id(), view.session_id());
   Start(a_, "carol");  // Not a client: never on the board.
 
@@ -298,7 +208,7 @@ TEST_F(CoachReplicasTest, CoachOnBSeesSessionsDrivenThroughADiscomfortFirst) {
   Do(a_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT,
      "a twinge in my lower back");
   std::vector<LiveUpdate> batch =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_EXERCISE_CHANGED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_EXERCISE_CHANGED));
   ASSERT_GE(batch.size(), 2u);
   const LiveUpdate& flagged = batch.front();
   EXPECT_EQ(flagged.kind(), coach::v1::LIVE_UPDATE_KIND_DISCOMFORT);
@@ -330,7 +240,7 @@ TEST_F(CoachReplicasTest, CoachOnBSeesSessionsDrivenThroughADiscomfortFirst) {
   Play(30);
   Do(b_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   std::vector<LiveUpdate> later =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
   for (size_t i = 1; i < later.size(); ++i) {
     EXPECT_EQ(later[i].sequence(), later[i - 1].sequence() + 1);
   }
@@ -363,12 +273,12 @@ TEST_F(CoachReplicasTest, UnlinkOnAEndsTheCoachsOpenStreamsOnB) {
 
   // B's board drops alice, and nothing of hers follows.
   std::vector<LiveUpdate> gone =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED));
   EXPECT_EQ(gone.back().person_id(), "alice");
   Do(a_, "alice", alice.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   Do(b_, "dave", dave.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   std::vector<LiveUpdate> after =
-      ReadUntil(board, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED));
   for (const LiveUpdate& u : after) EXPECT_EQ(u.person_id(), "dave");
   EXPECT_EQ(Follow(b_, kCoach, alice.session_id()).Drain().error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -380,7 +290,7 @@ TEST_F(CoachReplicasTest, WatchLiveResumesOnTheOtherReplicaWithNothingLost) {
   Stream<LiveUpdate> steady = Watch(a_, kCoach);
   Stream<LiveUpdate> flaky = Watch(a_, kCoach);
   const std::string epoch =
-      ReadUntil(flaky, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT))
+      ReadUntil(flaky, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT))
           .back()
           .epoch();
   coach::v1::SessionView view = Start(a_, "alice");
@@ -425,9 +335,9 @@ TEST_F(CoachReplicasTest, WatchLiveResumesOnTheOtherReplicaWithNothingLost) {
   // And both go on together.
   Do(b_, "alice", view.session_id(), coach::v1::COMMAND_TYPE_PAUSE);
   LiveUpdate on_a =
-      ReadUntil(steady, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED)).back();
+      ReadUntil(steady, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED)).back();
   LiveUpdate on_b =
-      ReadUntil(again, Kind(coach::v1::LIVE_UPDATE_KIND_PAUSED)).back();
+      ReadUntil(again, IsKind(coach::v1::LIVE_UPDATE_KIND_PAUSED)).back();
   EXPECT_EQ(on_a.SerializeAsString(), on_b.SerializeAsString());
 }
 
@@ -436,11 +346,11 @@ TEST_F(CoachReplicasTest, WatchMySessionsSeesEveryReplicaAndResumesOnTheOther) {
   Stream<LiveUpdate> on_b = WatchMine(b_, "alice");
   Stream<LiveUpdate> bobs = WatchMine(b_, "bob");
   const LiveUpdate first =
-      ReadUntil(on_b, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT)).back();
-  ReadUntil(bobs, Kind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+      ReadUntil(on_b, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT)).back();
+  ReadUntil(bobs, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
   coach::v1::SessionView view = Start(a_, "alice");
   LiveUpdate started =
-      ReadUntil(on_b, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
+      ReadUntil(on_b, IsKind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
   EXPECT_EQ(started.session_id(), view.session_id());
   EXPECT_EQ(started.sequence(), first.sequence() + 1);
   EXPECT_EQ(started.epoch(), first.epoch());
@@ -459,7 +369,7 @@ TEST_F(CoachReplicasTest, WatchMySessionsSeesEveryReplicaAndResumesOnTheOther) {
   where.set_last_sequence(started.sequence());
   Stream<LiveUpdate> on_a = WatchMine(a_, "alice", &where);
   std::vector<LiveUpdate> missed =
-      ReadUntil(on_a, Kind(coach::v1::LIVE_UPDATE_KIND_ENDED));
+      ReadUntil(on_a, IsKind(coach::v1::LIVE_UPDATE_KIND_ENDED));
   ASSERT_GE(missed.size(), 3u);
   EXPECT_EQ(missed[0].kind(), coach::v1::LIVE_UPDATE_KIND_PAUSED);
   EXPECT_EQ(missed[1].kind(), coach::v1::LIVE_UPDATE_KIND_RESUMED);
@@ -473,7 +383,7 @@ TEST_F(CoachReplicasTest, WatchMySessionsSeesEveryReplicaAndResumesOnTheOther) {
   // Nothing of alice reached bob's board.
   Start(b_, "bob");
   LiveUpdate bob =
-      ReadUntil(bobs, Kind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
+      ReadUntil(bobs, IsKind(coach::v1::LIVE_UPDATE_KIND_STARTED)).back();
   EXPECT_EQ(bob.person_id(), "bob");
   EXPECT_EQ(bob.sequence(), 1);
 }
