@@ -597,10 +597,7 @@ class SessionEngine::Run {
                                            const SessionRecord& record) {
     const EngineState& st = record.engine();
     coach::v1::SessionStatus status;
-    COACHD_DCHECK(st.step_index() >= 0 && st.step_index() < timeline.size(),
-                  "the stored step index is outside the session's timeline");
-    const int index = std::min(st.step_index(), timeline.size() - 1);
-    const TimelineStep& s = timeline.step(index);
+    const TimelineStep& s = timeline.step(st.step_index());
     status.set_run_state(st.run_state());
     status.set_step_kind(s.kind);
     status.set_item_index(s.item_index >= 0 ? s.item_index
@@ -621,7 +618,7 @@ class SessionEngine::Run {
         st.run_state() != coach::v1::RUN_STATE_RUNNING) {
       status.set_remaining_ms(st.remaining_us() / 1000);
     }
-    status.set_step_index(index);
+    status.set_step_index(st.step_index());
     status.set_step_count(timeline.size());
     status.set_items_done(s.item_index >= 0 ? s.item_index
                                             : record.routine().items_size());
@@ -691,10 +688,7 @@ absl::StatusOr<std::vector<SessionEvent>> SessionEngine::Apply(
     events = run.TakeEvents();
   }
   const coach::v1::RunState state = draft.engine().run_state();
-  COACHD_DCHECK(draft.engine().step_index() < timeline_.size(),
-                "the stored step index is outside the session's timeline");
-  const TimelineStep& s = timeline_.step(
-      std::min(draft.engine().step_index(), timeline_.size() - 1));
+  const TimelineStep& s = timeline_.step(draft.engine().step_index());
   if (state == coach::v1::RUN_STATE_FINISHED) {
     return Forbidden("switch_to_mobility", state);
   }

@@ -14,6 +14,7 @@
 #include "coach/v1/catalog.pb.h"
 #include "coach/v1/session.pb.h"
 #include "services/catalog/catalog.h"
+#include "services/common/check.h"
 
 namespace coachd {
 
@@ -43,7 +44,14 @@ class Timeline {
                                         const coach::v1::Routine& routine);
 
   int size() const { return static_cast<int>(steps_.size()); }
-  const TimelineStep& step(int i) const { return steps_[i]; }
+  // Step `i`, 0 <= i < size(): a stored step index outside the timeline is
+  // a broken invariant (the engine writes only indexes of its timeline),
+  // asserted here for every caller rather than clamped by some.
+  const TimelineStep& step(int i) const {
+    COACHD_DCHECK(i >= 0 && i < size(),
+                  "the stored step index is outside the session's timeline");
+    return steps_[i];
+  }
   // The exercise of routine item `item_index`.
   const coach::v1::Exercise& exercise(int item_index) const {
     return *exercises_[item_index];
