@@ -16,6 +16,7 @@
 #include "services/auth/jwt.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
 #include "tests/scheduler/test_days.h"
 
 namespace coachd {
@@ -25,18 +26,10 @@ using coach::v1::Reminder;
 using ::testing::HasSubstr;
 using testing_days::Utc;
 
-constexpr char kSecret[] = "test-secret";
-
 class SchedulerGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
     // One worker runs tasks in order: a completion recorded by a session's
     // last commit is stored before a later RPC's handler runs.
     options.workers = 1;
@@ -55,7 +48,7 @@ class SchedulerGrpcTest : public ::testing::Test {
     auto context = std::make_unique<grpc::ClientContext>();
     context->AddMetadata(
         "authorization",
-        "Bearer " + MintToken(kSecret, Identity{sub, role}, clock_.Now(),
+        "Bearer " + MintToken(kTestSecret, Identity{sub, role}, clock_.Now(),
                               clock_.Now() + absl::Hours(24 * 30)));
     // Only a guard against a hung test; nothing waits for it.
     context->set_deadline(std::chrono::system_clock::now() +

@@ -20,6 +20,7 @@
 #include "services/common/clock.h"
 #include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
 #include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 #include "tests/scheduler/test_days.h"
@@ -31,8 +32,6 @@ using coach::v1::Reminder;
 using ::testing::HasSubstr;
 using testing_days::Day;
 using testing_days::Utc;
-
-constexpr char kSecret[] = "test-secret";
 
 // One replica: a CoachServer whose scheduler keeps its data in Redis, and
 // a client of it.
@@ -66,13 +65,7 @@ class SchedulerReplicasTest : public ::testing::Test {
     MixedBackendOptions backend;
     backend.redis.client.address = *address;
     backend.scheduler = true;
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
     // Small claims: racing replicas take turns many times per RunDue.
     options.scheduler.claim_batch = 4;
     options.backend = std::make_unique<MixedBackend>(backend);
@@ -92,7 +85,7 @@ class SchedulerReplicasTest : public ::testing::Test {
     auto context = std::make_unique<grpc::ClientContext>();
     context->AddMetadata(
         "authorization",
-        "Bearer " + MintToken(kSecret, Identity{sub, role}, clock_.Now(),
+        "Bearer " + MintToken(kTestSecret, Identity{sub, role}, clock_.Now(),
                               clock_.Now() + absl::Hours(24 * 30)));
     // Only a guard against a hung test; nothing waits for it.
     context->set_deadline(std::chrono::system_clock::now() +

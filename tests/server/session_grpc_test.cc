@@ -15,6 +15,7 @@
 #include "services/backend/memory_backend.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
 
 namespace coachd {
 namespace {
@@ -22,21 +23,13 @@ namespace {
 using coach::v1::SessionEvent;
 using ::testing::HasSubstr;
 
-constexpr char kSecret[] = "test-secret";
-
 class SessionGrpcTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer({}, /*window=*/512, /*queue=*/256); }
 
   void StartServer(MemorySessionStoreOptions memory, int window,
                    int max_queue) {
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
     options.backend = std::make_unique<MemoryBackend>(memory);
     options.hub.window = window;
     options.max_stream_queue = max_queue;
@@ -49,7 +42,7 @@ class SessionGrpcTest : public ::testing::Test {
   }
 
   std::string Token(const std::string& sub, Role role = Role::kDevice) {
-    return MintToken(kSecret, Identity{sub, role}, clock_.Now(),
+    return MintToken(kTestSecret, Identity{sub, role}, clock_.Now(),
                      clock_.Now() + absl::Hours(1));
   }
 

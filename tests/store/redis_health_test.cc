@@ -15,6 +15,7 @@
 #include "services/common/clock.h"
 #include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
+#include "tests/common/grpc_testing.h"
 #include "tests/common/mixed_backend.h"
 #include "tests/common/redis_server.h"
 
@@ -24,8 +25,6 @@ namespace {
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 using ::testing::HasSubstr;
-
-constexpr char kSecret[] = "test-secret";
 
 class RedisHealthTest : public ::testing::Test {
  protected:
@@ -38,13 +37,7 @@ class RedisHealthTest : public ::testing::Test {
     backend.redis.client.min_backoff = absl::Milliseconds(10);
     backend.redis.client.max_backoff = absl::Milliseconds(100);
     backend.sessions = true;
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.auth_secret = kSecret;
-    options.catalog_path = std::string(COACHD_SOURCE_DIR) +
-                           "/services/catalog/back_catalog.textproto";
-    options.clock = &clock_;
-    options.run_timer_thread = false;
+    ServerOptions options = LoopbackServerOptions(&clock_);
     options.backend = std::make_unique<MixedBackend>(backend);
     absl::StatusOr<std::unique_ptr<CoachServer>> server =
         CoachServer::Start(std::move(options));
@@ -60,7 +53,7 @@ class RedisHealthTest : public ::testing::Test {
     grpc::ClientContext context;
     context.AddMetadata(
         "authorization",
-        "Bearer " + MintToken(kSecret, Identity{"alice", Role::kUser},
+        "Bearer " + MintToken(kTestSecret, Identity{"alice", Role::kUser},
                               clock_.Now(), clock_.Now() + absl::Hours(1)));
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(30));
