@@ -375,43 +375,37 @@ absl::StatusOr<bool> RedisCoachLinkStore::IsLinked(absl::string_view person,
 }
 
 absl::StatusOr<std::vector<coach::v1::CoachLink>>
-RedisCoachLinkStore::CoachesOf(absl::string_view person) {
-  absl::StatusOr<RedisReply> reply =
-      client_->Call({"HGETALL", keys_.Coaches(person)});
+RedisCoachLinkStore::ReadLinks(const std::string& key, absl::string_view id,
+                               bool of_person) {
+  absl::StatusOr<RedisReply> reply = client_->Call({"HGETALL", key});
   if (!reply.ok()) return reply.status();
   const redisReply& r = **reply;
   absl::Status array = CheckArray(client_->address(), "HGETALL", r);
   if (!array.ok()) return array;
   std::vector<coach::v1::CoachLink> links;
   for (size_t i = 0; i + 1 < r.elements; i += 2) {
-    links.push_back(
-        LinkOf(person, ReplyText(*r.element[i]), ReplyText(*r.element[i + 1])));
+    const std::string other(ReplyText(*r.element[i]));
+    const std::string at(ReplyText(*r.element[i + 1]));
+    links.push_back(of_person ? LinkOf(id, other, at) : LinkOf(other, id, at));
   }
+  // Sorted by the other side's id.
   std::sort(links.begin(), links.end(),
-            [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
-              return a.coach_id() < b.coach_id();
+            [of_person](const coach::v1::CoachLink& a,
+                        const coach::v1::CoachLink& b) {
+              return of_person ? a.coach_id() < b.coach_id()
+                               : a.person_id() < b.person_id();
             });
   return links;
 }
 
 absl::StatusOr<std::vector<coach::v1::CoachLink>>
+RedisCoachLinkStore::CoachesOf(absl::string_view person) {
+  return ReadLinks(keys_.Coaches(person), person, /*of_person=*/true);
+}
+
+absl::StatusOr<std::vector<coach::v1::CoachLink>>
 RedisCoachLinkStore::ClientsOf(absl::string_view coach) {
-  absl::StatusOr<RedisReply> reply =
-      client_->Call({"HGETALL", keys_.Clients(coach)});
-  if (!reply.ok()) return reply.status();
-  const redisReply& r = **reply;
-  absl::Status array = CheckArray(client_->address(), "HGETALL", r);
-  if (!array.ok()) return array;
-  std::vector<coach::v1::CoachLink> links;
-  for (size_t i = 0; i + 1 < r.elements; i += 2) {
-    links.push_back(
-        LinkOf(ReplyText(*r.element[i]), coach, ReplyText(*r.element[i + 1])));
-  }
-  std::sort(links.begin(), links.end(),
-            [](const coach::v1::CoachLink& a, const coach::v1::CoachLink& b) {
-              return a.person_id() < b.person_id();
-            });
-  return links;
+  return ReadLinks(keys_.Clients(coach), coach, /*of_person=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<AccessWatch>> RedisCoachLinkStore::WatchUnlink(

@@ -149,6 +149,11 @@ class RedisCoachLinkStore : public CoachLinkStore {
   bool Subscribed();
   // Removes watch `id` of `pair` if it is still registered.
   void Forget(const Pair& pair, uint64_t id);
+  // The links in hash `key` (field: the other side's id, value: when
+  // linked): of person `id` to each coach when `of_person`, else of each
+  // client to coach `id`; sorted by the other side's id.
+  absl::StatusOr<std::vector<coach::v1::CoachLink>> ReadLinks(
+      const std::string& key, absl::string_view id, bool of_person);
   // The stored value of the link (nullopt when none).
   absl::StatusOr<std::optional<std::string>> ReadLink(absl::string_view person,
                                                       absl::string_view coach);
