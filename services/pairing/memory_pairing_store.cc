@@ -12,9 +12,6 @@ using coach::internal::DeviceRecord;
 using coach::internal::PairingRecord;
 using coach::internal::RefreshRecord;
 
-// Revocations are remembered this long (RevokedSince's contract).
-constexpr absl::Duration kKeepRevoked = absl::Hours(1);
-
 bool PairingKept(const PairingRecord& record, absl::Time now) {
   return now <
          absl::FromUnixMicros(record.expires_us()) + PairingStore::kKeepExpired;

@@ -97,8 +97,11 @@ class PairingStore {
                                             absl::string_view device_id,
                                             absl::Time at) = 0;
 
+  // How long a revocation is remembered for RevokedSince.
+  static constexpr absl::Duration kKeepRevoked = absl::Hours(1);
+
   // Devices revoked at or after `since`, by anyone, in any process. Entries
-  // may be forgotten an hour after their revocation.
+  // may be forgotten kKeepRevoked after their revocation.
   virtual absl::StatusOr<std::vector<std::string>> RevokedSince(
       absl::Time since) = 0;
 

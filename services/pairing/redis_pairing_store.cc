@@ -16,8 +16,6 @@ using coach::internal::DeviceRecord;
 using coach::internal::PairingRecord;
 using coach::internal::RefreshRecord;
 
-constexpr absl::Duration kKeepRevoked = absl::Hours(1);
-
 // KEYS: pairing. ARGV: record, kept-until us, now us, ttl ms.
 // 1 when stored, 0 when a pairing with the code is kept.
 constexpr char kCreatePairing[] = R"lua(
