@@ -131,7 +131,7 @@ void MemoryCoachLinkStore::Forget(const std::string& key, uint64_t id) {
   if (it->second.empty()) watches_.erase(it);
 }
 
-int MemoryCoachLinkStore::WatchCount() const {
+int MemoryCoachLinkStore::WatchCountForTest() const {
   absl::MutexLock lock(&watch_mu_);
   int count = 0;
   for (const auto& [key, callbacks] : watches_) {

@@ -90,7 +90,7 @@ class MemoryCoachLinkStore : public CoachLinkStore {
       std::function<void()> on_unlinked) override;
 
   // Unlink watches registered now (for tests).
-  int WatchCount() const;
+  int WatchCountForTest() const;
 
  private:
   class Watch;

@@ -773,7 +773,7 @@ void RedisCoachBoard::RetireIfIdle(const std::string& name) {
   feed->Stop();
 }
 
-int RedisCoachBoard::ReaderCount() const {
+int RedisCoachBoard::ReaderCountForTest() const {
   absl::MutexLock lock(&feeds_mu_);
   return static_cast<int>(feeds_.size());
 }

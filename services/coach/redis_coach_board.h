@@ -125,7 +125,7 @@ class RedisCoachBoard : public CoachBoard {
 
   // Boards (coaches' and persons' own) with a reader on this replica now
   // (for tests).
-  int ReaderCount() const;
+  int ReaderCountForTest() const;
 
   // Counters of what was sent to Redis.
   RedisBoardStats Stats() const;

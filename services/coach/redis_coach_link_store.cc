@@ -519,7 +519,7 @@ void RedisCoachLinkStore::Forget(const Pair& pair, uint64_t id) {
   if (it->second.empty()) watches_.erase(it);
 }
 
-int RedisCoachLinkStore::WatchCount() const {
+int RedisCoachLinkStore::WatchCountForTest() const {
   absl::MutexLock lock(&mu_);
   int count = 0;
   for (const auto& [pair, entries] : watches_) {
@@ -528,7 +528,7 @@ int RedisCoachLinkStore::WatchCount() const {
   return count;
 }
 
-int64_t RedisCoachLinkStore::Subscriptions() const {
+int64_t RedisCoachLinkStore::SubscriptionsForTest() const {
   return listener_->subscriptions();
 }
 

@@ -122,10 +122,10 @@ class RedisCoachLinkStore : public CoachLinkStore {
       std::function<void()> on_unlinked) override;
 
   // Unlink watches registered now (for tests).
-  int WatchCount() const;
+  int WatchCountForTest() const;
 
   // Times the listener has (re)subscribed (for tests).
-  int64_t Subscriptions() const;
+  int64_t SubscriptionsForTest() const;
 
   const RedisCoachKeys& keys() const { return keys_; }
 

@@ -34,7 +34,7 @@ std::unique_ptr<grpc::Service> SchedulerComponent::MakeService(
       WatchRemindersDeps{deps, &scheduler_});
 }
 
-int SchedulerComponent::RunDue() {
+int SchedulerComponent::RunDueForTest() {
   absl::StatusOr<int> changed = scheduler_.RunDue();
   if (!changed.ok()) {
     LogWarning(absl::StrCat("reminders: ", changed.status().message()));

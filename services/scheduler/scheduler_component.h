@@ -5,7 +5,7 @@
 //   SchedulerComponent scheduler(nullptr, clock, {});
 //   observers.push_back(MakeCompletionObserver(&scheduler.scheduler(), &pool));
 //   // for SessionComponent services.push_back(scheduler.MakeService(deps));
-//   scheduler.StartDispatcher();   // production; tests call RunDue()
+//   scheduler.StartDispatcher();   // production; tests call RunDueForTest()
 #ifndef SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_
 #define SERVICES_SCHEDULER_SCHEDULER_COMPONENT_H_
 
@@ -42,7 +42,7 @@ class SchedulerComponent {
 
   // Fires what is due by the clock now; returns how many reminders changed
   // state (errors are logged and count 0). For tests with a FakeClock.
-  int RunDue();
+  int RunDueForTest();
 
   Scheduler& scheduler() { return scheduler_; }
   SchedulerStore& store() { return *store_; }

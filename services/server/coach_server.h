@@ -69,7 +69,7 @@ struct ServerOptions {
   absl::Duration max_connection_idle = absl::Minutes(10);
   CoachingOptions coaching;  // Cue length and per-coach cue rate.
   // Goals and reminders. Reminders fire on a thread when run_timer_thread,
-  // else on scheduler().RunDue().
+  // else on scheduler().RunDueForTest().
   SchedulerOptions scheduler;
   // Pairing's lifetimes and limits (its store comes from the backend).
   PairingOptions pairing;

@@ -79,7 +79,7 @@ int64_t RecentEvents::FinalSequence(absl::string_view session_id,
   return it->second.events.back()->sequence();
 }
 
-int RecentEvents::SessionCount() const {
+int RecentEvents::SessionCountForTest() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(sessions_.size());
 }

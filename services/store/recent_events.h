@@ -63,7 +63,7 @@ class RecentEvents {
                         absl::Time now) const;
 
   // Sessions kept now (for tests).
-  int SessionCount() const;
+  int SessionCountForTest() const;
 
  private:
   struct Entry {

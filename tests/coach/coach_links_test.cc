@@ -68,12 +68,12 @@ TEST(MemoryCoachLinkStoreTest, UnlinkCallsItsPairsWatchesOnce) {
   auto a1 = *links.WatchUnlink("alice", "coach-a", [&] { ++a_calls; });
   auto a2 = *links.WatchUnlink("alice", "coach-a", [&] { ++a_calls; });
   auto b = *links.WatchUnlink("alice", "coach-b", [&] { ++b_calls; });
-  EXPECT_EQ(links.WatchCount(), 3);
+  EXPECT_EQ(links.WatchCountForTest(), 3);
 
   ASSERT_TRUE(*links.Unlink("alice", "coach-a"));
   EXPECT_EQ(a_calls, 2);
   EXPECT_EQ(b_calls, 0);
-  EXPECT_EQ(links.WatchCount(), 1);
+  EXPECT_EQ(links.WatchCountForTest(), 1);
 
   // Linking and unlinking again does not reach the old watches.
   ASSERT_TRUE(links.Link("alice", "coach-a", kAt).ok());
@@ -89,7 +89,7 @@ TEST(MemoryCoachLinkStoreTest, DestroyedWatchIsNeverCalled) {
   int calls = 0;
   auto watch = *links.WatchUnlink("alice", "coach-a", [&] { ++calls; });
   watch.reset();
-  EXPECT_EQ(links.WatchCount(), 0);
+  EXPECT_EQ(links.WatchCountForTest(), 0);
   ASSERT_TRUE(*links.Unlink("alice", "coach-a"));
   EXPECT_EQ(calls, 0);
 }

@@ -262,14 +262,14 @@ TEST_F(CoachReplicasTest, UnlinkOnAEndsTheCoachsOpenStreamsOnB) {
   ASSERT_TRUE(follow.reader->Read(&first));  // Attached: the snapshot.
   auto* b_links = dynamic_cast<RedisCoachLinkStore*>(&b_.server->links());
   ASSERT_NE(b_links, nullptr);
-  EXPECT_EQ(b_links->WatchCount(), 1);
+  EXPECT_EQ(b_links->WatchCountForTest(), 1);
 
   ASSERT_TRUE(Link(a_, "alice", kCoach, /*unlink=*/true).ok());
 
   grpc::Status ended = follow.Drain();
   EXPECT_EQ(ended.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_THAT(ended.error_message(), HasSubstr("revoked"));
-  EXPECT_EQ(b_links->WatchCount(), 0);
+  EXPECT_EQ(b_links->WatchCountForTest(), 0);
 
   // B's board drops alice, and nothing of hers follows.
   std::vector<LiveUpdate> gone =

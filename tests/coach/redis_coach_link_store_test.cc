@@ -97,9 +97,9 @@ class LinkStoreContractTest : public RedisLinksTest,
     }
   }
 
-  int WatchCount() const {
-    return redis_links_ != nullptr ? redis_links_->WatchCount()
-                                   : memory_links_->WatchCount();
+  int WatchCountForTest() const {
+    return redis_links_ != nullptr ? redis_links_->WatchCountForTest()
+                                   : memory_links_->WatchCountForTest();
   }
 
   std::unique_ptr<CoachLinkStore> links_;
@@ -138,7 +138,7 @@ TEST_P(LinkStoreContractTest, LinksBothWaysOnceAndUnlinks) {
 TEST_P(LinkStoreContractTest, WatchIsRefusedWithoutALink) {
   auto watch = links_->WatchUnlink("alice", "coach-a", [] {});
   EXPECT_TRUE(absl::IsPermissionDenied(watch.status())) << watch.status();
-  EXPECT_EQ(WatchCount(), 0);
+  EXPECT_EQ(WatchCountForTest(), 0);
 }
 
 TEST_P(LinkStoreContractTest, UnlinkCallsItsPairsWatchesOnceBeforeReturning) {
@@ -148,12 +148,12 @@ TEST_P(LinkStoreContractTest, UnlinkCallsItsPairsWatchesOnceBeforeReturning) {
   auto a1 = *links_->WatchUnlink("alice", "coach-a", [&] { ++a_calls; });
   auto a2 = *links_->WatchUnlink("alice", "coach-a", [&] { ++a_calls; });
   auto b = *links_->WatchUnlink("alice", "coach-b", [&] { ++b_calls; });
-  EXPECT_EQ(WatchCount(), 3);
+  EXPECT_EQ(WatchCountForTest(), 3);
 
   ASSERT_TRUE(*links_->Unlink("alice", "coach-a"));
   EXPECT_EQ(a_calls, 2);
   EXPECT_EQ(b_calls, 0);
-  EXPECT_EQ(WatchCount(), 1);
+  EXPECT_EQ(WatchCountForTest(), 1);
 
   // Linking and unlinking again does not reach the old watches.
   ASSERT_TRUE(links_->Link("alice", "coach-a", kAt).ok());
@@ -168,7 +168,7 @@ TEST_P(LinkStoreContractTest, DestroyedWatchIsNeverCalled) {
   int calls = 0;
   auto watch = *links_->WatchUnlink("alice", "coach-a", [&] { ++calls; });
   watch.reset();
-  EXPECT_EQ(WatchCount(), 0);
+  EXPECT_EQ(WatchCountForTest(), 0);
   ASSERT_TRUE(*links_->Unlink("alice", "coach-a"));
   EXPECT_EQ(calls, 0);
 }
@@ -205,7 +205,7 @@ TEST_F(RedisLinksTest, UnlinkOnOneReplicaCallsTheWatchesOfAnother) {
 
   ASSERT_TRUE(*a->Unlink("alice", "coach-a"));
   ASSERT_TRUE(revoked.WaitForNotificationWithTimeout(kHangGuard));
-  EXPECT_EQ(b->WatchCount(), 1);
+  EXPECT_EQ(b->WatchCountForTest(), 1);
   EXPECT_EQ(other_calls, 0);
   // A new watch on the other replica is refused from here on.
   EXPECT_TRUE(absl::IsPermissionDenied(
@@ -238,7 +238,7 @@ TEST_F(RedisLinksTest, AStaleUnlinkMessageNeverRevokesALaterLink) {
   ASSERT_TRUE(*a->Unlink("carol", "coach-a"));
   ASSERT_TRUE(carol_revoked.WaitForNotificationWithTimeout(kHangGuard));
   EXPECT_EQ(later_calls, 0);
-  EXPECT_EQ(b->WatchCount(), 1);
+  EXPECT_EQ(b->WatchCountForTest(), 1);
 }
 
 TEST_F(RedisLinksTest, ALostUnlinkMessageRevokesOnceTheListenerResubscribes) {
@@ -250,7 +250,7 @@ TEST_F(RedisLinksTest, ALostUnlinkMessageRevokesOnceTheListenerResubscribes) {
   int kept_calls = 0;
   auto watch = *b->WatchUnlink("alice", "coach-a", [&] { revoked.Notify(); });
   auto kept = *b->WatchUnlink("alice", "coach-b", [&] { ++kept_calls; });
-  const int64_t subscriptions = b->Subscriptions();
+  const int64_t subscriptions = b->SubscriptionsForTest();
 
   // The link goes without a message (as if b's listener had been away
   // when it was published), then b's listener loses its connection.
@@ -259,8 +259,8 @@ TEST_F(RedisLinksTest, ALostUnlinkMessageRevokesOnceTheListenerResubscribes) {
   Admin({"CLIENT", "KILL", "TYPE", "pubsub"});
 
   ASSERT_TRUE(revoked.WaitForNotificationWithTimeout(kHangGuard));
-  EXPECT_GT(b->Subscriptions(), subscriptions);
-  EXPECT_EQ(b->WatchCount(), 1);
+  EXPECT_GT(b->SubscriptionsForTest(), subscriptions);
+  EXPECT_EQ(b->WatchCountForTest(), 1);
   EXPECT_EQ(kept_calls, 0);
 }
 
@@ -289,7 +289,7 @@ TEST_F(RedisLinksTest, RedisDownGivesUnavailableThenRecovers) {
     EXPECT_TRUE(absl::IsUnavailable(s)) << s;
     EXPECT_THAT(std::string(s.message()), HasSubstr("unreachable"));
   }
-  EXPECT_EQ(links->WatchCount(), 0);
+  EXPECT_EQ(links->WatchCountForTest(), 0);
 
   ASSERT_TRUE(redis_->Restart().ok());
   // Back by itself (this Redis keeps no data across restarts).

@@ -406,7 +406,7 @@ TEST_F(BridgeTest, AReminderRaisesItsEventAndBinarySensorUntilDone) {
       TokenContext(kPerson, Role::kUser, clock_.Now()).get(), goal, &unused);
   ASSERT_TRUE(s.ok()) << s.error_message();
   clock_.Advance(absl::Minutes(30));  // 07:30 UTC.
-  EXPECT_EQ(server_->scheduler().RunDue(), 1);
+  EXPECT_EQ(server_->scheduler().RunDueForTest(), 1);
   EXPECT_TRUE(WaitEvent("reminder_due"));
   EXPECT_TRUE(probe_->WaitFor(Topic("reminder_due"), "ON", kPromise));
   Press("reminder_done");

@@ -135,8 +135,9 @@ class SchedulerGrpcTest : public ::testing::Test {
 
 TEST_F(SchedulerGrpcTest, AnOfflineDisplayGetsItsOpenReminderOnConnect) {
   ASSERT_TRUE(SetGoal(EveryDayAtHalfPastSeven("America/New_York")).ok());
-  clock_.Set(Utc(2026, 1, 5, 12, 30));          // 07:30 in New York.
-  EXPECT_EQ(server_->scheduler().RunDue(), 1);  // No device is connected.
+  clock_.Set(Utc(2026, 1, 5, 12, 30));  // 07:30 in New York.
+  EXPECT_EQ(server_->scheduler().RunDueForTest(),
+            1);  // No device is connected.
 
   Stream display = Watch(coach::v1::DEVICE_KIND_DISPLAY);
   const Reminder shown = display.Next();
@@ -164,7 +165,7 @@ TEST_F(SchedulerGrpcTest, AnOfflineDisplayGetsItsOpenReminderOnConnect) {
   // tomorrow's reminder when it fires.
   Stream later = Watch(coach::v1::DEVICE_KIND_DISPLAY);
   clock_.Set(Utc(2026, 1, 6, 12, 30));
-  EXPECT_EQ(server_->scheduler().RunDue(), 1);
+  EXPECT_EQ(server_->scheduler().RunDueForTest(), 1);
   const Reminder tomorrow = later.Next();
   EXPECT_EQ(tomorrow.reminder_id(), "2026-01-06");
   EXPECT_EQ(tomorrow.state(), coach::v1::REMINDER_STATE_DUE);
@@ -175,7 +176,7 @@ TEST_F(SchedulerGrpcTest, ASnoozedReminderComesBackOnTheDisplay) {
   ASSERT_TRUE(SetGoal(EveryDayAtHalfPastSeven("Europe/London")).ok());
   Stream display = Watch(coach::v1::DEVICE_KIND_DISPLAY);
   clock_.Set(Utc(2026, 1, 5, 7, 30));
-  EXPECT_EQ(server_->scheduler().RunDue(), 1);
+  EXPECT_EQ(server_->scheduler().RunDueForTest(), 1);
   EXPECT_EQ(display.Next().state(), coach::v1::REMINDER_STATE_DUE);
   Reminder snoozed;
   ASSERT_TRUE(
@@ -184,7 +185,7 @@ TEST_F(SchedulerGrpcTest, ASnoozedReminderComesBackOnTheDisplay) {
             absl::ToUnixSeconds(Utc(2026, 1, 5, 7, 40)));
   EXPECT_EQ(display.Next().state(), coach::v1::REMINDER_STATE_SNOOZED);
   clock_.Advance(absl::Minutes(10));
-  EXPECT_EQ(server_->scheduler().RunDue(), 1);
+  EXPECT_EQ(server_->scheduler().RunDueForTest(), 1);
   const Reminder back = display.Next();
   EXPECT_EQ(back.state(), coach::v1::REMINDER_STATE_DUE);
   EXPECT_EQ(back.due_at().seconds(),

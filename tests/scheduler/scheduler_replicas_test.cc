@@ -158,7 +158,7 @@ TEST_F(SchedulerReplicasTest, ADisplayOnOneReplicaGetsWhatTheOtherFires) {
   ASSERT_TRUE(SetGoal(a_, "alice").ok());
   Stream display = Watch(b_, "alice");
   clock_.Set(Utc(2026, 1, 5, 7, 30));
-  EXPECT_EQ(a_.server->scheduler().RunDue(), 1);
+  EXPECT_EQ(a_.server->scheduler().RunDueForTest(), 1);
   const Reminder fired = display.Next();
   EXPECT_EQ(fired.reminder_id(), "2026-01-05");
   EXPECT_EQ(fired.state(), coach::v1::REMINDER_STATE_DUE);
@@ -171,8 +171,8 @@ TEST_F(SchedulerReplicasTest, ADisplayOnOneReplicaGetsWhatTheOtherFires) {
   EXPECT_EQ(snoozed.state(), coach::v1::REMINDER_STATE_SNOOZED);
   EXPECT_GT(snoozed.version(), fired.version());
   clock_.Advance(absl::Minutes(10));
-  EXPECT_EQ(a_.server->scheduler().RunDue(), 1);
-  EXPECT_EQ(b_.server->scheduler().RunDue(), 0);  // a has fired it.
+  EXPECT_EQ(a_.server->scheduler().RunDueForTest(), 1);
+  EXPECT_EQ(b_.server->scheduler().RunDueForTest(), 0);  // a has fired it.
   const Reminder back = display.Next();
   EXPECT_EQ(back.state(), coach::v1::REMINDER_STATE_DUE);
   EXPECT_GT(back.version(), snoozed.version());
@@ -199,7 +199,7 @@ TEST_F(SchedulerReplicasTest, RacingReplicasFireEachReminderOnce) {
       mu.Await(absl::Condition(
           +[](int* n) { return *n == 2; }, &ready));
     }
-    *fired = replica.server->scheduler().RunDue();
+    *fired = replica.server->scheduler().RunDueForTest();
   };
   std::thread race_a(run, std::ref(a_), &fired_by_a);
   std::thread race_b(run, std::ref(b_), &fired_by_b);

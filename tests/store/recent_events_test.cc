@@ -62,7 +62,7 @@ TEST(RecentEventsTest, DropsTheLeastRecentlyWrittenSession) {
   recent.Add("b", "e", Events(1, 1));
   recent.Add("a", "e", Events(2, 2));  // a written again: b is older now.
   recent.Add("c", "e", Events(1, 1));
-  EXPECT_EQ(recent.SessionCount(), 2);
+  EXPECT_EQ(recent.SessionCountForTest(), 2);
   EXPECT_TRUE(recent.After("b", "e", 0, 10).empty());
   EXPECT_EQ(Seqs(recent.After("a", "e", 0, 10)), (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(Seqs(recent.After("c", "e", 0, 10)), (std::vector<int64_t>{1}));
@@ -88,7 +88,7 @@ TEST(RecentEventsTest, KnowsTheLastSequenceOfAFinishedSessionUntilItExpires) {
 TEST(RecentEventsTest, OffKeepsNothing) {
   RecentEvents off({/*max_sessions=*/0, /*max_events=*/10});
   off.Add("s", "e", Events(1, 2));
-  EXPECT_EQ(off.SessionCount(), 0);
+  EXPECT_EQ(off.SessionCountForTest(), 0);
 }
 
 }  // namespace
