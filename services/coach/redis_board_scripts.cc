@@ -130,16 +130,16 @@ return 1
 }  // namespace
 
 const RedisScript& BoardScript() {
-  static const RedisScript* script = new RedisScript(kBoardScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kBoardScript);
+  return script;
 }
 const RedisScript& LoadScript() {
-  static const RedisScript* script = new RedisScript(kLoadScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kLoadScript);
+  return script;
 }
 const RedisScript& PersonScript() {
-  static const RedisScript* script = new RedisScript(kPersonScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kPersonScript);
+  return script;
 }
 
 }  // namespace coachd

@@ -42,13 +42,13 @@ return value
 )lua";
 
 const RedisScript& LinkScript() {
-  static const RedisScript* script = new RedisScript(kLinkScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kLinkScript);
+  return script;
 }
 
 const RedisScript& UnlinkScript() {
-  static const RedisScript* script = new RedisScript(kUnlinkScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kUnlinkScript);
+  return script;
 }
 
 // The nonce of a stored link value "<at_us>:<nonce>".

@@ -100,14 +100,7 @@ return {n, redis.call('HGET', KEYS[1], 'e')}
 
 // The scripts, each made once (its SHA computed then).
 const RedisScript& Script(const char* source) {
-  static absl::Mutex mu;
-  static auto* scripts = new std::vector<std::pair<const char*, RedisScript*>>;
-  absl::MutexLock lock(&mu);
-  for (const auto& [s, script] : *scripts) {
-    if (s == source) return *script;
-  }
-  scripts->emplace_back(source, new RedisScript(source));
-  return *scripts->back().second;
+  return RedisScript::Of(source);
 }
 
 std::string Micros(absl::Time t) { return absl::StrCat(absl::ToUnixMicros(t)); }

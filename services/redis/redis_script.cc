@@ -2,11 +2,14 @@
 
 #include <openssl/sha.h>
 
+#include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "services/redis/redis_reply.h"
 
 namespace coachd {
@@ -21,6 +24,16 @@ std::string Sha1Hex(absl::string_view text) {
 }
 
 }  // namespace
+
+const RedisScript& RedisScript::Of(const char* source) {
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* scripts =
+      new absl::flat_hash_map<const char*, std::unique_ptr<RedisScript>>();
+  absl::MutexLock lock(&mu);
+  std::unique_ptr<RedisScript>& script = (*scripts)[source];
+  if (script == nullptr) script = std::make_unique<RedisScript>(source);
+  return *script;
+}
 
 RedisScript::RedisScript(std::string source)
     : source_(std::move(source)), sha_(Sha1Hex(source_)) {}

@@ -2,9 +2,9 @@
 // EVAL on a Redis that has not cached it (new, restarted or flushed: it
 // answers NOSCRIPT). The one place that knows about NOSCRIPT.
 //
-//   static const RedisScript* kRenew = new RedisScript(kRenewSource);
+//   const RedisScript& renew = RedisScript::Of(kRenewSource);
 //   absl::StatusOr<std::vector<RedisReply>> replies = RedisScript::Run(
-//       &*lease, {kRenew}, {kRenew->Call({key}, {holder, ttl_ms})});
+//       &*lease, {&renew}, {renew.Call({key}, {holder, ttl_ms})});
 #ifndef SERVICES_REDIS_REDIS_SCRIPT_H_
 #define SERVICES_REDIS_REDIS_SCRIPT_H_
 
@@ -22,6 +22,11 @@ class RedisScript {
   explicit RedisScript(std::string source);
   RedisScript(const RedisScript&) = delete;
   RedisScript& operator=(const RedisScript&) = delete;
+
+  // The script of `source`, a string with static storage (a constant):
+  // made once per source (its SHA1 computed then) and kept for the life of
+  // the process. Thread-safe; callers on a hot path keep the reference.
+  static const RedisScript& Of(const char* source);
 
   // EVALSHA of the script over `keys` and `args`.
   RedisCommand Call(const std::vector<std::string>& keys,

@@ -30,13 +30,13 @@ return 0
 )lua";
 
 const RedisScript& RenewScript() {
-  static const RedisScript* script = new RedisScript(kRenewScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kRenewScript);
+  return script;
 }
 
 const RedisScript& ReleaseScript() {
-  static const RedisScript* script = new RedisScript(kReleaseScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kReleaseScript);
+  return script;
 }
 
 std::string DefaultHolderId() {

@@ -68,8 +68,8 @@ return {'ok', seq}
 )lua";
 
 const RedisScript& WriteScript() {
-  static const RedisScript* script = new RedisScript(kWriteScript);
-  return *script;
+  static const RedisScript& script = RedisScript::Of(kWriteScript);
+  return script;
 }
 
 }  // namespace
