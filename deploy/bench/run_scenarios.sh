@@ -399,7 +399,14 @@ sat_br="$(field sat_baseline_r events_per_s)"
 {
   echo "<!-- load:results:begin (written by deploy/bench/run_scenarios.sh) -->"
   echo "Measured $started_at on $cpu_model, $cpus CPUs, $ram RAM; $tree;"
-  echo "Release build; loadgen, coachd and the baseline on the same machine"
+  if [[ "${SKIP_BUILD:-0}" == 1 ]]; then
+    build_type="$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' \
+      "$build_dir/CMakeCache.txt" 2>/dev/null)"
+    echo "binaries as built in $build_dir (${build_type:-unknown} build, SKIP_BUILD=1);"
+    echo "loadgen, coachd and the baseline on the same machine"
+  else
+    echo "Release build; loadgen, coachd and the baseline on the same machine"
+  fi
   echo "(loopback). Load average at start $load_at_start, at end $load_at_end;"
   echo "busy processes at start: ${others:-none}. Total time ${elapsed}s."
   if ((${#server_died[@]})); then
