@@ -11,7 +11,7 @@ void InvariantFailed(const char* file, int line, const char* condition,
                      absl::string_view message) {
   LogError(absl::StrCat("invariant broken at ", file, ":", line, ": ",
                         condition, ": ", message));
-#ifndef NDEBUG
+#if !defined(NDEBUG) || defined(COACHD_INVARIANTS_ABORT)
   std::abort();
 #endif
 }

@@ -12,8 +12,10 @@
 namespace coachd {
 
 // Reports a broken invariant: logs an error naming the place, the condition
-// and `message`, then aborts, unless NDEBUG is defined (release builds: the
-// error is logged and the caller goes on, as it has to).
+// and `message`, then aborts. Only a build with NDEBUG and without the test
+// suite (a Release build for production or benchmarks) logs the error and
+// lets the caller go on, as it has to; every build with tests (the test
+// command's, the demo's) aborts, so no test passes over a broken invariant.
 void InvariantFailed(const char* file, int line, const char* condition,
                      absl::string_view message);
 
