@@ -27,12 +27,8 @@ local clients, board, meta, rows, seen, ended =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local mode, person = ARGV[1], ARGV[2]
 local sep = string.char(0)
-local appended = 0
-local function append(update)
-  local seq = redis.call('HINCRBY', meta, 'seq', 1)
-  redis.call('XADD', board, 'MAXLEN', '~', ARGV[4], seq .. '-0', 'u', update)
-  appended = appended + 1
-end
+local out = {}
+local function append(update) out[#out + 1] = update end
 redis.call('HSETNX', meta, 'epoch', ARGV[3])
 local linked = mode == 'own' or redis.call('HEXISTS', clients, person) == 1
 if mode == 'batch' or mode == 'own' then
@@ -78,7 +74,16 @@ else
   end
   append(ARGV[6])
 end
-return {appended, tonumber(redis.call('HGET', meta, 'seq') or '0')}
+-- One HINCRBY for the whole batch: its updates take the sequences up to it.
+if #out == 0 then
+  return {0, tonumber(redis.call('HGET', meta, 'seq') or '0')}
+end
+local last = redis.call('HINCRBY', meta, 'seq', #out)
+for k, update in ipairs(out) do
+  redis.call('XADD', board, 'MAXLEN', '~', ARGV[4],
+             (last - #out + k) .. '-0', 'u', update)
+end
+return {#out, last}
 )lua";
 
 // A coach's board as it stands: {epoch, seq, rows of current clients...}.
