@@ -79,7 +79,8 @@ Bridge::Bridge(BridgeOptions options)
                   in.topic = topic;
                   in.payload = payload;
                   Push(std::move(in), false);
-                }});
+                },
+                nullptr});  // A refused login: the link logs it, and retries.
 }
 
 Bridge::~Bridge() {

@@ -71,13 +71,20 @@ absl::Status MqttLink::Start() {
     }
   }
   // connect_async: the loop thread connects, and retries while the broker
-  // is down.
+  // is down or refuses us (its TLS certificate, our login: the household may
+  // fix either while the bridge runs). A first attempt may fail here already
+  // (a TLS handshake can finish within the call): it is logged and retried.
   int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port,
                                    options_.keepalive_seconds);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO) {
+  if (rc == MOSQ_ERR_INVAL) {
     return absl::InvalidArgumentError(
         absl::StrCat("mqtt connect to ", options_.host, ":", options_.port,
                      ": ", mosquitto_strerror(rc)));
+  }
+  if (rc != MOSQ_ERR_SUCCESS) {
+    LogWarning(absl::StrCat("mqtt: connect to ", options_.host, ":",
+                            options_.port, ": ", mosquitto_strerror(rc),
+                            "; retrying"));
   }
   rc = mosquitto_loop_start(mosq_);
   if (rc != MOSQ_ERR_SUCCESS) {
@@ -102,8 +109,9 @@ void MqttLink::Subscribe(const std::string& pattern) {
 void MqttLink::OnConnect(struct mosquitto*, void* self, int rc) {
   auto* link = static_cast<MqttLink*>(self);
   if (rc != 0) {
-    LogWarning(absl::StrCat("mqtt: broker refused the connection: ",
-                            mosquitto_connack_string(rc)));
+    const std::string reason = mosquitto_connack_string(rc);
+    LogWarning(absl::StrCat("mqtt: broker refused the connection: ", reason));
+    if (link->callbacks_.on_refused) link->callbacks_.on_refused(reason);
     return;
   }
   if (!link->options_.will_topic.empty()) {

@@ -42,6 +42,10 @@ struct MqttCallbacks {
   std::function<void()> on_disconnect;  // Lost; it reconnects by itself.
   std::function<void(const std::string& topic, const std::string& payload)>
       on_message;
+  // The broker refused the login (wrong user name or password, not
+  // authorised): `reason` is its answer in words. The link keeps retrying
+  // with backoff, in case the broker's users change.
+  std::function<void(const std::string& reason)> on_refused;
 };
 
 // Thread-safe. Not copyable.

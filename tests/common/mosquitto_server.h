@@ -20,6 +20,17 @@
 
 namespace coachd {
 
+// How the broker admits clients. Empty fields: anonymous, plaintext.
+struct MosquittoOptions {
+  // A mosquitto_passwd file: only its users may connect (no anonymous).
+  std::string password_file;
+  // Set together: the listener speaks TLS with this certificate and key,
+  // signed by the CA in ca_file.
+  std::string cert_file;
+  std::string key_file;
+  std::string ca_file;
+};
+
 // One mosquitto process. Not thread-safe. The process is killed if the
 // thread that started it exits (PR_SET_PDEATHSIG): start it from the
 // test's main thread.
@@ -28,6 +39,11 @@ class MosquittoServer {
   // Starts mosquitto on a free 127.0.0.1 port and waits until it accepts
   // connections. UNAVAILABLE with its output if it does not come up.
   static absl::StatusOr<std::unique_ptr<MosquittoServer>> Start(
+      absl::Duration timeout = absl::Seconds(10));
+  // The same, admitting clients as `options` say (a config file next to
+  // its output, listening on 127.0.0.1 only).
+  static absl::StatusOr<std::unique_ptr<MosquittoServer>> StartWith(
+      const MosquittoOptions& options,
       absl::Duration timeout = absl::Seconds(10));
 
   ~MosquittoServer();
@@ -45,6 +61,7 @@ class MosquittoServer {
   MosquittoServer() = default;
   absl::Status Launch();
 
+  MosquittoOptions options_;
   std::string out_;  // Its output file.
   int port_ = 0;
   pid_t pid_ = -1;

@@ -22,54 +22,10 @@
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
 #include "tests/common/grpc_testing.h"
+#include "tests/common/test_pki.h"
 
 namespace coachd {
 namespace {
-
-// Runs a shell command; true when it exits 0.
-bool Run(const std::string& command) {
-  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
-}
-
-// A CA and what it signs, made with openssl under `dir`.
-class TestPki {
- public:
-  explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
-
-  // Makes CA `ca` (ca.pem, ca.key).
-  bool MakeCa(const std::string& ca) {
-    return Run(absl::StrCat(
-        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-        "-nodes -days 1 -subj /CN=coachd-test-",
-        ca, " -keyout ", Path(ca + ".key"), " -out ", Path(ca + ".pem")));
-  }
-
-  // Makes `name`.pem/.key signed by `ca`, for 127.0.0.1 and localhost.
-  bool MakeLeaf(const std::string& name, const std::string& ca) {
-    const std::string ext = Path(name + ".ext");
-    FILE* f = std::fopen(ext.c_str(), "w");
-    if (f == nullptr) return false;
-    std::fputs("subjectAltName=IP:127.0.0.1,DNS:localhost\n", f);
-    std::fclose(f);
-    return Run(absl::StrCat(
-               "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-               "-nodes -subj /CN=",
-               name, " -keyout ", Path(name + ".key"), " -out ",
-               Path(name + ".csr"))) &&
-           Run(absl::StrCat("openssl x509 -req -days 1 -in ",
-                            Path(name + ".csr"), " -CA ", Path(ca + ".pem"),
-                            " -CAkey ", Path(ca + ".key"),
-                            " -CAcreateserial -extfile ", ext, " -out ",
-                            Path(name + ".pem")));
-  }
-
-  std::string Path(const std::string& file) const {
-    return absl::StrCat(dir_, "/", file);
-  }
-
- private:
-  std::string dir_;
-};
 
 class TlsGrpcTest : public ::testing::Test {
  protected:
