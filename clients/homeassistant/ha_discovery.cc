@@ -202,6 +202,31 @@ std::string HaStatusTopic(const HaNames& names) {
   return absl::StrCat(names.discovery_prefix, "/status");
 }
 
+std::string EntitySlug(absl::string_view text) {
+  std::string slug;
+  bool gap = false;
+  for (const char c : text) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      if (gap && !slug.empty()) slug.push_back('_');
+      gap = false;
+      slug.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    } else {
+      gap = true;
+    }
+  }
+  return slug.empty() ? "unnamed" : slug;
+}
+
+std::string DeviceName(absl::string_view person) {
+  return absl::StrCat("Back coach (", person, ")");
+}
+
+std::string DefaultEntityId(absl::string_view person, const HaEntity& entity) {
+  return absl::StrCat(
+      ComponentName(entity.component), ".",
+      EntitySlug(absl::StrCat(DeviceName(person), " ", entity.name)));
+}
+
 std::string ConfigTopic(const HaNames& names, absl::string_view person,
                         const HaEntity& entity) {
   return absl::StrCat(names.discovery_prefix, "/",
@@ -216,7 +241,7 @@ std::vector<MqttMessage> DiscoveryConfigs(const HaNames& names,
   {
     auto& f = *device.mutable_fields();
     f["identifiers"] = List({absl::StrCat("coachd_", node)});
-    f["name"] = Text(absl::StrCat("Back coach (", person, ")"));
+    f["name"] = Text(DeviceName(person));
     f["manufacturer"] = Text("coachd");
     f["model"] = Text("Back workout coach");
   }
@@ -229,6 +254,7 @@ std::vector<MqttMessage> DiscoveryConfigs(const HaNames& names,
     auto& f = *config.mutable_fields();
     f["name"] = Text(e.name);
     f["unique_id"] = Text(absl::StrCat("coachd_", node, "_", e.object_id));
+    f["default_entity_id"] = Text(DefaultEntityId(person, e));
     f["availability_topic"] = Text(AvailabilityTopic(names));
     f["payload_available"] = Text("online");
     f["payload_not_available"] = Text("offline");

@@ -79,6 +79,21 @@ inline constexpr int kMaxMinutes = 120;
 // kept, every other byte '_'. Never empty ("_" for an empty id).
 std::string NodeId(absl::string_view person);
 
+// Home Assistant's slug of `text` (its slugify, for ASCII): letters
+// lowercased, letters and digits kept, every run of anything else one '_',
+// none at either end. "unnamed" when nothing is left.
+std::string EntitySlug(absl::string_view text);
+
+// The name of `person`'s device in Home Assistant: "Back coach (alice)".
+std::string DeviceName(absl::string_view person);
+
+// The entity id announced for `entity` of `person` (the config's
+// default_entity_id): the component, a dot and the slug of the device's and
+// the entity's names, as Home Assistant makes it itself when a config has
+// none, e.g. "sensor.back_coach_alice_workout_state". The example dashboard
+// and automations (deploy/homeassistant/) use these.
+std::string DefaultEntityId(absl::string_view person, const HaEntity& entity);
+
 // The state topic of `object_id` of `person`.
 std::string StateTopic(const HaNames& names, absl::string_view person,
                        absl::string_view object_id);
@@ -101,7 +116,8 @@ std::string ConfigTopic(const HaNames& names, absl::string_view person,
                         const HaEntity& entity);
 
 // The retained discovery configs of every entity of `person` (JSON objects
-// with name, unique_id, device, origin, availability and what the component
+// with name, unique_id, default_entity_id, device, origin, availability and
+// what the component
 // requires: state_topic, command_topic, options, event_types...).
 std::vector<MqttMessage> DiscoveryConfigs(const HaNames& names,
                                           absl::string_view person);

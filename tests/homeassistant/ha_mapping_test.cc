@@ -3,7 +3,10 @@
 // session events and reminders become entity states and HA events; idle
 // clears the session entities; command payloads parse or are refused with
 // the reason.
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -110,6 +113,78 @@ TEST(HaDiscoveryTest, RemovalIsAnEmptyRetainedConfigPerEntity) {
     EXPECT_EQ(removals[i].topic, configs[i].topic);
     EXPECT_TRUE(removals[i].payload.empty());
     EXPECT_TRUE(removals[i].retain);
+  }
+}
+
+TEST(HaDiscoveryTest, EntitySlugsAreMadeAsHomeAssistantMakesThem) {
+  struct Case {
+    std::string text, slug;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"Back coach (alice) Workout state",
+            "back_coach_alice_workout_state"},
+           {"Back coach (Bob-2) Set done", "back_coach_bob_2_set_done"},
+           {"  --It hurts!--  ", "it_hurts"},
+           {"a/b+c#d", "a_b_c_d"},
+           {"()", "unnamed"},
+           {"", "unnamed"}}) {
+    SCOPED_TRACE(c.text);
+    EXPECT_EQ(EntitySlug(c.text), c.slug);
+  }
+}
+
+TEST(HaDiscoveryTest, EveryConfigAnnouncesItsOwnEntityId) {
+  std::set<std::string> ids;
+  for (const MqttMessage& m : DiscoveryConfigs(HaNames(), "alice")) {
+    SCOPED_TRACE(m.topic);
+    const Struct config = Parse(m.payload);
+    const std::string id =
+        config.fields().at("default_entity_id").string_value();
+    // homeassistant/<component>/coachd_alice/<object_id>/config
+    const std::string component = m.topic.substr(
+        m.topic.find('/') + 1,
+        m.topic.find('/', m.topic.find('/') + 1) - m.topic.find('/') - 1);
+    EXPECT_EQ(id.rfind(component + ".back_coach_alice_", 0), 0u) << id;
+    EXPECT_TRUE(ids.insert(id).second) << "twice: " << id;
+  }
+}
+
+// The entity ids of coachd's device in an example file under
+// deploy/homeassistant/ (other entities, a light, are the household's own).
+std::vector<std::string> CoachEntityIdsIn(const std::string& file) {
+  std::ifstream in(std::string(COACHD_SOURCE_DIR) + "/deploy/homeassistant/" +
+                   file);
+  EXPECT_TRUE(in.good()) << file;
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  const std::regex id("[a-z_]+\\.back_coach_[a-z0-9_]+");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(all.begin(), all.end(), id);
+       it != std::sregex_iterator(); ++it) {
+    out.push_back(it->str());
+  }
+  return out;
+}
+
+TEST(HaDiscoveryTest, TheExampleDashboardAndAutomationsUseOnlyAnnouncedIds) {
+  std::set<std::string> announced;
+  for (const MqttMessage& m : DiscoveryConfigs(HaNames(), "alice")) {
+    announced.insert(
+        Parse(m.payload).fields().at("default_entity_id").string_value());
+  }
+  const std::vector<std::string> dashboard = CoachEntityIdsIn("dashboard.yaml");
+  const std::vector<std::string> automations =
+      CoachEntityIdsIn("automations.yaml");
+  EXPECT_GE(dashboard.size(), 10u);
+  EXPECT_GE(automations.size(), 2u);
+  for (const std::string& id : dashboard) {
+    EXPECT_TRUE(announced.count(id))
+        << "dashboard.yaml uses " << id << ", which the bridge never announces";
+  }
+  for (const std::string& id : automations) {
+    EXPECT_TRUE(announced.count(id)) << "automations.yaml uses " << id
+                                     << ", which the bridge never announces";
   }
 }
 
