@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/reminder_watcher.h"
 #include "clients/common/session_follower.h"
@@ -283,14 +282,8 @@ void Bridge::OnMqttMessage(const std::string& topic,
     }
     return;
   }
-  // BASE/<node>/<object_id>/set
-  absl::string_view rest = topic;
-  if (!absl::ConsumePrefix(&rest, absl::StrCat(names.base_topic, "/")) ||
-      !absl::ConsumeSuffix(&rest, "/set")) {
-    return;
-  }
-  std::vector<std::string> parts = absl::StrSplit(rest, '/');
-  auto it = parts.size() == 2 ? people_.find(parts[0]) : people_.end();
+  std::optional<CommandTarget> target = ParseCommandTopic(names, topic);
+  auto it = target.has_value() ? people_.find(target->node) : people_.end();
   if (it == people_.end()) {
     LogWarning(absl::StrCat("homeassistant: ignored a message on ", topic,
                             ": no such person or command"));
@@ -298,7 +291,7 @@ void Bridge::OnMqttMessage(const std::string& topic,
     ++stats_.malformed;
     return;
   }
-  OnCommand(*it->second, parts[1], payload);
+  OnCommand(*it->second, target->object_id, payload);
 }
 
 void Bridge::OnCommand(Person& p, const std::string& object_id,

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -187,6 +188,22 @@ std::string StateTopic(const HaNames& names, absl::string_view person,
 std::string CommandTopic(const HaNames& names, absl::string_view person,
                          absl::string_view object_id) {
   return absl::StrCat(StateTopic(names, person, object_id), "/set");
+}
+
+std::optional<CommandTarget> ParseCommandTopic(const HaNames& names,
+                                               absl::string_view topic) {
+  if (!absl::ConsumePrefix(&topic, absl::StrCat(names.base_topic, "/")) ||
+      !absl::ConsumeSuffix(&topic, "/set")) {
+    return std::nullopt;
+  }
+  const size_t slash = topic.find('/');
+  if (slash == absl::string_view::npos || slash == 0 ||
+      slash + 1 == topic.size() ||
+      topic.find('/', slash + 1) != absl::string_view::npos) {
+    return std::nullopt;
+  }
+  return CommandTarget{std::string(topic.substr(0, slash)),
+                       std::string(topic.substr(slash + 1))};
 }
 
 std::string AvailabilityTopic(const HaNames& names) {

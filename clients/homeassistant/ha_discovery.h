@@ -18,6 +18,7 @@
 #ifndef CLIENTS_HOMEASSISTANT_HA_DISCOVERY_H_
 #define CLIENTS_HOMEASSISTANT_HA_DISCOVERY_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,18 @@ std::string StateTopic(const HaNames& names, absl::string_view person,
 // The command topic of `object_id` of `person`.
 std::string CommandTopic(const HaNames& names, absl::string_view person,
                          absl::string_view object_id);
+
+// Where a command topic points: the node (NodeId of a person) and the
+// object id.
+struct CommandTarget {
+  std::string node;
+  std::string object_id;
+};
+
+// The target of `topic` when it is a command topic, BASE/<node>/<object>/set
+// with both levels non-empty and free of '/'; nullopt for any other topic.
+std::optional<CommandTarget> ParseCommandTopic(const HaNames& names,
+                                               absl::string_view topic);
 
 // The bridge's availability topic (its MQTT last will).
 std::string AvailabilityTopic(const HaNames& names);

@@ -18,7 +18,6 @@
 #include "clients/web/page_messages.h"
 #include "clients/web/upstream_reader.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace coachd {
 namespace {
@@ -52,14 +51,7 @@ std::string QueryParam(evhttp_request* request, const char* name) {
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
   if (query == nullptr) return "";
-  evkeyvalq params;
-  std::string value;
-  if (evhttp_parse_query_str(query, &params) == 0) {
-    const char* found = evhttp_find_header(&params, name);
-    if (found != nullptr) value = found;
-  }
-  evhttp_clear_headers(&params);
-  return value;
+  return QueryValue(query, name).value_or("");
 }
 
 void Reply(evhttp_request* request, int code, const char* content_type,
@@ -185,13 +177,9 @@ std::function<void(const grpc::Status&)> OnUpstreamEnd(
   };
 }
 
-// The resume position a reconnecting browser asks for: Last-Event-ID, or
-// the "last" query parameter (a page that had to open a new EventSource).
 std::optional<coach::v1::ResumePosition> ResumeOf(evhttp_request* request) {
-  std::string id = Header(request, "Last-Event-ID");
-  if (id.empty()) id = QueryParam(request, "last");
-  if (id.empty()) return std::nullopt;
-  return ParseEventId(id);
+  return ResumeFrom(Header(request, "Last-Event-ID"),
+                    QueryParam(request, "last"));
 }
 
 absl::StatusOr<google::protobuf::Struct> JsonBody(evhttp_request* request) {
@@ -199,19 +187,7 @@ absl::StatusOr<google::protobuf::Struct> JsonBody(evhttp_request* request) {
   const size_t length = evbuffer_get_length(input);
   std::string body(length, '\0');
   evbuffer_copyout(input, body.data(), length);
-  google::protobuf::Struct parsed;
-  if (body.empty() ||
-      !google::protobuf::util::JsonStringToMessage(body, &parsed).ok()) {
-    return absl::InvalidArgumentError("body: want a JSON object");
-  }
-  return parsed;
-}
-
-std::string StringField(const google::protobuf::Struct& body,
-                        const std::string& name) {
-  auto it = body.fields().find(name);
-  if (it == body.fields().end() || !it->second.has_string_value()) return "";
-  return it->second.string_value();
+  return ParseJsonBody(body);
 }
 
 }  // namespace
@@ -358,10 +334,7 @@ void Gateway::HandleLink(evhttp_request* request) {
 void Gateway::HandleMakeLink(evhttp_request* request) {
   // Authorized by the coachd token itself (not a cookie): whoever holds a
   // token may make a link for it, so no cross-site check is needed here.
-  const std::string header = Header(request, "Authorization");
-  absl::string_view auth = header;
-  std::string token;
-  if (absl::ConsumePrefix(&auth, "Bearer ")) token = std::string(auth);
+  const std::string token = BearerToken(Header(request, "Authorization"));
   if (token.empty()) {
     return ReplyError(request,
                       absl::UnauthenticatedError(

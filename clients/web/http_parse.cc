@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace coachd {
 
@@ -32,6 +33,80 @@ std::optional<coach::v1::ResumePosition> ParseEventId(absl::string_view id) {
   position.set_epoch(std::string(id.substr(0, colon)));
   position.set_last_sequence(sequence);
   return position;
+}
+
+std::optional<coach::v1::ResumePosition> ResumeFrom(
+    absl::string_view last_event_id, absl::string_view last_parameter) {
+  const absl::string_view id =
+      last_event_id.empty() ? last_parameter : last_event_id;
+  if (id.empty()) return std::nullopt;
+  return ParseEventId(id);
+}
+
+namespace {
+
+// The value of one hex digit; -1 for any other byte.
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "%XX" and '+' decoded, as QueryValue says.
+std::string QueryDecode(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+') {
+      out.push_back(' ');
+    } else if (c == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
+               HexValue(text[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexValue(text[i + 1]) * 16 +
+                                      HexValue(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> QueryValue(absl::string_view query,
+                                      absl::string_view name) {
+  for (absl::string_view part : absl::StrSplit(query, '&')) {
+    const size_t eq = part.find('=');
+    if (eq == absl::string_view::npos) continue;
+    if (QueryDecode(part.substr(0, eq)) != name) continue;
+    return QueryDecode(part.substr(eq + 1));
+  }
+  return std::nullopt;
+}
+
+std::string BearerToken(absl::string_view authorization) {
+  if (!absl::ConsumePrefix(&authorization, "Bearer ")) return "";
+  return std::string(authorization);
+}
+
+absl::StatusOr<google::protobuf::Struct> ParseJsonBody(absl::string_view body) {
+  google::protobuf::Struct parsed;
+  if (body.empty() ||
+      !google::protobuf::util::JsonStringToMessage(
+           google::protobuf::StringPiece(body.data(), body.size()), &parsed)
+           .ok()) {
+    return absl::InvalidArgumentError("body: want a JSON object");
+  }
+  return parsed;
+}
+
+std::string StringField(const google::protobuf::Struct& body,
+                        absl::string_view name) {
+  auto it = body.fields().find(std::string(name));
+  if (it == body.fields().end() || !it->second.has_string_value()) return "";
+  return it->second.string_value();
 }
 
 std::optional<std::string> CookieValue(absl::string_view header,

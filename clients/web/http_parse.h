@@ -1,6 +1,9 @@
 // The gateway's HTTP decisions that need no socket: SSE event ids and
-// Last-Event-ID, cookies, the same-origin check on every POST, command
-// names. Pure; table-tested in tests/clients/web/.
+// Last-Event-ID, query parameters, cookies, the bearer token, the JSON body
+// of a POST, the same-origin check on every POST, command names. libevent
+// parses the request line and the headers; everything the gateway reads out
+// of them goes through these functions. Pure; table-tested in
+// tests/clients/web_http_parse_test.cc, fuzzed by tests/fuzz/web_http_fuzzer.
 //
 //   std::optional<coach::v1::ResumePosition> at = ParseEventId("e1:42");
 //   std::optional<std::string> sid = CookieValue(header, "coachd_web");
@@ -16,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "coach/v1/session.pb.h"
+#include "google/protobuf/struct.pb.h"
 
 namespace coachd {
 
@@ -26,6 +30,33 @@ std::string EventId(absl::string_view epoch, int64_t sequence);
 // (non-empty), the sequence a decimal integer >= 0 after it. nullopt for
 // anything else (then the browser starts afresh with a snapshot).
 std::optional<coach::v1::ResumePosition> ParseEventId(absl::string_view id);
+
+// Where a reconnecting browser resumes: its Last-Event-ID header, or when
+// that is empty the "last" query parameter (a page that had to open a new
+// EventSource), parsed by ParseEventId. nullopt when neither is given or
+// the one given does not parse.
+std::optional<coach::v1::ResumePosition> ResumeFrom(
+    absl::string_view last_event_id, absl::string_view last_parameter);
+
+// The value of parameter `name` in a URL query ("code=K7&session=s1"),
+// decoded: "%XX" (two hex digits) is that byte, '+' a space; a '%' not
+// followed by two hex digits stays as it is. The first one of that name
+// counts; parts without '=' are skipped. nullopt when it is not there.
+std::optional<std::string> QueryValue(absl::string_view query,
+                                      absl::string_view name);
+
+// The token of an Authorization header "Bearer <token>"; empty when the
+// header has another form or no token.
+std::string BearerToken(absl::string_view authorization);
+
+// A POST body: a JSON object. INVALID_ARGUMENT naming "body" for anything
+// else (empty, not JSON, not an object).
+absl::StatusOr<google::protobuf::Struct> ParseJsonBody(absl::string_view body);
+
+// The string member `name` of a JSON body; empty when it is missing or not
+// a string.
+std::string StringField(const google::protobuf::Struct& body,
+                        absl::string_view name);
 
 // The value of cookie `name` in a Cookie request header
 // ("a=1; coachd_web=abc"); nullopt when it is not there.

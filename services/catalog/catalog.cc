@@ -36,13 +36,6 @@ using ParseInfoTree = ::google::protobuf::TextFormat::ParseInfoTree;
 // A bad file lists at most this many problems (the rest are counted).
 constexpr int kMaxReportedErrors = 20;
 
-// Limits of a prescription (see Prescription in catalog.proto).
-constexpr int kMinSets = 1, kMaxSets = 10;
-constexpr int kMinReps = 1, kMaxReps = 30;
-constexpr int kMinTempo = 1, kMaxTempo = 10;
-constexpr int kMaxHold = 30;
-constexpr int kMaxRest = 300;
-constexpr int kMinDuration = 10, kMaxDuration = 1800;
 // Limits of a preset's request (the routine builder checks the same).
 constexpr int kMinMinutes = 5, kMaxMinutes = 120;
 

@@ -18,6 +18,16 @@
 
 namespace coachd {
 
+// The limits of a prescription (Prescription in catalog.proto): the
+// catalogue file is held to them, and so is every routine a session plays
+// (Timeline::Build), stored ones included.
+inline constexpr int kMinSets = 1, kMaxSets = 10;
+inline constexpr int kMinReps = 1, kMaxReps = 30;
+inline constexpr int kMinTempo = 1, kMaxTempo = 10;
+inline constexpr int kMaxHold = 30;
+inline constexpr int kMaxRest = 300;
+inline constexpr int kMinDuration = 10, kMaxDuration = 1800;
+
 // An immutable, validated catalogue. Thread-safe after construction.
 class Catalog {
  public:

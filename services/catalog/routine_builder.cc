@@ -30,7 +30,6 @@ constexpr int kMaxMinutes = 120;
 // The guide: warm up for 5-10 minutes. A longer catalogue warm-up may be
 // shortened down to this to fit; a beginner's never is.
 constexpr int kMinWarmupSeconds = 300;
-constexpr int kMaxSets = 10;
 
 // Work areas in routine order: strength top to bottom, stretches last.
 constexpr Area kWorkAreas[] = {coach::v1::AREA_UPPER, coach::v1::AREA_MID,

@@ -102,6 +102,12 @@ class CoachServer {
   // Blocks until Shutdown has completed.
   void Wait();
 
+  // A channel to this server inside the process (no socket, same services,
+  // interceptors and limits), for tests and fuzzers.
+  std::shared_ptr<grpc::Channel> InProcessChannelForTest() {
+    return server_->InProcessChannel(grpc::ChannelArguments());
+  }
+
   // Fires every timer due by the clock; returns how many sessions ticked.
   // For tests driving a FakeClock (run_timer_thread=false).
   int RunDueTimersForTest() { return sessions_->RunDueTimersForTest(); }

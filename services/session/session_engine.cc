@@ -763,6 +763,53 @@ std::vector<SessionEvent> SessionEngine::CoachCue(absl::string_view coach_id,
   return run.TakeEvents();
 }
 
+absl::Status SessionEngine::CheckRecord(const SessionRecord& record) const {
+  // 9999-12-31T23:59:59.999999Z: any later time is corrupt, and the engine
+  // adds durations to these without overflowing.
+  constexpr int64_t kMaxMicros = 253402300799999999;
+  const EngineState& st = record.engine();
+  auto corrupt = [&record](auto&&... what) {
+    return absl::DataLossError(absl::StrCat("the stored record of session ",
+                                            record.session_id(),
+                                            " is corrupt: ", what...));
+  };
+  const int steps = timeline_.size();
+  if (st.step_index() < 0 || st.step_index() >= steps) {
+    return corrupt("engine.step_index ", st.step_index(),
+                   " is outside the timeline's ", steps, " steps");
+  }
+  if (st.tallied_through() < -1 || st.tallied_through() >= steps) {
+    return corrupt("engine.tallied_through ", st.tallied_through(),
+                   " is outside the timeline's ", steps, " steps");
+  }
+  if (st.summary().items_size() != record.routine().items_size()) {
+    return corrupt("engine.summary has ", st.summary().items_size(),
+                   " items for ", record.routine().items_size(),
+                   " routine items");
+  }
+  if (!coach::v1::RunState_IsValid(st.run_state()) ||
+      st.run_state() == coach::v1::RUN_STATE_UNSPECIFIED) {
+    return corrupt("engine.run_state ", static_cast<int>(st.run_state()),
+                   " is not a run state");
+  }
+  const std::pair<const char*, int64_t> times[] = {
+      {"engine.deadline_us", st.deadline_us()},
+      {"engine.started_us", st.started_us()},
+      {"engine.ended_us", st.ended_us()},
+      {"engine.remaining_us", st.remaining_us() == -1 ? 0 : st.remaining_us()},
+  };
+  for (const auto& [field, value] : times) {
+    if (value < 0 || value > kMaxMicros) {
+      return corrupt(field, " ", value, " is not a time from 1970 to 9999");
+    }
+  }
+  if (st.reminders_sent() < 0) {
+    return corrupt("engine.reminders_sent ", st.reminders_sent(),
+                   " is negative");
+  }
+  return absl::OkStatus();
+}
+
 coach::v1::SessionStatus SessionEngine::Status(
     const SessionRecord& record) const {
   return Run::StatusOf(timeline_, record);

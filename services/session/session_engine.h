@@ -69,6 +69,14 @@ class SessionEngine {
       absl::string_view coach_id, absl::string_view text, absl::Time now,
       coach::internal::SessionRecord* record) const;
 
+  // OK when `record` (as read back from the store) can be played by this
+  // engine: its step index and tally marker lie in the timeline, it has
+  // one item summary per routine item, its run state is known, and its
+  // times are Unix microseconds before the year 10000. DATA_LOSS naming the
+  // field and why otherwise: a corrupt or foreign record is refused, never
+  // played (Status, Tick and Apply require a record that passes).
+  absl::Status CheckRecord(const coach::internal::SessionRecord& record) const;
+
   // Where the session is, as carried by every event.
   coach::v1::SessionStatus Status(
       const coach::internal::SessionRecord& record) const;

@@ -51,24 +51,36 @@ absl::Mutex& SessionRunner::LockFor(absl::string_view session_id) {
 }
 
 absl::StatusOr<std::shared_ptr<const SessionEngine>> SessionRunner::EngineFor(
-    const SessionRecord& record) {
+    const SessionRecord& record, bool stored) {
+  std::shared_ptr<const SessionEngine> engine;
   {
     absl::MutexLock lock(&cache_mu_);
     auto it = engines_.find(record.session_id());
     if (it != engines_.end() &&
         it->second.routine_version == record.engine().routine_version() &&
         it->second.epoch == record.epoch()) {
-      return it->second.engine;
+      engine = it->second.engine;
     }
   }
-  absl::StatusOr<std::unique_ptr<SessionEngine>> engine =
-      SessionEngine::Create(catalog_, record.routine(), record.time_scale());
-  if (!engine.ok()) return engine.status();
-  std::shared_ptr<const SessionEngine> shared = *std::move(engine);
-  absl::MutexLock lock(&cache_mu_);
-  engines_[record.session_id()] =
-      CachedEngine{record.engine().routine_version(), record.epoch(), shared};
-  return shared;
+  if (engine == nullptr) {
+    absl::StatusOr<std::unique_ptr<SessionEngine>> made =
+        SessionEngine::Create(catalog_, record.routine(), record.time_scale());
+    if (!made.ok() && stored) {
+      return absl::DataLossError(
+          absl::StrCat("the stored record of session ", record.session_id(),
+                       " is corrupt: ", made.status().message()));
+    }
+    if (!made.ok()) return made.status();
+    engine = *std::move(made);
+    absl::MutexLock lock(&cache_mu_);
+    engines_[record.session_id()] =
+        CachedEngine{record.engine().routine_version(), record.epoch(), engine};
+  }
+  if (stored) {
+    absl::Status valid = engine->CheckRecord(record);
+    if (!valid.ok()) return valid;
+  }
+  return engine;
 }
 
 coach::v1::SessionView SessionRunner::ViewOf(const SessionEngine& engine,
@@ -140,7 +152,7 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
   record.set_time_scale(options_.time_scale);
   record.set_created_us(absl::ToUnixMicros(clock_->Now()));
   absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
-      EngineFor(record);
+      EngineFor(record, /*stored=*/false);
   if (!engine.ok()) return engine.status();
   std::vector<SessionEvent> events = (*engine)->Start(clock_->Now(), &record);
   // Not retried: a failed Create consumes the events.

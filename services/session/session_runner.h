@@ -118,8 +118,11 @@ class SessionRunner {
           const SessionEngine& engine, coach::internal::SessionRecord* record)>;
   absl::StatusOr<coach::internal::SessionRecord> Mutate(
       absl::string_view session_id, const Change& change, bool timer = false);
+  // The engine of `record`'s routine (cached per session). A `stored`
+  // record (read back, not one Start is making) must make an engine and
+  // pass its CheckRecord: DATA_LOSS otherwise, and nothing plays it.
   absl::StatusOr<std::shared_ptr<const SessionEngine>> EngineFor(
-      const coach::internal::SessionRecord& record);
+      const coach::internal::SessionRecord& record, bool stored = true);
   absl::Mutex& LockFor(absl::string_view session_id);
   coach::v1::SessionView ViewOf(const SessionEngine& engine,
                                 const coach::internal::SessionRecord& record);

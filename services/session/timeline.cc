@@ -112,6 +112,11 @@ void AddCountedItem(int item, const Exercise& exercise, const Prescription& p,
 
 absl::StatusOr<Timeline> Timeline::Build(const Catalog& catalog,
                                          const coach::v1::Routine& routine) {
+  if (routine.items_size() > kMaxRoutineItems) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("routine.items: ", routine.items_size(),
+                     " items, more than ", kMaxRoutineItems));
+  }
   Timeline t;
   t.routine_ = routine;
   for (int item = 0; item < routine.items_size(); ++item) {
@@ -129,6 +134,23 @@ absl::StatusOr<Timeline> Timeline::Build(const Catalog& catalog,
       return absl::InvalidArgumentError(
           absl::StrCat("routine.items[", item,
                        "].prescription: needs sets, reps and tempo"));
+    }
+    // A routine read back from the store is held to the catalogue's limits
+    // too: a corrupt one must not unroll into millions of steps.
+    if (!timed && (p.sets() > kMaxSets || p.reps() > kMaxReps ||
+                   p.tempo_seconds() > kMaxTempo || p.hold_seconds() < 0 ||
+                   p.hold_seconds() > kMaxHold || p.rest_seconds() < 0 ||
+                   p.rest_seconds() > kMaxRest)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "routine.items[", item, "].prescription: outside the limits (sets ",
+          kMinSets, "..", kMaxSets, ", reps ", kMinReps, "..", kMaxReps,
+          ", tempo_seconds up to ", kMaxTempo, ", hold_seconds 0..", kMaxHold,
+          ", rest_seconds 0..", kMaxRest, ")"));
+    }
+    if (timed && p.duration_seconds() > kMaxDuration) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "routine.items[", item, "].prescription.duration_seconds: ",
+          p.duration_seconds(), " is more than ", kMaxDuration));
     }
     if (timed && exercise->steps_size() == 0) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -18,6 +18,10 @@
 
 namespace coachd {
 
+// The most items a routine may have (a built routine has a few dozen at
+// most, and each switch to mobility adds one).
+inline constexpr int kMaxRoutineItems = 256;
+
 // One step of the timeline.
 struct TimelineStep {
   coach::v1::StepKind kind = coach::v1::STEP_KIND_UNSPECIFIED;
@@ -39,7 +43,9 @@ struct TimelineStep {
 class Timeline {
  public:
   // Unrolls `routine` using exercises of `catalog` (which must outlive the
-  // Timeline). INVALID_ARGUMENT when an item names an unknown exercise.
+  // Timeline). INVALID_ARGUMENT when an item names an unknown exercise, has
+  // a prescription outside the catalogue's limits (catalog.h), or there are
+  // more than kMaxRoutineItems items.
   static absl::StatusOr<Timeline> Build(const Catalog& catalog,
                                         const coach::v1::Routine& routine);
 

@@ -1,5 +1,6 @@
-// The gateway's pure HTTP decisions: event ids, cookies, the same-origin
-// check, command names, status mapping.
+// The gateway's pure HTTP decisions: event ids, query parameters, the
+// bearer token, JSON bodies, cookies, the same-origin check, command names,
+// status mapping.
 #include <optional>
 #include <string>
 
@@ -32,6 +33,81 @@ TEST(EventIdTest, ALastEventIdParsesBackToTheEpochAndSequenceItCameFrom) {
     if (!c.ok) continue;
     EXPECT_EQ(at->epoch(), c.epoch);
     EXPECT_EQ(at->last_sequence(), c.sequence);
+  }
+}
+
+TEST(EventIdTest, TheHeaderWinsOverTheQueryParameterAndNeitherMeansAfresh) {
+  struct Case {
+    std::string header, parameter;
+    std::optional<int64_t> sequence;
+  };
+  const Case cases[] = {
+      {"e1:5", "e1:9", 5},
+      {"", "e1:9", 9},
+      {"", "", std::nullopt},
+      {"junk", "e1:9", std::nullopt},  // A header that does not parse.
+      {"", "e1:", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.header + " | " + c.parameter);
+    std::optional<coach::v1::ResumePosition> at =
+        ResumeFrom(c.header, c.parameter);
+    ASSERT_EQ(at.has_value(), c.sequence.has_value());
+    if (at.has_value()) {
+      EXPECT_EQ(at->last_sequence(), *c.sequence);
+    }
+  }
+}
+
+TEST(QueryTest, ParametersAreFoundByNameAndDecoded) {
+  struct Case {
+    std::string query, name;
+    std::optional<std::string> value;
+  };
+  const Case cases[] = {
+      {"code=K7Q&session=s1", "session", "s1"},
+      {"code=K7Q&session=s1", "code", "K7Q"},
+      {"code=K7Q", "session", std::nullopt},
+      {"", "code", std::nullopt},
+      {"session=", "session", ""},
+      {"a=1&a=2", "a", "1"},              // The first one counts.
+      {"flag&code=x", "code", "x"},       // Parts without '=' are skipped.
+      {"last=e1%3A42", "last", "e1:42"},  // %XX decoded.
+      {"text=a+b%20c", "text", "a b c"},  // '+' is a space.
+      {"s=%zz%4", "s", "%zz%4"},          // Not two hex digits: kept.
+      {"s=%", "s", "%"},
+      {"s%65ssion=v", "session", "v"},  // Names are decoded too.
+      {"s=a%00b", "s", std::string("a\0b", 3)},
+      {"s=x=y", "s", "x=y"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query + " / " + c.name);
+    EXPECT_EQ(QueryValue(c.query, c.name), c.value);
+  }
+}
+
+TEST(BearerTest, OnlyABearerHeaderCarriesAToken) {
+  EXPECT_EQ(BearerToken("Bearer abc.def.ghi"), "abc.def.ghi");
+  EXPECT_EQ(BearerToken("Bearer "), "");
+  EXPECT_EQ(BearerToken("bearer abc"), "");
+  EXPECT_EQ(BearerToken("Basic YWxpY2U6"), "");
+  EXPECT_EQ(BearerToken(""), "");
+}
+
+TEST(JsonBodyTest, APostBodyIsAJsonObjectWithStringMembers) {
+  absl::StatusOr<google::protobuf::Struct> body =
+      ParseJsonBody(R"({"session":"s1","command":"pause","minutes":15})");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(StringField(*body, "session"), "s1");
+  EXPECT_EQ(StringField(*body, "command"), "pause");
+  EXPECT_EQ(StringField(*body, "minutes"), "");  // Not a string.
+  EXPECT_EQ(StringField(*body, "note"), "");     // Missing.
+  for (const char* bad : {"", "[1,2]", "\"s1\"", "{", "{\"a\":}", "null"}) {
+    SCOPED_TRACE(bad);
+    absl::StatusOr<google::protobuf::Struct> parsed = ParseJsonBody(bad);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(parsed.status().message(), testing::HasSubstr("body"));
   }
 }
 

@@ -201,6 +201,26 @@ TEST(HaDiscoveryTest, NodeIdsKeepOnlyTopicSafeCharacters) {
   }
 }
 
+TEST(HaDiscoveryTest, CommandTopicsParseBackToTheirNodeAndObjectOnly) {
+  HaNames names;
+  for (const HaEntity& e : PersonEntities()) {
+    SCOPED_TRACE(e.object_id);
+    std::optional<CommandTarget> target =
+        ParseCommandTopic(names, CommandTopic(names, "a/b", e.object_id));
+    ASSERT_TRUE(target.has_value());
+    EXPECT_EQ(target->node, "a_b");
+    EXPECT_EQ(target->object_id, e.object_id);
+  }
+  for (const char* topic :
+       {"coachd/alice/pause", "coachd/alice/pause/set/set", "coachd//pause/set",
+        "coachd/alice//set", "coachd/alice/set", "other/alice/pause/set",
+        "coachd/set", "", "coachd/bridge/coachd/availability",
+        "coachd/alice/a/b/set"}) {
+    SCOPED_TRACE(topic);
+    EXPECT_FALSE(ParseCommandTopic(names, topic).has_value());
+  }
+}
+
 coach::v1::LiveSession Row(const std::string& id, int64_t seq,
                            coach::v1::RunState state, const std::string& ex) {
   coach::v1::LiveSession row;

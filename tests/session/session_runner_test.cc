@@ -67,6 +67,18 @@ class InterferingStore : public MemorySessionStore {
     before_next_commit_ = std::move(hook);
   }
 
+  // Changes every record Load returns from now on, as a corrupt or
+  // foreign value in Redis would.
+  void CorruptLoads(std::function<void(SessionRecord*)> corrupt) {
+    corrupt_ = std::move(corrupt);
+  }
+
+  absl::StatusOr<SessionRecord> Load(absl::string_view session_id) override {
+    absl::StatusOr<SessionRecord> record = MemorySessionStore::Load(session_id);
+    if (record.ok() && corrupt_) corrupt_(&*record);
+    return record;
+  }
+
   absl::StatusOr<std::vector<StoredEvent>> Commit(
       int64_t expected_sequence, SessionRecord* record,
       std::vector<SessionEvent> events) override {
@@ -78,6 +90,9 @@ class InterferingStore : public MemorySessionStore {
     return MemorySessionStore::Commit(expected_sequence, record,
                                       std::move(events));
   }
+
+ private:
+  std::function<void(SessionRecord*)> corrupt_;
 
  private:
   std::function<void()> before_next_commit_;  // The test's thread only.
@@ -405,6 +420,79 @@ TEST_F(SessionRunnerTest, OnlyTheOwnerReachesASession) {
   absl::StatusOr<SendCommandResponse> by_speaker = runner_.Command(
       kAliceSpeaker, Cmd(id, "s1", coach::v1::COMMAND_TYPE_PAUSE));
   EXPECT_TRUE(by_speaker.ok()) << by_speaker.status();
+}
+
+TEST_F(SessionRunnerTest, ACorruptStoredRecordIsRefusedWithDataLossNotPlayed) {
+  // Found by tests/fuzz/stored_record_fuzzer: a record read back with its
+  // step index outside the timeline or fewer item summaries than items was
+  // played (out-of-bounds reads), and an absurd stored prescription
+  // unrolled into billions of steps.
+  struct Case {
+    std::string name;
+    std::function<void(SessionRecord*)> corrupt;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"step index",
+       [](SessionRecord* r) { r->mutable_engine()->set_step_index(9999); },
+       "engine.step_index 9999 is outside the timeline's"},
+      {"negative step index",
+       [](SessionRecord* r) { r->mutable_engine()->set_step_index(-1); },
+       "engine.step_index -1"},
+      {"tally marker",
+       [](SessionRecord* r) { r->mutable_engine()->set_tallied_through(-7); },
+       "engine.tallied_through -7"},
+      {"summaries",
+       [](SessionRecord* r) {
+         r->mutable_engine()->mutable_summary()->clear_items();
+       },
+       "engine.summary has 0 items for"},
+      {"run state",
+       [](SessionRecord* r) {
+         r->mutable_engine()->set_run_state(
+             static_cast<coach::v1::RunState>(99));
+       },
+       "engine.run_state 99 is not a run state"},
+      {"deadline",
+       [](SessionRecord* r) { r->mutable_engine()->set_deadline_us(-5); },
+       "engine.deadline_us -5 is not a time"},
+      {"prescription",
+       [](SessionRecord* r) {
+         r->mutable_routine()
+             ->mutable_items(1)
+             ->mutable_prescription()
+             ->set_sets(100000);
+         // A new routine version: the runner builds a new engine for it.
+         r->mutable_engine()->set_routine_version(7);
+       },
+       "routine.items[1].prescription: outside the limits"},
+      {"time scale",
+       [](SessionRecord* r) {
+         r->set_time_scale(0);
+         r->mutable_engine()->set_routine_version(8);
+       },
+       "time_scale: must be greater than 0"},
+  };
+  const SessionView view = StartDemo();
+  const SessionRecord before = Stored(view.session_id());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    store_.CorruptLoads(c.corrupt);
+    absl::StatusOr<SessionView> got = runner_.Get(kAlice, view.session_id());
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(got.status().message(), HasSubstr(c.message));
+    EXPECT_THAT(got.status().message(),
+                HasSubstr("the stored record of session " + view.session_id() +
+                          " is corrupt"));
+    absl::StatusOr<SendCommandResponse> command = runner_.Command(
+        kAlice,
+        Cmd(view.session_id(), "c-" + c.name, coach::v1::COMMAND_TYPE_PAUSE));
+    EXPECT_EQ(command.status().code(), absl::StatusCode::kDataLoss);
+    store_.CorruptLoads(nullptr);
+    EXPECT_TRUE(MessageDifferencer::Equals(Stored(view.session_id()), before));
+  }
+  // The record as stored still plays.
+  EXPECT_TRUE(runner_.Get(kAlice, view.session_id()).ok());
 }
 
 TEST_F(SessionRunnerTest, CoachesCannotStartSessions) {

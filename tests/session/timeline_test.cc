@@ -232,11 +232,36 @@ TEST(TimelineTest, BadRoutinesAreRefusedNamingTheItem) {
   fine.set_tempo_seconds(1);
   Routine unknown = OneItem("band-row", fine);
   *unknown.add_items() = OneItem("moonwalk", fine).items(0);
+  // Past the catalogue's limits (a stored routine, corrupt): refused, not
+  // unrolled into millions of steps.
+  Prescription huge = fine;
+  huge.set_sets(100000);
+  huge.set_reps(30000);
+  Prescription long_hold = fine;
+  long_hold.set_hold_seconds(31);
+  Prescription negative_rest = fine;
+  negative_rest.set_rest_seconds(-1);
+  Prescription long_timed;
+  long_timed.set_duration_seconds(1801);
+  Routine many = OneItem("band-row", fine);
+  for (int i = 0; i < kMaxRoutineItems; ++i) {
+    *many.add_items() = many.items(0);
+  }
   const std::vector<Case> cases = {
       {"unknown exercise", unknown,
        "routine.items[1].exercise_id: unknown exercise \"moonwalk\""},
       {"counted without reps", OneItem("band-row", no_reps),
        "routine.items[0].prescription: needs sets, reps and tempo"},
+      {"huge sets and reps", OneItem("band-row", huge),
+       "routine.items[0].prescription: outside the limits"},
+      {"hold too long", OneItem("band-row", long_hold),
+       "routine.items[0].prescription: outside the limits"},
+      {"negative rest", OneItem("band-row", negative_rest),
+       "routine.items[0].prescription: outside the limits"},
+      {"timed too long", OneItem("warmup", long_timed),
+       "routine.items[0].prescription.duration_seconds: 1801 is more than "
+       "1800"},
+      {"too many items", many, "routine.items: 257 items, more than 256"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
