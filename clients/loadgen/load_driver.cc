@@ -918,13 +918,21 @@ void Runner::LinkCoaches(LoadReport* report) {
     const std::string user = MintToken(
         config.secret, Identity{absl::StrCat("hh-", hh->index()), Role::kUser},
         now, now + absl::Hours(24));
+    const std::string coach_token =
+        MintToken(config.secret, Identity{coach_id, Role::kCoach}, now,
+                  now + absl::Hours(24));
+    // Consent on both sides: the coach makes a code, the person links with
+    // it.
+    grpc::ClientContext code_context;
+    AddBearer(&code_context, coach_token);
+    coach::v1::CreateLinkCodeResponse code;
+    grpc::Status status = coaches->CreateLinkCode(&code_context, {}, &code);
     grpc::ClientContext context;
     AddBearer(&context, user);
     coach::v1::LinkCoachRequest request;
-    request.set_coach_id(coach_id);
+    request.set_code(code.code());
     coach::v1::LinkCoachResponse response;
-    const grpc::Status status =
-        coaches->LinkCoach(&context, request, &response);
+    if (status.ok()) status = coaches->LinkCoach(&context, request, &response);
     if (!status.ok()) {
       std::string why = status.error_message();
       if (why.empty()) why = StatusText(status);
@@ -935,9 +943,7 @@ void Runner::LinkCoaches(LoadReport* report) {
           why, "; ", config.coach_watchers - linked, " watchers skipped");
       return;
     }
-    hh->EnableCoach(next_coach[hh->index()]++,
-                    MintToken(config.secret, Identity{coach_id, Role::kCoach},
-                              now, now + absl::Hours(24)));
+    hh->EnableCoach(next_coach[hh->index()]++, coach_token);
     ++linked;
   }
   report->coach_watchers = linked;

@@ -2,7 +2,9 @@
 
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/check.h"
 
 namespace coachd {
 
@@ -48,6 +50,36 @@ absl::StatusOr<bool> MemoryCoachLinkStore::Link(absl::string_view person,
   coaches.emplace(std::string(coach), at);
   by_coach_[coach].emplace(std::string(person), at);
   return true;
+}
+
+absl::Status MemoryCoachLinkStore::PutLinkCode(absl::string_view code_hash,
+                                               absl::string_view coach,
+                                               absl::Time now,
+                                               absl::Time expires) {
+  COACHD_DCHECK(expires > now, "a link code must expire after now");
+  absl::MutexLock lock(&mu_);
+  absl::erase_if(
+      codes_, [now](const auto& entry) { return entry.second.expires <= now; });
+  if (!codes_
+           .emplace(std::string(code_hash),
+                    LinkCode{std::string(coach), expires})
+           .second) {
+    return absl::AlreadyExistsError("link code: one with this hash is live");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> MemoryCoachLinkStore::TakeLinkCode(
+    absl::string_view code_hash, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  auto it = codes_.find(code_hash);
+  if (it == codes_.end()) {
+    return absl::NotFoundError("link code: unknown or already used");
+  }
+  LinkCode code = std::move(it->second);
+  codes_.erase(it);
+  if (code.expires <= now) return absl::NotFoundError("link code: expired");
+  return std::move(code.coach);
 }
 
 absl::StatusOr<bool> MemoryCoachLinkStore::Unlink(absl::string_view person,

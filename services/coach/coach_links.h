@@ -1,10 +1,13 @@
-// Who coaches whom: a person links coaches to themselves, and a coach reaches
-// only the people linked to them. The store keeps both directions (person ->
-// coaches, coach -> clients) and tells open streams when a link goes away, so
-// that unlinking ends a coach's access at once.
+// Who coaches whom: a coach hands out a link code, a person links the coach
+// with it, and a coach reaches only the people linked to them. The store
+// keeps the codes (by hash, single use), both directions of each link
+// (person -> coaches, coach -> clients), and tells open streams when a link
+// goes away, so that unlinking ends a coach's access at once.
 //
 //   MemoryCoachLinkStore links;
-//   links.Link("alice", "coach-bob", clock.Now());
+//   links.PutLinkCode(Sha256Hex("KQ74PMX"), "coach-bob", expires);
+//   absl::StatusOr<std::string> coach = links.TakeLinkCode(hash, clock.Now());
+//   links.Link("alice", *coach, clock.Now());
 //   auto watch = links.WatchUnlink("alice", "coach-bob", [] { /* revoked */ });
 //   links.Unlink("alice", "coach-bob");   // calls the watch, then returns
 #ifndef SERVICES_COACH_COACH_LINKS_H_
@@ -57,6 +60,19 @@ class CoachLinkStore {
   virtual absl::StatusOr<std::vector<coach::v1::CoachLink>> ClientsOf(
       absl::string_view coach) = 0;
 
+  // Keeps a link code: `code_hash` (a hash of the code, never the code)
+  // names `coach` until `expires` (later than `now`). ALREADY_EXISTS when a
+  // code with that hash is kept still (the caller draws another).
+  virtual absl::Status PutLinkCode(absl::string_view code_hash,
+                                   absl::string_view coach, absl::Time now,
+                                   absl::Time expires) = 0;
+
+  // Takes a link code: the coach it names, and the code is gone (it works
+  // once, also when two replicas take it at the same moment). NOT_FOUND when
+  // no code has that hash, or it expired by `now`.
+  virtual absl::StatusOr<std::string> TakeLinkCode(absl::string_view code_hash,
+                                                   absl::Time now) = 0;
+
   // Registers `on_unlinked`, called once (from the unlinking thread, quickly:
   // it must not block or call the store) when (person, coach) is unlinked,
   // while the returned handle lives. Checking the link and registering are
@@ -88,11 +104,21 @@ class MemoryCoachLinkStore : public CoachLinkStore {
   absl::StatusOr<std::unique_ptr<AccessWatch>> WatchUnlink(
       absl::string_view person, absl::string_view coach,
       std::function<void()> on_unlinked) override;
+  // Expired codes are dropped as new ones come.
+  absl::Status PutLinkCode(absl::string_view code_hash, absl::string_view coach,
+                           absl::Time now, absl::Time expires) override;
+  absl::StatusOr<std::string> TakeLinkCode(absl::string_view code_hash,
+                                           absl::Time now) override;
 
   // Unlink watches registered now (for tests).
   int WatchCountForTest() const;
 
  private:
+  struct LinkCode {
+    std::string coach;
+    absl::Time expires;
+  };
+
   class Watch;
   // Removes watch `id` of `key` if it is still registered.
   void Forget(const std::string& key, uint64_t id);
@@ -103,6 +129,8 @@ class MemoryCoachLinkStore : public CoachLinkStore {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::map<std::string, absl::Time>> by_coach_
       ABSL_GUARDED_BY(mu_);
+  // Code hash -> its coach and expiry.
+  absl::flat_hash_map<std::string, LinkCode> codes_ ABSL_GUARDED_BY(mu_);
 
   // Taken after mu_ when both are held; callbacks run under it.
   mutable absl::Mutex watch_mu_ ABSL_ACQUIRED_AFTER(mu_);

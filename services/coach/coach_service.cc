@@ -17,6 +17,28 @@ grpc::ServerUnaryReactor* CoachServiceImpl::LinkCoach(
                     });
 }
 
+grpc::ServerUnaryReactor* CoachServiceImpl::CreateLinkCode(
+    grpc::CallbackServerContext* context,
+    const coach::v1::CreateLinkCodeRequest* request,
+    coach::v1::CreateLinkCodeResponse* response) {
+  return ServeUnary(context, "CoachService/CreateLinkCode", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return AssignResult(
+                          coaching_->CreateLinkCode(who, *request), response);
+                    });
+}
+
+grpc::ServerUnaryReactor* CoachServiceImpl::UnlinkClient(
+    grpc::CallbackServerContext* context,
+    const coach::v1::UnlinkClientRequest* request,
+    coach::v1::UnlinkClientResponse* response) {
+  return ServeUnary(context, "CoachService/UnlinkClient", deps_.service,
+                    [this, request, response](const Identity& who) {
+                      return AssignResult(
+                          coaching_->UnlinkClient(who, *request), response);
+                    });
+}
+
 grpc::ServerUnaryReactor* CoachServiceImpl::ListClients(
     grpc::CallbackServerContext* context,
     const coach::v1::ListClientsRequest* request,

@@ -21,6 +21,14 @@ class CoachServiceImpl final : public coach::v1::CoachService::CallbackService {
       grpc::CallbackServerContext* context,
       const coach::v1::LinkCoachRequest* request,
       coach::v1::LinkCoachResponse* response) override;
+  grpc::ServerUnaryReactor* CreateLinkCode(
+      grpc::CallbackServerContext* context,
+      const coach::v1::CreateLinkCodeRequest* request,
+      coach::v1::CreateLinkCodeResponse* response) override;
+  grpc::ServerUnaryReactor* UnlinkClient(
+      grpc::CallbackServerContext* context,
+      const coach::v1::UnlinkClientRequest* request,
+      coach::v1::UnlinkClientResponse* response) override;
   grpc::ServerUnaryReactor* ListClients(
       grpc::CallbackServerContext* context,
       const coach::v1::ListClientsRequest* request,

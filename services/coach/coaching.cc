@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/auth/codes.h"
 #include "services/coach/live_updates.h"
 #include "services/common/log.h"
 
@@ -88,6 +90,25 @@ absl::Status Coaching::ValidateResume(const coach::v1::ResumePosition* resume) {
   return absl::OkStatus();
 }
 
+absl::Status Coaching::TakeLinkQuota(absl::string_view method,
+                                     const Identity& who) {
+  if (quotas_ == nullptr) return absl::OkStatus();
+  return quotas_->Take(method, quotas_->options().coach_links, who.subject);
+}
+
+absl::StatusOr<bool> Coaching::EndLink(const std::string& person,
+                                       const std::string& coach,
+                                       absl::string_view by) {
+  absl::StatusOr<bool> changed = links_->Unlink(person, coach);
+  if (!changed.ok()) return changed.status();
+  if (*changed) {
+    board_->OnUnlinked(person, coach);
+    LogInfo(
+        absl::StrCat(by, " ended the link of ", person, " and coach ", coach));
+  }
+  return changed;
+}
+
 absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
     const Identity& who, const coach::v1::LinkCoachRequest& request) {
   if (who.role != Role::kUser) {
@@ -96,32 +117,56 @@ absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
         "token (--role=user); this token's role is ",
         RoleName(who.role)));
   }
-  absl::Status valid = ValidateId("coach_id", request.coach_id());
-  if (!valid.ok()) return valid;
-  if (request.coach_id() == who.subject) {
-    return absl::InvalidArgumentError(
-        "coach_id: is the caller's own id; link someone else as coach");
-  }
-  if (quotas_ != nullptr) {
-    absl::Status quota =
-        quotas_->Take("LinkCoach", quotas_->options().coach_links, who.subject);
-    if (!quota.ok()) return quota;
-  }
-  absl::StatusOr<bool> changed =
-      request.unlink()
-          ? links_->Unlink(who.subject, request.coach_id())
-          : links_->Link(who.subject, request.coach_id(), clock_->Now());
-  if (!changed.ok()) return changed.status();
-  if (*changed) {
-    if (request.unlink()) {
-      board_->OnUnlinked(who.subject, request.coach_id());
-    } else {
-      board_->OnLinked(who.subject, request.coach_id());
+  if (request.unlink()) {
+    absl::Status valid = ValidateId("coach_id", request.coach_id());
+    if (!valid.ok()) return valid;
+    if (!request.code().empty()) {
+      return absl::InvalidArgumentError(
+          "code: not with unlink; unlinking names the coach_id");
     }
-    LogInfo(absl::StrCat(who.subject,
-                         request.unlink() ? " unlinked" : " linked", " coach ",
-                         request.coach_id()));
+  } else {
+    if (request.code().empty()) {
+      return absl::InvalidArgumentError(
+          "code: required to link a coach; ask the coach for a link code "
+          "(they make one with CreateLinkCode: coach --link_code)");
+    }
+    if (!request.coach_id().empty()) {
+      return absl::InvalidArgumentError(
+          "coach_id: leave it empty when linking; the code names its coach");
+    }
   }
+  absl::Status quota = TakeLinkQuota("LinkCoach", who);
+  if (!quota.ok()) return quota;
+  absl::StatusOr<bool> changed = false;
+  std::string coach = request.coach_id();
+  if (request.unlink()) {
+    changed = EndLink(who.subject, coach, who.subject);
+  } else {
+    absl::StatusOr<std::string> code =
+        NormalizeUserCode(request.code(), "code");
+    if (!code.ok()) return code.status();
+    absl::StatusOr<std::string> maker = links_->TakeLinkCode(
+        absl::BytesToHexString(Sha256(*code)), clock_->Now());
+    if (absl::IsNotFound(maker.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("code: ", FormatUserCode(*code),
+                       " is not a link code now (mistyped, used or "
+                       "expired); ask the coach for a new one"));
+    }
+    if (!maker.ok()) return maker.status();
+    coach = *std::move(maker);
+    if (coach == who.subject) {
+      return absl::InvalidArgumentError(
+          "code: was made by the caller's own id; link someone else as coach");
+    }
+    changed = links_->Link(who.subject, coach, clock_->Now());
+    if (changed.ok() && *changed) {
+      board_->OnLinked(who.subject, coach);
+      LogInfo(absl::StrCat(who.subject, " linked coach ", coach,
+                           " with their code"));
+    }
+  }
+  if (!changed.ok()) return changed.status();
   absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
       links_->CoachesOf(who.subject);
   if (!coaches.ok()) return coaches.status();
@@ -130,6 +175,49 @@ absl::StatusOr<coach::v1::LinkCoachResponse> Coaching::LinkCoach(
   for (coach::v1::CoachLink& link : *coaches) {
     *response.add_coaches() = std::move(link);
   }
+  return response;
+}
+
+absl::StatusOr<coach::v1::CreateLinkCodeResponse> Coaching::CreateLinkCode(
+    const Identity& who, const coach::v1::CreateLinkCodeRequest& request) {
+  absl::Status coach = CheckCoach(who, "making a link code");
+  if (!coach.ok()) return coach;
+  absl::Status quota = TakeLinkQuota("CreateLinkCode", who);
+  if (!quota.ok()) return quota;
+  const absl::Time now = clock_->Now();
+  // A clash with a live code is rare (1.8e9 codes); a few draws end it.
+  constexpr int kDraws = 4;
+  absl::Status put;
+  for (int draw = 0; draw < kDraws; ++draw) {
+    const std::string code = NewUserCode();
+    put = links_->PutLinkCode(absl::BytesToHexString(Sha256(code)), who.subject,
+                              now, now + options_.link_code_lifetime);
+    if (put.ok()) {
+      coach::v1::CreateLinkCodeResponse response;
+      response.set_code(FormatUserCode(code));
+      response.set_expires_in_seconds(static_cast<int32_t>(
+          absl::ToInt64Seconds(options_.link_code_lifetime)));
+      return response;
+    }
+    if (!absl::IsAlreadyExists(put)) return put;
+  }
+  return absl::UnavailableError(
+      absl::StrCat("making a link code: ", put.message(), "; try again"));
+}
+
+absl::StatusOr<coach::v1::UnlinkClientResponse> Coaching::UnlinkClient(
+    const Identity& who, const coach::v1::UnlinkClientRequest& request) {
+  absl::Status coach = CheckCoach(who, "ending a client's link");
+  if (!coach.ok()) return coach;
+  absl::Status valid = ValidateId("person_id", request.person_id());
+  if (!valid.ok()) return valid;
+  absl::Status quota = TakeLinkQuota("UnlinkClient", who);
+  if (!quota.ok()) return quota;
+  absl::StatusOr<bool> changed =
+      EndLink(request.person_id(), who.subject, who.subject);
+  if (!changed.ok()) return changed.status();
+  coach::v1::UnlinkClientResponse response;
+  response.set_changed(*changed);
   return response;
 }
 

@@ -1,5 +1,6 @@
-// The logic of CoachService, with nothing of gRPC: links (a person links or
-// unlinks a coach), the coach's client list, cues into a client's live
+// The logic of CoachService, with nothing of gRPC: links by consent on both
+// sides (a coach makes a link code, the person links with it; either ends
+// the link), the coach's client list, cues into a client's live
 // session (bounded, rate-limited per coach), and session summaries. Every
 // coach-facing call checks the link; anyone else gets PERMISSION_DENIED.
 // WatchLive is the CoachBoard's (see coach_board.h).
@@ -27,6 +28,8 @@ namespace coachd {
 struct CoachingOptions {
   int max_cue_chars = 200;    // Longest cue, in Unicode code points.
   CueLimitOptions cue_limit;  // Cues per coach over time.
+  // How long a link code works (CreateLinkCode).
+  absl::Duration link_code_lifetime = absl::Hours(24);
 };
 
 // Thread-safe. Methods block on stores: call them on worker threads. Every
@@ -37,13 +40,29 @@ class Coaching {
            ProgressSource* progress, const Clock* clock,
            CoachingOptions options);
 
-  // A person (user token) links request.coach_id to themselves, or unlinks
-  // them (request.unlink): the coach's open streams of the person's
-  // sessions end at once with PERMISSION_DENIED and their board drops the
-  // person. INVALID_ARGUMENT naming coach_id; PERMISSION_DENIED for device
-  // and coach tokens.
+  // A person (user token) links the coach who made request.code to
+  // themselves (the code is used up), or unlinks request.coach_id
+  // (request.unlink): the coach's open streams of the person's sessions end
+  // at once with PERMISSION_DENIED and their board drops the person.
+  // INVALID_ARGUMENT naming code or coach_id; NOT_FOUND for a code that is
+  // unknown, used or expired; PERMISSION_DENIED for device and coach tokens;
+  // RESOURCE_EXHAUSTED past the coach_links quota (every call counts, so
+  // codes cannot be guessed).
   absl::StatusOr<coach::v1::LinkCoachResponse> LinkCoach(
       const Identity& who, const coach::v1::LinkCoachRequest& request);
+
+  // A coach makes a link code (single use, link_code_lifetime) to give to a
+  // person. PERMISSION_DENIED for anyone but a coach; RESOURCE_EXHAUSTED
+  // past the coach_links quota.
+  absl::StatusOr<coach::v1::CreateLinkCodeResponse> CreateLinkCode(
+      const Identity& who, const coach::v1::CreateLinkCodeRequest& request);
+
+  // A coach ends the link with request.person_id, as LinkCoach's unlink
+  // does from the person's side. INVALID_ARGUMENT naming person_id;
+  // PERMISSION_DENIED for anyone but a coach; RESOURCE_EXHAUSTED past the
+  // coach_links quota.
+  absl::StatusOr<coach::v1::UnlinkClientResponse> UnlinkClient(
+      const Identity& who, const coach::v1::UnlinkClientRequest& request);
 
   // The calling coach's clients, by person id. PERMISSION_DENIED for
   // anyone but a coach.
@@ -77,12 +96,19 @@ class Coaching {
   // bad WatchLive or WatchMySessions position; OK for none (nullptr).
   static absl::Status ValidateResume(const coach::v1::ResumePosition* resume);
 
-  // Limits LinkCoach per person (the coach_links quota) from now on; null
+  // Limits LinkCoach, CreateLinkCode and UnlinkClient per caller (the
+  // coach_links quota) from now on; null
   // (the default): no limit. Call before serving; `quotas` must outlive
   // this.
   void SetQuotas(Quotas* quotas) { quotas_ = quotas; }
 
  private:
+  // Takes one of the coach_links quota for `who`; OK without quotas.
+  absl::Status TakeLinkQuota(absl::string_view method, const Identity& who);
+  // Removes the link of (person, coach), tells the board and logs `by`.
+  absl::StatusOr<bool> EndLink(const std::string& person,
+                               const std::string& coach, absl::string_view by);
+
   CoachLinkStore* links_;
   CoachBoard* board_;
   SessionRunner* runner_;

@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/check.h"
 #include "services/common/log.h"
 #include "services/store/memory_session_store.h"
 
@@ -112,6 +113,9 @@ std::string RedisCoachKeys::Clients(absl::string_view coach) const {
 }
 std::string RedisCoachKeys::UnlinkChannel() const {
   return absl::StrCat(prefix_, ":coach:unlinked");
+}
+std::string RedisCoachKeys::LinkCode(absl::string_view code_hash) const {
+  return absl::StrCat(prefix_, ":linkcode:", code_hash);
 }
 std::string RedisCoachKeys::Board(absl::string_view coach) const {
   return Coach(coach, "board");
@@ -355,6 +359,49 @@ absl::StatusOr<bool> RedisCoachLinkStore::Unlink(absl::string_view person,
   // This process's watches now; the others' when the message reaches them.
   Unlinked({std::string(person), std::string(coach)}, NonceOf(ReplyText(r)));
   return true;
+}
+
+absl::Status RedisCoachLinkStore::PutLinkCode(absl::string_view code_hash,
+                                              absl::string_view coach,
+                                              absl::Time now,
+                                              absl::Time expires) {
+  COACHD_DCHECK(expires > now, "a link code must expire after now");
+  const int64_t ttl_ms =
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(expires - now));
+  absl::StatusOr<RedisReply> reply =
+      client_->Call({"SET", keys_.LinkCode(code_hash),
+                     absl::StrCat(absl::ToUnixMicros(expires), " ", coach),
+                     "PX", absl::StrCat(ttl_ms), "NX"});
+  if (!reply.ok()) return reply.status();
+  if (IsNil(**reply)) {
+    return absl::AlreadyExistsError("link code: one with this hash is kept");
+  }
+  return CheckReply(client_->address(), "SET", **reply);
+}
+
+absl::StatusOr<std::string> RedisCoachLinkStore::TakeLinkCode(
+    absl::string_view code_hash, absl::Time now) {
+  absl::StatusOr<RedisReply> reply =
+      client_->Call({"GETDEL", keys_.LinkCode(code_hash)});
+  if (!reply.ok()) return reply.status();
+  if (IsNil(**reply)) {
+    return absl::NotFoundError("link code: unknown, used or expired");
+  }
+  absl::StatusOr<absl::string_view> value =
+      ReplyString(client_->address(), "GETDEL", **reply);
+  if (!value.ok()) return value.status();
+  const size_t space = value->find(' ');
+  int64_t expires_us = 0;
+  if (space == absl::string_view::npos ||
+      !absl::SimpleAtoi(value->substr(0, space), &expires_us)) {
+    return absl::DataLossError(absl::StrCat(
+        "redis at ", client_->address().ToString(), ": link code record '",
+        *value, "' is not '<expires_us> <coach>'"));
+  }
+  if (absl::FromUnixMicros(expires_us) <= now) {
+    return absl::NotFoundError("link code: expired");
+  }
+  return std::string(value->substr(space + 1));
 }
 
 absl::StatusOr<std::optional<std::string>> RedisCoachLinkStore::ReadLink(

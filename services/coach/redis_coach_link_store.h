@@ -5,6 +5,9 @@
 // Keys (PREFIX defaults to "coachd"; see RedisCoachKeys):
 //   PREFIX:{person:P}:coaches  hash: coach id -> "<linked_at_us>:<nonce>"
 //   PREFIX:{coach:C}:clients   hash: person id -> the same value
+//   PREFIX:linkcode:H          string "<expires_us> <coach id>" for the link
+//                              code whose hash is H, with a TTL to its expiry
+//                              (SET NX to make, GETDEL to take: once)
 // Link and Unlink run one Lua script that writes both hashes, so the two
 // directions never disagree; the nonce tells one link from a later re-link
 // of the same pair. Unlink's script also PUBLISHes "<nonce> <len(P)> <P><C>"
@@ -54,9 +57,10 @@ class RedisCoachKeys {
   explicit RedisCoachKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
   // Links (RedisCoachLinkStore).
-  std::string Coaches(absl::string_view person) const;  // hash
-  std::string Clients(absl::string_view coach) const;   // hash
-  std::string UnlinkChannel() const;                    // pub/sub channel
+  std::string Coaches(absl::string_view person) const;      // hash
+  std::string Clients(absl::string_view coach) const;       // hash
+  std::string UnlinkChannel() const;                        // pub/sub channel
+  std::string LinkCode(absl::string_view code_hash) const;  // string
 
   // A coach's board (RedisCoachBoard).
   std::string Board(absl::string_view coach) const;       // stream
@@ -120,6 +124,10 @@ class RedisCoachLinkStore : public CoachLinkStore {
   absl::StatusOr<std::unique_ptr<AccessWatch>> WatchUnlink(
       absl::string_view person, absl::string_view coach,
       std::function<void()> on_unlinked) override;
+  absl::Status PutLinkCode(absl::string_view code_hash, absl::string_view coach,
+                           absl::Time now, absl::Time expires) override;
+  absl::StatusOr<std::string> TakeLinkCode(absl::string_view code_hash,
+                                           absl::Time now) override;
 
   // Unlink watches registered now (for tests).
   int WatchCountForTest() const;

@@ -4,7 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "services/pairing/codes.h"
+#include "services/auth/codes.h"
 
 namespace coachd {
 namespace {
@@ -420,8 +420,13 @@ absl::StatusOr<coach::v1::ListDevicesResponse> Pairing::ListDevices(
 
 absl::StatusOr<coach::v1::RevokeDeviceResponse> Pairing::RevokeDevice(
     const Identity& who, const coach::v1::RevokeDeviceRequest& request) {
-  absl::Status allowed = CheckManager(who, "revoke devices");
-  if (!allowed.ok()) return allowed;
+  // A device may end itself (signing out); only its person ends others.
+  const bool itself = who.role == Role::kDevice && !who.device_id.empty() &&
+                      who.device_id == request.device_id();
+  if (!itself) {
+    absl::Status allowed = CheckManager(who, "revoke other devices");
+    if (!allowed.ok()) return allowed;
+  }
   if (request.device_id().empty()) {
     return absl::InvalidArgumentError("device_id: required (see ListDevices)");
   }

@@ -92,7 +92,8 @@ class Pairing {
       const Identity& who);
 
   // Revokes one of `who`'s devices. NOT_FOUND when `who` has no such
-  // device; PERMISSION_DENIED for device tokens.
+  // device; PERMISSION_DENIED for device tokens but the device's own (a
+  // device may revoke itself: a browser's sign-out).
   absl::StatusOr<coach::v1::RevokeDeviceResponse> RevokeDevice(
       const Identity& who, const coach::v1::RevokeDeviceRequest& request);
 

@@ -1,5 +1,6 @@
 // CoachService, and coaches on SessionService, over real gRPC channels on
-// loopback with a FakeClock driving the session timers: links and access,
+// loopback with a FakeClock driving the session timers: links by consent
+// (the coach's code, once, for a day; either side ends them) and access,
 // unlink closing open streams, cues reaching every device as one sequenced
 // event, discomfort first on the live board, resuming WatchLive, summaries,
 // cue limits and bad input.
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -592,13 +594,32 @@ TEST_F(CoachGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
   coach::v1::SessionView view = Start("alice");
   const std::string id = view.session_id();
   auto link_as = [this](const std::string& sub, Role role,
-                        const std::string& coach) {
+                        const std::string& code) {
     coach::v1::LinkCoachRequest request;
-    request.set_coach_id(coach);
+    request.set_code(code);
     coach::v1::LinkCoachResponse out;
     auto context = Context(sub, role);
     return client_->coaches().LinkCoach(context.get(), request, &out);
   };
+  auto link = [this](const std::string& code, const std::string& coach_id) {
+    coach::v1::LinkCoachRequest request;
+    request.set_code(code);
+    request.set_coach_id(coach_id);
+    return client_->LinkCoach("alice", request);
+  };
+  auto unlink = [this](const std::string& coach_id, const std::string& code) {
+    coach::v1::LinkCoachRequest request;
+    request.set_coach_id(coach_id);
+    request.set_code(code);
+    request.set_unlink(true);
+    return client_->LinkCoach("alice", request);
+  };
+  // A live code of alice's own (her sub, as a coach).
+  coach::v1::CreateLinkCodeResponse own;
+  ASSERT_TRUE(client_->CreateLinkCode("alice", &own).ok());
+  coach::v1::CreateLinkCodeResponse live;
+  ASSERT_TRUE(client_->CreateLinkCode("coach-eve", &live).ok());
+  coach::v1::CreateLinkCodeResponse made;
   auto watch = [this](const coach::v1::ResumePosition& where, Role role) {
     return Watch(kCoach, &where, role).Drain();
   };
@@ -611,19 +632,49 @@ TEST_F(CoachGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
     std::string mentions;
   };
   const std::vector<Case> cases = {
-      {"link without coach_id", [&] { return Link("alice", ""); },
+      {"link without a code (a coach_id alone)",
+       [&] { return link("", kCoach); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "code: required"},
+      {"link with a code and a coach_id",
+       [&] { return link(live.code(), kCoach); },
        grpc::StatusCode::INVALID_ARGUMENT, "coach_id"},
-      {"link a coach_id too long",
-       [&] { return Link("alice", std::string(129, 'c')); },
+      {"link with a malformed code", [&] { return link("hello!", ""); },
+       grpc::StatusCode::INVALID_ARGUMENT, "code"},
+      {"link with an unknown code", [&] { return link("CDF-GHJK", ""); },
+       grpc::StatusCode::NOT_FOUND, "code: CDF-GHJK"},
+      {"link yourself with your own code", [&] { return link(own.code(), ""); },
+       grpc::StatusCode::INVALID_ARGUMENT, "code"},
+      {"unlink without coach_id", [&] { return unlink("", ""); },
        grpc::StatusCode::INVALID_ARGUMENT, "coach_id"},
-      {"link yourself", [&] { return Link("alice", "alice"); },
+      {"unlink a coach_id too long",
+       [&] { return unlink(std::string(129, 'c'), ""); },
        grpc::StatusCode::INVALID_ARGUMENT, "coach_id"},
+      {"unlink with a code", [&] { return unlink(kCoach, live.code()); },
+       grpc::StatusCode::INVALID_ARGUMENT, "code"},
       {"link with a device token",
-       [&] { return link_as("alice", Role::kDevice, kCoach); },
+       [&] { return link_as("alice", Role::kDevice, live.code()); },
        grpc::StatusCode::PERMISSION_DENIED, "user token"},
       {"link with a coach token",
-       [&] { return link_as(kCoach, Role::kCoach, "coach-eve"); },
+       [&] { return link_as(kCoach, Role::kCoach, live.code()); },
        grpc::StatusCode::PERMISSION_DENIED, "user token"},
+      {"make a link code with a user token",
+       [&] {
+         auto context = Context("alice", Role::kUser);
+         return client_->coaches().CreateLinkCode(context.get(), {}, &made);
+       },
+       grpc::StatusCode::PERMISSION_DENIED, "is for coaches (a coach token"},
+      {"unlink a client with a user token",
+       [&] {
+         coach::v1::UnlinkClientRequest request;
+         request.set_person_id("alice");
+         coach::v1::UnlinkClientResponse out;
+         auto context = Context("alice", Role::kUser);
+         return client_->coaches().UnlinkClient(context.get(), request, &out);
+       },
+       grpc::StatusCode::PERMISSION_DENIED, "is for coaches (a coach token"},
+      {"unlink a client without person_id",
+       [&] { return client_->UnlinkClient(kCoach, ""); },
+       grpc::StatusCode::INVALID_ARGUMENT, "person_id"},
       {"cue without session_id", [&] { return Cue(kCoach, "", "hi"); },
        grpc::StatusCode::INVALID_ARGUMENT, "session_id"},
       {"cue without text", [&] { return Cue(kCoach, id, ""); },
@@ -670,8 +721,86 @@ TEST_F(CoachGrpcTest, BadInputGetsSpecificStatusNamingTheField) {
     EXPECT_EQ(s.error_code(), c.want) << s.error_message();
     EXPECT_THAT(s.error_message(), HasSubstr(c.mentions));
   }
-  // None of it reached the session.
+  // None of it reached the session, and the refused links used no code.
   EXPECT_EQ(Get("alice", id).last_sequence(), view.last_sequence());
+  coach::v1::LinkCoachRequest request;
+  request.set_code(live.code());
+  EXPECT_TRUE(client_->LinkCoach("alice", request).ok());
+}
+
+TEST_F(CoachGrpcTest, ALinkNeedsTheCoachsCodeWhichWorksOnceAndExpires) {
+  coach::v1::CreateLinkCodeResponse code;
+  ASSERT_TRUE(client_->CreateLinkCode(kCoach, &code).ok());
+  EXPECT_THAT(code.code(), ::testing::MatchesRegex("[A-Z0-9]{3}-[A-Z0-9]{4}"));
+  EXPECT_EQ(code.expires_in_seconds(), 24 * 3600);
+
+  // Typed in lower case, without the dash: alice links the coach.
+  std::string typed = absl::AsciiStrToLower(code.code());
+  typed.erase(3, 1);
+  coach::v1::LinkCoachRequest request;
+  request.set_code(typed);
+  coach::v1::LinkCoachResponse linked;
+  ASSERT_TRUE(client_->LinkCoach("alice", request, &linked).ok());
+  EXPECT_TRUE(linked.changed());
+  ASSERT_EQ(linked.coaches_size(), 1);
+  EXPECT_EQ(linked.coaches(0).coach_id(), kCoach);
+
+  // The code worked once: carol cannot use it.
+  grpc::Status again = client_->LinkCoach("carol", request);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::NOT_FOUND)
+      << again.error_message();
+  coach::v1::ListClientsResponse list;
+  ASSERT_TRUE(ListClients(kCoach, Role::kCoach, &list).ok());
+  ASSERT_EQ(list.clients_size(), 1);
+  EXPECT_EQ(list.clients(0).person_id(), "alice");
+
+  // A code works for 24 hours, not a second more.
+  coach::v1::CreateLinkCodeResponse late;
+  ASSERT_TRUE(client_->CreateLinkCode(kCoach, &late).ok());
+  coach::v1::CreateLinkCodeResponse in_time;
+  ASSERT_TRUE(client_->CreateLinkCode(kCoach, &in_time).ok());
+  clock_.Advance(absl::Hours(24) - absl::Seconds(1));
+  request.set_code(in_time.code());
+  EXPECT_TRUE(client_->LinkCoach("dave", request).ok());
+  clock_.Advance(absl::Seconds(1));
+  request.set_code(late.code());
+  grpc::Status expired = client_->LinkCoach("carol", request);
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::NOT_FOUND)
+      << expired.error_message();
+  ASSERT_TRUE(ListClients(kCoach, Role::kCoach, &list).ok());
+  ASSERT_EQ(list.clients_size(), 2);
+  EXPECT_EQ(list.clients(1).person_id(), "dave");
+}
+
+TEST_F(CoachGrpcTest, TheCoachEndsALinkAndTheirStreamsOfItEndAtOnce) {
+  ASSERT_TRUE(Link("alice", kCoach).ok());
+  coach::v1::SessionView alice = Start("alice");
+  server_->board().Drain();
+  Stream<LiveUpdate> board = Watch(kCoach);
+  ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_SNAPSHOT));
+  Stream<SessionEvent> follow = Subscribe(
+      kCoach, Role::kCoach, alice.session_id(), coach::v1::DEVICE_KIND_COACH);
+  SessionEvent first;
+  ASSERT_TRUE(follow.reader->Read(&first));
+
+  coach::v1::UnlinkClientResponse ended;
+  ASSERT_TRUE(client_->UnlinkClient(kCoach, "alice", &ended).ok());
+  EXPECT_TRUE(ended.changed());
+  EXPECT_EQ(follow.Drain().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  std::vector<LiveUpdate> gone =
+      ReadUntil(board, IsKind(coach::v1::LIVE_UPDATE_KIND_CLIENT_UNLINKED));
+  EXPECT_EQ(gone.back().person_id(), "alice");
+
+  // Alice has no coach now; ending it again changes nothing.
+  coach::v1::LinkCoachResponse hers;
+  ASSERT_TRUE(Link("alice", kCoach, /*unlink=*/true, &hers).ok());
+  EXPECT_FALSE(hers.changed());
+  EXPECT_EQ(hers.coaches_size(), 0);
+  ASSERT_TRUE(client_->UnlinkClient(kCoach, "alice", &ended).ok());
+  EXPECT_FALSE(ended.changed());
+  coach::v1::SessionView view;
+  EXPECT_EQ(GetAs(kCoach, Role::kCoach, alice.session_id(), &view).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 }  // namespace

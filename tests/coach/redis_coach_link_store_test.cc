@@ -1,5 +1,6 @@
 // Coach link stores: the same contract checked against the embedded store
-// and RedisCoachLinkStore on a real redis-server; then what only Redis does:
+// and RedisCoachLinkStore on a real redis-server (links and link codes); then
+// what only Redis does:
 // links that outlive the store, unlink watches called on another store (a
 // replica) through pub/sub, a stale unlink message that never revokes a
 // later link, a lost message that still revokes once the listener
@@ -133,6 +134,28 @@ TEST_P(LinkStoreContractTest, LinksBothWaysOnceAndUnlinks) {
   EXPECT_THAT(CoachIds(*links.CoachesOf("alice")), ElementsAre("coach-z"));
   EXPECT_THAT(PersonIds(*links.ClientsOf("coach-a")), ElementsAre("carol"));
   EXPECT_TRUE(links.ClientsOf("nobody")->empty());
+}
+
+TEST_P(LinkStoreContractTest, ALinkCodeNamesItsCoachOnceUntilItExpires) {
+  CoachLinkStore& links = *links_;
+  const absl::Time expires = kAt + absl::Hours(24);
+  ASSERT_TRUE(links.PutLinkCode("hash-1", "coach-a", kAt, expires).ok());
+  ASSERT_TRUE(links.PutLinkCode("hash-2", "coach-b", kAt, expires).ok());
+  // A hash already kept is refused: the caller draws another code.
+  EXPECT_TRUE(absl::IsAlreadyExists(
+      links.PutLinkCode("hash-1", "coach-z", kAt, expires)));
+
+  absl::StatusOr<std::string> coach =
+      links.TakeLinkCode("hash-1", expires - absl::Seconds(1));
+  ASSERT_TRUE(coach.ok()) << coach.status();
+  EXPECT_EQ(*coach, "coach-a");
+  // Once only.
+  EXPECT_TRUE(absl::IsNotFound(links.TakeLinkCode("hash-1", kAt).status()));
+  EXPECT_TRUE(absl::IsNotFound(links.TakeLinkCode("unknown", kAt).status()));
+  // Expired at its time.
+  EXPECT_TRUE(absl::IsNotFound(links.TakeLinkCode("hash-2", expires).status()));
+  // Codes are not links.
+  EXPECT_TRUE(links.ClientsOf("coach-a")->empty());
 }
 
 TEST_P(LinkStoreContractTest, WatchIsRefusedWithoutALink) {

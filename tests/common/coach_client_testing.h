@@ -113,17 +113,50 @@ class CoachTestClient {
     return view;
   }
 
-  // Links (or unlinks) `person` and `coach`, as the person.
+  // Links `person` and `coach` by consent (the coach makes a link code, the
+  // person links with it), or unlinks them as the person.
   grpc::Status Link(const std::string& person, const std::string& coach,
                     bool unlink = false,
                     coach::v1::LinkCoachResponse* out = nullptr) {
     coach::v1::LinkCoachRequest request;
-    request.set_coach_id(coach);
-    request.set_unlink(unlink);
+    if (unlink) {
+      request.set_coach_id(coach);
+      request.set_unlink(true);
+    } else {
+      coach::v1::CreateLinkCodeResponse code;
+      grpc::Status made = CreateLinkCode(coach, &code);
+      if (!made.ok()) return made;
+      request.set_code(code.code());
+    }
+    return LinkCoach(person, request, out);
+  }
+
+  // CreateLinkCode as `coach` (a coach token).
+  grpc::Status CreateLinkCode(const std::string& coach,
+                              coach::v1::CreateLinkCodeResponse* out) {
+    auto context = Context(coach, Role::kCoach);
+    return coaches_->CreateLinkCode(context.get(), {}, out);
+  }
+
+  // LinkCoach with `request` as `person` (a user token).
+  grpc::Status LinkCoach(const std::string& person,
+                         const coach::v1::LinkCoachRequest& request,
+                         coach::v1::LinkCoachResponse* out = nullptr) {
     coach::v1::LinkCoachResponse unused;
     auto context = Context(person, Role::kUser);
     return coaches_->LinkCoach(context.get(), request,
                                out != nullptr ? out : &unused);
+  }
+
+  // UnlinkClient of `person` as `coach`.
+  grpc::Status UnlinkClient(const std::string& coach, const std::string& person,
+                            coach::v1::UnlinkClientResponse* out = nullptr) {
+    coach::v1::UnlinkClientRequest request;
+    request.set_person_id(person);
+    coach::v1::UnlinkClientResponse unused;
+    auto context = Context(coach, Role::kCoach);
+    return coaches_->UnlinkClient(context.get(), request,
+                                  out != nullptr ? out : &unused);
   }
 
   // Sends command `type` to session `id` as `sub` in `role`, with a new

@@ -398,6 +398,30 @@ TEST_F(AuthGrpcTest, ARevokedDeviceIsRefusedAtOnceAndOnlyByItsOwner) {
   EXPECT_EQ(devices.devices(0).device_id(), hall.device_id());
 }
 
+TEST_F(AuthGrpcTest, ADeviceMayRevokeItselfButNoOtherDevice) {
+  Credentials kitchen = Pair();
+  Credentials hall = Pair();
+  coach::v1::RevokeDeviceRequest request;
+  coach::v1::RevokeDeviceResponse response;
+  request.set_device_id(hall.device_id());
+  {
+    auto context = With(kitchen.access_token());
+    EXPECT_EQ(
+        auth_->RevokeDevice(context.get(), request, &response).error_code(),
+        grpc::StatusCode::PERMISSION_DENIED);
+  }
+  request.set_device_id(kitchen.device_id());
+  {
+    auto context = With(kitchen.access_token());
+    ASSERT_TRUE(auth_->RevokeDevice(context.get(), request, &response).ok());
+  }
+  EXPECT_EQ(Use(kitchen.access_token()), grpc::StatusCode::UNAUTHENTICATED);
+  Credentials next;
+  EXPECT_EQ(Refresh(kitchen.refresh_token(), &next).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Use(hall.access_token()), grpc::StatusCode::OK);
+}
+
 TEST_F(AuthGrpcTest, KeysRotateWhileOldTokensStayValidUntilRetired) {
   server_.reset();
   StartServer(std::make_unique<KeySet>(

@@ -96,12 +96,9 @@ class AuthorizationMatrixTest : public ::testing::Test {
                   now + absl::Hours(1));
     tokens_[kNoToken] = "";
 
-    // alice links coach-c, sets a goal and starts a session.
-    coach::v1::LinkCoachRequest link;
-    link.set_coach_id("coach-c");
-    coach::v1::LinkCoachResponse linked;
-    ASSERT_TRUE(
-        coach_->LinkCoach(Ctx(tokens_[kOwner]).get(), link, &linked).ok());
+    // alice links coach-c with coach-c's code, sets a goal and starts a
+    // session.
+    ASSERT_EQ(LinkWithCode(tokens_[kOwner], "coach-c"), OK);
     coach::v1::SetGoalRequest goal;
     goal.mutable_goal()->set_sessions_per_week(2);
     goal.mutable_goal()->set_time_zone("UTC");
@@ -121,6 +118,20 @@ class AuthorizationMatrixTest : public ::testing::Test {
             .ok());
     ASSERT_GT(exercises.exercises_size(), 0);
     exercise_id_ = exercises.exercises(0).id();
+  }
+
+  // As `person_token`, links with a fresh link code of `coach`.
+  StatusCode LinkWithCode(const std::string& person_token,
+                          const std::string& coach) {
+    coach::v1::CreateLinkCodeResponse code;
+    grpc::Status made =
+        coach_->CreateLinkCode(Ctx(Mint(coach, Role::kCoach)).get(), {}, &code);
+    EXPECT_TRUE(made.ok()) << made.error_message();
+    coach::v1::LinkCoachRequest link;
+    link.set_code(code.code());
+    coach::v1::LinkCoachResponse linked;
+    return coach_->LinkCoach(Ctx(person_token).get(), link, &linked)
+        .error_code();
   }
 
   std::string Mint(const std::string& sub, Role role) {
@@ -251,14 +262,34 @@ std::vector<Row> AuthorizationMatrixTest::Rows() {
        },
        {OK, OK, PD, PD, PD, PD, UA, UA, UA, UA}});
   // CoachService.
-  rows.push_back({"CoachService.LinkCoach",
+  rows.push_back({"CoachService.LinkCoach (with coach-z's code)",
                   [this](const std::string& t, Caller) {
-                    coach::v1::LinkCoachRequest q;
-                    q.set_coach_id("coach-z");
-                    coach::v1::LinkCoachResponse r;
-                    return coach_->LinkCoach(Ctx(t).get(), q, &r).error_code();
+                    return LinkWithCode(t, "coach-z");
                   },
                   {OK, PD, OK, PD, PD, PD, UA, UA, UA, UA}});
+  rows.push_back(
+      {"CoachService.CreateLinkCode",
+       [this](const std::string& t, Caller) {
+         coach::v1::CreateLinkCodeResponse r;
+         return coach_->CreateLinkCode(Ctx(t).get(), {}, &r).error_code();
+       },
+       {PD, PD, PD, PD, OK, OK, UA, UA, UA, UA}});
+  rows.push_back({"CoachService.UnlinkClient (alice)",
+                  [this](const std::string& t, Caller c) {
+                    coach::v1::UnlinkClientRequest q;
+                    q.set_person_id("alice");
+                    coach::v1::UnlinkClientResponse r;
+                    const StatusCode got =
+                        coach_->UnlinkClient(Ctx(t).get(), q, &r).error_code();
+                    // The linked coach is linked again for the rows after this
+                    // one.
+                    if (c == kLinkedCoach && got == OK) {
+                      EXPECT_TRUE(r.changed());
+                      EXPECT_EQ(LinkWithCode(tokens_[kOwner], "coach-c"), OK);
+                    }
+                    return got;
+                  },
+                  {PD, PD, PD, PD, OK, OK, UA, UA, UA, UA}});
   rows.push_back(
       {"CoachService.ListClients",
        [this](const std::string& t, Caller) {

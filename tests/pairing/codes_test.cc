@@ -1,6 +1,6 @@
 // The codes of pairing: user codes drawn from the alphabet, shown with a
 // dash, typed in any case; secrets naming their owner.
-#include "services/pairing/codes.h"
+#include "services/auth/codes.h"
 
 #include <set>
 #include <string>

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "services/pairing/codes.h"
+#include "services/auth/codes.h"
 #include "services/redis/redis_url.h"
 #include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"

@@ -115,18 +115,27 @@ TEST_F(LimitsGrpcTest, LoggedWorkoutsAreLimitedPerPersonPerWeek) {
 }
 
 TEST_F(LimitsGrpcTest, CoachLinkChangesAreLimitedPerPersonPerHour) {
-  auto Link = [&](bool unlink) {
+  // Wrong codes count too: link codes cannot be guessed.
+  auto Link = [&](const std::string& code, bool unlink) {
     coach::v1::LinkCoachRequest request;
-    request.set_coach_id("coach-carol");
+    request.set_code(code);
+    if (unlink) request.set_coach_id("coach-carol");
     request.set_unlink(unlink);
     coach::v1::LinkCoachResponse response;
     return coach_->LinkCoach(
         TokenContext("alice", Role::kUser, clock_.Now()).get(), request,
         &response);
   };
-  EXPECT_TRUE(Link(false).ok());
-  EXPECT_TRUE(Link(true).ok());
-  ExpectLimit(Link(false),
+  coach::v1::CreateLinkCodeResponse code;
+  ASSERT_TRUE(
+      coach_
+          ->CreateLinkCode(
+              TokenContext("coach-carol", Role::kCoach, clock_.Now()).get(), {},
+              &code)
+          .ok());
+  EXPECT_TRUE(Link(code.code(), false).ok());
+  EXPECT_EQ(Link("CDF-GHJK", false).error_code(), grpc::StatusCode::NOT_FOUND);
+  ExpectLimit(Link("", true),
               "LinkCoach: limit of 2 coach links and unlinks per person per "
               "1h (--max_coach_link_changes_per_hour)");
 }

@@ -1,4 +1,4 @@
-#include "services/pairing/codes.h"
+#include "services/auth/codes.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

@@ -1,12 +1,13 @@
-// The codes of pairing: user codes (short, for people), device codes and
-// refresh tokens (long random secrets, for machines), and the hashes that
-// stores keep instead of the secrets. Pure functions but the random ones.
+// The codes of pairing and of coach links: user codes (short, for people:
+// a device's pairing code, a coach's link code), device codes and refresh
+// tokens (long random secrets, for machines), and the hashes that stores
+// keep instead of the secrets. Pure functions but the random ones.
 //
 //   std::string code = NewUserCode();            // "KQ74PMX"
 //   FormatUserCode(code);                        // "KQ7-4PMX"
 //   NormalizeUserCode("kq7 4pmx");               // "KQ74PMX"
-#ifndef SERVICES_PAIRING_CODES_H_
-#define SERVICES_PAIRING_CODES_H_
+#ifndef SERVICES_AUTH_CODES_H_
+#define SERVICES_AUTH_CODES_H_
 
 #include <string>
 
@@ -55,4 +56,4 @@ absl::StatusOr<std::string> OwnerOfSecret(absl::string_view secret,
 
 }  // namespace coachd
 
-#endif  // SERVICES_PAIRING_CODES_H_
+#endif  // SERVICES_AUTH_CODES_H_
