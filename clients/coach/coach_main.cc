@@ -4,8 +4,10 @@
 // redrawn as WatchLive updates arrive; with --plain it prints one line per
 // update instead, for scripts. It also follows one session cue by cue
 // (--follow), speaks into one (--cue with --session), prints a session's
-// summary (--summary) or the client list (--list), and, run with a person's
-// user token, links or unlinks a coach (--link, --unlink).
+// summary (--summary) or the client list (--list). Links need both sides:
+// the coach makes a link code (--link_code) and gives it to the person, who
+// links with it using their user token (--link=CODE); either side ends the
+// link (--unlink=COACH as the person, --unlink_client=PERSON as the coach).
 #include <unistd.h>
 
 #include <cstdio>
@@ -26,6 +28,7 @@
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
 #include "clients/common/console.h"
+#include "clients/common/device_flags.h"
 #include "clients/common/session_follower.h"
 #include "clients/common/status_text.h"
 #include "coach/v1/coach.grpc.pb.h"
@@ -41,10 +44,16 @@ ABSL_FLAG(std::string, session, "", "The session --cue goes into.");
 ABSL_FLAG(std::string, summary, "",
           "Print what was done in this session against what was prescribed.");
 ABSL_FLAG(bool, list, false, "Print the client list once and exit.");
+ABSL_FLAG(bool, link_code, false,
+          "As a coach: make a link code to give to a client (it works once, "
+          "for 24 hours).");
 ABSL_FLAG(std::string, link, "",
-          "As a person (user token): link this coach id to yourself.");
+          "As a person (user token): link the coach who gave you this link "
+          "code.");
 ABSL_FLAG(std::string, unlink, "",
           "As a person (user token): unlink this coach id.");
+ABSL_FLAG(std::string, unlink_client, "",
+          "As a coach: end the link with this client (person id).");
 ABSL_FLAG(bool, plain, false,
           "One line per board update (or event) instead of a redrawn table.");
 ABSL_FLAG(int, updates, 0,
@@ -97,16 +106,24 @@ std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
   return context;
 }
 
+// As a person: links the coach of link code `code`, or unlinks coach
+// `coach` (`unlink`).
 int LinkOrUnlink(coach::v1::CoachService::Stub& stub, const std::string& token,
-                 const std::string& coach, bool unlink) {
+                 const std::string& code_or_coach, bool unlink) {
   coach::v1::LinkCoachRequest request;
-  request.set_coach_id(coach);
-  request.set_unlink(unlink);
+  if (unlink) {
+    request.set_coach_id(code_or_coach);
+    request.set_unlink(true);
+  } else {
+    request.set_code(code_or_coach);
+  }
   coach::v1::LinkCoachResponse response;
   grpc::Status s = stub.LinkCoach(Context(token).get(), request, &response);
   if (!s.ok()) return Fail(unlink ? "unlink" : "link", s);
-  std::printf("%s %s%s; your coaches:", unlink ? "unlinked" : "linked",
-              coach.c_str(), response.changed() ? "" : " (no change)");
+  const std::string done =
+      unlink ? absl::StrCat("unlinked ", code_or_coach) : "linked";
+  std::printf("%s%s; your coaches:", done.c_str(),
+              response.changed() ? "" : " (no change)");
   for (const auto& link : response.coaches()) {
     std::printf(" %s", link.coach_id().c_str());
   }
@@ -114,12 +131,40 @@ int LinkOrUnlink(coach::v1::CoachService::Stub& stub, const std::string& token,
   return 0;
 }
 
+// As a coach: makes a link code and says how the client uses it.
+int MakeLinkCode(coach::v1::CoachService::Stub& stub,
+                 const std::string& token) {
+  coach::v1::CreateLinkCodeResponse response;
+  grpc::Status s = stub.CreateLinkCode(Context(token).get(), {}, &response);
+  if (!s.ok()) return Fail("link code", s);
+  std::printf(
+      "link code %s: give it to your client; it works once, for %d hours.\n"
+      "They link you with: coach --link=%s (with their own user token)\n",
+      response.code().c_str(), response.expires_in_seconds() / 3600,
+      response.code().c_str());
+  return 0;
+}
+
+// As a coach: ends the link with `person`.
+int UnlinkClient(coach::v1::CoachService::Stub& stub, const std::string& token,
+                 const std::string& person) {
+  coach::v1::UnlinkClientRequest request;
+  request.set_person_id(person);
+  coach::v1::UnlinkClientResponse response;
+  grpc::Status s = stub.UnlinkClient(Context(token).get(), request, &response);
+  if (!s.ok()) return Fail("unlink client", s);
+  std::printf("%s %s\n",
+              response.changed() ? "no longer coaching" : "not linked to",
+              person.c_str());
+  return 0;
+}
+
 int ShowBoard(coach::v1::CoachService::Stub& stub,
               std::shared_ptr<grpc::Channel> channel,
-              const std::string& token) {
+              coachd::DeviceTokens& tokens) {
   const bool plain = absl::GetFlag(FLAGS_plain);
   const int max_updates = absl::GetFlag(FLAGS_updates);
-  coachd::LiveWatcher watcher(channel, token);
+  coachd::LiveWatcher watcher(channel, tokens.Provider());
   if (plain) {
     int seen = 0;
     absl::Status s = watcher.Run([&](const coach::v1::LiveUpdate& u) {
@@ -153,7 +198,13 @@ int ShowBoard(coach::v1::CoachService::Stub& stub,
   for (;;) {
     if (absl::Now() >= next_list) {
       coach::v1::ListClientsResponse clients;
-      grpc::Status s = stub.ListClients(Context(token).get(), {}, &clients);
+      // The token current now: a paired console's refreshes by itself.
+      absl::StatusOr<std::string> token = tokens.Current();
+      grpc::Status s =
+          token.ok() ? stub.ListClients(Context(*token).get(), {}, &clients)
+                     : grpc::Status(
+                           static_cast<grpc::StatusCode>(token.status().code()),
+                           std::string(token.status().message()));
       if (s.ok()) {
         absl::MutexLock lock(&mu);
         model.SetClients(clients);
@@ -191,9 +242,11 @@ int ShowBoard(coach::v1::CoachService::Stub& stub,
 int main(int argc, char** argv) {
   coachd::InitFlagsHelp(
       "coach [--plain] | --follow=SESSION | --cue=TEXT --session=SESSION | "
-      "--summary=SESSION | --list | --link=COACH | --unlink=COACH\n"
-      "  [--target=HOST:PORT] (--token=JWT | --secret_file=PATH --sub=ID "
-      "[--role=coach])");
+      "--summary=SESSION | --list | --link_code | --unlink_client=PERSON |\n"
+      "  (as a person) --link=CODE | --unlink=COACH\n"
+      "  [--target=HOST:PORT] (--pair --credentials_file=PATH | "
+      "--credentials_file=PATH | --token=JWT |\n"
+      "  --secret_file=PATH --sub=ID [--role=coach])");
   // The console is a coach's: coach tokens unless --role says otherwise.
   absl::SetFlag(&FLAGS_role, "coach");
   absl::ParseCommandLine(argc, argv);
@@ -203,13 +256,16 @@ int main(int argc, char** argv) {
   const std::string summary = absl::GetFlag(FLAGS_summary);
   const std::string link = absl::GetFlag(FLAGS_link);
   const std::string unlink = absl::GetFlag(FLAGS_unlink);
+  const std::string unlink_client = absl::GetFlag(FLAGS_unlink_client);
+  const bool link_code = absl::GetFlag(FLAGS_link_code);
   const bool list = absl::GetFlag(FLAGS_list);
   const int modes = !follow.empty() + !cue.empty() + !summary.empty() +
-                    !link.empty() + !unlink.empty() + list;
+                    !link.empty() + !unlink.empty() + !unlink_client.empty() +
+                    link_code + list;
   if (modes > 1) {
     std::fprintf(stderr,
                  "coach: choose one of --follow, --cue, --summary, --list, "
-                 "--link, --unlink\n");
+                 "--link_code, --unlink_client, --link, --unlink\n");
     return 2;
   }
   if (cue.empty() && FlagGiven(argc, argv, "cue")) {
@@ -233,18 +289,46 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_role) == "coach") {
     absl::SetFlag(&FLAGS_role, "user");
   }
-  absl::StatusOr<std::string> token = coachd::TokenFromFlags();
-  if (!token.ok()) {
-    std::fprintf(stderr, "coach: %s\n",
-                 std::string(token.status().message()).c_str());
-    return 2;
-  }
   std::shared_ptr<grpc::Channel> channel =
       coachd::MakeChannel(absl::GetFlag(FLAGS_target));
+  // A person links with their own user token; the coach's console is a
+  // paired device of the coach's (--pair, --credentials_file) or takes a
+  // coach token.
+  absl::StatusOr<std::unique_ptr<coachd::DeviceTokens>> tokens;
+  if (!link.empty() || !unlink.empty()) {
+    absl::StatusOr<std::string> user = coachd::TokenFromFlags();
+    if (user.ok()) {
+      tokens = std::make_unique<coachd::DeviceTokens>(*std::move(user));
+    } else {
+      tokens = user.status();
+    }
+  } else {
+    tokens = coachd::DeviceTokensFromFlags(
+        channel, "coach console", [](const coachd::PairingPrompt& prompt) {
+          std::printf(
+              "To pair this coach console, approve code %s with your coach "
+              "token within %d minutes:\n  coachctl pair approve %s "
+              "--kind=coach_console --name=\"coach console\" --role=coach "
+              "...\n",
+              prompt.user_code.c_str(),
+              static_cast<int>(absl::ToInt64Minutes(prompt.expires_in)),
+              prompt.user_code.c_str());
+          std::fflush(stdout);
+        });
+  }
+  if (!tokens.ok()) {
+    std::fprintf(stderr, "coach: %s\n",
+                 std::string(tokens.status().message()).c_str());
+    return 2;
+  }
+  absl::StatusOr<std::string> token = (*tokens)->Current();
+  if (!token.ok()) return Fail("token", token.status());
   auto stub = coach::v1::CoachService::NewStub(channel);
 
   if (!link.empty()) return LinkOrUnlink(*stub, *token, link, false);
   if (!unlink.empty()) return LinkOrUnlink(*stub, *token, unlink, true);
+  if (link_code) return MakeLinkCode(*stub, *token);
+  if (!unlink_client.empty()) return UnlinkClient(*stub, *token, unlink_client);
   if (!cue.empty()) {
     coach::v1::SendCueRequest request;
     request.set_session_id(absl::GetFlag(FLAGS_session));
@@ -279,7 +363,7 @@ int main(int argc, char** argv) {
   if (!follow.empty()) {
     coachd::FollowerOptions options;
     options.from_start = absl::GetFlag(FLAGS_from_start);
-    coachd::SessionFollower follower(channel, *token, follow,
+    coachd::SessionFollower follower(channel, (*tokens)->Provider(), follow,
                                      coach::v1::DEVICE_KIND_COACH, options);
     absl::Status s = follower.Run([](const coach::v1::SessionEvent& e) {
       std::printf("%s\n", coachd::FollowLine(e).c_str());
@@ -287,5 +371,5 @@ int main(int argc, char** argv) {
     });
     return s.ok() ? 0 : Fail("follow", s);
   }
-  return ShowBoard(*stub, channel, *token);
+  return ShowBoard(*stub, channel, **tokens);
 }

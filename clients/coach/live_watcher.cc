@@ -8,10 +8,14 @@
 
 namespace coachd {
 LiveWatcher::LiveWatcher(std::shared_ptr<grpc::Channel> channel,
-                         std::string token, WatcherOptions options)
+                         TokenProvider tokens, WatcherOptions options)
     : stub_(coach::v1::CoachService::NewStub(channel)),
-      token_(std::move(token)),
+      tokens_(std::move(tokens)),
       options_(options) {}
+
+LiveWatcher::LiveWatcher(std::shared_ptr<grpc::Channel> channel,
+                         std::string token, WatcherOptions options)
+    : LiveWatcher(std::move(channel), FixedToken(std::move(token)), options) {}
 
 void LiveWatcher::Stop() {
   stopped_ = true;
@@ -23,14 +27,23 @@ absl::Status LiveWatcher::Run(
     const std::function<bool(const coach::v1::LiveUpdate&)>& on_update) {
   Reconnect reconnect(
       {options_.max_retries, options_.initial_backoff, options_.max_backoff});
+  bool refresh = false;    // The last stream ended UNAUTHENTICATED.
+  bool refreshed = false;  // The stream now open uses a refreshed token.
   while (!stopped_) {
+    absl::StatusOr<std::string> token = tokens_(refresh);
+    if (!token.ok()) return token.status();
+    if (refresh) ++refreshes_;
+    refreshed = refresh;
+    refresh = false;
+    const absl::Time opened = absl::Now();
+    bool received = false;
     coach::v1::WatchLiveRequest request;
     if (last_sequence_ >= 0) {
       request.mutable_resume()->set_epoch(epoch_);
       request.mutable_resume()->set_last_sequence(last_sequence_);
     }
     grpc::ClientContext context;
-    AddToken(&context, token_);
+    AddToken(&context, *token);
     {
       absl::MutexLock lock(&mu_);
       current_ = &context;
@@ -42,6 +55,7 @@ absl::Status LiveWatcher::Run(
     bool done = false;
     while (!done && reader->Read(&update)) {
       reconnect.Reset();
+      received = true;
       // A snapshot replaces what we knew; otherwise sequences continue.
       if (update.kind() != coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
           update.epoch() == epoch_ && update.sequence() <= last_sequence_) {
@@ -59,6 +73,11 @@ absl::Status LiveWatcher::Run(
     }
     if (done) return absl::OkStatus();
     if (stopped_) return absl::CancelledError("stopped");
+    // The token expired (or was revoked): a fresh one resumes at once.
+    if (NeedsRefresh(status, refreshed, received, absl::Now() - opened)) {
+      refresh = true;
+      continue;
+    }
     absl::Status again = reconnect.AfterStreamEnded(status);
     if (!again.ok()) return again;
     reconnects_ = reconnect.reconnects();

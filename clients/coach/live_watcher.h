@@ -2,8 +2,10 @@
 // where it is (epoch, last sequence), and when the stream breaks it
 // reconnects with backoff and resumes from there, so nothing is missed or
 // shown twice (or it is told, with a snapshot, that something was lost).
+// A stream ended with UNAUTHENTICATED (the token expired or was revoked)
+// reopens at once with a refreshed token from its TokenProvider and resumes.
 //
-//   LiveWatcher watcher(channel, token);
+//   LiveWatcher watcher(channel, credentials->Provider());
 //   absl::Status s = watcher.Run([](const coach::v1::LiveUpdate& u) {
 //     std::cout << PlainLine(u) << "\n";
 //   });
@@ -20,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clients/common/token_provider.h"
 #include "coach/v1/coach.grpc.pb.h"
 
 namespace coachd {
@@ -35,6 +38,10 @@ struct WatcherOptions {
 // Not thread-safe except Stop(), which may be called from any thread.
 class LiveWatcher {
  public:
+  // `tokens` gives the token of each (re)open; see token_provider.h.
+  LiveWatcher(std::shared_ptr<grpc::Channel> channel, TokenProvider tokens,
+              WatcherOptions options = {});
+  // A fixed `token` (FixedToken: UNAUTHENTICATED ends the run).
   LiveWatcher(std::shared_ptr<grpc::Channel> channel, std::string token,
               WatcherOptions options = {});
 
@@ -51,14 +58,17 @@ class LiveWatcher {
   const std::string& epoch() const { return epoch_; }
   int64_t last_sequence() const { return last_sequence_; }
   int reconnects() const { return reconnects_; }
+  // Tokens refreshed after UNAUTHENTICATED so far.
+  int refreshes() const { return refreshes_; }
 
  private:
   std::unique_ptr<coach::v1::CoachService::Stub> stub_;
-  const std::string token_;
+  TokenProvider tokens_;
   const WatcherOptions options_;
   std::string epoch_;
   int64_t last_sequence_ = -1;
   int reconnects_ = 0;
+  int refreshes_ = 0;
   std::atomic<bool> stopped_{false};
   absl::Mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -9,9 +9,13 @@
 #include <fstream>
 #include <sstream>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace coachd {
@@ -86,6 +90,36 @@ absl::StatusOr<coach::v1::Credentials> LoadCredentials(
         "--credentials_file ", path, ": not credentials saved by --pair"));
   }
   return credentials;
+}
+
+absl::StatusOr<TokenClaims> ReadClaims(absl::string_view jwt) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(jwt, '.');
+  std::string payload;
+  if (parts.size() != 3 || !absl::WebSafeBase64Unescape(parts[1], &payload)) {
+    return absl::InvalidArgumentError(
+        "token: not a JWT (three base64url parts)");
+  }
+  google::protobuf::Struct claims;
+  if (!google::protobuf::util::JsonStringToMessage(payload, &claims).ok()) {
+    return absl::InvalidArgumentError("token: its claims are not JSON");
+  }
+  const auto& f = claims.fields();
+  auto sub = f.find("sub");
+  auto role = f.find("role");
+  auto exp = f.find("exp");
+  if (sub == f.end() || !sub->second.has_string_value() ||
+      sub->second.string_value().empty()) {
+    return absl::InvalidArgumentError("token: no sub claim");
+  }
+  if (role == f.end() || !role->second.has_string_value()) {
+    return absl::InvalidArgumentError("token: no role claim");
+  }
+  if (exp == f.end() || !exp->second.has_number_value()) {
+    return absl::InvalidArgumentError("token: no exp claim");
+  }
+  return TokenClaims{
+      sub->second.string_value(), role->second.string_value(),
+      absl::FromUnixSeconds(static_cast<int64_t>(exp->second.number_value()))};
 }
 
 std::string SpokenUserCode(const std::string& user_code) {

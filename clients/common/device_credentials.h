@@ -115,6 +115,20 @@ absl::Status SaveCredentials(const std::string& path,
 // Reads what SaveCredentials wrote. NOT_FOUND when `path` does not exist.
 absl::StatusOr<coach::v1::Credentials> LoadCredentials(const std::string& path);
 
+// What a JWT says of itself: its sub, role and exp claims.
+struct TokenClaims {
+  std::string subject;  // "sub": the person (or coach).
+  std::string role;     // "role": "user", "device" or "coach".
+  absl::Time expires;   // "exp".
+};
+
+// The claims of `jwt`, read without checking its signature: for naming
+// things on the device only, never for deciding access (coachd verifies
+// every token). INVALID_ARGUMENT naming "token" when it is not three
+// dot-separated parts whose middle is base64url JSON with a non-empty
+// string "sub", a string "role" and a number "exp".
+absl::StatusOr<TokenClaims> ReadClaims(absl::string_view jwt);
+
 // "KQ7-4PMX" -> "K, Q, 7. 4, P, M, X.": a code as a speaker says it.
 std::string SpokenUserCode(const std::string& user_code);
 

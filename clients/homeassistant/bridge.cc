@@ -39,7 +39,9 @@ struct Bridge::Input {
 // streams.
 struct Bridge::Person {
   std::string id;
-  std::string token;
+  TokenProvider unary_tokens;  // Worker only: the unary calls' tokens.
+  // A unary call was refused UNAUTHENTICATED: refresh before the next.
+  std::atomic<bool> unary_refused{false};
   PersonView view;
   std::map<std::string, std::string> published;  // State topic payloads.
   std::string followed;                          // The session followed.
@@ -62,10 +64,10 @@ Bridge::Bridge(BridgeOptions options)
   for (const std::string& id : options_.people) {
     auto p = std::make_unique<Person>();
     p->id = id;
-    p->token = options_.token_for(id);
+    p->unary_tokens = options_.tokens_for(id);
     p->reminders = std::make_unique<ReminderWatcher>(
-        options_.channel, p->token, coach::v1::DEVICE_KIND_DISPLAY,
-        options_.reconnect.max_retries);
+        options_.channel, options_.tokens_for(id),
+        coach::v1::DEVICE_KIND_DISPLAY, options_.reconnect.max_retries);
     people_[NodeId(id)] = std::move(p);
   }
   MqttOptions mqtt = options_.mqtt;
@@ -129,24 +131,36 @@ BridgeStats Bridge::Stats() const {
 }
 
 template <typename Response, typename Request, typename Issue, typename OnDone>
-void Bridge::Call(const std::string& token, Request request, Issue start,
-                  OnDone done) {
+void Bridge::Call(Person& p, Request request, Issue start, OnDone done) {
   struct Pending {
     grpc::ClientContext context;
     Request request;
     Response response;
   };
+  absl::StatusOr<std::string> token =
+      p.unary_tokens(p.unary_refused.exchange(false));
+  if (!token.ok()) {
+    Response none;
+    done(grpc::Status(static_cast<grpc::StatusCode>(token.status().code()),
+                      std::string(token.status().message())),
+         none);
+    return;
+  }
   auto* call = new Pending;
   {
     absl::MutexLock lock(&mu_);
     ++calls_in_flight_;
   }
-  AddToken(&call->context, token);
+  AddToken(&call->context, *token);
   call->context.set_deadline(std::chrono::system_clock::now() +
                              std::chrono::seconds(10));
   call->request = std::move(request);
+  Person* person = &p;
   start(&call->context, &call->request, &call->response,
-        [this, call, done](grpc::Status s) {
+        [this, call, done, person](grpc::Status s) {
+          if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+            person->unary_refused = true;
+          }
           done(s, call->response);
           delete call;
           absl::MutexLock lock(&mu_);
@@ -335,7 +349,7 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
                                           ++command_ids_));
       request.set_from_kind(coach::v1::DEVICE_KIND_DISPLAY);
       Call<coach::v1::SendCommandResponse>(
-          p.token, std::move(request),
+          p, std::move(request),
           [this](auto* c, auto* rq, auto* rs, auto done) {
             sessions_->async()->SendCommand(c, rq, rs, std::move(done));
           },
@@ -347,7 +361,7 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
       request.mutable_build()->set_focus(FocusOf(p.view.focus));
       request.mutable_build()->set_minutes(p.view.minutes);
       Call<coach::v1::SessionView>(
-          p.token, std::move(request),
+          p, std::move(request),
           [this](auto* c, auto* rq, auto* rs, auto done) {
             sessions_->async()->StartSession(c, rq, rs, std::move(done));
           },
@@ -366,7 +380,7 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
         request.set_snooze_minutes(options_.snooze_minutes);
       }
       Call<coach::v1::Reminder>(
-          p.token, std::move(request),
+          p, std::move(request),
           [this](auto* c, auto* rq, auto* rs, auto done) {
             scheduler_->async()->AckReminder(c, rq, rs, std::move(done));
           },
@@ -428,9 +442,9 @@ void Bridge::FollowSession(Person& p) {
   follow.max_retries = options_.reconnect.max_retries;
   follow.initial_backoff = options_.reconnect.initial_backoff;
   follow.max_backoff = options_.reconnect.max_backoff;
-  p.follower =
-      std::make_unique<SessionFollower>(options_.channel, p.token, p.followed,
-                                        coach::v1::DEVICE_KIND_DISPLAY, follow);
+  p.follower = std::make_unique<SessionFollower>(
+      options_.channel, options_.tokens_for(p.id), p.followed,
+      coach::v1::DEVICE_KIND_DISPLAY, follow);
   SessionFollower* follower = p.follower.get();
   Person* person = &p;
   p.follower_thread = std::thread([this, follower, person] {
@@ -452,7 +466,7 @@ void Bridge::RefreshProgress(Person& p) {
   p.progress_read = absl::Now();
   Person* person = &p;
   Call<coach::v1::Progress>(
-      p.token, coach::v1::GetProgressRequest(),
+      p, coach::v1::GetProgressRequest(),
       [this](auto* c, auto* rq, auto* rs, auto done) {
         scheduler_->async()->GetProgress(c, rq, rs, std::move(done));
       },
@@ -471,11 +485,24 @@ void Bridge::RefreshProgress(Person& p) {
 
 void Bridge::WatchBoard(Person* p) {
   Reconnect reconnect(options_.reconnect);
+  TokenProvider tokens = options_.tokens_for(p->id);
   std::string epoch;
-  int64_t last = -1;  // -1: nothing seen yet.
+  int64_t last = -1;       // -1: nothing seen yet.
+  bool refresh = false;    // The last stream ended UNAUTHENTICATED.
+  bool refreshed = false;  // The stream now open uses a refreshed token.
   while (!stopping_) {
+    absl::StatusOr<std::string> token = tokens(refresh);
+    if (!token.ok()) {
+      LogError(absl::StrCat("homeassistant: sessions of ", p->id,
+                            " no longer watched: ", token.status().message()));
+      return;
+    }
+    refreshed = refresh;
+    refresh = false;
+    const absl::Time opened = absl::Now();
+    bool received = false;
     grpc::ClientContext context;
-    AddToken(&context, p->token);
+    AddToken(&context, *token);
     {
       absl::MutexLock lock(&p->mu);
       if (stopping_) return;
@@ -490,6 +517,7 @@ void Bridge::WatchBoard(Person* p) {
     coach::v1::LiveUpdate update;
     while (reader->Read(&update)) {
       reconnect.Reset();
+      received = true;
       // Resume gives each update once; never apply one twice anyway.
       if (update.kind() != coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
           update.epoch() == epoch && update.sequence() <= last) {
@@ -508,6 +536,11 @@ void Bridge::WatchBoard(Person* p) {
       p->board_context = nullptr;
     }
     if (stopping_) return;
+    // The token expired (or was revoked): a fresh one resumes at once.
+    if (NeedsRefresh(status, refreshed, received, absl::Now() - opened)) {
+      refresh = true;
+      continue;
+    }
     absl::Status next = reconnect.AfterStreamEnded(status);
     if (!next.ok()) {
       LogError(absl::StrCat("homeassistant: sessions of ", p->id,

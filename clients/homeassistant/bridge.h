@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "clients/common/reconnect.h"
+#include "clients/common/token_provider.h"
 #include "clients/homeassistant/ha_discovery.h"
 #include "clients/homeassistant/ha_state.h"
 #include "clients/homeassistant/mqtt_link.h"
@@ -43,8 +44,11 @@ namespace coachd {
 struct BridgeOptions {
   HaNames names;
   std::vector<std::string> people;  // Each gets a device in Home Assistant.
-  // The token to act for `person` (a device token of theirs).
-  std::function<std::string(const std::string& person)> token_for;
+  // Where the tokens to act for `person` come from (a device of theirs,
+  // paired: DeviceCredentials::Provider, refreshed by itself; or
+  // FixedToken). Called once per stream and once for the unary calls, each
+  // provider then used by one thread only.
+  std::function<TokenProvider(const std::string& person)> tokens_for;
   std::shared_ptr<grpc::Channel> channel;  // To coachd.
   MqttOptions mqtt;                        // will_topic is set by the bridge.
   int queue_limit = 4096;                  // Inputs waiting for the worker.
@@ -100,14 +104,14 @@ class Bridge {
   void RefreshProgress(Person& p);
   void WatchBoard(Person* p);
   void WatchReminders(Person* p);
-  // Starts an asynchronous unary call as `token` (a 10 s deadline):
+  // Starts an asynchronous unary call as `p` (its current token; refreshed
+  // first when its last call was refused UNAUTHENTICATED; a 10 s deadline):
   // start(context, request*, response*, callback) issues it; done(status,
   // response&) runs on a gRPC thread and must not block. Counted in
-  // calls_in_flight_, which the destructor waits to drain.
+  // calls_in_flight_, which the destructor waits to drain. Worker only.
   template <typename Response, typename Request, typename Issue,
             typename OnDone>
-  void Call(const std::string& token, Request request, Issue start,
-            OnDone done);
+  void Call(Person& p, Request request, Issue start, OnDone done);
 
   const BridgeOptions options_;
   std::unique_ptr<coach::v1::SessionService::Stub> sessions_;

@@ -1,8 +1,10 @@
 // The Home Assistant bridge of a household: one process next to the MQTT
-// broker, for one or more people. See README.md, "Home Assistant".
+// broker, for one or more people, each of whom pairs it once (--pair) as a
+// device of theirs. See README.md, "Home Assistant".
 //
-//   homeassistant --target=127.0.0.1:50051 --secret_file=FILE
-//       --people=alice,bob --mqtt_host=127.0.0.1 --mqtt_port=1883   (one line)
+//   homeassistant --target=127.0.0.1:50051 --people=alice,bob --pair
+//       --credentials_dir=DIR --mqtt_host=127.0.0.1 --mqtt_port=1883  (one
+//       line)
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -15,13 +17,19 @@
 #include "absl/synchronization/notification.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
+#include "clients/common/device_flags.h"
 #include "clients/homeassistant/bridge.h"
+#include "clients/homeassistant/person_credentials.h"
 #include "services/common/flags_help.h"
 #include "services/common/log.h"
 
 ABSL_FLAG(std::string, people, "",
           "Comma-separated person ids to serve (default: --sub). Each gets a "
           "device in Home Assistant; with --token only one.");
+ABSL_FLAG(std::string, credentials_dir, "",
+          "Each person's paired credentials, DIR/PERSON.json (mode 0600); "
+          "with --pair, a person without a file is paired first (they "
+          "approve the printed code). Replaces --secret_file/--token.");
 ABSL_FLAG(std::string, mqtt_host, "127.0.0.1", "MQTT broker host.");
 ABSL_FLAG(int, mqtt_port, 1883, "MQTT broker port.");
 ABSL_FLAG(std::string, mqtt_username, "", "MQTT user name; empty: anonymous.");
@@ -64,12 +72,44 @@ int main(int argc, char** argv) {
     LogError("--people: required (or --sub): whom to serve");
     return 2;
   }
+  std::shared_ptr<grpc::Channel> channel =
+      MakeChannel(absl::GetFlag(FLAGS_target));
+  // Each person's tokens: their paired credentials (refreshed by
+  // themselves), or a token minted from the secret (admin use).
+  std::map<std::string, std::unique_ptr<DeviceCredentials>> paired;
   std::map<std::string, std::string> tokens;
+  const std::string dir = absl::GetFlag(FLAGS_credentials_dir);
+  if (absl::GetFlag(FLAGS_pair) && dir.empty()) {
+    LogError("--pair: needs --credentials_dir to keep the credentials in");
+    return 2;
+  }
   for (const std::string& person : people) {
+    if (!dir.empty()) {
+      absl::StatusOr<std::unique_ptr<DeviceCredentials>> credentials =
+          PersonCredentials(
+              channel, dir, person, absl::GetFlag(FLAGS_pair),
+              [](const std::string& who, const PairingPrompt& prompt) {
+                LogInfo(absl::StrCat(
+                    "homeassistant: to add ", who, " to Home Assistant, ", who,
+                    " approves code ", prompt.user_code, " within ",
+                    absl::ToInt64Minutes(prompt.expires_in),
+                    " minutes: coachctl pair approve ", prompt.user_code,
+                    " --kind=home_assistant --name=\"Home Assistant\" "
+                    "--sub=",
+                    who, " ..."));
+              });
+      if (!credentials.ok()) {
+        LogError(absl::StrCat("--credentials_dir: ",
+                              credentials.status().message()));
+        return 2;
+      }
+      paired[person] = *std::move(credentials);
+      continue;
+    }
     TokenSource source;
     source.token = absl::GetFlag(FLAGS_token);
     if (!source.token.empty() && people.size() > 1) {
-      LogError("--token: serves one person; use --secret_file for several");
+      LogError("--token: serves one person; use --credentials_dir for several");
       return 2;
     }
     source.secret_file = absl::GetFlag(FLAGS_secret_file);
@@ -89,8 +129,12 @@ int main(int argc, char** argv) {
   options.names.base_topic = absl::GetFlag(FLAGS_base_topic);
   options.names.bridge_id = absl::GetFlag(FLAGS_bridge_id);
   options.people = people;
-  options.token_for = [tokens](const std::string& p) { return tokens.at(p); };
-  options.channel = MakeChannel(absl::GetFlag(FLAGS_target));
+  options.tokens_for = [&paired, tokens](const std::string& p) {
+    auto it = paired.find(p);
+    return it != paired.end() ? it->second->Provider()
+                              : FixedToken(tokens.at(p));
+  };
+  options.channel = channel;
   options.mqtt.host = absl::GetFlag(FLAGS_mqtt_host);
   options.mqtt.port = absl::GetFlag(FLAGS_mqtt_port);
   options.mqtt.client_id =

@@ -180,15 +180,10 @@ int main(int argc, char** argv) {
   }
   const std::string prefix = absl::GetFlag(FLAGS_prefix);
 
-  // Commands carry the token current at start (a paired speaker's lasts
-  // 15 minutes; the streams above refresh theirs by themselves).
-  absl::StatusOr<std::string> token = (*tokens)->Current();
-  if (!token.ok()) {
-    std::cerr << "voice: " << token.status().message() << "\n";
-    return 2;
-  }
-  auto sender =
-      std::make_shared<coachd::CommandSender>(channel, *token, session);
+  // Typed and spoken commands take the token current when sent, and refresh
+  // it after UNAUTHENTICATED, as the streams above do.
+  auto sender = std::make_shared<coachd::CommandSender>(
+      channel, (*tokens)->Provider(), session);
   std::unique_ptr<coachd::SpokenCommands> spoken;
   if (!absl::GetFlag(FLAGS_listen).empty()) {
     absl::StatusOr<std::unique_ptr<coachd::SpokenCommands>> started =

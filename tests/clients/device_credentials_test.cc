@@ -2,7 +2,8 @@
 // device pairs (the code shown, approved by the person), keeps its
 // credentials in a mode 0600 file, refreshes before expiry, and a session
 // follower whose token expires mid-stream refreshes and resumes with every
-// event once. The server's FakeClock starts at the real time, since the
+// event once, and the speaker's commands refresh an expired token too. The
+// server's FakeClock starts at the real time, since the
 // client compares expiries with it.
 #include "clients/common/device_credentials.h"
 
@@ -20,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/session_follower.h"
+#include "clients/voice/command_sender.h"
 #include "coach/v1/auth.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -76,6 +78,19 @@ class DeviceCredentialsTest : public ::testing::Test {
             {}, options);
     EXPECT_TRUE(credentials.ok()) << credentials.status();
     return credentials.ok() ? *std::move(credentials) : nullptr;
+  }
+
+  // Starts the demo routine as the paired device.
+  coach::v1::SessionView StartDemo(DeviceCredentials& credentials) {
+    auto sessions = coach::v1::SessionService::NewStub(channel_);
+    coach::v1::StartSessionRequest start;
+    start.set_routine_id("demo");
+    coach::v1::SessionView view;
+    grpc::ClientContext context;
+    AddToken(&context, *credentials.AccessToken());
+    grpc::Status s = sessions->StartSession(&context, start, &view);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return view;
   }
 
   FakeClock clock_{absl::Now()};
@@ -158,14 +173,8 @@ TEST_F(DeviceCredentialsTest,
   std::unique_ptr<DeviceCredentials> credentials = PairNow(options);
   ASSERT_NE(credentials, nullptr);
   auto sessions = coach::v1::SessionService::NewStub(channel_);
-  coach::v1::StartSessionRequest start;
-  start.set_routine_id("demo");
-  coach::v1::SessionView view;
-  {
-    grpc::ClientContext context;
-    AddToken(&context, *credentials->AccessToken());
-    ASSERT_TRUE(sessions->StartSession(&context, start, &view).ok());
-  }
+  const coach::v1::SessionView view = StartDemo(*credentials);
+  ASSERT_FALSE(view.session_id().empty());
   FollowerOptions follow;
   follow.from_start = true;
   SessionFollower follower(channel_, credentials->Provider(), view.session_id(),
@@ -231,6 +240,48 @@ TEST_F(DeviceCredentialsTest,
     ASSERT_EQ(sequences[i], static_cast<int64_t>(i + 1)) << "at " << i;
   }
   EXPECT_EQ(sequences.back(), coachd_last());
+}
+
+// The speaker's typed and spoken commands go through one CommandSender: its
+// token expires like the streams' and it refreshes it the same way, sending
+// the refused command again under the same id (applied once).
+TEST_F(DeviceCredentialsTest, CommandsRefreshAnExpiredTokenAndAreAppliedOnce) {
+  // Refreshed 10 s before expiry by the client's clock: a minute's token
+  // looks fresh to it.
+  CredentialsOptions options;
+  options.refresh_before = absl::Seconds(10);
+  std::unique_ptr<DeviceCredentials> credentials = PairNow(options);
+  ASSERT_NE(credentials, nullptr);
+  auto sessions = coach::v1::SessionService::NewStub(channel_);
+  const coach::v1::SessionView view = StartDemo(*credentials);
+  ASSERT_FALSE(view.session_id().empty());
+  CommandSender sender(channel_, credentials->Provider(), view.session_id());
+  ASSERT_TRUE(sender.Send(coach::v1::COMMAND_TYPE_PAUSE, "").ok());
+  EXPECT_EQ(sender.refreshes(), 0);
+
+  // Two minutes later (coachd's clock) the paired token has expired; the
+  // client's own clock does not know yet, so coachd refuses it.
+  clock_.Advance(absl::Minutes(2));
+  grpc::Status resumed = sender.Send(coach::v1::COMMAND_TYPE_RESUME, "");
+  EXPECT_TRUE(resumed.ok()) << resumed.error_message();
+  EXPECT_EQ(sender.refreshes(), 1);
+
+  // A fixed token cannot be refreshed: the refusal is the answer.
+  const std::string stale =
+      MintToken(kTestSecret, Identity{"alice", Role::kDevice},
+                clock_.Now() - absl::Hours(2), clock_.Now() - absl::Hours(1));
+  CommandSender fixed(channel_, stale, view.session_id());
+  EXPECT_EQ(fixed.Send(coach::v1::COMMAND_TYPE_PAUSE, "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // Pause, then resume: each applied once, nothing else.
+  coach::v1::GetSessionRequest get;
+  get.set_session_id(view.session_id());
+  coach::v1::SessionView now;
+  auto context = TokenContext("alice", Role::kUser, clock_.Now());
+  ASSERT_TRUE(sessions->GetSession(context.get(), get, &now).ok());
+  EXPECT_EQ(now.status().run_state(), coach::v1::RUN_STATE_RUNNING);
+  EXPECT_EQ(now.summary().pauses(), 1);
 }
 
 }  // namespace

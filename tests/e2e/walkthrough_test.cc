@@ -236,7 +236,8 @@ TEST_F(WalkthroughTest, HelpListsEveryProgramsFlags) {
                   "--focus=balanced|upper|mid|lower|mobility", "--json"})},
            {kDisplay, with({"--session", "--reminders", "--width"})},
            {kVoice, with({"--session", "--speak", "--reminders"})},
-           {kCoach, with({"--follow", "--cue", "--summary", "--link"})},
+           {kCoach, with({"--follow", "--cue", "--summary", "--link",
+                          "--link_code", "--unlink_client"})},
        }) {
     SCOPED_TRACE(c.binary);
     const Ran ran = Run(c.binary, {"--help"});
@@ -302,19 +303,45 @@ TEST_F(WalkthroughTest, TheReadmeWalkthroughRunsAsWritten) {
   EXPECT_THAT(ran.err, HasSubstr("runs on its own timer; say next to skip it"));
   EXPECT_THAT(ran.err, Not(HasSubstr("_KIND_")));
 
-  // The coach console: alice links her coach, an empty cue is refused, and
-  // the live table written to a file has no screen codes.
-  ran = Run(kCoach, C({"--link=coach-bob"}));
+  // The coach console pairs (the coach approves its code with their own
+  // coach sign-in), makes a link code, alice links her coach with it (once:
+  // the code is used up), an empty cue is refused, and the live table
+  // written to a file has no screen codes.
+  const std::string console = "--credentials_file=" + dir_ + "/console.json";
+  Child& pairing = Spawn(kCoach, {target_, "--pair", console, "--list"});
+  const std::string shown = AwaitOut(pairing, "coachctl pair approve ");
+  const size_t at = shown.find("approve code ");
+  ASSERT_NE(at, std::string::npos) << shown << pairing.Err();
+  const std::string console_code = shown.substr(at + 13, 8);
+  ran = Run(kCoachctl, C({"pair", "approve", console_code, "--role=coach",
+                          "--kind=coach_console", "--name=console"},
+                         "coach-bob"));
   ASSERT_EQ(ran.code, 0) << ran.err;
-  EXPECT_THAT(ran.out, HasSubstr("linked coach-bob"));
-  ran = Run(kCoach, C({"--session=" + session, "--cue="}, "coach-bob"));
+  ASSERT_EQ(pairing.Wait(kBound), 0) << pairing.Err();
+  const std::vector<std::string> K = {target_, console};  // No secret.
+  auto with = [&K](std::vector<std::string> more) {
+    std::vector<std::string> args = K;
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+  };
+  ran = Run(kCoach, with({"--link_code"}));
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  ASSERT_THAT(ran.out, StartsWith("link code "));
+  const std::string code = ran.out.substr(10, 8);
+  EXPECT_THAT(ran.out, HasSubstr("coach --link=" + code));
+  ran = Run(kCoach, C({"--link=" + code}));
+  ASSERT_EQ(ran.code, 0) << ran.err;
+  EXPECT_THAT(ran.out, HasSubstr("linked; your coaches: coach-bob"));
+  ran = Run(kCoach, C({"--link=" + code}, "carol"));
+  EXPECT_EQ(ran.code, 1);
+  EXPECT_THAT(ran.err, HasSubstr("(NOT_FOUND)"));
+  ran = Run(kCoach, with({"--session=" + session, "--cue="}));
   EXPECT_EQ(ran.code, 2);
   EXPECT_THAT(ran.err, HasSubstr("--cue: is empty"));
-  ran = Run(kCoach,
-            C({"--session=" + session, "--cue=Chin tucked"}, "coach-bob"));
+  ran = Run(kCoach, with({"--session=" + session, "--cue=Chin tucked"}));
   ASSERT_EQ(ran.code, 0) << ran.err;
   EXPECT_THAT(ran.out, HasSubstr("cue sent into session " + session));
-  ran = Run(kCoach, C({"--updates=1"}, "coach-bob"));
+  ran = Run(kCoach, with({"--updates=1"}));
   ASSERT_EQ(ran.code, 0) << ran.err;
   EXPECT_THAT(ran.out, HasSubstr("1 client, 1 training now"));
   EXPECT_THAT(ran.out, Not(HasSubstr("\033")));

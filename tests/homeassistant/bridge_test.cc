@@ -8,8 +8,10 @@
 // changes nothing; a reminder raises its event and binary sensor; Home
 // Assistant's birth message brings a republish; broker and coachd restarts
 // are survived with nothing missed or applied twice; a person no longer
-// served loses their device; kill -9 of the bridge process makes the
-// broker publish "offline".
+// served loses their device; kill -9 of the bridge process (paired, with no
+// secret) makes the broker publish "offline"; a paired bridge refreshes its
+// expired tokens and resumes, and a code approved by the wrong person is
+// refused.
 //
 // Waits have limits only so that a broken test fails instead of hanging;
 // the 1 s limits are the promise.
@@ -17,10 +19,12 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -32,6 +36,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "clients/homeassistant/ha_state.h"
+#include "clients/homeassistant/person_credentials.h"
+#include "coach/v1/auth.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -58,7 +64,14 @@ std::string Topic(const std::string& object_id) {
 
 class BridgeTest : public ::testing::Test {
  protected:
+  // coachd's clock starts at `start` (default: Monday 2026-01-05 07:00 UTC).
+  explicit BridgeTest(absl::Time start = absl::FromUnixSeconds(1767596400))
+      : clock_(start) {}
+
   void SetUp() override {
+    std::string dir = ::testing::TempDir() + "coachd_ha_XXXXXX";
+    ASSERT_NE(::mkdtemp(dir.data()), nullptr);
+    dir_ = dir;
     auto redis = RedisServer::Start();
     ASSERT_TRUE(redis.ok()) << redis.status();
     redis_ = *std::move(redis);
@@ -77,10 +90,13 @@ class BridgeTest : public ::testing::Test {
   void TearDown() override {
     bridge_.reset();
     if (server_ != nullptr) server_->Shutdown(absl::ZeroDuration());
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
   }
 
   void StartCoachd(const std::string& listen) {
     ServerOptions options = LoopbackServerOptions(&clock_);
+    options.pairing.poll_interval = absl::ZeroDuration();
     options.listen = listen;
     absl::Status redis = UseRedisForCoaching(redis_->url(), &options);
     ASSERT_TRUE(redis.ok()) << redis;
@@ -94,15 +110,23 @@ class BridgeTest : public ::testing::Test {
     scheduler_ = coach::v1::SchedulerService::NewStub(channel);
   }
 
-  void StartBridge(std::vector<std::string> people = {kPerson}) {
+  // Starts the bridge for `people`, with `tokens_for` (default: a device
+  // token minted for each, valid 30 days).
+  void StartBridge(
+      std::vector<std::string> people = {kPerson},
+      std::function<TokenProvider(const std::string&)> tokens_for = nullptr) {
     BridgeOptions options;
     options.names.bridge_id = "test";
     options.people = std::move(people);
     const absl::Time now = clock_.Now();
-    options.token_for = [now](const std::string& person) {
-      return MintToken(kTestSecret, Identity{person, Role::kDevice}, now,
-                       now + absl::Hours(24 * 30));
-    };
+    options.tokens_for =
+        tokens_for != nullptr
+            ? std::move(tokens_for)
+            : [now](const std::string& person) {
+                return FixedToken(MintToken(kTestSecret,
+                                            Identity{person, Role::kDevice},
+                                            now, now + absl::Hours(24 * 30)));
+              };
     options.channel =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                             grpc::InsecureChannelCredentials());
@@ -111,6 +135,33 @@ class BridgeTest : public ::testing::Test {
     options.reconnect = {1000, absl::Milliseconds(20), absl::Milliseconds(200)};
     bridge_ = std::make_unique<Bridge>(std::move(options));
     ASSERT_TRUE(bridge_->Start().ok());
+  }
+
+  // The bridge's credentials for `person` in dir_, paired now if missing;
+  // the code is approved by `approver`.
+  absl::StatusOr<std::unique_ptr<DeviceCredentials>> PairFor(
+      const std::string& person, const std::string& approver) {
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
+    auto auth = coach::v1::AuthService::NewStub(channel);
+    PairOptions fast;
+    fast.max_wait = absl::Seconds(30);
+    return PersonCredentials(
+        channel, dir_, person, /*pair=*/true,
+        [&](const std::string& who, const PairingPrompt& prompt) {
+          EXPECT_EQ(who, person);
+          coach::v1::ApprovePairingRequest request;
+          request.set_user_code(prompt.user_code);
+          request.set_name("Home Assistant");
+          request.set_kind(coach::v1::PAIRED_KIND_HOME_ASSISTANT);
+          coach::v1::ApprovePairingResponse response;
+          auto context = TokenContext(approver, Role::kUser, clock_.Now());
+          grpc::Status s =
+              auth->ApprovePairing(context.get(), request, &response);
+          EXPECT_TRUE(s.ok()) << s.error_message();
+        },
+        fast);
   }
 
   std::unique_ptr<grpc::ClientContext> Context() {
@@ -187,6 +238,16 @@ class BridgeTest : public ::testing::Test {
         kPromise);
   }
 
+  // Polls `done` every 5 ms until it holds; false after `cap`.
+  static bool PollFor(absl::Duration cap, const std::function<bool()>& done) {
+    const absl::Time limit = absl::Now() + cap;
+    while (!done()) {
+      if (absl::Now() > limit) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return true;
+  }
+
   // Polls coachd until `done` (an effect of a press travels MQTT, the
   // bridge and gRPC); false after the promised second.
   static bool Eventually(const std::function<bool()>& done) {
@@ -207,6 +268,7 @@ class BridgeTest : public ::testing::Test {
   }
 
   FakeClock clock_;
+  std::string dir_;  // The bridge's credentials.
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<MosquittoServer> broker_;
   std::unique_ptr<CoachServer> server_;
@@ -511,15 +573,22 @@ TEST_F(BridgeTest, APersonNoLongerServedHasTheirDeviceRemoved) {
   EXPECT_EQ(probe_->Last("coachd/bridge/test/people"), "bob");
 }
 
-TEST_F(BridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
-  const std::string secret = ::testing::TempDir() + "/ha-secret";
-  std::ofstream(secret) << kTestSecret << "\n";
+// Paired credentials are refreshed by the client's own clock: coachd's fake
+// clock starts at the real time.
+class PairedBridgeTest : public BridgeTest {
+ protected:
+  PairedBridgeTest() : BridgeTest(absl::Now()) {}
+};
+
+TEST_F(PairedBridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
+  // The process holds bob's paired credentials, never coachd's secret.
+  ASSERT_TRUE(PairFor("bob", "bob").ok());
   const std::string binary =
       std::string(COACHD_BINARY_DIR) + "/clients/homeassistant/homeassistant";
   const std::string port = absl::StrCat("--mqtt_port=", broker_->port());
   const std::string target =
       absl::StrCat("--target=127.0.0.1:", server_->port());
-  const std::string secret_flag = "--secret_file=" + secret;
+  const std::string credentials_flag = "--credentials_dir=" + dir_;
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -527,7 +596,7 @@ TEST_F(BridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     ::execl(binary.c_str(), binary.c_str(), "--people=bob", "--bridge_id=proc",
-            port.c_str(), target.c_str(), secret_flag.c_str(),
+            port.c_str(), target.c_str(), credentials_flag.c_str(),
             static_cast<char*>(nullptr));
     ::_exit(127);
   }
@@ -537,6 +606,78 @@ TEST_F(BridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
   ::waitpid(pid, nullptr, 0);
   // The broker notices the dead connection (keepalive 10 s at most 1.5x).
   EXPECT_TRUE(probe_->WaitFor(availability, "offline", absl::Seconds(20)));
+}
+
+TEST_F(PairedBridgeTest,
+       APairedBridgeRefreshesItsTokensAndResumesWithNothingMissed) {
+  absl::StatusOr<std::unique_ptr<DeviceCredentials>> credentials =
+      PairFor(kPerson, kPerson);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  struct stat st;
+  ASSERT_EQ(::stat((dir_ + "/alice.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  bridge_.reset();
+  DeviceCredentials* paired = credentials->get();
+  StartBridge({kPerson},
+              [paired](const std::string&) { return paired->Provider(); });
+  const std::string id = StartSession();
+  Play(3);
+  ExpectStatesFollow(id);
+
+  // alice pauses; then coachd's clock passes the paired token's 15 minutes:
+  // every stream of the bridge ends UNAUTHENTICATED, and it refreshes (the
+  // device is seen again at the new time) and resumes by itself.
+  coach::v1::SendCommandRequest pause;
+  pause.set_session_id(id);
+  pause.set_command(coach::v1::COMMAND_TYPE_PAUSE);
+  pause.set_command_id("test-pause");
+  coach::v1::SendCommandResponse paused;
+  ASSERT_TRUE(sessions_->SendCommand(Context().get(), pause, &paused).ok());
+  EXPECT_TRUE(probe_->WaitFor(Topic("state"), "paused", kPromise))
+      << probe_->Last(Topic("state"));
+  clock_.Advance(absl::Minutes(16));
+  const absl::Time advanced = clock_.Now();
+  auto auth = coach::v1::AuthService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                          grpc::InsecureChannelCredentials()));
+  EXPECT_TRUE(PollFor(absl::Seconds(10), [&] {
+    coach::v1::ListDevicesResponse devices;
+    auto context = TokenContext(kPerson, Role::kUser, clock_.Now());
+    return auth->ListDevices(context.get(), {}, &devices).ok() &&
+           devices.devices_size() == 1 &&
+           devices.devices(0).last_seen().seconds() >=
+               absl::ToUnixSeconds(advanced);
+  })) << "the bridge never refreshed its token";
+
+  // A button press carries the fresh token, and the states follow.
+  Press("resume");
+  EXPECT_TRUE(Eventually([&] {
+    return Get(id).status().run_state() == coach::v1::RUN_STATE_RUNNING;
+  }));
+  EXPECT_EQ(Events("command_rejected"), 0);
+  ExpectStatesFollow(id);
+  Play(2);
+  ExpectStatesFollow(id);
+}
+
+TEST_F(PairedBridgeTest, ACodeApprovedBySomeoneElseIsRefusedAndNotKept) {
+  absl::StatusOr<std::unique_ptr<DeviceCredentials>> credentials =
+      PairFor("carol", "dave");
+  EXPECT_TRUE(absl::IsFailedPrecondition(credentials.status()))
+      << credentials.status();
+  EXPECT_THAT(credentials.status().message(), HasSubstr("approved by dave"));
+  EXPECT_NE(::access((dir_ + "/carol.json").c_str(), F_OK), 0);
+  // Without --pair a person with no credentials is told to pair.
+  auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                          grpc::InsecureChannelCredentials());
+  absl::StatusOr<std::unique_ptr<DeviceCredentials>> none =
+      PersonCredentials(channel, dir_, "carol", /*pair=*/false,
+                        [](const std::string&, const PairingPrompt&) {});
+  EXPECT_TRUE(absl::IsNotFound(none.status())) << none.status();
+  EXPECT_THAT(none.status().message(), HasSubstr("--pair"));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(PersonCredentialsPath(dir_, "../etc").status()));
 }
 
 }  // namespace
