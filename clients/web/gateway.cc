@@ -13,7 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "clients/web/http_parse.h"
+#include "clients/web/http_reply.h"
 #include "clients/web/json_writer.h"
 #include "clients/web/page_messages.h"
 #include "clients/web/upstream_reader.h"
@@ -21,11 +23,6 @@
 
 namespace coachd {
 namespace {
-
-constexpr char kCookie[] = "coachd_web";
-// How long a browser session's cookie lives (the token's expiry ends it
-// sooner on the gateway's side).
-constexpr int64_t kCookieMaxAge = 90 * 24 * 3600;
 
 // The pages: URL path, file, content type.
 struct PageFile {
@@ -36,111 +33,23 @@ struct PageFile {
 constexpr PageFile kPages[] = {
     {"/display", "display.html", "text/html; charset=utf-8"},
     {"/coach", "coach.html", "text/html; charset=utf-8"},
+    {"/pair", "pair.html", "text/html; charset=utf-8"},
     {"/static/app.css", "app.css", "text/css; charset=utf-8"},
     {"/static/display.js", "display.js", "text/javascript; charset=utf-8"},
     {"/static/coach.js", "coach.js", "text/javascript; charset=utf-8"},
-};
-
-std::string Header(evhttp_request* request, const char* name) {
-  const char* value =
-      evhttp_find_header(evhttp_request_get_input_headers(request), name);
-  return value != nullptr ? value : "";
-}
-
-std::string QueryParam(evhttp_request* request, const char* name) {
-  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
-  const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
-  if (query == nullptr) return "";
-  return QueryValue(query, name).value_or("");
-}
-
-void Reply(evhttp_request* request, int code, const char* content_type,
-           absl::string_view body) {
-  evkeyvalq* headers = evhttp_request_get_output_headers(request);
-  evhttp_add_header(headers, "Content-Type", content_type);
-  evhttp_add_header(headers, "Cache-Control", "no-store");
-  evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
-  evbuffer* buffer = evbuffer_new();
-  evbuffer_add(buffer, body.data(), body.size());
-  evhttp_send_reply(request, code, nullptr, buffer);
-  evbuffer_free(buffer);
-}
-
-std::string ErrorJson(absl::string_view code, absl::string_view message) {
-  JsonWriter w;
-  w.BeginObject();
-  w.Member("code", code);
-  w.Member("error", message);
-  w.EndObject();
-  return w.Take();
-}
-
-void ReplyError(evhttp_request* request, const absl::Status& status) {
-  Reply(request, HttpStatusFor(static_cast<int>(status.code())),
-        "application/json",
-        ErrorJson(absl::StatusCodeToString(status.code()), status.message()));
-}
-
-std::string GrpcCodeName(const grpc::Status& status) {
-  return absl::StatusCodeToString(
-      static_cast<absl::StatusCode>(status.error_code()));
-}
-
-// A request waiting for coachd's answer: loses its request when the
-// browser goes away first (libevent frees it then).
-class PendingReply {
- public:
-  explicit PendingReply(evhttp_request* request)
-      : request_(request), connection_(evhttp_request_get_connection(request)) {
-    evhttp_connection_set_closecb(connection_, &PendingReply::OnClosed, this);
-  }
-  ~PendingReply() {
-    if (request_ != nullptr) {
-      evhttp_connection_set_closecb(connection_, nullptr, nullptr);
-      Reply(request_, 500, "application/json",
-            ErrorJson("INTERNAL", "no answer"));
-    }
-  }
-  PendingReply(const PendingReply&) = delete;
-  PendingReply& operator=(const PendingReply&) = delete;
-
-  // Loop thread: answers with coachd's status, or `json` when it is OK.
-  void Send(const grpc::Status& status, const std::string& json) {
-    if (request_ == nullptr) return;
-    evhttp_connection_set_closecb(connection_, nullptr, nullptr);
-    if (status.ok()) {
-      Reply(request_, 200, "application/json", json);
-    } else {
-      Reply(request_, HttpStatusFor(status.error_code()), "application/json",
-            ErrorJson(GrpcCodeName(status), status.error_message()));
-    }
-    request_ = nullptr;
-  }
-
- private:
-  static void OnClosed(evhttp_connection*, void* self) {
-    static_cast<PendingReply*>(self)->request_ = nullptr;
-  }
-  evhttp_request* request_;
-  evhttp_connection* connection_;
-};
-
-// One unary call in flight with what it needs until its answer.
-template <typename Request, typename Response>
-struct UnaryCall {
-  grpc::ClientContext context;
-  Request request;
-  Response response;
-  std::unique_ptr<PendingReply> reply;
+    {"/static/pair.js", "pair.js", "text/javascript; charset=utf-8"},
 };
 
 // What the page should hear when an upstream stream ends with `status`:
 // "down" when trying again may help (the page shows "reconnecting" and the
 // browser comes back), else "denied" or "gone" (no point in coming back).
-std::string EndState(const grpc::Status& status) {
+// A paired browser's token that expired (`refreshable`) is renewed by the
+// gateway: it comes back (a revoked one is "denied").
+std::string EndState(const grpc::Status& status, bool refreshable) {
   switch (status.error_code()) {
-    case grpc::StatusCode::PERMISSION_DENIED:
     case grpc::StatusCode::UNAUTHENTICATED:
+      return refreshable ? "down" : "denied";
+    case grpc::StatusCode::PERMISSION_DENIED:
       return "denied";
     case grpc::StatusCode::NOT_FOUND:
     case grpc::StatusCode::INVALID_ARGUMENT:
@@ -159,16 +68,23 @@ std::string EndState(const grpc::Status& status) {
 template <typename Request>
 std::function<void(const grpc::Status&)> OnUpstreamEnd(
     std::shared_ptr<SseStream> stream, std::shared_ptr<Request> keep,
-    std::string what) {
+    std::string what, const WebIdentity& who) {
+  const bool paired = !who.refresh_token.empty();
+  const absl::Time expires = who.expires;
   return [stream = std::move(stream), keep = std::move(keep),
-          what = std::move(what)](const grpc::Status& status) {
+          what = std::move(what), paired, expires](const grpc::Status& status) {
     if (status.error_code() == grpc::StatusCode::CANCELLED) return;
-    stream->Post([status, what](SseStream* s) {
+    // Expired (give or take clock skew), not revoked: the gateway has
+    // refreshed it by now, and the browser's reconnect uses the new one.
+    const bool refreshable =
+        paired && absl::Now() + absl::Seconds(5) >= expires;
+    stream->Post([status, what, refreshable](SseStream* s) {
       if (status.ok() && what == "session") {
         s->Write(FormatSse(StatusMessage("ended", "the session is over")));
         return;
       }
-      const std::string state = status.ok() ? "down" : EndState(status);
+      const std::string state =
+          status.ok() ? "down" : EndState(status, refreshable);
       s->Write(FormatSse(
           StatusMessage(state, absl::StrCat(what, ": ", GrpcCodeName(status),
                                             ": ", status.error_message()))));
@@ -182,14 +98,6 @@ std::optional<coach::v1::ResumePosition> ResumeOf(evhttp_request* request) {
                     QueryParam(request, "last"));
 }
 
-absl::StatusOr<google::protobuf::Struct> JsonBody(evhttp_request* request) {
-  evbuffer* input = evhttp_request_get_input_buffer(request);
-  const size_t length = evbuffer_get_length(input);
-  std::string body(length, '\0');
-  evbuffer_copyout(input, body.data(), length);
-  return ParseJsonBody(body);
-}
-
 }  // namespace
 
 Gateway::Gateway(event_base* base, std::shared_ptr<grpc::Channel> channel,
@@ -201,11 +109,13 @@ Gateway::Gateway(event_base* base, std::shared_ptr<grpc::Channel> channel,
       session_stub_(coach::v1::SessionService::NewStub(channel_)),
       scheduler_stub_(coach::v1::SchedulerService::NewStub(channel_)),
       coach_stub_(coach::v1::CoachService::NewStub(channel_)),
+      auth_stub_(coach::v1::AuthService::NewStub(channel_)),
       poster_(base) {}
 
 Gateway::~Gateway() {
   CloseAll();
   if (heartbeat_ != nullptr) event_free(heartbeat_);
+  if (refresh_timer_ != nullptr) event_free(refresh_timer_);
   if (http_ != nullptr) evhttp_free(http_);
 }
 
@@ -245,6 +155,7 @@ absl::StatusOr<int> Gateway::Listen(const std::string& host, int port) {
   heartbeat_ = event_new(base_, -1, EV_PERSIST, &Gateway::OnHeartbeat, this);
   const timeval every = absl::ToTimeval(options_.heartbeat);
   event_add(heartbeat_, &every);
+  StartRefreshing();
   return bound_port;
 }
 
@@ -274,6 +185,9 @@ void Gateway::Handle(evhttp_request* request) {
   const evhttp_cmd_type method = evhttp_request_get_command(request);
   if (method == EVHTTP_REQ_POST) {
     if (path == "/api/links") return HandleMakeLink(request);
+    if (path == "/api/pair/start") return HandlePairStart(request);
+    if (path == "/api/pair/poll") return HandlePairPoll(request);
+    if (path == "/api/logout") return HandleLogout(request);
     if (absl::StartsWith(path, "/api/")) {
       return HandlePost(request, path.substr(5));
     }
@@ -433,7 +347,7 @@ std::shared_ptr<UpstreamCall> Gateway::FollowSession(
               SendProgress(stream, who);
             }
           },
-          OnUpstreamEnd(stream, subscribe, "session"));
+          OnUpstreamEnd(stream, subscribe, "session", who));
   stream->Attach(call);
   return call;
 }
@@ -495,7 +409,7 @@ void Gateway::FollowMySessions(
                           coach::v1::DEVICE_KIND_DISPLAY, following->resume);
         following->resume.reset();
       },
-      OnUpstreamEnd(stream, watch, "sessions")));
+      OnUpstreamEnd(stream, watch, "sessions", who)));
 }
 
 void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
@@ -512,7 +426,7 @@ void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
         stream->Offer(ReminderMessage(reminder));
         SendProgress(stream, who);  // The next reminder moved on.
       },
-      OnUpstreamEnd(stream, watch, "reminders")));
+      OnUpstreamEnd(stream, watch, "reminders", who)));
 }
 
 void Gateway::SendProgress(const std::shared_ptr<SseStream>& stream,
@@ -561,7 +475,7 @@ void Gateway::WatchLive(const std::shared_ptr<SseStream>& stream,
             break;
         }
       },
-      OnUpstreamEnd(stream, watch, "board")));
+      OnUpstreamEnd(stream, watch, "board", who)));
 }
 
 void Gateway::SendClients(const std::shared_ptr<SseStream>& stream,

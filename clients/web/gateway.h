@@ -20,6 +20,9 @@
 //   POST /api/command, /api/reminder, /api/cue   the buttons
 //   POST /api/links  (Authorization: Bearer <coachd token>)  a one-time link
 //   GET  /link?code=C                 trades the code for the cookie
+//   GET  /pair                        the pairing page (pair_routes.cc):
+//   POST /api/pair/start, /api/pair/poll   the browser pairs as a device
+//   POST /api/logout                  drops the cookie, revokes the device
 #ifndef CLIENTS_WEB_GATEWAY_H_
 #define CLIENTS_WEB_GATEWAY_H_
 
@@ -33,12 +36,14 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clients/web/loop_poster.h"
 #include "clients/web/sse_stream.h"
 #include "clients/web/web_sessions.h"
+#include "coach/v1/auth.grpc.pb.h"
 #include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -53,7 +58,19 @@ struct GatewayOptions {
   absl::Duration heartbeat = absl::Seconds(15);      // SSE comment interval.
   absl::Duration call_deadline = absl::Seconds(10);  // Unary calls.
   int max_streams = 10000;  // Open event streams at most (503 beyond).
+  // Paired browsers' access tokens are refreshed this long before they
+  // expire, checked this often.
+  absl::Duration refresh_before = absl::Minutes(2);
+  absl::Duration refresh_every = absl::Seconds(30);
 };
+
+// The cookies: a browser's session (its identity), and a pairing waiting
+// for approval (pair_routes.cc). Both HttpOnly and SameSite=Strict.
+inline constexpr char kCookie[] = "coachd_web";
+inline constexpr char kPairCookie[] = "coachd_pair";
+// How long a browser session's cookie lives (the token's expiry ends a
+// linked one sooner on the gateway's side).
+inline constexpr int64_t kCookieMaxAge = 90 * 24 * 3600;
 
 // Everything but the constructor's arguments lives on the loop thread.
 // `base`, `sessions` must outlive the gateway.
@@ -90,6 +107,15 @@ class Gateway {
   void ServePage(evhttp_request* request, const std::string& name);
   void HandleLink(evhttp_request* request);
   void HandleMakeLink(evhttp_request* request);
+  // Pairing a browser and signing out (pair_routes.cc).
+  void HandlePairStart(evhttp_request* request);
+  void HandlePairPoll(evhttp_request* request);
+  void HandleLogout(evhttp_request* request);
+  // Starts the timer that refreshes paired browsers' tokens.
+  void StartRefreshing();
+  static void OnRefreshTimer(evutil_socket_t, short, void* self);
+  // Refreshes every paired session due (one call each at a time).
+  void RefreshDue();
   void HandleEvents(evhttp_request* request, const std::string& which);
   void HandlePost(evhttp_request* request, const std::string& which);
 
@@ -123,7 +149,17 @@ class Gateway {
   std::unique_ptr<coach::v1::SessionService::Stub> session_stub_;
   std::unique_ptr<coach::v1::SchedulerService::Stub> scheduler_stub_;
   std::unique_ptr<coach::v1::CoachService::Stub> coach_stub_;
+  std::unique_ptr<coach::v1::AuthService::Stub> auth_stub_;
   LoopPoster poster_;
+  event* refresh_timer_ = nullptr;
+  // Browser sessions whose refresh is in flight (loop thread).
+  absl::flat_hash_set<std::string> refreshing_;
+  // Pairings waiting for approval, by the id in kPairCookie (loop thread).
+  struct PendingPairing {
+    std::string device_code;
+    absl::Time expires;
+  };
+  absl::flat_hash_map<std::string, PendingPairing> pairings_;
   evhttp* http_ = nullptr;
   event* heartbeat_ = nullptr;
   absl::flat_hash_map<std::string, Page> pages_;

@@ -43,6 +43,11 @@ ABSL_FLAG(bool, secure_cookies, false,
           "Mark the cookie Secure (when served over HTTPS).");
 ABSL_FLAG(absl::Duration, heartbeat, absl::Seconds(15),
           "How often an idle event stream gets a comment line.");
+ABSL_FLAG(absl::Duration, refresh_before, absl::Minutes(2),
+          "Paired browsers' access tokens are refreshed this long before "
+          "they expire.");
+ABSL_FLAG(absl::Duration, refresh_every, absl::Seconds(30),
+          "How often the gateway looks for tokens to refresh.");
 
 namespace {
 
@@ -99,6 +104,11 @@ int main(int argc, char** argv) {
   options.retry_ms = absl::GetFlag(FLAGS_retry_ms);
   options.secure_cookies = absl::GetFlag(FLAGS_secure_cookies);
   options.heartbeat = absl::GetFlag(FLAGS_heartbeat);
+  options.refresh_before = absl::GetFlag(FLAGS_refresh_before);
+  options.refresh_every = absl::GetFlag(FLAGS_refresh_every);
+  if (options.refresh_every <= absl::ZeroDuration()) {
+    return Fail("--refresh_every: must be positive");
+  }
   // One channel for every browser.
   auto* gateway = new coachd::Gateway(
       base, coachd::MakeChannel(absl::GetFlag(FLAGS_coachd)), &sessions,

@@ -16,42 +16,18 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
+#include "clients/common/device_credentials.h"
 
 namespace coachd {
 
 absl::StatusOr<WebIdentity> ReadTokenClaims(absl::string_view token) {
-  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
-  std::string payload;
-  if (parts.size() != 3 || !absl::WebSafeBase64Unescape(parts[1], &payload)) {
-    return absl::InvalidArgumentError(
-        "token: not a JWT (three base64url parts)");
-  }
-  google::protobuf::Struct claims;
-  if (!google::protobuf::util::JsonStringToMessage(payload, &claims).ok()) {
-    return absl::InvalidArgumentError("token: its claims are not JSON");
-  }
-  const auto& f = claims.fields();
-  auto sub = f.find("sub");
-  auto role = f.find("role");
-  auto exp = f.find("exp");
-  if (sub == f.end() || !sub->second.has_string_value() ||
-      sub->second.string_value().empty()) {
-    return absl::InvalidArgumentError("token: no sub claim");
-  }
-  if (role == f.end() || !role->second.has_string_value()) {
-    return absl::InvalidArgumentError("token: no role claim");
-  }
-  if (exp == f.end() || !exp->second.has_number_value()) {
-    return absl::InvalidArgumentError("token: no exp claim");
-  }
+  absl::StatusOr<TokenClaims> claims = ReadClaims(token);
+  if (!claims.ok()) return claims.status();
   WebIdentity who;
   who.token = std::string(token);
-  who.subject = sub->second.string_value();
-  who.role = role->second.string_value();
-  who.expires =
-      absl::FromUnixSeconds(static_cast<int64_t>(exp->second.number_value()));
+  who.subject = std::move(claims->subject);
+  who.role = std::move(claims->role);
+  who.expires = claims->expires;
   return who;
 }
 
@@ -83,11 +59,17 @@ absl::Status WebSessions::Load() {
     if (line.empty()) continue;
     std::vector<std::string> fields = absl::StrSplit(line, ' ');
     absl::StatusOr<WebIdentity> who =
-        fields.size() == 2 ? ReadTokenClaims(fields[1])
-                           : absl::InvalidArgumentError("want: SID TOKEN");
+        fields.size() == 2 || fields.size() == 4
+            ? ReadTokenClaims(fields[1])
+            : absl::InvalidArgumentError(
+                  "want: SID TOKEN [REFRESH_TOKEN DEVICE_ID]");
     if (!who.ok()) {
       return absl::InternalError(
           absl::StrCat(file_, ":", number, ": ", who.status().message()));
+    }
+    if (fields.size() == 4) {
+      who->refresh_token = fields[2];
+      who->device_id = fields[3];
     }
     sessions_[fields[0]] = *std::move(who);
   }
@@ -123,8 +105,17 @@ absl::StatusOr<std::string> WebSessions::Redeem(absl::string_view code) {
   }
   WebIdentity who = std::move(it->second.identity);
   codes_.erase(it);
+  return AddLocked(std::move(who));
+}
+
+bool WebSessions::OverLocked(const WebIdentity& who, absl::Time now) const {
+  return who.refresh_token.empty() && who.expires <= now;
+}
+
+absl::StatusOr<std::string> WebSessions::AddLocked(WebIdentity who) {
+  const absl::Time now = clock_->Now();
   absl::erase_if(sessions_,
-                 [&](const auto& kv) { return kv.second.expires <= now; });
+                 [&](const auto& kv) { return OverLocked(kv.second, now); });
   if (sessions_.size() >= static_cast<size_t>(kMaxSessions)) {
     auto oldest = sessions_.begin();
     for (auto s = sessions_.begin(); s != sessions_.end(); ++s) {
@@ -142,10 +133,50 @@ absl::StatusOr<std::string> WebSessions::Redeem(absl::string_view code) {
   return sid;
 }
 
+absl::StatusOr<std::string> WebSessions::AddPaired(
+    absl::string_view access_token, std::string refresh_token,
+    std::string device_id) {
+  absl::StatusOr<WebIdentity> who = ReadTokenClaims(access_token);
+  if (!who.ok()) return who.status();
+  who->refresh_token = std::move(refresh_token);
+  who->device_id = std::move(device_id);
+  absl::MutexLock lock(&mu_);
+  return AddLocked(*std::move(who));
+}
+
+absl::Status WebSessions::UpdateTokens(absl::string_view sid,
+                                       absl::string_view access_token,
+                                       std::string refresh_token) {
+  absl::StatusOr<WebIdentity> fresh = ReadTokenClaims(access_token);
+  if (!fresh.ok()) return fresh.status();
+  absl::MutexLock lock(&mu_);
+  auto it = sessions_.find(sid);
+  if (it == sessions_.end()) {
+    return absl::NotFoundError("sid: no such browser session (logged out)");
+  }
+  it->second.token = std::move(fresh->token);
+  it->second.expires = fresh->expires;
+  it->second.refresh_token = std::move(refresh_token);
+  return SaveLocked();
+}
+
+std::vector<DueRefresh> WebSessions::DueForRefresh(
+    absl::Duration within) const {
+  const absl::Time by = clock_->Now() + within;
+  std::vector<DueRefresh> due;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [sid, who] : sessions_) {
+    if (!who.refresh_token.empty() && who.expires <= by) {
+      due.push_back({sid, who.refresh_token});
+    }
+  }
+  return due;
+}
+
 std::optional<WebIdentity> WebSessions::Find(absl::string_view sid) const {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(sid);
-  if (it == sessions_.end() || it->second.expires <= clock_->Now()) {
+  if (it == sessions_.end() || OverLocked(it->second, clock_->Now())) {
     return std::nullopt;
   }
   return it->second;
@@ -161,7 +192,11 @@ absl::Status WebSessions::SaveLocked() {
   if (file_.empty()) return absl::OkStatus();
   std::string text;
   for (const auto& [sid, who] : sessions_) {
-    absl::StrAppend(&text, sid, " ", who.token, "\n");
+    absl::StrAppend(&text, sid, " ", who.token);
+    if (!who.refresh_token.empty()) {
+      absl::StrAppend(&text, " ", who.refresh_token, " ", who.device_id);
+    }
+    absl::StrAppend(&text, "\n");
   }
   const std::string tmp = file_ + ".tmp";
   const int fd =

@@ -1,7 +1,9 @@
-// Who a browser is, kept by the gateway and never by the browser: a person
-// (or a coach) makes a one-time link with their coachd token; the browser
-// that opens the link gets an opaque session id in an HttpOnly cookie, and
-// the gateway maps that id to the token. The browser never sees the token.
+// Who a browser is, kept by the gateway and never by the browser: the
+// browser pairs (/pair: it shows a code the person approves, and the
+// gateway keeps the device credentials it gets, refreshing them), or a
+// person (or a coach) makes a one-time link with their coachd token. The
+// browser gets an opaque session id in an HttpOnly cookie, and the gateway
+// maps that id to the token. The browser never sees a token.
 //
 //   WebSessions sessions(&clock, "/var/lib/coachd-web/sessions");
 //   absl::StatusOr<std::string> code = sessions.MakeLinkCode(token);
@@ -16,6 +18,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -33,6 +36,16 @@ struct WebIdentity {
   std::string subject;  // The token's sub, for the page's heading.
   std::string role;     // The token's role: "user", "device" or "coach".
   absl::Time expires = absl::InfiniteFuture();  // The token's exp.
+  // A paired browser's: the refresh token (rotated at every refresh) and
+  // its device id; empty for a linked one (its token is not renewed).
+  std::string refresh_token;
+  std::string device_id;
+};
+
+// A paired browser whose access token needs refreshing.
+struct DueRefresh {
+  std::string sid;
+  std::string refresh_token;
 };
 
 // The sub, role and exp claims of a JWT, read without checking its
@@ -70,8 +83,23 @@ class WebSessions {
   // unknown, used or expired; the session file's write errors.
   absl::StatusOr<std::string> Redeem(absl::string_view code);
 
-  // The identity of browser session `sid`; nullopt when unknown or its
-  // token has expired.
+  // A new browser session for paired credentials (`access_token` as
+  // ReadTokenClaims reads it); its id. The session file's write errors.
+  absl::StatusOr<std::string> AddPaired(absl::string_view access_token,
+                                        std::string refresh_token,
+                                        std::string device_id);
+
+  // A paired session's refreshed credentials. NOT_FOUND when `sid` is gone
+  // (logged out meanwhile); the session file's write errors.
+  absl::Status UpdateTokens(absl::string_view sid,
+                            absl::string_view access_token,
+                            std::string refresh_token);
+
+  // The paired sessions whose access token expires within `within`.
+  std::vector<DueRefresh> DueForRefresh(absl::Duration within) const;
+
+  // The identity of browser session `sid`; nullopt when unknown, or its
+  // token has expired and cannot be refreshed (a linked one).
   std::optional<WebIdentity> Find(absl::string_view sid) const;
 
   // Forgets `sid` (log out).
@@ -83,6 +111,12 @@ class WebSessions {
     absl::Time expires;
   };
   absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `who` under a new id (dropping expired and, past kMaxSessions,
+  // the oldest-expiring sessions) and saves; the id.
+  absl::StatusOr<std::string> AddLocked(WebIdentity who)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `who` is over: expired and not refreshable.
+  bool OverLocked(const WebIdentity& who, absl::Time now) const;
 
   const Clock* const clock_;
   const std::string file_;

@@ -53,6 +53,9 @@ ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(3),
           "With --redis: how long a replica's lease on a session's timers "
           "lives unrenewed (renewed every third of it); a dead replica's "
           "sessions are taken over after about this long.");
+ABSL_FLAG(absl::Duration, device_token_lifetime, absl::Minutes(15),
+          "How long a paired device's access token lives (devices refresh "
+          "it); at least 5s.");
 ABSL_FLAG(std::string, replica_id, "",
           "With --redis: this replica's id in its timer leases; empty: "
           "HOSTNAME-PID-RANDOM. Never give two live processes the same id.");
@@ -134,6 +137,11 @@ int main(int argc, char** argv) {
     coachd::LogInfo(
         absl::StrCat("device tokens signed with key ", keys->signing_key_id()));
     options.keys = std::make_unique<coachd::KeySet>(*std::move(keys));
+  }
+  options.pairing.access_lifetime = absl::GetFlag(FLAGS_device_token_lifetime);
+  if (options.pairing.access_lifetime < absl::Seconds(5)) {
+    coachd::LogError("coachd: --device_token_lifetime: at least 5s");
+    return 2;
   }
   options.catalog_path = absl::GetFlag(FLAGS_catalog);
   options.time_scale = absl::GetFlag(FLAGS_time_scale);

@@ -19,8 +19,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "coach/v1/auth.grpc.pb.h"
 #include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -54,16 +56,21 @@ class WebPagesTest : public ::testing::Test {
     shots_ = shots != nullptr ? shots : dir_;
   }
 
-  // coachd on Redis, sessions `scale` times faster; on `port` (0: a free
-  // one, then kept for restarts).
-  void StartCoachd(const std::string& scale) {
-    absl::StatusOr<int> port = coachd_.Start(
-        {std::string(COACHD_BINARY_DIR) + "/services/server/coachd",
-         absl::StrCat("--listen=127.0.0.1:", coachd_port_),
-         "--auth_secret_file=" + dir_ + "/secret", "--redis=" + redis_->url(),
-         "--time_scale=" + scale, "--lease_ttl=1s",
-         "--port_file=" + dir_ + "/coachd.port"},
-        dir_ + "/coachd.log", dir_ + "/coachd.port");
+  // coachd on Redis, sessions `scale` times faster, with `more` flags; on
+  // `port` (0: a free one, then kept for restarts).
+  void StartCoachd(const std::string& scale,
+                   const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {
+        std::string(COACHD_BINARY_DIR) + "/services/server/coachd",
+        absl::StrCat("--listen=127.0.0.1:", coachd_port_),
+        "--auth_secret_file=" + dir_ + "/secret",
+        "--redis=" + redis_->url(),
+        "--time_scale=" + scale,
+        "--lease_ttl=1s",
+        "--port_file=" + dir_ + "/coachd.port"};
+    args.insert(args.end(), more.begin(), more.end());
+    absl::StatusOr<int> port =
+        coachd_.Start(args, dir_ + "/coachd.log", dir_ + "/coachd.port");
     ASSERT_TRUE(port.ok()) << port.status();
     coachd_port_ = *port;
     scale_ = scale;
@@ -76,14 +83,18 @@ class WebPagesTest : public ::testing::Test {
     }
   }
 
-  void StartGateway() {
-    absl::StatusOr<int> port = gateway_.Start(
-        {std::string(COACHD_BINARY_DIR) + "/clients/web/web_gateway",
-         absl::StrCat("--listen=127.0.0.1:", gateway_port_),
-         absl::StrCat("--coachd=127.0.0.1:", coachd_port_),
-         "--sessions_file=" + dir_ + "/web_sessions", "--retry_ms=500",
-         "--port_file=" + dir_ + "/gateway.port"},
-        dir_ + "/gateway.log", dir_ + "/gateway.port");
+  // The gateway, with `more` flags.
+  void StartGateway(const std::vector<std::string>& more = {}) {
+    std::vector<std::string> args = {
+        std::string(COACHD_BINARY_DIR) + "/clients/web/web_gateway",
+        absl::StrCat("--listen=127.0.0.1:", gateway_port_),
+        absl::StrCat("--coachd=127.0.0.1:", coachd_port_),
+        "--sessions_file=" + dir_ + "/web_sessions",
+        "--retry_ms=500",
+        "--port_file=" + dir_ + "/gateway.port"};
+    args.insert(args.end(), more.begin(), more.end());
+    absl::StatusOr<int> port =
+        gateway_.Start(args, dir_ + "/gateway.log", dir_ + "/gateway.port");
     ASSERT_TRUE(port.ok()) << port.status();
     gateway_port_ = *port;
   }
@@ -455,10 +466,13 @@ TEST_F(WebPagesTest, TheCoachSeesALiveClientFlaggedForDiscomfortAndSpeaksIn) {
   ASSERT_NO_FATAL_FAILURE(StartAll("2"));
   const std::string alice = Token("alice", Role::kUser);
   const std::string carol = Token("carol", Role::kCoach);
+  coach::v1::CreateLinkCodeResponse code;
+  grpc::Status s = coaches_->CreateLinkCode(Context(carol).get(), {}, &code);
+  ASSERT_TRUE(s.ok()) << s.error_message();
   coach::v1::LinkCoachRequest link;
-  link.set_coach_id("carol");
+  link.set_code(code.code());
   coach::v1::LinkCoachResponse linked;
-  grpc::Status s = coaches_->LinkCoach(Context(alice).get(), link, &linked);
+  s = coaches_->LinkCoach(Context(alice).get(), link, &linked);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   ASSERT_NO_FATAL_FAILURE(OpenAs("c", carol, "/coach"));
@@ -525,7 +539,174 @@ TEST_F(WebPagesTest, TheCoachSeesALiveClientFlaggedForDiscomfortAndSpeaksIn) {
                          "=> li.textContent.includes('Breathe out slowly'))",
                          kCap)
                   .ok());
+
+  // alice ends the session: the board shows its summary, done against
+  // prescribed for each exercise, as coachd has it.
+  coach::v1::SendCommandRequest end;
+  end.set_session_id(view.session_id());
+  end.set_command(coach::v1::COMMAND_TYPE_END);
+  end.set_command_id("end-for-summary");
+  coach::v1::SendCommandResponse ended;
+  ASSERT_TRUE(sessions_->SendCommand(Context(alice).get(), end, &ended).ok());
+  ASSERT_TRUE(browser_
+                  ->Wait("c",
+                         "!document.getElementById('finished').hidden && "
+                         "!!document.querySelector('#summaries .summary')",
+                         kCap)
+                  .ok());
+  coach::v1::GetSessionSummaryRequest ask;
+  ask.set_session_id(view.session_id());
+  coach::v1::SessionSummaryView summary;
+  ASSERT_TRUE(
+      coaches_->GetSessionSummary(Context(carol).get(), ask, &summary).ok());
+  EXPECT_EQ(
+      browser_->EvalString("c",
+                           "document.querySelector('#summaries .summary h3')."
+                           "textContent"),
+      absl::StrCat("alice: ", summary.summary().percent_done(),
+                   "% done (ended early)"));
+  const int items = summary.summary().items_size();
+  ASSERT_GT(items, 0);
+  EXPECT_EQ(browser_->EvalNumber(
+                "c",
+                "document.querySelectorAll('#summaries .summary tr')."
+                "length"),
+            items);
+  for (int i = 0; i < items; ++i) {
+    const coach::v1::ItemSummary& item = summary.summary().items(i);
+    SCOPED_TRACE(item.exercise_name());
+    const std::string cells = browser_->EvalString(
+        "c", absl::StrCat("[...document.querySelectorAll('#summaries "
+                          ".summary tr')[",
+                          i, "].cells].map(c => c.textContent).join('|')"));
+    EXPECT_THAT(cells,
+                ::testing::StartsWith(absl::StrCat(
+                    item.exercise_name(), "|", item.sets_done(), "/",
+                    item.sets_prescribed(), " sets|", item.reps_done(), "/",
+                    item.reps_prescribed(), " reps|", item.holds_kept(), "/",
+                    item.holds_prescribed(), " holds")));
+  }
   Shot("c", "coach.png");
+}
+
+// A screen pairs by itself: /pair shows a code, the person approves it, and
+// the browser lands on the display with an HttpOnly cookie it cannot read.
+// Its access token lives 6 s here: the gateway refreshes it by itself, and
+// the display follows the session across several lifetimes with every
+// event once. Signing out clears the cookie and revokes the screen.
+TEST_F(WebPagesTest, AScreenPairsStaysSignedInAcrossRefreshesAndSignsOut) {
+  ASSERT_NO_FATAL_FAILURE(StartCoachd("10", {"--device_token_lifetime=6s"}));
+  ASSERT_NO_FATAL_FAILURE(
+      StartGateway({"--refresh_before=3s", "--refresh_every=200ms"}));
+  ASSERT_NO_FATAL_FAILURE(StartBrowser());
+  const std::string alice = Token("alice", Role::kUser);
+  auto auth = coach::v1::AuthService::NewStub(channel_);
+
+  // A second screen's code is denied: it says so.
+  ASSERT_TRUE(browser_->Open("x", Url("/pair")).ok());
+  ASSERT_TRUE(
+      browser_->Wait("x", "window.coachdPair.state === 'waiting'", kCap).ok());
+  coach::v1::DenyPairingRequest deny;
+  deny.set_user_code(browser_->EvalString("x", "window.coachdPair.userCode"));
+  coach::v1::DenyPairingResponse denied;
+  ASSERT_TRUE(auth->DenyPairing(Context(alice).get(), deny, &denied).ok());
+  EXPECT_TRUE(
+      browser_->Wait("x", "window.coachdPair.state === 'denied'", kCap).ok());
+
+  ASSERT_TRUE(browser_->Open("d", Url("/pair")).ok());
+  ASSERT_TRUE(
+      browser_->Wait("d", "window.coachdPair.state === 'waiting'", kCap).ok());
+  const std::string code =
+      browser_->EvalString("d", "document.getElementById('code').textContent");
+  EXPECT_EQ(code, browser_->EvalString("d", "window.coachdPair.userCode"));
+  EXPECT_THAT(code, ::testing::MatchesRegex("[A-Z0-9]{3}-[A-Z0-9]{4}"));
+  Shot("d", "pair.png");
+  coach::v1::ApprovePairingRequest approve;
+  approve.set_user_code(code);
+  approve.set_name("hall tablet");
+  approve.set_kind(coach::v1::PAIRED_KIND_WEB);
+  coach::v1::ApprovePairingResponse approved;
+  grpc::Status s =
+      auth->ApprovePairing(Context(alice).get(), approve, &approved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(browser_
+                  ->Wait("d",
+                         "location.pathname === '/display' && "
+                         "!!window.coachdDisplay",
+                         kCap)
+                  .ok());
+  // The page never sees the cookie (HttpOnly), nor a token.
+  EXPECT_EQ(browser_->EvalString("d", "document.cookie"), "");
+
+  // The display follows alice's session across three token lifetimes, with
+  // every event once.
+  const coach::v1::SessionView view = StartSession(alice);
+  ASSERT_TRUE(browser_->Wait("d", "window.coachdDisplay.seq > 0", kCap).ok())
+      << Describe("d");
+  const absl::Time until = absl::Now() + absl::Seconds(18);
+  double seq = browser_->EvalNumber("d", kSeq);
+  while (absl::Now() < until) {
+    ASSERT_TRUE(
+        browser_->Wait("d", absl::StrCat(kSeq, " > ", seq), absl::Seconds(20))
+            .ok())
+        << "the display stopped at " << seq << ": " << Describe("d");
+    seq = browser_->EvalNumber("d", kSeq);
+  }
+  coach::v1::SendCommandRequest end;
+  end.set_session_id(view.session_id());
+  end.set_command(coach::v1::COMMAND_TYPE_END);
+  end.set_command_id("end-paired");
+  coach::v1::SendCommandResponse ended;
+  ASSERT_TRUE(sessions_->SendCommand(Context(alice).get(), end, &ended).ok());
+  ASSERT_TRUE(
+      browser_->Wait("d", "document.body.dataset.run === 'finished'", kCap)
+          .ok())
+      << Describe("d");
+  const std::string verdict = browser_->EvalString(
+      "d",
+      "(() => { const s = window.coachdDisplay.seen;"
+      " if (typeof s[0] !== 'string') return 'no snapshot first: ' + s[0];"
+      " let at = Number(s[0].split(':')[1]);"
+      " for (let i = 1; i < s.length; i++) {"
+      "   if (s[i] !== at + 1) return 'at ' + i + ': ' + s[i] + ' after ' + at;"
+      "   at = s[i]; }"
+      " return 'ok ' + at; })()");
+  EXPECT_EQ(verdict,
+            absl::StrCat("ok ",
+                         GetSession(alice, view.session_id()).last_sequence()));
+  coach::v1::ListDevicesResponse devices;
+  ASSERT_TRUE(auth->ListDevices(Context(alice).get(), {}, &devices).ok());
+  ASSERT_EQ(devices.devices_size(), 1);
+  EXPECT_EQ(devices.devices(0).name(), "hall tablet");
+  // The gateway keeps the screen's credentials in its sessions file (mode
+  // 0600): the session id, access token, refresh token and device id.
+  EXPECT_EQ(
+      std::filesystem::status(dir_ + "/web_sessions").permissions(),
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::ifstream kept(dir_ + "/web_sessions");
+  std::string line;
+  ASSERT_TRUE(std::getline(kept, line));
+  const std::vector<std::string> fields = absl::StrSplit(line, ' ');
+  ASSERT_EQ(fields.size(), 4u) << line;
+  EXPECT_EQ(fields[3], devices.devices(0).device_id());
+
+  // Sign out (idle now): back to /pair, the screen revoked, no session kept.
+  ASSERT_TRUE(
+      browser_->Wait("d", "!document.getElementById('idle').hidden", kCap)
+          .ok());
+  ASSERT_TRUE(browser_->Click("d", "#signout").ok());
+  ASSERT_TRUE(browser_->Wait("d", "location.pathname === '/pair'", kCap).ok());
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        coach::v1::ListDevicesResponse now;
+        return auth->ListDevices(Context(alice).get(), {}, &now).ok() &&
+               now.devices_size() == 0;
+      },
+      absl::Seconds(10)));
+  std::ifstream after(dir_ + "/web_sessions");
+  std::string rest((std::istreambuf_iterator<char>(after)),
+                   std::istreambuf_iterator<char>());
+  EXPECT_EQ(rest, "");
 }
 
 TEST_F(WebPagesTest, NoPageReachesAnotherPersonsSessionOrPostsCrossSite) {

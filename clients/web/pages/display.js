@@ -52,10 +52,13 @@
     if (s.state === 'down') reconnecting(true);
     if (s.state === 'nologin' || s.state === 'denied' || s.state === 'gone') {
       notice(s.state === 'nologin'
-        ? 'This screen is not linked yet: open a link from your app here.'
+        ? 'This screen is not paired yet: pair it, or open a link from your app here.'
         : 'Cannot show this: ' + s.detail);
     }
-    if (s.state === 'nologin') source.close();
+    if (s.state === 'nologin') {
+      $('pair-hint').hidden = false;
+      source.close();
+    }
   }
 
   function notice(text) {
@@ -240,6 +243,12 @@
     post('api/reminder', { id: $('reminder').dataset.id, action: 'done' }));
   $('reminder-snooze').addEventListener('click', () =>
     post('api/reminder', { id: $('reminder').dataset.id, action: 'snooze', minutes: 10 }));
+  // Sign out: the gateway drops the cookie and revokes this screen.
+  $('signout').addEventListener('click', async () => {
+    if (source) source.close();
+    await post('api/logout', {});
+    location.replace('pair');
+  });
 
   // Against burn-in: move everything a few pixels every minute.
   const shifts = [[0, 0], [6, 4], [-5, 6], [4, -5], [-6, -3]];
