@@ -539,6 +539,7 @@ TEST_F(WebPagesTest, TheCoachSeesALiveClientFlaggedForDiscomfortAndSpeaksIn) {
                          "=> li.textContent.includes('Breathe out slowly'))",
                          kCap)
                   .ok());
+  Shot("c", "coach.png");
 
   // alice ends the session: the board shows its summary, done against
   // prescribed for each exercise, as coachd has it.
@@ -586,7 +587,7 @@ TEST_F(WebPagesTest, TheCoachSeesALiveClientFlaggedForDiscomfortAndSpeaksIn) {
                     item.reps_prescribed(), " reps|", item.holds_kept(), "/",
                     item.holds_prescribed(), " holds")));
   }
-  Shot("c", "coach.png");
+  Shot("c", "coach-summary.png");
 }
 
 // A screen pairs by itself: /pair shows a code, the person approves it, and
