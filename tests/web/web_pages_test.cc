@@ -189,6 +189,21 @@ class WebPagesTest : public ::testing::Test {
         "(document.getElementById('notice')||{}).textContent})");
   }
 
+  // "ok N" when page `page` showed a snapshot first, then every session
+  // sequence after it once, in order, up to N; else where it broke.
+  std::string SeenOnce(const std::string& page) {
+    return browser_->EvalString(
+        page,
+        "(() => { const s = window.coachdDisplay.seen;"
+        " if (typeof s[0] !== 'string') return 'no snapshot first: ' + s[0];"
+        " let at = Number(s[0].split(':')[1]);"
+        " for (let i = 1; i < s.length; i++) {"
+        "   if (s[i] !== at + 1) return 'at ' + i + ': ' + s[i] + ' after ' + "
+        "at;"
+        "   at = s[i]; }"
+        " return 'ok ' + at; })()");
+  }
+
   std::string dir_;
   std::string shots_;
   std::string scale_;
@@ -401,15 +416,7 @@ TEST_F(WebPagesTest, AfterKillingTheGatewayThenCoachdTheSameSessionGoesOn) {
                          absl::Seconds(120))
                   .ok())
       << Describe("d");
-  const std::string verdict = browser_->EvalString(
-      "d",
-      "(() => { const s = window.coachdDisplay.seen;"
-      " if (typeof s[0] !== 'string') return 'no snapshot first: ' + s[0];"
-      " let at = Number(s[0].split(':')[1]);"
-      " for (let i = 1; i < s.length; i++) {"
-      "   if (s[i] !== at + 1) return 'at ' + i + ': ' + s[i] + ' after ' + at;"
-      "   at = s[i]; }"
-      " return 'ok ' + at; })()");
+  const std::string verdict = SeenOnce("d");
   const coach::v1::SessionView end = GetSession(alice, view.session_id());
   EXPECT_EQ(end.status().run_state(), coach::v1::RUN_STATE_FINISHED);
   EXPECT_EQ(verdict, absl::StrCat("ok ", end.last_sequence())) << Describe("d");
@@ -663,15 +670,7 @@ TEST_F(WebPagesTest, AScreenPairsStaysSignedInAcrossRefreshesAndSignsOut) {
       browser_->Wait("d", "document.body.dataset.run === 'finished'", kCap)
           .ok())
       << Describe("d");
-  const std::string verdict = browser_->EvalString(
-      "d",
-      "(() => { const s = window.coachdDisplay.seen;"
-      " if (typeof s[0] !== 'string') return 'no snapshot first: ' + s[0];"
-      " let at = Number(s[0].split(':')[1]);"
-      " for (let i = 1; i < s.length; i++) {"
-      "   if (s[i] !== at + 1) return 'at ' + i + ': ' + s[i] + ' after ' + at;"
-      "   at = s[i]; }"
-      " return 'ok ' + at; })()");
+  const std::string verdict = SeenOnce("d");
   EXPECT_EQ(verdict,
             absl::StrCat("ok ",
                          GetSession(alice, view.session_id()).last_sequence()));
