@@ -15,11 +15,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "services/coach/coach_board.h"
 #include "services/coach/coach_links.h"
 #include "services/common/clock.h"
+#include "services/metrics/metrics.h"
 #include "services/pairing/pairing_store.h"
 #include "services/quota/quota_store.h"
 #include "services/scheduler/scheduler_store.h"
@@ -41,6 +43,15 @@ class Backend {
   // OK when the backend's storage answers; UNAVAILABLE while it does not.
   // May block up to the storage's timeouts.
   virtual absl::Status Ping() = 0;
+
+  // Adds the backend's own counters to `registry` as callback metrics read
+  // at each scrape (Redis: round trips, commands, connects, errors); the
+  // embedded backend has none. The registrations must go before the
+  // backend.
+  virtual std::vector<CallbackRegistration> RegisterMetrics(
+      MetricsRegistry* registry) {
+    return {};
+  }
 
   // Live sessions: records and event logs.
   virtual std::unique_ptr<SessionStore> MakeSessionStore() = 0;

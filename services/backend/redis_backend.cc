@@ -49,4 +49,37 @@ std::unique_ptr<QuotaStore> RedisBackend::MakeQuotaStore() {
   return std::make_unique<RedisQuotaStore>(&client_, options_.quotas);
 }
 
+std::vector<CallbackRegistration> RedisBackend::RegisterMetrics(
+    MetricsRegistry* registry) {
+  struct Counted {
+    const char* name;
+    const char* help;
+    int64_t RedisClientStats::*field;
+  };
+  static constexpr Counted kCounted[] = {
+      {"coachd_redis_round_trips_total",
+       "Replies waited for from Redis (a pipeline is one).",
+       &RedisClientStats::round_trips},
+      {"coachd_redis_commands_total",
+       "Commands sent to Redis, each one of a pipeline counted.",
+       &RedisClientStats::commands},
+      {"coachd_redis_connects_total",
+       "Connections made to Redis: the first ones and every reconnect.",
+       &RedisClientStats::connects},
+      {"coachd_redis_errors_total",
+       "Failed connection attempts and broken connections to Redis.",
+       &RedisClientStats::errors},
+  };
+  std::vector<CallbackRegistration> out;
+  for (const Counted& c : kCounted) {
+    out.push_back(registry->AddCallback(
+        c.name, c.help, MetricType::kCounter, {}, [this, field = c.field] {
+          MetricSample sample;
+          sample.value = static_cast<double>(client_.Stats().*field);
+          return std::vector<MetricSample>{sample};
+        }));
+  }
+  return out;
+}
+
 }  // namespace coachd

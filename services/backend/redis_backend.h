@@ -54,6 +54,11 @@ class RedisBackend : public Backend {
   std::unique_ptr<PairingStore> MakePairingStore() override;
   std::unique_ptr<QuotaStore> MakeQuotaStore() override;
 
+  // Redis round trips, commands, connects and errors of the shared client
+  // and the stores' own connections (coachd_redis_*_total).
+  std::vector<CallbackRegistration> RegisterMetrics(
+      MetricsRegistry* registry) override;
+
   // The shared client (for counters and tools).
   RedisClient& client() { return client_; }
 

@@ -111,7 +111,7 @@ void WatchLiveReactor::OnCancel() {
 
 void WatchLiveReactor::RegisterForShutdown() {
   if (deps_.service.streams == nullptr) return;
-  registration_ = deps_.service.streams->Register([this] {
+  registration_ = deps_.service.streams->Register(method_, [this] {
     absl::MutexLock lock(&mu_);
     FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "coachd is shutting down; reconnect to resume"));

@@ -17,12 +17,13 @@ void StreamRegistration::Reset() {
   registry_ = nullptr;
 }
 
-StreamRegistration StreamRegistry::Register(std::function<void()> close) {
+StreamRegistration StreamRegistry::Register(std::string kind,
+                                            std::function<void()> close) {
   {
     absl::MutexLock lock(&mu_);
     if (!closed_) {
       const int64_t id = next_id_++;
-      closers_.emplace(id, std::move(close));
+      closers_.emplace(id, Stream{std::move(kind), std::move(close)});
       return StreamRegistration(this, id);
     }
   }
@@ -35,12 +36,19 @@ void StreamRegistry::CloseAll() {
   // running closer before the stream's reactor is deleted.
   absl::MutexLock lock(&mu_);
   closed_ = true;
-  for (auto& [id, close] : closers_) close();
+  for (auto& [id, stream] : closers_) stream.close();
 }
 
 int StreamRegistry::size() const {
   absl::MutexLock lock(&mu_);
   return static_cast<int>(closers_.size());
+}
+
+absl::flat_hash_map<std::string, int> StreamRegistry::SizeByKind() const {
+  absl::flat_hash_map<std::string, int> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, stream] : closers_) ++out[stream.kind];
+  return out;
 }
 
 void StreamRegistry::Unregister(int64_t id) {

@@ -1,9 +1,11 @@
 // The long-lived streams a server has open (Subscribe, WatchLive,
-// WatchReminders), so that shutting down can end them at once with
-// UNAVAILABLE ("reconnect") instead of holding the whole grace period: a
-// device then resumes on another replica right away.
+// WatchMySessions, WatchReminders), by kind (for metrics), so that shutting
+// down can end them at once with UNAVAILABLE ("reconnect") instead of holding
+// the whole grace period: a device then resumes on another replica right away.
 //
-//   StreamRegistration reg = registry->Register([this] { CloseForShutdown(); });
+//   StreamRegistration reg =
+//       registry->Register("SessionService/Subscribe", [this] {
+//       CloseForShutdown(); });
 //   ...
 //   reg.Reset();   // in OnDone, before the reactor is deleted
 #ifndef SERVICES_COMMON_STREAM_REGISTRY_H_
@@ -11,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,7 +30,9 @@ class StreamRegistration {
   StreamRegistration() = default;
   StreamRegistration(StreamRegistry* registry, int64_t id)
       : registry_(registry), id_(id) {}
-  StreamRegistration(StreamRegistration&& other) noexcept { *this = std::move(other); }
+  StreamRegistration(StreamRegistration&& other) noexcept {
+    *this = std::move(other);
+  }
   StreamRegistration& operator=(StreamRegistration&& other) noexcept;
   ~StreamRegistration() { Reset(); }
 
@@ -43,9 +48,10 @@ class StreamRegistration {
 // Thread-safe.
 class StreamRegistry {
  public:
-  // Registers `close`, which ends the stream (must not block, must not call
-  // the registry). Once CloseAll has run, `close` is called right away.
-  StreamRegistration Register(std::function<void()> close);
+  // Registers a stream of `kind` (its method: "SessionService/Subscribe") and
+  // `close`, which ends it (must not block, must not call the registry). Once
+  // CloseAll has run, `close` is called right away.
+  StreamRegistration Register(std::string kind, std::function<void()> close);
 
   // Calls every registered closer once and refuses new streams from now on.
   void CloseAll();
@@ -53,13 +59,19 @@ class StreamRegistry {
   // Number of streams registered.
   int size() const;
 
+  // Number of streams registered, by kind (kinds with none left out).
+  absl::flat_hash_map<std::string, int> SizeByKind() const;
+
  private:
   friend class StreamRegistration;
   void Unregister(int64_t id);
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<int64_t, std::function<void()>> closers_
-      ABSL_GUARDED_BY(mu_);
+  struct Stream {
+    std::string kind;
+    std::function<void()> close;
+  };
+  absl::flat_hash_map<int64_t, Stream> closers_ ABSL_GUARDED_BY(mu_);
   int64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -91,6 +91,9 @@ void MetricsHttpServer::Stop() {
   // has not started running yet (loopbreak's flag would be cleared then).
   event_base_loopexit(base_, nullptr);
   thread_.join();
+  // Closes the listener and open connections: the port is free again.
+  evhttp_free(http_);
+  http_ = nullptr;
 }
 
 void MetricsHttpServer::Handle(evhttp_request* request, void* arg) {

@@ -52,8 +52,9 @@ class MetricsHttpServer {
   // The port bound.
   int port() const { return port_; }
 
-  // Stops serving and joins the thread; a scrape in progress finishes
-  // first. Idempotent; not concurrently with itself.
+  // Stops serving, joins the thread and closes the listening socket (the
+  // port is free after); a scrape in progress finishes first. Idempotent;
+  // not concurrently with itself.
   void Stop();
 
  private:

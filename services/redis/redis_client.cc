@@ -60,6 +60,7 @@ RedisClientStats RedisClient::Stats() const {
   s.commands = counters_.commands.load();
   s.round_trips = counters_.round_trips.load();
   s.connects = counters_.connects.load();
+  s.errors = counters_.errors.load();
   return s;
 }
 

@@ -44,6 +44,7 @@ struct RedisClientStats {
   int64_t commands = 0;     // Commands, counting each one in a pipeline.
   int64_t round_trips = 0;  // Replies waited for (a pipeline is one).
   int64_t connects = 0;     // Connections made.
+  int64_t errors = 0;       // Failed connects and broken connections.
 };
 
 // Thread-safe. While Redis cannot be reached every call fails fast with

@@ -58,6 +58,7 @@ void RedisConnection::Drop() {
 
 absl::Status RedisConnection::Unreachable(absl::string_view reason,
                                           bool failed_connect) {
+  if (options_.counters != nullptr) ++options_.counters->errors;
   last_error_ = std::string(reason);
   if (failed_connect) {
     backoff_ = backoff_ == absl::ZeroDuration()

@@ -41,6 +41,9 @@ struct RedisCounters {
   std::atomic<int64_t> commands{0};     // Commands sent.
   std::atomic<int64_t> round_trips{0};  // Writes waited on for replies.
   std::atomic<int64_t> connects{0};     // Contexts made.
+  // Failed connection attempts and connections that broke (each an
+  // UNAVAILABLE "unreachable" status).
+  std::atomic<int64_t> errors{0};
 };
 
 // Options of RedisConnection.

@@ -123,11 +123,13 @@ void WatchRemindersReactor::OnCancel() {
 
 void WatchRemindersReactor::RegisterForShutdown() {
   if (deps_.service.streams == nullptr) return;
-  registration_ = deps_.service.streams->Register([this] {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "coachd is shutting down; reconnect to resume"));
-  });
+  registration_ = deps_.service.streams->Register(
+      "SchedulerService/WatchReminders", [this] {
+        absl::MutexLock lock(&mu_);
+        FinishLocked(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         "coachd is shutting down; reconnect to resume"));
+      });
 }
 
 void WatchRemindersReactor::WatchLifetime(const Identity& who) {

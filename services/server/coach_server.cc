@@ -11,6 +11,7 @@
 #include "services/catalog/catalog_service.h"
 #include "services/coach/link_aware_policy.h"
 #include "services/common/log.h"
+#include "services/common/rpc_log.h"
 #include "services/pairing/auth_service.h"
 #include "services/scheduler/scheduler_progress_source.h"
 #include "services/scheduler/session_completions.h"
@@ -43,6 +44,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       MakeServerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
   std::unique_ptr<CoachServer> s(new CoachServer());
+  MetricsRegistry* const metrics =
+      options.metrics != nullptr ? options.metrics : &ProcessMetrics();
   s->clock_ = options.clock != nullptr ? options.clock : &s->real_clock_;
   const Clock* clock = s->clock_;
 
@@ -88,8 +91,10 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       backend.MakeSessionStore(), backend.MakeTimerLeases(), s->catalog_.get(),
       clock, s->executor_.get(), std::make_unique<LinkAwarePolicy>(links.get()),
       std::vector<CommitObserver>{
-          board->Observer(), MakeCompletionObserver(&s->scheduler_->scheduler(),
-                                                    s->executor_.get())},
+          board->Observer(),
+          MakeCompletionObserver(&s->scheduler_->scheduler(),
+                                 s->executor_.get()),
+          CommitCounter(metrics)},
       sessions);
   // Coaches see each client's week, adherence and streak from the scheduler.
   s->coaching_ = std::make_unique<CoachingComponent>(
@@ -150,6 +155,27 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
         absl::StrCat("cannot listen on ", options.listen));
   }
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  RegisterRpcMetrics();
+  s->metrics_ = std::make_unique<ServerMetrics>(
+      metrics, &s->sessions_->hub(), &s->sessions_->driver(), s->streams_.get(),
+      s->backend_.get());
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(options.metrics_listen, [metrics] {
+          std::vector<MetricFamilySnapshot> families =
+              ProcessMetrics().Collect();
+          if (metrics != &ProcessMetrics()) {
+            for (MetricFamilySnapshot& f : metrics->Collect()) {
+              families.push_back(std::move(f));
+            }
+          }
+          return RenderPrometheusText(families);
+        });
+    if (!http.ok()) return http.status();
+    s->metrics_http_ = *std::move(http);
+    LogInfo(absl::StrCat("metrics on http://", options.metrics_listen,
+                         "/metrics (port ", s->metrics_http_->port(), ")"));
+  }
   s->health_thread_ = std::thread([srv = s.get()] { srv->WatchStoreHealth(); });
   s->lifetimes_->Start();
   if (options.run_timer_thread) {
@@ -194,6 +220,7 @@ void CoachServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ == nullptr) return;  // Start failed before serving: no server.
+  if (metrics_http_ != nullptr) metrics_http_->Stop();
   {
     absl::MutexLock health_lock(&health_mu_);
     health_stop_ = true;

@@ -30,10 +30,13 @@
 #include "services/common/clock.h"
 #include "services/common/executor.h"
 #include "services/common/stream_registry.h"
+#include "services/metrics/metrics.h"
+#include "services/metrics/metrics_http_server.h"
 #include "services/pairing/pairing.h"
 #include "services/pairing/pairing_store.h"
 #include "services/quota/quotas.h"
 #include "services/scheduler/scheduler_component.h"
+#include "services/server/server_metrics.h"
 #include "services/server/tls.h"
 #include "services/session/session_component.h"
 
@@ -79,6 +82,13 @@ struct ServerOptions {
   // takes in that time (RunnerOptions).
   absl::Duration command_id_window = absl::Minutes(10);
   int max_commands_per_window = 300;
+  // Where the server's own metrics go (server_metrics.h); null: the
+  // process-wide ProcessMetrics(), which also holds the RPC metrics that
+  // LogRpc counts. Must outlive the server.
+  MetricsRegistry* metrics = nullptr;
+  // HOST:PORT (port 0 picks one) for GET /metrics in the Prometheus text
+  // format: the RPC metrics and `metrics`. Empty: no endpoint.
+  std::string metrics_listen;
 };
 
 // A running coachd. Thread-safe; Shutdown is idempotent.
@@ -94,6 +104,11 @@ class CoachServer {
 
   // The port it listens on.
   int port() const { return port_; }
+
+  // The port of GET /metrics; 0 without ServerOptions::metrics_listen.
+  int metrics_port() const {
+    return metrics_http_ == nullptr ? 0 : metrics_http_->port();
+  }
 
   // Reports NOT_SERVING, lets in-flight calls finish until `grace` has
   // passed (then cancels them), and stops. Blocks until done.
@@ -159,6 +174,9 @@ class CoachServer {
   int port_ = 0;
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
+  // Last, so destroyed first: they read the parts above.
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<MetricsHttpServer> metrics_http_;
 };
 
 }  // namespace coachd

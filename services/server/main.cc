@@ -31,6 +31,9 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "Address to serve gRPC on (host:port; port 0 picks a free one).");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "If set (HOST:PORT), serve GET /metrics (Prometheus text) there; "
+          "no authentication: keep it on loopback or a private network.");
 ABSL_FLAG(std::string, auth_secret_file, "",
           "File holding the HS256 token secret (required).");
 ABSL_FLAG(std::string, signing_keys_file, "",
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
   }
   coachd::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);

@@ -51,6 +51,8 @@ class HubChannel : public EventListener {
         window_events_.pop_front();
       }
       for (EventSink* sink : sinks_) sink->Deliver(ev);
+      hub_->delivered_.fetch_add(static_cast<int64_t>(sinks_.size()),
+                                 std::memory_order_relaxed);
     }
   }
 
@@ -121,6 +123,7 @@ class HubChannel : public EventListener {
         delivered = ev->sequence();
       }
     }
+    hub_->delivered_.fetch_add(delivered - after, std::memory_order_relaxed);
     sinks_.push_back(sink);
     return Attached::kYes;
   }
@@ -131,6 +134,7 @@ class HubChannel : public EventListener {
     absl::MutexLock lock(&mu_);
     if (closed_) return false;
     sink->Deliver(SnapshotLocked(recovered, reason));
+    hub_->delivered_.fetch_add(1, std::memory_order_relaxed);
     sinks_.push_back(sink);
     return true;
   }

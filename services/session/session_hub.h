@@ -10,6 +10,8 @@
 #ifndef SERVICES_SESSION_SESSION_HUB_H_
 #define SERVICES_SESSION_SESSION_HUB_H_
 
+#include <atomic>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -83,8 +85,15 @@ class SessionHub {
   // Number of sessions with a channel in this process (for tests/metrics).
   int ChannelCount() const;
 
+  // Events handed to sinks so far (every stream's, and the timer driver's,
+  // missed events, snapshots and live events; one per sink). For metrics.
+  int64_t EventsDelivered() const {
+    return delivered_.load(std::memory_order_relaxed);
+  }
+
  private:
   friend class HubAttachment;
+  friend class HubChannel;  // Counts delivered_.
   absl::StatusOr<std::shared_ptr<HubChannel>> GetOrCreate(
       const coach::internal::SessionRecord& record);
   // Attaches to one channel; false when it closed meanwhile.
@@ -101,6 +110,7 @@ class SessionHub {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<HubChannel>> channels_
       ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> delivered_{0};
 };
 
 }  // namespace coachd

@@ -207,11 +207,13 @@ void SubscribeReactor::OnCancel() {
 
 void SubscribeReactor::RegisterForShutdown() {
   if (deps_.service.streams == nullptr) return;
-  registration_ = deps_.service.streams->Register([this] {
-    absl::MutexLock lock(&mu_);
-    FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "coachd is shutting down; reconnect to resume"));
-  });
+  registration_ =
+      deps_.service.streams->Register("SessionService/Subscribe", [this] {
+        absl::MutexLock lock(&mu_);
+        FinishLocked(
+            grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         "coachd is shutting down; reconnect to resume"));
+      });
 }
 
 void SubscribeReactor::WatchLifetime(const Identity& who) {

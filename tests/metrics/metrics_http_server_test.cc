@@ -84,6 +84,8 @@ TEST(MetricsHttpServer, StopsAndFreesThePort) {
   ASSERT_TRUE(http.ok()) << http.status();
   const int port = (*http)->port();
   (*http)->Stop();
+  EXPECT_EQ(HttpGet(port, "/metrics").status().code(),
+            absl::StatusCode::kUnavailable);
   (*http)->Stop();  // Idempotent.
   http->reset();
   EXPECT_EQ(HttpGet(port, "/metrics").status().code(),
