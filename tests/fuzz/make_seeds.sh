@@ -40,7 +40,8 @@ seed $r hurts '\006\001' coach.v1.SendCommandRequest \
   'session_id: "@" command_id: "c2" command: COMMAND_TYPE_REPORT_DISCOMFORT note: "lower back"'
 seed $r mobility '\006\000' coach.v1.SendCommandRequest \
   'session_id: "@" command_id: "c3" command: COMMAND_TYPE_SWITCH_TO_MOBILITY'
-seed $r link_coach '\007\000' coach.v1.LinkCoachRequest 'coach_id: "carol"'
+seed $r link_coach '\007\000' coach.v1.LinkCoachRequest 'code: "KQ7-4PMX"'
+seed $r unlink_coach '\007\000' coach.v1.LinkCoachRequest 'coach_id: "carol" unlink: true'
 seed $r list_clients '\010\003' coach.v1.ListClientsRequest ''
 seed $r watch_live '\011\003' coach.v1.WatchLiveRequest ''
 seed $r watch_mine '\012\001' coach.v1.WatchMySessionsRequest ''
@@ -62,6 +63,8 @@ seed $r deny '\025\000' coach.v1.DenyPairingRequest 'user_code: "KQ7-4PMX"'
 seed $r refresh '\026\004' coach.v1.RefreshTokenRequest 'refresh_token: "r1.abc"'
 seed $r list_devices '\027\000' coach.v1.ListDevicesRequest ''
 seed $r revoke '\030\000' coach.v1.RevokeDeviceRequest 'device_id: "d1"'
+seed $r create_link_code '\031\003' coach.v1.CreateLinkCodeRequest ''
+seed $r unlink_client '\032\003' coach.v1.UnlinkClientRequest 'person_id: "alice"'
 
 # stored_record_fuzzer: byte 0 the kind (0 session record, 1 event stream
 # as RESP, 2 commit notification, 3 goal, 4 reminder, 5 completion).

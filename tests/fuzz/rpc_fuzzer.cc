@@ -68,6 +68,8 @@ constexpr const char* kMethods[] = {
     "coach.v1.AuthService.RefreshToken",         // 22
     "coach.v1.AuthService.ListDevices",          // 23
     "coach.v1.AuthService.RevokeDevice",         // 24
+    "coach.v1.CoachService.CreateLinkCode",      // 25
+    "coach.v1.CoachService.UnlinkClient",        // 26
 };
 constexpr int kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 
@@ -197,15 +199,21 @@ bool Substitute(const World& world,
   return true;
 }
 
-// Remembers the session or reminder a response names, for "@".
-void Remember(World& world, const google::protobuf::MethodDescriptor& method,
-              const grpc::ByteBuffer& response) {
+// The bytes of `buffer` ("" if it cannot be read).
+std::string BytesOf(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
-  if (!response.Dump(&slices).ok()) return;
   std::string bytes;
+  if (!buffer.Dump(&slices).ok()) return bytes;
   for (const grpc::Slice& s : slices) {
     bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
+  return bytes;
+}
+
+// Remembers the session or reminder a response names, for "@".
+void Remember(World& world, const google::protobuf::MethodDescriptor& method,
+              const grpc::ByteBuffer& response) {
+  const std::string bytes = BytesOf(response);
   if (method.name() == "StartSession") {
     coach::v1::SessionView view;
     if (view.ParseFromString(bytes) && !view.session_id().empty()) {
@@ -244,14 +252,27 @@ World& TheWorld() {
     // first input on.
     const google::protobuf::DescriptorPool* pool =
         google::protobuf::DescriptorPool::generated_pool();
-    coach::v1::LinkCoachRequest link;
-    link.set_coach_id("carol");
-    coach::v1::StartSessionRequest start;
-    start.set_routine_id("demo");
+    // Links need both sides: carol makes a code, alice links with it.
     grpc::ByteBuffer response;
     bool got = false;
+    Call(*w, *pool->FindMethodByName(kMethods[25]), kCallers[3],
+         coach::v1::CreateLinkCodeRequest().SerializeAsString(), &response,
+         &got);
+    coach::v1::CreateLinkCodeResponse code;
+    if (!got || !code.ParseFromString(BytesOf(response))) {
+      fprintf(stderr, "rpc_fuzzer: carol could not make a link code\n");
+      abort();
+    }
+    coach::v1::LinkCoachRequest link;
+    link.set_code(code.code());
     Call(*w, *pool->FindMethodByName(kMethods[7]), kCallers[0],
          link.SerializeAsString(), &response, &got);
+    if (!got) {
+      fprintf(stderr, "rpc_fuzzer: alice could not link carol\n");
+      abort();
+    }
+    coach::v1::StartSessionRequest start;
+    start.set_routine_id("demo");
     const auto* start_method = pool->FindMethodByName(kMethods[3]);
     Call(*w, *start_method, kCallers[0], start.SerializeAsString(), &response,
          &got);
