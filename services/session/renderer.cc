@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "services/common/check.h"
 
 namespace coachd {
 namespace {
@@ -124,10 +125,17 @@ void RenderEvent(const RenderContext& ctx, SessionEvent* ev) {
   card->set_rep(st.rep());
   card->set_reps(st.reps());
   card->set_side(st.side());
-  // A card counts down only a step's own timer, not the reminder of a set
-  // that waits for "done" (timer_seconds 0).
+  // A card counts down only a step's own timer (a hold's as a whole), not
+  // the reminder of a set that waits for "done" (timer_seconds 0).
+  COACHD_DCHECK(ctx.timer_past_deadline_us >= 0,
+                "a card's timer cannot end before the step's deadline");
   if (st.has_deadline() && ctx.timer_seconds > 0) {
-    *card->mutable_deadline() = st.deadline();
+    const int64_t end_us = st.deadline().seconds() * 1000000 +
+                           st.deadline().nanos() / 1000 +
+                           ctx.timer_past_deadline_us;
+    card->mutable_deadline()->set_seconds(end_us / 1000000);
+    card->mutable_deadline()->set_nanos(
+        static_cast<int>(end_us % 1000000 * 1000));
     card->set_timer_seconds(ctx.timer_seconds);
   }
   card->set_progress_percent(

@@ -4,6 +4,8 @@
 #ifndef SERVICES_SESSION_RENDERER_H_
 #define SERVICES_SESSION_RENDERER_H_
 
+#include <cstdint>
+
 #include "coach/v1/catalog.pb.h"
 #include "coach/v1/session.pb.h"
 
@@ -15,6 +17,10 @@ struct RenderContext {
   const coach::v1::Exercise* exercise = nullptr;  // Null outside exercises.
   int flow_or_step_index = -1;  // Index into exercise steps shown as current.
   int timer_seconds = 0;        // Real length of the running timer.
+  // How long the card's timer runs past the step's deadline (>= 0): the
+  // rest of a hold after this tick, so every tick of a hold shows the same
+  // deadline, the hold's end, and a display counts it down by itself.
+  int64_t timer_past_deadline_us = 0;
 };
 
 // Fills event->speech and event->card from its payload and status.

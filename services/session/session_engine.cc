@@ -135,12 +135,40 @@ class SessionEngine::Run {
     const TimelineStep& s = step();
     if (s.item_index >= 0) ctx.exercise = &timeline_.exercise(s.item_index);
     ctx.flow_or_step_index = CurrentStepIndex(s);
-    ctx.timer_seconds =
-        static_cast<int>(std::lround(s.seconds / engine_.time_scale_));
-    if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) ctx.timer_seconds = 0;
+    const CardTimer timer = CardTimerOf(s);
+    ctx.timer_seconds = timer.seconds;
+    ctx.timer_past_deadline_us = timer.past_deadline_us;
     RenderEvent(ctx, &ev);
     if (is_cue) last_cue_ = static_cast<int>(events_.size());
     events_.push_back(std::move(ev));
+  }
+
+  // The timer a card shows at step `s`: its length as it really lasts, and
+  // how long it runs past the step's deadline. A hold is one timer on the
+  // card from its first tick (its whole length, ending at its end) while
+  // the speaker hears one event per second, so a display counts the hold
+  // down by itself. A set that waits for "done" shows none (0 seconds).
+  struct CardTimer {
+    int seconds = 0;
+    int64_t past_deadline_us = 0;
+  };
+  CardTimer CardTimerOf(const TimelineStep& s) const {
+    CardTimer timer;
+    if (s.kind == coach::v1::STEP_KIND_AWAIT_DONE) return timer;
+    if (s.kind == coach::v1::STEP_KIND_HOLD) {
+      const int hold =
+          record_->routine().items(s.item_index).prescription().hold_seconds();
+      COACHD_DCHECK(s.hold_left >= 1 && s.hold_left <= hold,
+                    "a hold's tick outside its hold");
+      // Each tick lasts DurationUs(1) from the previous one's deadline.
+      timer.seconds = std::max(
+          1, static_cast<int>(std::lround(hold / engine_.time_scale_)));
+      timer.past_deadline_us = (s.hold_left - 1) * DurationUs(1);
+      return timer;
+    }
+    timer.seconds =
+        static_cast<int>(std::lround(s.seconds / engine_.time_scale_));
+    return timer;
   }
 
   // Copies the newest cue pushed in this run, if any, into the state.
@@ -483,8 +511,11 @@ class SessionEngine::Run {
         *ev.mutable_server_time() = ToProto(now_us_);
         *ev.mutable_status() = StatusOf(timeline_, *record_);
         // The card's timer is the one running now (none while paused).
-        if (ev.status().has_deadline()) {
-          *ev.mutable_card()->mutable_deadline() = ev.status().deadline();
+        const CardTimer timer = CardTimerOf(step());
+        if (ev.status().has_deadline() && timer.seconds > 0) {
+          *ev.mutable_card()->mutable_deadline() =
+              ToProto(st_->deadline_us() + timer.past_deadline_us);
+          ev.mutable_card()->set_timer_seconds(timer.seconds);
         } else {
           ev.mutable_card()->clear_deadline();
           ev.mutable_card()->set_timer_seconds(0);

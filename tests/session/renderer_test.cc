@@ -207,6 +207,24 @@ TEST(RendererTest, CardShowsWhereTheSessionIs) {
   EXPECT_EQ(card.progress_percent(), 40);  // Step 40 of 0..100.
 }
 
+TEST(RendererTest, AHoldsCardCountsDownToTheHoldsEndNotTheTicks) {
+  SessionEvent ev = InSet();
+  ev.mutable_status()->set_step_kind(coach::v1::STEP_KIND_HOLD);
+  ev.mutable_status()->mutable_deadline()->set_nanos(750000000);
+  ev.mutable_hold_countdown()->set_seconds_left(3);
+  ev.mutable_hold_countdown()->set_hold_seconds(3);
+  RenderContext ctx;
+  ctx.routine = &TestRoutine();
+  ctx.exercise = RealCatalog().FindExercise("band-row");
+  ctx.timer_seconds = 3;
+  ctx.timer_past_deadline_us = 2500000;  // Two more ticks of 1.25 s.
+  RenderEvent(ctx, &ev);
+  EXPECT_EQ(ev.card().deadline().seconds(), 1767596463);
+  EXPECT_EQ(ev.card().deadline().nanos(), 250000000);
+  EXPECT_EQ(ev.card().timer_seconds(), 3);
+  EXPECT_EQ(ev.status().deadline().seconds(), 1767596460);  // Unchanged.
+}
+
 TEST(RendererTest, NoDeadlineMeansNoTimerOnTheCard) {
   SessionEvent ev = InSet();
   ev.mutable_status()->clear_deadline();

@@ -35,6 +35,10 @@ TEST(SessionEngineTest, ThreeThreeThreeHoldCountsDownOneSecondApart) {
     EXPECT_EQ(holds[i]->hold_countdown().hold_seconds(), 3);
     EXPECT_EQ(TimeOf(holds[i]->server_time()), h.T(19 + i));
     EXPECT_EQ(TimeOf(holds[i]->status().deadline()), h.T(20 + i));
+    // The display counts the whole hold down from one deadline, its end:
+    // every tick's card says the same, so none restarts the countdown.
+    EXPECT_EQ(TimeOf(holds[i]->card().deadline()), h.T(22));
+    EXPECT_EQ(holds[i]->card().timer_seconds(), 3);
     EXPECT_EQ(holds[i]->status().step_kind(), coach::v1::STEP_KIND_HOLD);
     EXPECT_EQ(holds[i]->card().banner(), "Hold");
     EXPECT_EQ(holds[i]->card().set(), 1);
@@ -134,15 +138,17 @@ struct PauseCase {
   double resume_at;
   int64_t remaining_ms;  // Left when paused.
   std::string resumed;   // The Resumed event.
+  double card_until;     // Its card's deadline (a hold's: the hold's end).
   std::string next;      // The first event after resuming.
 };
 
 TEST(SessionEngineTest, PauseStopsEveryTimerAndResumeKeepsTheRemainingTime) {
   const std::vector<PauseCase> cases = {
-      {"during a rest", 43, 143, 20000, "143 resumed until 163", "163 set 2/3"},
-      {"inside a hold second", 19.25, 50, 750, "50 resumed until 50.75",
+      {"during a rest", 43, 143, 20000, "143 resumed until 163", 163,
+       "163 set 2/3"},
+      {"inside a hold second", 19.25, 50, 750, "50 resumed until 50.75", 52.75,
        "50.75 hold 2/3"},
-      {"during the intro", 0, 7, 15000, "7 resumed until 22", "22 set 1/3"},
+      {"during the intro", 0, 7, 15000, "7 resumed until 22", 22, "22 set 1/3"},
   };
   for (const PauseCase& c : cases) {
     SCOPED_TRACE(c.name);
@@ -168,6 +174,7 @@ TEST(SessionEngineTest, PauseStopsEveryTimerAndResumeKeepsTheRemainingTime) {
         h.Command(coach::v1::COMMAND_TYPE_RESUME);
     ASSERT_TRUE(resumed.ok()) << resumed.status();
     EXPECT_THAT(*resumed, ElementsAre(c.resumed));
+    EXPECT_EQ(TimeOf(h.last().card().deadline()), h.T(c.card_until));
     EXPECT_EQ(h.status().run_state(), coach::v1::RUN_STATE_RUNNING);
     EXPECT_EQ(TimeOf(h.status().deadline()),
               h.T(c.resume_at) + absl::Milliseconds(c.remaining_ms));

@@ -130,6 +130,14 @@ void Child::Kill() {
   }
 }
 
+void Child::Freeze() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void Child::Thaw() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
+}
+
 absl::StatusOr<std::unique_ptr<Browser>> Browser::Start(
     const std::string& log) {
   const std::string dir = std::string(COACHD_SOURCE_DIR) + "/tests/web";

@@ -38,6 +38,10 @@ class Child {
                             const std::string& port_file);
   // kill -9 and reap.
   void Kill();
+  // SIGSTOP and SIGCONT: while frozen the child does nothing at all, and
+  // its sockets stay open (what a stalled process looks like to its peers).
+  void Freeze();
+  void Thaw();
   bool running() const { return pid_ > 0; }
 
  private:

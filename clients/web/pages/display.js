@@ -8,7 +8,7 @@
   let sessionId = params.get('session') || '';
   const state = {
     epoch: '', seq: 0, lastId: '', run: 'none', card: null, routine: [],
-    item: 0, remainingMs: 0, offsetMs: 0, reminders: new Map(),
+    item: 0, remainingMs: 0, offsetMs: null, reminders: new Map(),
     seen: [],  // Every session sequence shown, in order (for the tests).
   };
   window.coachdDisplay = state;
@@ -81,7 +81,16 @@
     state.card = m.card;
     state.item = m.item;
     state.remainingMs = m.remainingMs;
-    state.offsetMs = m.serverTime ? m.serverTime - Date.now() : 0;
+    // The server's clock against ours: an event left the server at its
+    // serverTime, so serverTime - now is the offset less the delay. The
+    // largest such sample is the best; events replayed late (a resume, a
+    // gateway that stalled) never pull it back, so a running countdown,
+    // such as a hold's whose every tick carries the hold's end, never
+    // restarts when they arrive. (A reload measures afresh.)
+    if (m.serverTime) {
+      const sample = m.serverTime - Date.now();
+      if (state.offsetMs === null || sample > state.offsetMs) state.offsetMs = sample;
+    }
     document.body.dataset.run = m.run;
     document.body.dataset.accent = m.card.accent || '';
     document.body.dataset.step = m.stepKind;
@@ -131,7 +140,7 @@
     if (c && state.run === 'paused' && state.remainingMs > 0) {
       text = Math.ceil(state.remainingMs / 1000);
     } else if (c && c.deadline > 0 && state.run === 'running') {
-      const left = c.deadline - (Date.now() + state.offsetMs);
+      const left = c.deadline - (Date.now() + (state.offsetMs || 0));
       text = Math.max(0, Math.ceil(left / 1000));
     }
     $('countdown').textContent = text;
