@@ -20,6 +20,12 @@ namespace coachd {
 struct CommandPhrase {
   const char* text;                // Lower case, words of the dictionary.
   coach::v1::CommandType command;  // What saying it asks for.
+  // The least confidence (Spotted::confidence: how much better the phrase
+  // fits the utterance than free phones do, per 10 ms frame; 0 is as well
+  // as the phones, lower is worse) at which it is taken. Tuned per phrase
+  // with voice_listen_benchmark; pain phrases take any.
+  double min_confidence = kAnyConfidence;
+  static constexpr double kAnyConfidence = -1e9;
 };
 
 // Every phrasing heard while a session runs: several per command, and

@@ -11,12 +11,44 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/common/check.h"
 
 namespace coachd {
 namespace {
 
 constexpr char kCommandSearch[] = "commands";
 constexpr char kAnswerSearch[] = "answers";
+constexpr char kPhoneSearch[] = "phones";
+
+// A decoder of the en-us model in `options.model_dir`, with no search yet;
+// null when it cannot load.
+ps_decoder_t* NewDecoder(const SpotterOptions& options) {
+  const std::string hmm = options.model_dir + "/en-us";
+  const std::string dict = options.model_dir + "/cmudict-en-us.dict";
+  // Frames are 10 ms.
+  const std::string post_speech = absl::StrCat(options.end_silence_ms / 10);
+  cmd_ln_t* config = cmd_ln_init(
+      nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-dict", dict.c_str(),
+      "-logfn", "/dev/null", "-vad_postspeech", post_speech.c_str(),
+      // The free phone loop in context-independent phones: fast, and a
+      // fair rival for the phrase.
+      "-allphone_ci", "yes", nullptr);
+  if (config == nullptr) return nullptr;
+  ps_decoder_t* ps = ps_init(config);
+  cmd_ln_free_r(config);  // The decoder holds its own reference.
+  return ps;
+}
+
+// Gives `ps` both grammars and the free phone loop, the command grammar
+// selected; false when PocketSphinx refuses one.
+bool AddSearches(ps_decoder_t* ps, const SpotterOptions& options) {
+  return ps_set_jsgf_string(ps, kCommandSearch,
+                            PhraseGrammar(options.phrases).c_str()) >= 0 &&
+         ps_set_jsgf_string(ps, kAnswerSearch,
+                            PhraseGrammar(options.answers).c_str()) >= 0 &&
+         ps_set_allphone_file(ps, kPhoneSearch, nullptr) >= 0 &&
+         ps_set_search(ps, kCommandSearch) >= 0;
+}
 
 }  // namespace
 
@@ -34,33 +66,32 @@ absl::StatusOr<std::unique_ptr<PhraseSpotter>> PhraseSpotter::Create(
         "max_command_ms and end_silence_ms must be positive, "
         "quiet_before_ms not negative");
   }
-  const std::string hmm = options.model_dir + "/en-us";
-  const std::string dict = options.model_dir + "/cmudict-en-us.dict";
-  if (!std::filesystem::exists(hmm + "/mdef") ||
-      !std::filesystem::exists(dict)) {
+  if (!std::filesystem::exists(options.model_dir + "/en-us/mdef") ||
+      !std::filesystem::exists(options.model_dir + "/cmudict-en-us.dict")) {
     return absl::NotFoundError(
         absl::StrCat("model_dir: no PocketSphinx en-us model in ",
                      options.model_dir, " (install pocketsphinx-en-us)"));
   }
   err_set_logfp(nullptr);  // The library's own chatter; errors are ours.
-  // Frames are 10 ms.
-  const std::string post_speech = absl::StrCat(options.end_silence_ms / 10);
-  cmd_ln_t* config = cmd_ln_init(
-      nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-dict", dict.c_str(),
-      "-logfn", "/dev/null", "-vad_postspeech", post_speech.c_str(), nullptr);
-  if (config == nullptr) return absl::InternalError("PocketSphinx config");
-  ps_decoder_t* ps = ps_init(config);
-  cmd_ln_free_r(config);  // The decoder holds its own reference.
-  if (ps == nullptr) {
+  ps_decoder_t* live = NewDecoder(options);
+  ps_decoder_t* whole = NewDecoder(options);
+  auto free_both = [&] {
+    if (live != nullptr) ps_free(live);
+    if (whole != nullptr) ps_free(whole);
+  };
+  if (live == nullptr || whole == nullptr) {
+    free_both();
     return absl::InternalError(
         absl::StrCat("PocketSphinx could not load ", options.model_dir));
   }
-  std::unique_ptr<PhraseSpotter> spotter(new PhraseSpotter(ps, options));
+  // Words are checked first: a grammar with an unknown word is refused
+  // without saying which.
   for (const auto* table : {&options.phrases, &options.answers}) {
     for (const CommandPhrase& p : *table) {
       for (absl::string_view word : absl::StrSplit(p.text, ' ')) {
-        char* phones = ps_lookup_word(ps, std::string(word).c_str());
+        char* phones = ps_lookup_word(live, std::string(word).c_str());
         if (phones == nullptr) {
+          free_both();
           return absl::InvalidArgumentError(
               absl::StrCat("phrase \"", p.text, "\": the word \"", word,
                            "\" is not in the dictionary"));
@@ -69,40 +100,44 @@ absl::StatusOr<std::unique_ptr<PhraseSpotter>> PhraseSpotter::Create(
       }
     }
   }
-  if (ps_set_jsgf_string(ps, kCommandSearch,
-                         PhraseGrammar(options.phrases).c_str()) < 0 ||
-      ps_set_jsgf_string(ps, kAnswerSearch,
-                         PhraseGrammar(options.answers).c_str()) < 0) {
+  if (!AddSearches(live, options) || !AddSearches(whole, options)) {
+    free_both();
     return absl::InternalError("PocketSphinx refused a grammar");
   }
-  spotter->mode_ = Mode::kAnswer;  // So that Restart selects the search.
+  std::unique_ptr<PhraseSpotter> spotter(
+      new PhraseSpotter(live, whole, options));
   spotter->Restart(Mode::kCommands);
   return spotter;
 }
 
-PhraseSpotter::PhraseSpotter(ps_decoder_t* decoder,
+PhraseSpotter::PhraseSpotter(ps_decoder_t* live, ps_decoder_t* whole,
                              const SpotterOptions& options)
-    : decoder_(decoder),
+    : live_(live),
+      whole_(whole),
       max_command_samples_(int64_t{options.max_command_ms} *
                            kSpotterSampleRate / 1000),
       end_silence_samples_(int64_t{options.end_silence_ms} *
                            kSpotterSampleRate / 1000),
       quiet_before_samples_(int64_t{options.quiet_before_ms} *
-                            kSpotterSampleRate / 1000) {}
+                            kSpotterSampleRate / 1000) {
+  for (const CommandPhrase& p : options.phrases) {
+    command_min_confidence_[p.text] = p.min_confidence;
+  }
+  for (const CommandPhrase& p : options.answers) {
+    answer_min_confidence_[p.text] = p.min_confidence;
+  }
+}
 
 PhraseSpotter::~PhraseSpotter() {
-  ps_end_utt(decoder_);
-  ps_free(decoder_);
+  ps_end_utt(live_);
+  ps_free(live_);
+  ps_free(whole_);
 }
 
 void PhraseSpotter::Restart(Mode mode) {
-  ps_end_utt(decoder_);  // Returns an error, harmlessly, when none runs.
-  if (mode != mode_) {
-    ps_set_search(decoder_,
-                  mode == Mode::kCommands ? kCommandSearch : kAnswerSearch);
-    mode_ = mode;
-  }
-  ps_start_utt(decoder_);
+  ps_end_utt(live_);  // Returns an error, harmlessly, when none runs.
+  mode_ = mode;
+  ps_start_utt(live_);
   in_speech_ = false;
   too_long_ = false;
 }
@@ -117,13 +152,47 @@ void PhraseSpotter::ListenForAnswer(int64_t window_samples) {
   if (mode_ != Mode::kAnswer) Restart(Mode::kAnswer);
 }
 
+std::optional<Spotted> PhraseSpotter::DecodeUtterance() {
+  // The whole utterance at once: its cepstral mean is its own (batch),
+  // never a running mean that has heard too little, or another voice.
+  auto decode = [&](const char* search, int32_t* score) -> std::string {
+    ps_set_search(whole_, search);
+    ps_start_utt(whole_);
+    ps_process_raw(whole_, utterance_.data(), utterance_.size(), FALSE, TRUE);
+    ps_end_utt(whole_);
+    const char* hyp = ps_get_hyp(whole_, score);
+    return hyp == nullptr ? "" : hyp;
+  };
+  int32_t phrase_score = 0, phones_score = 0;
+  const std::string phrase = decode(
+      mode_ == Mode::kCommands ? kCommandSearch : kAnswerSearch, &phrase_score);
+  const int frames = ps_get_n_frames(whole_);
+  if (phrase.empty() || frames <= 0) return std::nullopt;
+  decode(kPhoneSearch, &phones_score);
+  Spotted spotted;
+  spotted.phrase = phrase;
+  spotted.answer = mode_ == Mode::kAnswer;
+  spotted.confidence =
+      static_cast<double>(phrase_score - phones_score) / frames;
+  return spotted;
+}
+
+bool PhraseSpotter::Confident(const Spotted& spotted) const {
+  const auto& table =
+      spotted.answer ? answer_min_confidence_ : command_min_confidence_;
+  const auto it = table.find(spotted.phrase);
+  // The grammar says only its phrases.
+  COACHD_DCHECK(it != table.end(), spotted.phrase);
+  return it != table.end() && spotted.confidence >= it->second;
+}
+
 std::vector<Spotted> PhraseSpotter::Feed(absl::Span<const int16_t> samples) {
   std::vector<Spotted> heard;
   if (samples.empty()) return heard;
-  // Talk longer than a command is only followed for its end (no search).
-  ps_process_raw(decoder_, samples.data(), samples.size(), too_long_, FALSE);
+  // The live decoder only follows the voice activity (no search).
+  ps_process_raw(live_, samples.data(), samples.size(), TRUE, FALSE);
   // The utterance's audio, with what came just before it (the decoder's
-  // voice activity starts a little late), for the later passes.
+  // voice activity starts a little late), for the whole decode.
   if (!in_speech_ && utterance_.size() > kPreRollSamples) {
     utterance_.erase(utterance_.begin(), utterance_.end() - kPreRollSamples);
   }
@@ -133,7 +202,7 @@ std::vector<Spotted> PhraseSpotter::Feed(absl::Span<const int16_t> samples) {
   const int64_t chunk_start = fed_;
   fed_ += static_cast<int64_t>(samples.size());
   const bool was_in_speech = in_speech_;
-  in_speech_ = ps_get_in_speech(decoder_) != 0;
+  in_speech_ = ps_get_in_speech(live_) != 0;
   if (in_speech_ && !was_in_speech) {
     speech_start_ = chunk_start;
     isolated_ = speech_start_ - last_speech_end_ >= quiet_before_samples_;
@@ -142,30 +211,19 @@ std::vector<Spotted> PhraseSpotter::Feed(absl::Span<const int16_t> samples) {
     too_long_ = true;
   }
   if (was_in_speech && !in_speech_) {  // An utterance ended.
-    ps_end_utt(decoder_);
-    const char* hyp = ps_get_hyp(decoder_, nullptr);
-    // Decoded again, up to three times, once the decoder's cepstral mean
-    // has heard the utterance: a live decoder starts with a mean that fits
-    // no voice, and the first utterances after start-up (or a new voice)
-    // come out wrong or empty in the first pass. Short: a few ms each.
-    for (int pass = 0; !too_long_ && pass < 3; ++pass) {
-      ps_start_utt(decoder_);
-      ps_process_raw(decoder_, utterance_.data(), utterance_.size(), FALSE,
-                     FALSE);
-      ps_end_utt(decoder_);
-      hyp = ps_get_hyp(decoder_, nullptr);
-      if (hyp != nullptr && hyp[0] != '\0') break;
-    }
+    std::optional<Spotted> spotted;
+    if (!too_long_) spotted = DecodeUtterance();
     utterance_.clear();
     // Talk, or words: the next command needs quiet after it. (A burst the
     // grammar cannot match at all, e.g. a noise, is neither.)
-    if (too_long_ || (hyp != nullptr && hyp[0] != '\0')) {
+    if (too_long_ || spotted.has_value()) {
       last_speech_end_ = fed_ - end_silence_samples_;
     }
-    if (!too_long_ && hyp != nullptr && hyp[0] != '\0' &&
-        (isolated_ ||
-         PhraseCommand(hyp) == coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT)) {
-      heard.push_back({hyp, fed_, mode_ == Mode::kAnswer});
+    if (spotted.has_value() && Confident(*spotted) &&
+        (isolated_ || PhraseCommand(spotted->phrase) ==
+                          coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT)) {
+      spotted->sample = fed_;
+      heard.push_back(*std::move(spotted));
     }
     Restart(Mode::kCommands);  // An answer window lasts one utterance.
   } else if (mode_ == Mode::kAnswer && !in_speech_ && fed_ >= answer_until_) {

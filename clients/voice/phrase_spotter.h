@@ -1,12 +1,17 @@
 // Offline spotting of the spoken commands in 16 kHz mono audio with
 // PocketSphinx. A command is said on its own: a short utterance with a
 // pause before it. Each such utterance (voice activity between pauses) is
-// decoded with a closed grammar of the command phrasings. Longer talk, and
-// short phrases that follow other talk closely ("How to do it." in a
-// text read aloud), are not commands and are not reported; pain ("that
-// hurts") is reported whenever it is heard in a short utterance, erring on
-// the side of stopping. After the speaker asks a question, the next
-// utterance is decoded with the grammar of its answers instead.
+// decoded as a whole with a closed grammar of the command phrasings, its
+// cepstral mean taken from the utterance itself, so the first phrase after
+// start-up is heard as well as any later one. The same audio decoded as
+// free phones gives the phrase's confidence: how much better the phrase
+// fits than any sounds would, per frame. A phrase is taken only at or
+// above its own threshold (CommandPhrase::min_confidence; pain phrases take
+// any, erring on the side of stopping). Longer talk, and short phrases
+// that follow other talk closely ("How to do it." in a text read aloud),
+// are not commands and are not reported, pain excepted. After the speaker
+// asks a question, the next utterance is decoded with the grammar of its
+// answers instead.
 //
 // Why not PocketSphinx's keyword spotting (-kws): on synthesized voices it
 // found at best half the phrasings and "that hurts" 2 times in 16, with
@@ -18,12 +23,14 @@
 //     for (const Spotted& s : (*spotter)->Feed(chunk)) Act(s.phrase);
 //   }
 //
-// Not thread-safe: one thread feeds it. Owns its decoder.
+// Not thread-safe: one thread feeds it. Owns its decoders.
 #ifndef CLIENTS_VOICE_PHRASE_SPOTTER_H_
 #define CLIENTS_VOICE_PHRASE_SPOTTER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,14 +67,19 @@ struct Spotted {
   std::string phrase;   // The phrasing's text, as in SpotterOptions.
   int64_t sample = 0;   // Samples fed up to the end of the chunk it came in.
   bool answer = false;  // Heard by the answer grammar.
+  // How much better the phrase fits than free phones, per 10 ms frame, in
+  // PocketSphinx's score units (ps_get_hyp's; negative: worse); at least
+  // the phrase's min_confidence.
+  double confidence = 0;
 };
 
 class PhraseSpotter {
  public:
-  // Loads the model and both grammars. NOT_FOUND when model_dir lacks the
-  // model; INVALID_ARGUMENT naming the field or the phrase when a list is
-  // empty, a limit is not positive, or a phrase has a word the dictionary
-  // lacks.
+  // Loads the model (twice: one decoder follows the voice activity live,
+  // one decodes whole utterances) and both grammars. NOT_FOUND when
+  // model_dir lacks the model; INVALID_ARGUMENT naming the field or the
+  // phrase when a list is empty, a limit is not positive, or a phrase has a
+  // word the dictionary lacks.
   static absl::StatusOr<std::unique_ptr<PhraseSpotter>> Create(
       const SpotterOptions& options);
   ~PhraseSpotter();
@@ -93,10 +105,20 @@ class PhraseSpotter {
 
  private:
   enum class Mode { kCommands, kAnswer };
-  PhraseSpotter(ps_decoder_s* decoder, const SpotterOptions& options);
+  PhraseSpotter(ps_decoder_s* live, ps_decoder_s* whole,
+                const SpotterOptions& options);
   void Restart(Mode mode);
+  // Decodes utterance_ as a whole with the grammar of `mode_`: the phrase,
+  // or empty when none fits or it is below its threshold.
+  std::optional<Spotted> DecodeUtterance();
+  // Whether `spotted` is at or above its phrase's threshold.
+  bool Confident(const Spotted& spotted) const;
 
-  ps_decoder_s* decoder_;  // Owned.
+  ps_decoder_s* live_;   // Owned. Voice activity only, chunk by chunk.
+  ps_decoder_s* whole_;  // Owned. Whole utterances (batch cepstral mean).
+  // Each phrasing's least confidence, in each grammar.
+  std::map<std::string, double> command_min_confidence_;
+  std::map<std::string, double> answer_min_confidence_;
   const int64_t max_command_samples_;
   const int64_t end_silence_samples_;
   const int64_t quiet_before_samples_;

@@ -81,5 +81,18 @@ TEST(CommandPhrasesTest, GrammarListsExactlyThePhrases) {
   EXPECT_THAT(grammar, HasSubstr("public <phrase> = that hurts | next;"));
 }
 
+TEST(CommandPhrasesTest, PainIsTakenAtAnyConfidenceAndTheRestHaveThresholds) {
+  for (const CommandPhrase& p : CommandPhrases()) {
+    SCOPED_TRACE(p.text);
+    const bool pain = p.command == coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT;
+    if (pain || std::string(p.text) == "stop") {
+      EXPECT_EQ(p.min_confidence, CommandPhrase::kAnyConfidence);
+    } else {
+      EXPECT_GT(p.min_confidence, -100);
+      EXPECT_LT(p.min_confidence, 0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace coachd

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
 #include "tests/common/child_process.h"
+#include "tests/common/spoken_audio.h"
 
 namespace coachd {
 namespace {
@@ -162,40 +163,17 @@ class VoiceListenTest : public ::testing::Test {
   // `text` said by espeak-ng, as 16 kHz mono samples.
   std::vector<int16_t> Say(const std::string& text, const std::string& voice,
                            int speed) {
-    const std::string raw = *dir_ + "/say.wav";
-    const std::string wav = *dir_ + "/say16.wav";
-    const std::string log = *dir_ + "/tools.log";
-    absl::Status s = RunToCompletion(
-        {"espeak-ng", "-v", voice, "-s", absl::StrCat(speed), "-w", raw, text},
-        log);
-    EXPECT_TRUE(s.ok()) << s;
-    s = RunToCompletion({"sox", raw, "-r", "16000", "-c", "1", "-b", "16", wav},
-                        log);
-    EXPECT_TRUE(s.ok()) << s;
-    int rate = 0;
-    absl::StatusOr<std::vector<int16_t>> samples = ReadWavSamples(wav, &rate);
-    EXPECT_TRUE(samples.ok()) << samples.status();
-    EXPECT_EQ(rate, kRate);
-    return samples.ok() ? *samples : std::vector<int16_t>();
+    absl::StatusOr<std::vector<int16_t>> said =
+        SayAt16k(text, voice, speed, *dir_);
+    EXPECT_TRUE(said.ok()) << said.status();
+    return said.ok() ? *std::move(said) : std::vector<int16_t>();
   }
 
-  // Appends `seconds` of silence.
-  static void AppendPause(std::vector<int16_t>* audio, double seconds) {
-    audio->insert(audio->end(), static_cast<size_t>(seconds * kRate), 0);
-  }
-
-  // Writes `audio` with a quiet room's hiss over it (a room is never
-  // digitally silent; a fixed pseudo-random hiss, so every run hears the
-  // same) to a WAV file in the test's folder; returns its path.
+  // Writes `audio` with a quiet room's hiss over it to a WAV file in the
+  // test's folder; returns its path.
   static std::string WriteWav(const std::string& name,
                               std::vector<int16_t> audio) {
-    uint32_t x = 12345;
-    for (int16_t& sample : audio) {
-      x = x * 1664525u + 1013904223u;
-      const int hiss = static_cast<int>(x >> 25) - 64;  // -64..63
-      sample = static_cast<int16_t>(
-          std::clamp(static_cast<int>(sample) + hiss, -32768, 32767));
-    }
+    AddHiss(&audio);
     const std::string path = *dir_ + "/" + name;
     std::ofstream(path, std::ios::binary) << EncodeWav(audio, kRate);
     return path;
