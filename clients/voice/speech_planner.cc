@@ -13,12 +13,16 @@ Plan SpeechPlanner::Add(const Cue& cue, absl::Time ready) {
                                   ? *cue.next_due - start
                                   : absl::InfiniteDuration();
   Playback play{cue.id, false, start, cue.full};
+  const bool has_short =
+      cue.short_form > absl::ZeroDuration() && cue.short_form < cue.full;
   if (cue.full > room) {
-    if (cue.short_form <= absl::ZeroDuration() || cue.short_form > room) {
+    if (has_short && (cue.short_form <= room || cue.always)) {
+      play.short_form = true;
+      play.length = cue.short_form;
+    } else if (!cue.always) {
       return plan;  // Skipped: the next cue is newer news.
     }
-    play.short_form = true;
-    play.length = cue.short_form;
+    // Else said whole anyway; the next cue cuts it.
   }
   if (last_.has_value() && last_->start + last_->length > start) {
     // Never behind another line: the newer one cuts it.

@@ -3,7 +3,9 @@
 // short form, or skipped in favour of the newer cue; it is never queued
 // behind another line: a newer line cuts the one still playing. Lines
 // start when their cue is due (countdown numbers land on their seconds),
-// or as soon as they are synthesized if that is later.
+// or as soon as they are synthesized if that is later. A countdown number
+// is never skipped: when it no longer fits (synthesized late), it is cut
+// by the next one instead.
 //
 //   SpeechPlanner planner;
 //   Plan plan = planner.Add(cue, /*ready=*/clock.Now());
@@ -31,6 +33,10 @@ struct Cue {
   absl::Duration full;  // How long the full line plays (> 0).
   // How long its short form plays; zero when it has none.
   absl::Duration short_form;
+  // Never skipped (a countdown number: silence would leave the person
+  // without the count). When no form fits before next_due, the shorter
+  // plays from its start and the next cue cuts it.
+  bool always = false;
 };
 
 // A line being played.

@@ -198,6 +198,7 @@ void TimedSpeaker::Handle(const coach::v1::SessionEvent& event) {
   }
   cue.full = length(*full);
   cue.short_form = short_wav.ok() ? length(*short_wav) : absl::ZeroDuration();
+  cue.always = event.has_hold_countdown();
   if (cue.full <= absl::ZeroDuration()) return;
   const Plan plan = planner_.Add(cue, clock_->Now());
   if (plan.cut.has_value()) Cut(*plan.cut);

@@ -17,6 +17,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -135,6 +138,29 @@ absl::StatusOr<pid_t> SpawnTiedToTest(std::vector<std::string> argv,
     _exit(127);
   }
   return pid;
+}
+
+absl::StatusOr<int> WaitForPortFile(ChildProcess& child,
+                                    const std::string& port_file,
+                                    absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  for (;;) {
+    std::ifstream in(port_file);
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    int port = 0;
+    if (absl::EndsWith(text, "\n") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port) && port > 0) {
+      return port;
+    }
+    if (child.Wait(kPoll) != -1) {
+      return absl::UnavailableError(
+          absl::StrCat("ended before writing its port: ", child.Output()));
+    }
+    if (absl::Now() >= give_up) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no port in ", port_file, " after ", absl::FormatDuration(timeout)));
+    }
+  }
 }
 
 absl::Status RunToCompletion(std::vector<std::string> argv,

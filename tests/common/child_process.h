@@ -51,6 +51,14 @@ class ChildProcess {
   int status_ = -1;
 };
 
+// Waits up to `timeout` for `child` (a server started with --port_file) to
+// write its port, a number and a newline, to `port_file`. The port;
+// UNAVAILABLE with the child's output if it ends first, DEADLINE_EXCEEDED
+// if the time runs out.
+absl::StatusOr<int> WaitForPortFile(ChildProcess& child,
+                                    const std::string& port_file,
+                                    absl::Duration timeout);
+
 // Starts argv[0] (a path, or a name looked up on PATH) in a child that
 // dies with the thread that started it (PR_SET_PDEATHSIG: a crashed test
 // leaves no server behind; start it from the test's main thread), its

@@ -99,20 +99,10 @@ class VoiceListenTest : public ::testing::Test {
         *dir_ + "/coachd.log");
     ASSERT_TRUE(coachd.ok()) << coachd.status();
     coachd_ = coachd->release();
-    const absl::Time give_up = absl::Now() + kBound;
-    int port = 0;
-    while (port == 0 && absl::Now() < give_up) {
-      std::ifstream in(*dir_ + "/port");
-      std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (!absl::EndsWith(text, "\n") ||
-          !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &port)) {
-        port = 0;
-        ASSERT_EQ(coachd_->Wait(absl::Milliseconds(20)), -1)
-            << "coachd ended: " << coachd_->Output();
-      }
-    }
-    ASSERT_NE(port, 0) << coachd_->Output();
-    target_ = new std::string(absl::StrCat("127.0.0.1:", port));
+    absl::StatusOr<int> port =
+        WaitForPortFile(*coachd_, *dir_ + "/port", kBound);
+    ASSERT_TRUE(port.ok()) << port.status();
+    target_ = new std::string(absl::StrCat("127.0.0.1:", *port));
   }
 
   static void TearDownTestSuite() {
