@@ -108,8 +108,9 @@ class PhraseSpotter {
   PhraseSpotter(ps_decoder_s* live, ps_decoder_s* whole,
                 const SpotterOptions& options);
   void Restart(Mode mode);
-  // Decodes utterance_ as a whole with the grammar of `mode_`: the phrase,
-  // or empty when none fits or it is below its threshold.
+  // Decodes utterance_ as a whole with the grammar of `mode_`, then as free
+  // phones: the phrase with its confidence, or none when the grammar finds
+  // no phrase. Thresholds are not applied here (Confident).
   std::optional<Spotted> DecodeUtterance();
   // Whether `spotted` is at or above its phrase's threshold.
   bool Confident(const Spotted& spotted) const;
