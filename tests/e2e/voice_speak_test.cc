@@ -103,8 +103,11 @@ std::vector<Line> ReadLines(const std::string& dir) {
     line.length = absl::Seconds(1) * samples->size() / rate / kTimeScale;
     lines.push_back(line);
   }
-  std::sort(lines.begin(), lines.end(),
-            [](const Line& a, const Line& b) { return a.start < b.start; });
+  // In the order they played: a line cut to nothing by the next one
+  // shares its start.
+  std::sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) {
+    return a.start != b.start ? a.start < b.start : a.seq < b.seq;
+  });
   return lines;
 }
 
