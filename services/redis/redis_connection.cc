@@ -8,7 +8,9 @@
 #include <limits>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/redis/redis_sentinel.h"
 
 namespace coachd {
 namespace {
@@ -158,6 +160,18 @@ absl::StatusOr<std::vector<RedisReply>> RedisConnection::Pipeline(
     }
     replies.emplace_back(static_cast<redisReply*>(raw));
   }
+  // A primary that became a replica (a failover) refuses writes: this
+  // context goes, and the next call connects to whatever is primary now.
+  for (const RedisReply& reply : replies) {
+    if (reply->type == REDIS_REPLY_ERROR &&
+        absl::StartsWith(absl::string_view(reply->str, reply->len),
+                         "READONLY")) {
+      Drop();
+      if (options_.counters != nullptr) ++options_.counters->errors;
+      next_attempt_ = absl::InfinitePast();
+      break;
+    }
+  }
   return replies;
 }
 
@@ -204,6 +218,12 @@ absl::StatusOr<RedisReply> RedisConnection::ReadPushed(absl::Duration wait) {
 absl::StatusOr<redisContext*> OpenRedisContext(const RedisAddress& address,
                                                absl::Duration connect_timeout,
                                                absl::Duration command_timeout) {
+  if (address.via_sentinel()) {
+    absl::StatusOr<PrimaryContext> primary =
+        ConnectToPrimary(address, connect_timeout, command_timeout);
+    if (!primary.ok()) return primary.status();
+    return primary->context;
+  }
   const timeval connect_tv = absl::ToTimeval(connect_timeout);
   redisContext* c =
       address.unix_path.empty()

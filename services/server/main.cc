@@ -22,6 +22,7 @@
 #include "services/backend/redis_backend.h"
 #include "services/common/flags_help.h"
 #include "services/common/log.h"
+#include "services/redis/redis_sentinel.h"
 #include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
 
@@ -50,7 +51,8 @@ ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "How long in-flight calls may take to finish on SIGTERM.");
 ABSL_FLAG(std::string, redis, "",
           "Keep sessions, goals and reminders in Redis: "
-          "redis://HOST:PORT[/DB] or unix://PATH. "
+          "redis://HOST:PORT[/DB], unix://PATH or, to follow failovers, "
+          "sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME. "
           "Empty: the embedded in-memory store.");
 ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(3),
           "With --redis: how long a replica's lease on a session's timers "
@@ -191,6 +193,18 @@ int main(int argc, char** argv) {
     redis.client.address = *address;
     redis.leases.ttl = lease_ttl;
     redis.leases.holder_id = absl::GetFlag(FLAGS_replica_id);
+    if (address->via_sentinel()) {
+      // A master name the Sentinels do not know is a configuration error.
+      // Sentinels that cannot be reached now are not: as for a Redis that is
+      // down, health says NOT_SERVING until they answer.
+      const absl::StatusOr<coachd::HostPort> primary = coachd::ResolvePrimary(
+          *address, redis.client.connect_timeout, redis.client.command_timeout);
+      if (absl::IsNotFound(primary.status())) {
+        coachd::LogError(
+            absl::StrCat("coachd: --redis: ", primary.status().message()));
+        return 2;
+      }
+    }
     auto backend = std::make_unique<coachd::RedisBackend>(redis);
     const absl::Status ping = backend->Ping();
     if (ping.ok()) {

@@ -1,6 +1,7 @@
 #include "services/redis/redis_url.h"
 
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -72,6 +73,71 @@ TEST(RedisUrlTest, RejectsBadUrlsSayingWhy) {
     EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(a.status().message(), HasSubstr(c.why));
     EXPECT_THAT(a.status().message(), HasSubstr("redis url"));
+  }
+}
+
+TEST(RedisUrlTest, ParsesSentinelAddresses) {
+  struct Case {
+    std::string url;
+    std::vector<std::string> sentinels;  // HostPort::ToString of each.
+    std::string master_name;
+    std::string text;
+  };
+  const Case cases[] = {
+      {"sentinel://127.0.0.1:26379/coachd",
+       {"127.0.0.1:26379"},
+       "coachd",
+       "sentinel:127.0.0.1:26379/coachd"},
+      {"sentinel://a:1,b:2,c:3/my-master.1_x",
+       {"a:1", "b:2", "c:3"},
+       "my-master.1_x",
+       "sentinel:a:1,b:2,c:3/my-master.1_x"},
+      {"sentinel://s1,[::1]:26380/m",
+       {"s1:26379", "[::1]:26380"},
+       "m",
+       "sentinel:s1:26379,[::1]:26380/m"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    absl::StatusOr<RedisAddress> a = ParseRedisUrl(c.url);
+    ASSERT_TRUE(a.ok()) << a.status();
+    EXPECT_TRUE(a->via_sentinel());
+    std::vector<std::string> sentinels;
+    for (const HostPort& s : a->sentinels) sentinels.push_back(s.ToString());
+    EXPECT_EQ(sentinels, c.sentinels);
+    EXPECT_EQ(a->master_name, c.master_name);
+    EXPECT_TRUE(a->host.empty());
+    EXPECT_TRUE(a->unix_path.empty());
+    EXPECT_EQ(a->db, 0);
+    EXPECT_EQ(a->ToString(), c.text);
+  }
+}
+
+TEST(RedisUrlTest, RejectsBadSentinelUrlsSayingWhy) {
+  struct Case {
+    std::string url;
+    std::string why;
+  };
+  const Case cases[] = {
+      {"sentinel://", "missing '/MASTER_NAME'"},
+      {"sentinel://127.0.0.1:26379", "missing '/MASTER_NAME'"},
+      {"sentinel://127.0.0.1:26379/", "master name"},
+      {"sentinel://127.0.0.1:26379/coachd/2", "master name"},
+      {"sentinel://127.0.0.1:26379/a b", "master name"},
+      {"sentinel:///coachd", "sentinel 1 is empty"},
+      {"sentinel://a:1,,c:3/coachd", "sentinel 2 is empty"},
+      {"sentinel://a:1,b:0/coachd", "port of sentinel 2"},
+      {"sentinel://a:1,b:x/coachd", "port of sentinel 2"},
+      {"sentinel://a:99999/coachd", "port of sentinel 1"},
+      {"sentinel://[::1:26379/coachd", "]"},
+      {"sentinel://u:p@a:1/coachd", "credentials"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.url);
+    absl::StatusOr<RedisAddress> a = ParseRedisUrl(c.url);
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(a.status().message(), HasSubstr(c.why));
+    EXPECT_THAT(a.status().message(), HasSubstr("sentinel://HOST:PORT"));
   }
 }
 
