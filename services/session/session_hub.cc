@@ -36,6 +36,10 @@ class HubChannel : public EventListener {
   void OnEvents(const std::vector<StoredEvent>& events) override {
     absl::MutexLock lock(&mu_);
     for (const StoredEvent& ev : events) {
+      if (ev->epoch() != epoch_) {
+        NewHistoryLocked(ev);
+        continue;
+      }
       if (ev->sequence() <= last_sequence_) continue;  // Already seen.
       // The store hands followers each event once, in order.
       COACHD_DCHECK(ev->sequence() == last_sequence_ + 1,
@@ -54,6 +58,33 @@ class HubChannel : public EventListener {
       hub_->delivered_.fetch_add(static_cast<int64_t>(sinks_.size()),
                                  std::memory_order_relaxed);
     }
+  }
+
+  // The store moved the session to a new epoch at `ev` (Redis failed over
+  // and may have lost events these sinks got): the window starts again
+  // from `ev`, and every sink gets a not-recovered snapshot as of it instead
+  // of events that may not follow what it saw.
+  void NewHistoryLocked(const StoredEvent& ev)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    LogInfo(absl::StrCat("session ", session_id_, ": history epoch ", epoch_,
+                         " became ", ev->epoch(), " at sequence ",
+                         ev->sequence(), "; ", sinks_.size(),
+                         " subscribers get a snapshot"));
+    epoch_ = ev->epoch();
+    last_sequence_ = ev->sequence();
+    last_event_ = ev;
+    if (ev->has_exercise_switched()) {
+      routine_ = ev->exercise_switched().routine();
+    }
+    window_events_.clear();
+    window_events_.push_back(ev);
+    if (sinks_.empty()) return;
+    const StoredEvent snapshot = SnapshotLocked(
+        /*recovered=*/false,
+        "history epoch changed (Redis failed over): events may be lost");
+    for (EventSink* sink : sinks_) sink->Deliver(snapshot);
+    hub_->delivered_.fetch_add(static_cast<int64_t>(sinks_.size()),
+                               std::memory_order_relaxed);
   }
 
   StoredEvent SnapshotLocked(bool recovered, absl::string_view reason) const
@@ -166,7 +197,10 @@ class HubChannel : public EventListener {
   }
 
   const std::string& session_id() const { return session_id_; }
-  const std::string& epoch() const { return epoch_; }
+  std::string epoch() const {
+    absl::MutexLock lock(&mu_);
+    return epoch_;
+  }
 
   SessionHub* hub_;
   std::unique_ptr<FollowHandle> follow;  // Set once after creation.
@@ -174,8 +208,8 @@ class HubChannel : public EventListener {
  private:
   const std::string session_id_;
   const std::string owner_;
-  const std::string epoch_;
   mutable absl::Mutex mu_;
+  std::string epoch_ ABSL_GUARDED_BY(mu_);  // Changes after a failover.
   coach::v1::Routine routine_ ABSL_GUARDED_BY(mu_);
   const int64_t started_us_;
   const int window_;

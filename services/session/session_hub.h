@@ -77,7 +77,10 @@ class SessionHub {
   // (recovered=true). With one, it gets every event after
   // position->last_sequence exactly once; where that is impossible (another
   // epoch, history trimmed, a position ahead of history) a snapshot with
-  // recovered=false. Then live events. Errors: the store's.
+  // recovered=false. Then live events. When the store moves the session to
+  // a new epoch (a Redis failover that may have lost events), every sink
+  // gets a not-recovered snapshot as of the new epoch's first event, then
+  // the events after it. Errors: the store's.
   absl::StatusOr<std::unique_ptr<HubAttachment>> Attach(
       const coach::internal::SessionRecord& record,
       const coach::v1::ResumePosition* position, EventSink* sink);

@@ -103,17 +103,28 @@ struct RedisFollowers::Follower {
   // Hands `events` (contiguous, oldest first) after the cursor to the
   // listener. False, delivering nothing, if they do not start right after
   // the cursor and `fill_gap` is false; with it (events read from Redis,
-  // which has nothing older) they are delivered anyway.
+  // which has nothing older) they are delivered anyway. Events of another
+  // epoch than the last delivered start a new history (the store lost
+  // events in a failover): delivered from the first of them, whatever its
+  // sequence.
   bool Deliver(const std::vector<StoredEvent>& events, bool fill_gap) {
     absl::MutexLock lock(&mu);
     if (stopped) return true;
     const int64_t last = cursor.load();
+    auto same_history = [&](const StoredEvent& e) {
+      return epoch.empty() || e->epoch() == epoch;
+    };
     size_t first = 0;
-    while (first < events.size() && events[first]->sequence() <= last) {
+    while (first < events.size() && events[first]->sequence() <= last &&
+           same_history(events[first])) {
       ++first;
     }
     if (first == events.size()) return true;  // Nothing new.
-    if (events[first]->sequence() != last + 1 && !fill_gap) return false;
+    if (events[first]->sequence() != last + 1 && !fill_gap &&
+        same_history(events[first])) {
+      return false;
+    }
+    epoch = events.back()->epoch();
     if (first == 0) {
       listener->OnEvents(events);
     } else {
@@ -127,6 +138,7 @@ struct RedisFollowers::Follower {
   EventListener* const listener;
   absl::Mutex mu;
   bool stopped ABSL_GUARDED_BY(mu) = false;
+  std::string epoch ABSL_GUARDED_BY(mu);  // Of the last event delivered.
   std::atomic<int64_t> cursor;
 };
 
@@ -247,18 +259,23 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> RedisFollowers::Follow(
   }
   absl::StatusOr<std::vector<RedisReply>> replies =
       client_->Acquire()->Pipeline(
-          {{"EXISTS", std::move(state_key)},
+          {{"HGET", std::move(state_key), "epoch"},
            {"XRANGE", events_key, absl::StrCat(follower->cursor.load() + 1),
             "+", "COUNT", absl::StrCat(kReadBatch)}});
   absl::Status failed = replies.status();
-  if (failed.ok()) failed = client_->Check("EXISTS", *(*replies)[0]);
+  if (failed.ok()) failed = client_->Check("HGET", *(*replies)[0]);
   if (failed.ok()) failed = client_->Check("XRANGE", *(*replies)[1]);
-  if (failed.ok() && (*replies)[0]->integer == 0) {
+  if (failed.ok() && !IsStringReply(*(*replies)[0])) {
     failed = absl::NotFoundError(absl::StrCat("session ", id, " not found"));
   }
   if (!failed.ok()) {
     registry_->Remove(id, follower.get());
     return failed;
+  }
+  {
+    // Events of another epoch than this one start a new history.
+    absl::MutexLock lock(&follower->mu);
+    follower->epoch = std::string(ReplyText(*(*replies)[0]));
   }
   const redisReply& entries = *(*replies)[1];
   std::vector<StoredEvent> stored;

@@ -15,10 +15,12 @@
 //
 // Each follower has a cursor (the last sequence it got) and a lock, held
 // while its listener runs; it only ever gets the events right after its
-// cursor. Own events that are not next (another replica committed in between
-// and that was not read yet) are not delivered: the follower is caught up
-// from Redis instead. So no gaps (unless Redis's history was trimmed past
-// the cursor) and no duplicates.
+// cursor, or, when the session moved to a new epoch (a failover lost
+// events: see redis_session_store.cc), the new epoch's events from the
+// first it is handed, whatever their sequence. Own events that are not next
+// (another replica committed in between and that was not read yet) are not
+// delivered: the follower is caught up from Redis instead. So no gaps (unless
+// Redis's history was trimmed past the cursor) and no duplicates.
 //
 //   RedisFollowers followers(options, &client);
 //   auto handle = followers.Follow(id, state_key, events_key, 0, &listener);
@@ -84,10 +86,10 @@ class RedisFollowers {
   RedisFollowers(const RedisFollowers&) = delete;
   RedisFollowers& operator=(const RedisFollowers&) = delete;
 
-  // SessionStore::Follow: one pipelined round trip (EXISTS `state_key`,
-  // XRANGE `events_key` after `after_sequence`) whose events are delivered
-  // on the calling thread before this returns (more, if that was not all,
-  // by the catch-up thread); then events as they are committed, on the
+  // SessionStore::Follow: one pipelined round trip (the epoch in
+  // `state_key`, XRANGE `events_key` after `after_sequence`) whose events are
+  // delivered on the calling thread before this returns (more, if that was not
+  // all, by the catch-up thread); then events as they are committed, on the
   // committing thread (this store's commits) or the catch-up thread (other
   // replicas'). NOT_FOUND if `state_key` does not exist; UNAVAILABLE (or
   // another error) if the round trip fails. Starts the threads on first use.

@@ -17,11 +17,23 @@ namespace {
 //   KEYS: state hash, event stream, live set.
 //   ARGV: 'create'|'commit', expected sequence, epoch, record bytes,
 //         session id, created_us, finished '1'|'0', ttl ms, max history,
-//         commits channel, then per stream entry to append its last sequence
-//         and its events (an EventBatch), already numbered expected+1.. by
-//         the caller (the script checks what it can; it cannot edit).
+//         commits channel, '1' to move the session to `epoch` after a
+//         failover ('0' otherwise), then per stream entry to append its last
+//         sequence and its events (an EventBatch), already numbered
+//         expected+1.. by the caller (the script checks what it can; it
+//         cannot edit).
 //   Returns {'ok', last_sequence}, {'exists'}, {'missing'},
-//   {'aborted', stored_sequence}, {'epoch', stored_epoch} or {'numbering'}.
+//   {'aborted', stored_sequence}, {'epoch', stored_epoch}, {'failover'} or
+//   {'numbering'}.
+// Lost writes: replication is asynchronous, so a replica promoted by a
+// failover may lack a session's last events, which devices may have got.
+// The state hash keeps `hist`, the replication id of the server that wrote
+// it last. A commit on a server whose history began with a promotion since
+// then (its replication id differs and it has a replid2: it took over from
+// another) returns {'failover'}; the caller commits again with a new epoch
+// and the flag, and devices get a not-recovered snapshot instead of events
+// that may differ from those they saw. A restarted server (no replid2) keeps
+// its history: its AOF is what it had.
 //   When it appended events it publishes "<last_sequence> <session id>" on
 //   the commits channel (for the followers of every replica).
 // A commit's events are one stream entry (kMaxEventsPerEntry at most, more
@@ -34,26 +46,36 @@ constexpr char kWriteScript[] = R"lua(
 local state, log, live = KEYS[1], KEYS[2], KEYS[3]
 local expected = tonumber(ARGV[2])
 local seq = expected
-for i = 11, #ARGV - 1, 2 do
+for i = 12, #ARGV - 1, 2 do
   local last = tonumber(ARGV[i])
   if not last or last <= seq then return {'numbering'} end
   seq = last
 end
-local stored = redis.call('HMGET', state, 'seq', 'epoch')
+local repl = redis.call('INFO', 'replication')
+local hist = string.match(repl, 'master_replid:(%x+)') or ''
+local took_over = not string.match(
+  string.match(repl, 'master_replid2:(%x+)') or '0', '^0+$')
+local stored = redis.call('HMGET', state, 'seq', 'epoch', 'hist')
 if ARGV[1] == 'create' then
   if stored[1] then return {'exists'} end
   redis.call('DEL', log)
 else
   if not stored[1] then return {'missing'} end
   if tonumber(stored[1]) ~= expected then return {'aborted', stored[1]} end
-  if stored[2] ~= ARGV[3] then return {'epoch', stored[2]} end
+  local moved = stored[3] and stored[3] ~= hist and took_over
+  if ARGV[11] == '1' then
+    if not moved then return {'epoch', stored[2]} end
+  else
+    if moved then return {'failover'} end
+    if stored[2] ~= ARGV[3] then return {'epoch', stored[2]} end
+  end
 end
 local minid = string.format('%d', math.max(0, seq - tonumber(ARGV[9]) + 1))
-for i = 11, #ARGV - 1, 2 do
+for i = 12, #ARGV - 1, 2 do
   redis.call('XADD', log, 'MINID', '~', minid, ARGV[i] .. '-0', 'b', ARGV[i + 1])
 end
 redis.call('HSET', state, 'record', ARGV[4],
-           'seq', string.format('%d', seq), 'epoch', ARGV[3])
+           'seq', string.format('%d', seq), 'epoch', ARGV[3], 'hist', hist)
 if ARGV[7] == '1' then
   redis.call('ZREM', live, ARGV[5])
   redis.call('PEXPIRE', state, ARGV[8])
@@ -159,8 +181,10 @@ absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Write(
     if (followed) followers_.EndWrite(id, {});
   };
 
-  // Twice at most: a second time with the stored epoch if ours is stale.
-  for (int attempt = 0; attempt < 2; ++attempt) {
+  // A second time with the stored epoch if ours is stale, or with a new
+  // one after a failover; a third if both.
+  bool new_history = false;
+  for (int attempt = 0; attempt < 3; ++attempt) {
     record->set_epoch(epoch);
     record->set_last_sequence(last);
     RedisCommand command = WriteScript().Call(
@@ -169,7 +193,8 @@ absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Write(
          record->SerializeAsString(), id, absl::StrCat(record->created_us()),
          finished ? "1" : "0",
          absl::StrCat(absl::ToInt64Milliseconds(options_.finished_ttl)),
-         absl::StrCat(options_.max_history), CommitsChannel()});
+         absl::StrCat(options_.max_history), CommitsChannel(),
+         new_history ? "1" : "0"});
     // The events numbered and serialized (their wire form), then batched
     // into entries.
     std::vector<coach::internal::EventBatch> batches(
@@ -238,8 +263,19 @@ absl::StatusOr<std::vector<StoredEvent>> RedisSessionStore::Write(
       return absl::InternalError(absl::StrCat(
           "session ", id, ": the write script refused the events' numbering"));
     }
-    if (outcome == "epoch" && attempt == 0) {
+    if (outcome == "epoch" && attempt < 2) {
       epoch = std::string(detail);
+      new_history = false;
+      continue;
+    }
+    if (outcome == "failover" && attempt < 2) {
+      // Events since the session's last write may be lost: a new epoch.
+      LogWarning(absl::StrCat("session ", id, ": redis at ",
+                              client_->address().ToString(),
+                              " failed over since its last write; events "
+                              "may be lost: new history epoch"));
+      epoch = RandomId(6);
+      new_history = true;
       continue;
     }
     return absl::InternalError(absl::StrCat(

@@ -2,7 +2,8 @@
 //
 // Keys of session S (hash tag {S}: one Redis Cluster slot per session):
 //   PREFIX:{S}:state   hash: record (SessionRecord bytes), seq (last
-//                      sequence), epoch
+//                      sequence), epoch, hist (replication id of the
+//                      server that wrote it: failovers, see below)
 //   PREFIX:{S}:events  stream: one entry per commit (one per
 //                      kMaxEventsPerEntry events of a bigger one), id "<its
 //                      last sequence>-0", field "b" = the events as an
@@ -16,7 +17,11 @@
 // id>" on the channel PREFIX:commits; finished sessions expire after
 // finished_ttl. The live set sits in its own slot, so on Redis Cluster the
 // script would need its live-set update moved out (see docs); on one Redis
-// (with replicas) it is exact.
+// (with replicas) it is exact. After a failover (a promoted replica may lack
+// a session's last events, which devices may have got) the first commit of
+// each session moves it to a new epoch: devices get a not-recovered
+// snapshot, never events that differ from those they saw. A restart from
+// the AOF keeps the epoch. See docs/OPERATIONS.md for what it costs.
 //
 //   RedisClient client(RedisClientOptions{*ParseRedisUrl("redis://...")});
 //   auto store = std::make_unique<RedisSessionStore>(&client,
@@ -102,7 +107,9 @@ class RedisSessionStore : public SessionStore {
   absl::StatusOr<coach::internal::SessionRecord> Load(
       absl::string_view session_id) override;
   // As Create. If record->epoch() is not the stored epoch, the stored one is
-  // used (one more round trip), as the embedded store does.
+  // used (one more round trip), as the embedded store does. The first
+  // commit of a session after a failover goes into a new epoch (one more
+  // round trip; logged).
   absl::StatusOr<std::vector<StoredEvent>> Commit(
       int64_t expected_sequence, coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) override;

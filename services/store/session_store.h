@@ -87,6 +87,9 @@ class SessionStore {
   // record->last_sequence, and returns the events as stored, as Create does.
   // On error nothing is stored and `events` are lost (as for Create): a
   // caller retrying after ABORTED reloads and makes its events anew.
+  // A store that may have lost events it handed out (Redis failed over)
+  // commits them in a new epoch instead, numbered on from the stored
+  // sequence: record->epoch() then differs from the one passed.
   virtual absl::StatusOr<std::vector<StoredEvent>> Commit(
       int64_t expected_sequence, coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) = 0;
@@ -101,6 +104,9 @@ class SessionStore {
   // Calls `listener` with every event after `after_sequence` (first those
   // already stored, then new ones as they are committed, by any process),
   // until the handle is destroyed. `listener` must outlive the handle.
+  // After a Commit moved the session to a new epoch, the listener gets that
+  // epoch's events from the first one it is given, whatever its sequence:
+  // an event of another epoch starts a new history.
   virtual absl::StatusOr<std::unique_ptr<FollowHandle>> Follow(
       absl::string_view session_id, int64_t after_sequence,
       EventListener* listener) = 0;

@@ -84,7 +84,10 @@ absl::StatusOr<std::unique_ptr<RedisFailoverGroup>> RedisFailoverGroup::Start(
   }
   group->dir_ = pattern;
 
-  absl::StatusOr<std::unique_ptr<RedisServer>> primary = RedisServer::Start();
+  RedisServerOptions primary_options;  // The replica syncs at once.
+  primary_options.extra_args = {"--repl-diskless-sync-delay", "0"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> primary =
+      RedisServer::Start(primary_options);
   if (!primary.ok()) return primary.status();
   const int primary_port = (*primary)->port();
   group->servers_.push_back(*std::move(primary));

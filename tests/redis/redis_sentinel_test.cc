@@ -70,11 +70,12 @@ TEST(RedisSentinelTest, TheClientFollowsTheSentinelsToTheNewPrimary) {
   options.address = address;
   options.pool_size = 2;
   RedisClient client(options);
-  ASSERT_TRUE(client.Call({"SET", "k", "before"}).ok());
-  // On the replica before the crash, so the failover keeps it.
-  absl::StatusOr<RedisReply> waited = client.Call({"WAIT", "1", "5000"});
+  // On the replica before the crash, so the failover keeps it (WAIT counts
+  // the replicas that have its own connection's last write).
+  absl::StatusOr<std::vector<RedisReply>> waited = client.Acquire()->Pipeline(
+      {{"SET", "k", "before"}, {"WAIT", "1", "5000"}});
   ASSERT_TRUE(waited.ok()) << waited.status();
-  EXPECT_EQ((*waited)->integer, 1);
+  EXPECT_EQ((*waited)[1]->integer, 1);
 
   ASSERT_TRUE(g.KillPrimary().ok());
   absl::StatusOr<int> promoted = g.WaitForFailover(absl::Seconds(60));
