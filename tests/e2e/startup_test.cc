@@ -2,6 +2,8 @@
 // failures stop it with a message naming the cause; a good start serves on
 // the port it writes to --port_file; SIGTERM stops it cleanly with exit 0,
 // and within --shutdown_grace and its margin even while handlers are blocked.
+// On sentinel://, a master name the Sentinels do not know stops it; no
+// Sentinel answering does not (NOT_SERVING until one does).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
@@ -37,6 +39,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
+#include "tests/common/redis_failover.h"
 
 extern char** environ;
 
@@ -436,6 +439,58 @@ TEST_F(StartupTest, SigtermExitsSoonAfterTheGraceWhileHandlersAreBlocked) {
   for (int i = 0; i < 600 && done.load() < kCalls; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
+}
+
+TEST_F(StartupTest, AMasterNameTheSentinelsDoNotKnowStopsNamingIt) {
+  RedisFailoverOptions options;
+  options.sentinels = 1;
+  options.quorum = 1;
+  absl::StatusOr<std::unique_ptr<RedisFailoverGroup>> group =
+      RedisFailoverGroup::Start(options);
+  ASSERT_TRUE(group.ok()) << group.status();
+  const std::string secret = WriteFile("secret", kSecret);
+  Start({"--auth_secret_file=" + secret, "--listen=127.0.0.1:0",
+         absl::StrCat("--redis=sentinel://127.0.0.1:",
+                      (*group)->sentinel(0).port(), "/nosuch")});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(), HasSubstr("--redis: the Sentinels know no master "
+                                  "named \"nosuch\""));
+}
+
+TEST_F(StartupTest, NoSentinelReachableServesNotServingNamingThem) {
+  int dead = 0;
+  {
+    SilentListener closed_soon;  // Its port refuses once it is closed.
+    dead = closed_soon.port();
+  }
+  ASSERT_GT(dead, 0);
+  const int port = StartServing(
+      {absl::StrCat("--redis=sentinel://127.0.0.1:", dead, "/coachd")});
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+  const std::string why =
+      absl::StrCat("no primary found for \"coachd\" (sentinel 127.0.0.1:", dead,
+                   ": Connection refused)");
+  const absl::Time give_up = absl::Now() + kBound;
+  while (!absl::StrContains(Stderr(), "NOT_SERVING") && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));  // A log file: no event.
+  }
+  EXPECT_THAT(Stderr(), HasSubstr("NOT_SERVING"));
+  EXPECT_THAT(Stderr(), HasSubstr(why));
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+  grpc::health::v1::HealthCheckResponse health;
+  grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(
+      &context, grpc::health::v1::HealthCheckRequest(), &health);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(health.status(),
+            grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited) << "killed by signal " << exit.signal;
 }
 
 }  // namespace
