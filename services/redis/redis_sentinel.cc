@@ -34,17 +34,24 @@ absl::StatusOr<RedisReply> Ask(redisContext* c,
   return reply;
 }
 
+// OpenRedisContext to the server at `at`.
+absl::StatusOr<redisContext*> OpenAt(const HostPort& at,
+                                     absl::Duration connect_timeout,
+                                     absl::Duration command_timeout) {
+  RedisAddress address;
+  address.host = at.host;
+  address.port = at.port;
+  return OpenRedisContext(address, connect_timeout, command_timeout);
+}
+
 // The primary `sentinel` names for `master_name`: NOT_FOUND when it knows
 // no such master, UNAVAILABLE when it cannot say.
 absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel,
                                      const std::string& master_name,
                                      absl::Duration connect_timeout,
                                      absl::Duration command_timeout) {
-  RedisAddress at;
-  at.host = sentinel.host;
-  at.port = sentinel.port;
   absl::StatusOr<redisContext*> c =
-      OpenRedisContext(at, connect_timeout, command_timeout);
+      OpenAt(sentinel, connect_timeout, command_timeout);
   if (!c.ok()) return c.status();
   absl::StatusOr<RedisReply> reply =
       Ask(*c, {"SENTINEL", "get-master-addr-by-name", master_name});
@@ -71,11 +78,8 @@ absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel,
 absl::StatusOr<redisContext*> ConnectIfPrimary(const HostPort& primary,
                                                absl::Duration connect_timeout,
                                                absl::Duration command_timeout) {
-  RedisAddress at;
-  at.host = primary.host;
-  at.port = primary.port;
   absl::StatusOr<redisContext*> c =
-      OpenRedisContext(at, connect_timeout, command_timeout);
+      OpenAt(primary, connect_timeout, command_timeout);
   if (!c.ok()) return c.status();
   absl::StatusOr<RedisReply> role = Ask(*c, {"ROLE"});
   absl::Status status = role.status();

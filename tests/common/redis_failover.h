@@ -33,6 +33,14 @@ struct RedisFailoverOptions {
   // How long Start() waits for the replica to sync and the Sentinels to
   // know each other and the replica.
   absl::Duration ready_timeout = absl::Seconds(30);
+
+  // One Sentinel with quorum 1: enough for tests that only ask it.
+  static RedisFailoverOptions OneSentinel() {
+    RedisFailoverOptions o;
+    o.sentinels = 1;
+    o.quorum = 1;
+    return o;
+  }
 };
 
 // The processes of one group. Not thread-safe; start it from the test's

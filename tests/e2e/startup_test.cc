@@ -193,6 +193,19 @@ class StartupTest : public ::testing::Test {
 
   std::string Stderr() const { return ReadFile(stderr_path_); }
 
+  // What the health service on `channel` says (UNKNOWN, and a test
+  // failure, if the call fails).
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    grpc::health::v1::HealthCheckResponse health;
+    grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(
+        &context, grpc::health::v1::HealthCheckRequest(), &health);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return health.status();
+  }
+
   std::string dir_;
   std::string stderr_path_;
   pid_t pid_ = -1;
@@ -248,15 +261,7 @@ TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
   // the same secret (less its trailing newline).
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
-  {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
-    grpc::health::v1::HealthCheckResponse health;
-    grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(
-        &context, grpc::health::v1::HealthCheckRequest(), &health);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
-  }
+  EXPECT_EQ(Health(channel), grpc::health::v1::HealthCheckResponse::SERVING);
   {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
@@ -442,11 +447,8 @@ TEST_F(StartupTest, SigtermExitsSoonAfterTheGraceWhileHandlersAreBlocked) {
 }
 
 TEST_F(StartupTest, AMasterNameTheSentinelsDoNotKnowStopsNamingIt) {
-  RedisFailoverOptions options;
-  options.sentinels = 1;
-  options.quorum = 1;
   absl::StatusOr<std::unique_ptr<RedisFailoverGroup>> group =
-      RedisFailoverGroup::Start(options);
+      RedisFailoverGroup::Start(RedisFailoverOptions::OneSentinel());
   ASSERT_TRUE(group.ok()) << group.status();
   const std::string secret = WriteFile("secret", kSecret);
   Start({"--auth_secret_file=" + secret, "--listen=127.0.0.1:0",
@@ -480,13 +482,7 @@ TEST_F(StartupTest, NoSentinelReachableServesNotServingNamingThem) {
   EXPECT_THAT(Stderr(), HasSubstr(why));
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                      grpc::InsecureChannelCredentials());
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
-  grpc::health::v1::HealthCheckResponse health;
-  grpc::Status status = grpc::health::v1::Health::NewStub(channel)->Check(
-      &context, grpc::health::v1::HealthCheckRequest(), &health);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(health.status(),
+  EXPECT_EQ(Health(channel),
             grpc::health::v1::HealthCheckResponse::NOT_SERVING);
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
   const Exit exit = Reap();

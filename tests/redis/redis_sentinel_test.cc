@@ -117,11 +117,8 @@ TEST(RedisSentinelTest, NoSentinelListeningIsUnavailableNamingEach) {
 }
 
 TEST(RedisSentinelTest, AnUnknownMasterNameIsNotFound) {
-  RedisFailoverOptions options;
-  options.sentinels = 1;
-  options.quorum = 1;
   absl::StatusOr<std::unique_ptr<RedisFailoverGroup>> group =
-      RedisFailoverGroup::Start(options);
+      RedisFailoverGroup::Start(RedisFailoverOptions::OneSentinel());
   ASSERT_TRUE(group.ok()) << group.status();
   const RedisAddress address = Address(absl::StrCat(
       "sentinel://127.0.0.1:", (*group)->sentinel(0).port(), "/nosuch"));
