@@ -269,7 +269,8 @@ void Gateway::HandleMakeLink(evhttp_request* request) {
 std::shared_ptr<SseStream> Gateway::OpenStream(evhttp_request* request) {
   const uint64_t id = next_stream_id_++;
   std::shared_ptr<SseStream> stream = SseStream::Open(
-      request, &poster_, options_.retry_ms, [this, id] { streams_.erase(id); });
+      request, &poster_, options_.retry_ms, options_.max_unsent_bytes,
+      [this, id] { streams_.erase(id); });
   streams_[id] = stream;
   return stream;
 }

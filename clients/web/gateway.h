@@ -58,6 +58,9 @@ struct GatewayOptions {
   absl::Duration heartbeat = absl::Seconds(15);      // SSE comment interval.
   absl::Duration call_deadline = absl::Seconds(10);  // Unary calls.
   int max_streams = 10000;  // Open event streams at most (503 beyond).
+  // Output a browser's socket has not taken, at most, per stream; a browser
+  // further behind is cut off and resumes when it reconnects (sse_stream.h).
+  size_t max_unsent_bytes = SseStream::kMaxUnsentBytes;
   // Paired browsers' access tokens are refreshed this long before they
   // expire, checked this often.
   absl::Duration refresh_before = absl::Minutes(2);

@@ -3,16 +3,20 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
+#include <sys/socket.h>
 
 #include <utility>
+
+#include "services/common/check.h"
 
 namespace coachd {
 
 std::shared_ptr<SseStream> SseStream::Open(evhttp_request* request,
                                            LoopPoster* poster, int retry_ms,
+                                           size_t max_unsent_bytes,
                                            std::function<void()> on_closed) {
   std::shared_ptr<SseStream> stream(
-      new SseStream(request, poster, std::move(on_closed)));
+      new SseStream(request, poster, max_unsent_bytes, std::move(on_closed)));
   stream->self_ = stream;
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", "text/event-stream");
@@ -22,16 +26,28 @@ std::shared_ptr<SseStream> SseStream::Open(evhttp_request* request,
   evhttp_send_reply_start(request, HTTP_OK, "OK");
   evhttp_connection_set_closecb(stream->connection_,
                                 &SseStream::OnConnectionClosed, stream.get());
+  // A fixed send buffer, not one the kernel grows to megabytes for a
+  // browser that stopped reading: with max_unsent_bytes it bounds what a
+  // stalled browser costs.
+  if (bufferevent* bev = evhttp_connection_get_bufferevent(stream->connection_);
+      bev != nullptr && bufferevent_getfd(bev) >= 0) {
+    const int bytes = kSocketSendBytes;
+    setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &bytes,
+               sizeof(bytes));
+  }
   stream->Write(SseRetry(retry_ms));
   return stream;
 }
 
 SseStream::SseStream(evhttp_request* request, LoopPoster* poster,
-                     std::function<void()> on_closed)
+                     size_t max_unsent_bytes, std::function<void()> on_closed)
     : request_(request),
       connection_(evhttp_request_get_connection(request)),
       poster_(poster),
-      on_closed_(std::move(on_closed)) {}
+      max_unsent_bytes_(max_unsent_bytes),
+      on_closed_(std::move(on_closed)) {
+  COACHD_DCHECK(max_unsent_bytes > 0, "a stream must be able to send");
+}
 
 void SseStream::Offer(const PageMessage& message) {
   if (overflowed_.load(std::memory_order_relaxed)) return;
@@ -67,9 +83,18 @@ void SseStream::Attach(std::shared_ptr<UpstreamCall> call) {
 void SseStream::Write(const std::string& wire) {
   if (request_ == nullptr) return;
   bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
-  if (bev != nullptr &&
-      evbuffer_get_length(bufferevent_get_output(bev)) > kMaxBufferedBytes) {
-    Close();  // The browser takes nothing: it resumes when it comes back.
+  evbuffer* unsent = bev != nullptr ? bufferevent_get_output(bev) : nullptr;
+  if (unsent != nullptr && evbuffer_get_length(unsent) > max_unsent_bytes_) {
+    // Over the bound: first hand the socket what it takes now (a burst,
+    // such as a resume's replay, comes faster than the loop writes), and
+    // judge the browser only by what is left.
+    evbuffer_write(unsent, bufferevent_getfd(bev));
+  }
+  if (unsent != nullptr && evbuffer_get_length(unsent) > max_unsent_bytes_) {
+    // The browser's socket is full and more is waiting: its reply ends
+    // here (what is buffered still goes out, the end after it) and nothing
+    // more is written; it resumes from its last event when it comes back.
+    Close();
     return;
   }
   evbuffer* chunk = evbuffer_new();
@@ -78,19 +103,30 @@ void SseStream::Write(const std::string& wire) {
   evbuffer_free(chunk);
 }
 
-void SseStream::Close() { Finish(/*send_end=*/true); }
+void SseStream::Close() { Finish(Ending::kEnd); }
 
 void SseStream::OnConnectionClosed(evhttp_connection*, void* self) {
-  // The browser went away: libevent frees the request after this returns.
-  static_cast<SseStream*>(self)->Finish(/*send_end=*/false);
+  static_cast<SseStream*>(self)->Finish(Ending::kGone);
 }
 
-void SseStream::Finish(bool send_end) {
+void SseStream::Finish(Ending ending) {
   if (request_ == nullptr) return;
   // Alive until this returns, even when self_ held the last reference.
   std::shared_ptr<SseStream> keep = std::move(self_);
   evhttp_connection_set_closecb(connection_, nullptr, nullptr);
-  if (send_end) evhttp_send_reply_end(request_);
+  switch (ending) {
+    case Ending::kEnd:
+      evhttp_send_reply_end(request_);
+      break;
+    case Ending::kGone:
+      // A connection that failed (the browser went away) leaves a reply
+      // still open detached from it, for its owner to end: ending it frees
+      // it. One still attached is freed with its connection.
+      if (evhttp_request_get_connection(request_) == nullptr) {
+        evhttp_send_reply_end(request_);
+      }
+      break;
+  }
   request_ = nullptr;
   connection_ = nullptr;
   std::vector<std::shared_ptr<UpstreamCall>> calls;

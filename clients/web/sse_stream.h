@@ -1,10 +1,14 @@
 // One browser's open event stream (text/event-stream), and the coachd
 // streams that feed it. The loop thread owns the HTTP side; gRPC threads
-// Offer() messages, which reach the loop through the LoopPoster. The queue
-// per browser is bounded: a browser that falls kMaxQueued messages (or
-// kMaxBufferedBytes of unsent output) behind is disconnected, and comes back
-// with its Last-Event-ID, so it resumes from history (or a snapshot) instead
-// of growing the gateway's memory or slowing the others.
+// Offer() messages, which reach the loop through the LoopPoster. What the
+// gateway holds per browser is bounded: a browser that falls kMaxQueued
+// messages behind the loop, or more than `max_unsent_bytes` of output
+// behind a full socket (it stopped reading), is cut off: its reply ends
+// after what is already buffered and nothing more is added. The browser
+// comes back with its Last-Event-ID and resumes from history, or gets a
+// snapshot, instead of growing the gateway's memory or slowing the others.
+// Each stream's socket send buffer is fixed (kSocketSendBytes) so the
+// kernel does not hold megabytes for it either.
 //
 // Lifetime: shared by the gateway's table of open streams and every
 // callback that may still post to it; everything but Offer(), Attach() and
@@ -31,20 +35,27 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
  public:
   // Messages waiting for the loop, per browser, at most.
   static constexpr int kMaxQueued = 512;
-  // Bytes written but not yet taken by the browser's socket, at most.
-  static constexpr size_t kMaxBufferedBytes = 1 << 20;
+  // The default of Open's `max_unsent_bytes`.
+  static constexpr size_t kMaxUnsentBytes = 1 << 20;
+  // The socket send buffer asked for each stream (Linux doubles it), so
+  // the kernel does not grow it to megabytes for a browser that stopped
+  // reading.
+  static constexpr int kSocketSendBytes = 64 << 10;
 
   // Loop thread. Starts the 200 text/event-stream reply on `request` with
-  // the retry delay. `poster` must outlive every stream. `on_closed` runs
-  // on the loop once the stream is over (either side closed it).
+  // the retry delay. `poster` must outlive every stream. Output the
+  // browser's socket has not taken is kept up to `max_unsent_bytes` (> 0);
+  // past that the stream is cut off. `on_closed` runs on the loop once the
+  // stream is over (either side closed it, or it was cut off).
   static std::shared_ptr<SseStream> Open(evhttp_request* request,
                                          LoopPoster* poster, int retry_ms,
+                                         size_t max_unsent_bytes,
                                          std::function<void()> on_closed);
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;
 
   // Any thread: queues `message` for the browser (dropped once closed). A
-  // message beyond kMaxQueued closes the stream instead.
+  // message beyond kMaxQueued cuts the stream off instead.
   void Offer(const PageMessage& message);
 
   // Any thread: runs `task` on the loop with this stream alive.
@@ -53,7 +64,8 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   // Any thread: cancels `call` when the stream closes (at once if closed).
   void Attach(std::shared_ptr<UpstreamCall> call);
 
-  // Loop thread: writes `wire` now (already formatted SSE text).
+  // Loop thread: writes `wire` now (already formatted SSE text), or, when
+  // the browser has more than max_unsent_bytes unsent, cuts it off.
   void Write(const std::string& wire);
 
   // Loop thread: ends the reply and cancels the attached calls. Idempotent.
@@ -66,14 +78,19 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   int queued() const { return queued_.load(std::memory_order_relaxed); }
 
  private:
+  // How a stream ends: the reply ended (kEnd), or the browser went away
+  // (kGone).
+  enum class Ending { kEnd, kGone };
+
   SseStream(evhttp_request* request, LoopPoster* poster,
-            std::function<void()> on_closed);
+            size_t max_unsent_bytes, std::function<void()> on_closed);
   static void OnConnectionClosed(evhttp_connection* connection, void* self);
-  void Finish(bool send_end);
+  void Finish(Ending ending);
 
   evhttp_request* request_;  // Loop thread; null once closed.
   evhttp_connection* connection_;
   LoopPoster* const poster_;
+  const size_t max_unsent_bytes_;
   std::function<void()> on_closed_;
   std::shared_ptr<SseStream> self_;  // Keeps the stream alive while open.
   std::atomic<int> queued_{0};

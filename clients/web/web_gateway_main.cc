@@ -41,6 +41,10 @@ ABSL_FLAG(std::string, port_file, "",
 ABSL_FLAG(int, retry_ms, 2000, "SSE retry: how soon browsers reconnect.");
 ABSL_FLAG(bool, secure_cookies, false,
           "Mark the cookie Secure (when served over HTTPS).");
+ABSL_FLAG(int64_t, max_unsent_bytes, 1 << 20,
+          "Output a browser has not taken, at most, per open event stream; "
+          "a browser further behind is disconnected and resumes from its "
+          "last event when it reconnects.");
 ABSL_FLAG(absl::Duration, heartbeat, absl::Seconds(15),
           "How often an idle event stream gets a comment line.");
 ABSL_FLAG(absl::Duration, refresh_before, absl::Minutes(2),
@@ -91,6 +95,9 @@ int main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_retry_ms) < 100) {
     return Fail("--retry_ms: at least 100");
   }
+  if (absl::GetFlag(FLAGS_max_unsent_bytes) < 4096) {
+    return Fail("--max_unsent_bytes: at least 4096");
+  }
 
   evthread_use_pthreads();  // gRPC threads wake the loop (event_active).
   event_base* base = event_base_new();
@@ -104,6 +111,8 @@ int main(int argc, char** argv) {
   options.retry_ms = absl::GetFlag(FLAGS_retry_ms);
   options.secure_cookies = absl::GetFlag(FLAGS_secure_cookies);
   options.heartbeat = absl::GetFlag(FLAGS_heartbeat);
+  options.max_unsent_bytes =
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_unsent_bytes));
   options.refresh_before = absl::GetFlag(FLAGS_refresh_before);
   options.refresh_every = absl::GetFlag(FLAGS_refresh_every);
   if (options.refresh_every <= absl::ZeroDuration()) {

@@ -20,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
@@ -325,6 +326,104 @@ absl::StatusOr<HttpAnswer> HttpRequest(
   answer.head = response.substr(0, end);
   answer.body = response.substr(end + 4);
   return answer;
+}
+
+absl::StatusOr<std::unique_ptr<RawEventStream>> RawEventStream::Open(
+    int port, const std::string& path,
+    const std::map<std::string, std::string>& headers, int receive_buffer) {
+  std::unique_ptr<RawEventStream> stream(new RawEventStream);
+  stream->fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (receive_buffer > 0) {
+    setsockopt(stream->fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+               sizeof(receive_buffer));
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(stream->fd_, reinterpret_cast<sockaddr*>(&address),
+              sizeof(address)) != 0) {
+    return absl::UnavailableError(absl::StrCat("connect: ", port));
+  }
+  std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: 127.0.0.1:", port,
+                   "\r\nAccept: text/event-stream\r\n");
+  for (const auto& [k, v] : headers) {
+    absl::StrAppend(&request, k, ": ", v, "\r\n");
+  }
+  absl::StrAppend(&request, "\r\n");
+  if (write(stream->fd_, request.data(), request.size()) !=
+      static_cast<ssize_t>(request.size())) {
+    return absl::UnavailableError("write: the request did not go out");
+  }
+  return stream;
+}
+
+RawEventStream::~RawEventStream() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool RawEventStream::ReadUntil(
+    const std::function<bool(const std::vector<Message>&)>& done,
+    absl::Duration cap) {
+  const absl::Time end = absl::Now() + cap;
+  char buffer[16384];
+  while (!done(messages_)) {
+    const absl::Duration left = end - absl::Now();
+    if (closed_ || left <= absl::ZeroDuration()) return false;
+    pollfd p{fd_, POLLIN, 0};
+    const int ready =
+        poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (ready < 0 && errno != EINTR) return false;
+    if (ready <= 0) continue;
+    const ssize_t n = read(fd_, buffer, sizeof(buffer));
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      closed_ = true;  // End of file, or reset.
+      continue;
+    }
+    raw_.append(buffer, static_cast<size_t>(n));
+    Parse();
+  }
+  return true;
+}
+
+void RawEventStream::Parse() {
+  if (!head_done_) {
+    const size_t end = raw_.find("\r\n\r\n");
+    if (end == std::string::npos) return;
+    head_done_ = true;
+    parsed_ = end + 4;
+  }
+  // Chunks: "<hex size>\r\n<bytes>\r\n"; each SSE write is one chunk.
+  while (true) {
+    const size_t line_end = raw_.find("\r\n", parsed_);
+    if (line_end == std::string::npos) break;
+    size_t size = 0;
+    if (!absl::SimpleHexAtoi(raw_.substr(parsed_, line_end - parsed_), &size)) {
+      break;
+    }
+    if (size == 0) {  // The last chunk: the reply is over.
+      closed_ = true;
+      break;
+    }
+    if (raw_.size() < line_end + 2 + size + 2) break;  // Not all here yet.
+    body_.append(raw_, line_end + 2, size);
+    parsed_ = line_end + 2 + size + 2;
+  }
+  // Messages: lines "field: value", each message ended by an empty line.
+  size_t end;
+  while ((end = body_.find("\n\n")) != std::string::npos) {
+    Message m;
+    for (absl::string_view line :
+         absl::StrSplit(absl::string_view(body_).substr(0, end), '\n')) {
+      if (absl::ConsumePrefix(&line, "id: ")) m.id = std::string(line);
+      if (absl::ConsumePrefix(&line, "event: ")) m.event = std::string(line);
+      if (absl::ConsumePrefix(&line, "data: ")) m.data = std::string(line);
+    }
+    if (!m.data.empty()) messages_.push_back(std::move(m));
+    body_.erase(0, end + 2);
+  }
 }
 
 }  // namespace coachd

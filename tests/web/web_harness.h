@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,55 @@ struct HttpAnswer {
 absl::StatusOr<HttpAnswer> HttpRequest(
     int port, const std::string& method, const std::string& path,
     const std::map<std::string, std::string>& headers, const std::string& body);
+
+// One event stream read over a raw loopback socket, as a browser's
+// EventSource would, but under the test's control: it reads only when told
+// to, so it can stop reading like a stalled browser. Not thread-safe.
+class RawEventStream {
+ public:
+  // One complete SSE message.
+  struct Message {
+    std::string id;
+    std::string event;
+    std::string data;
+  };
+
+  // Connects to 127.0.0.1:`port` (with a socket receive buffer of
+  // `receive_buffer` bytes when > 0, set before connecting so the window
+  // stays small) and sends GET `path` with `headers` (HTTP/1.1, kept
+  // alive, as browsers do).
+  static absl::StatusOr<std::unique_ptr<RawEventStream>> Open(
+      int port, const std::string& path,
+      const std::map<std::string, std::string>& headers,
+      int receive_buffer = 0);
+  ~RawEventStream();
+  RawEventStream(const RawEventStream&) = delete;
+  RawEventStream& operator=(const RawEventStream&) = delete;
+
+  // Reads until `done` holds for the messages so far, the server closes
+  // the connection, or `cap` passes. Whether `done` held.
+  bool ReadUntil(const std::function<bool(const std::vector<Message>&)>& done,
+                 absl::Duration cap);
+  // Every complete message read so far (a message cut off midway is not).
+  const std::vector<Message>& messages() const { return messages_; }
+  // Bytes read from the socket so far.
+  size_t bytes() const { return raw_.size(); }
+  // Whether the stream is over: the reply's end (its last chunk), end of
+  // file, or reset.
+  bool closed() const { return closed_; }
+
+ private:
+  RawEventStream() = default;
+  void Parse();  // Decodes new complete chunks of raw_ into messages_.
+
+  int fd_ = -1;
+  std::string raw_;         // Everything read.
+  size_t parsed_ = 0;       // Offset in raw_ of the next chunk.
+  bool head_done_ = false;  // The status line and headers are past.
+  std::string body_;        // Decoded body not yet split into messages.
+  std::vector<Message> messages_;
+  bool closed_ = false;
+};
 
 }  // namespace coachd
 

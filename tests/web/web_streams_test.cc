@@ -1,8 +1,14 @@
 // What reaches a page when messages stop: a hold counted down on the page
-// while the gateway is frozen (SIGSTOP), in headless chromium against a
-// real coachd, redis-server and web gateway (web_pages_fixture.h).
+// while the gateway is frozen (SIGSTOP), in headless chromium; and a
+// reader that stops reading (a raw socket), cut off by the gateway within
+// its bound and resuming exactly. Against a real coachd, redis-server and
+// web gateway (web_pages_fixture.h).
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -125,6 +131,175 @@ TEST_F(WebStreamsTest, AHoldCountsDownOnThePageWhileNoMessageArrives) {
       << Describe("d");
   EXPECT_EQ(SeenOnce("d"), absl::StrCat("ok ", paused.last_sequence()))
       << Describe("d");
+}
+
+// The session sequence of a "session" message, or -1 for other messages.
+int64_t SeqOf(const RawEventStream::Message& m) {
+  if (m.event != "session") return -1;
+  const size_t at = m.data.find("\"seq\":");
+  int64_t seq = -1;
+  if (at == std::string::npos) return -1;
+  const size_t end = m.data.find_first_of(",}", at);
+  return absl::SimpleAtoi(m.data.substr(at + 6, end - at - 6), &seq) ? seq : -1;
+}
+
+bool IsSnapshot(const RawEventStream::Message& m) {
+  return absl::StrContains(m.data, "\"kind\":\"snapshot\"");
+}
+
+// The first session sequence among `messages`, or -1.
+int64_t FirstSeq(const std::vector<RawEventStream::Message>& messages) {
+  for (const RawEventStream::Message& m : messages) {
+    if (SeqOf(m) >= 0) return SeqOf(m);
+  }
+  return -1;
+}
+
+// The last session sequence among `messages`, or -1.
+int64_t LastSeq(const std::vector<RawEventStream::Message>& messages) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (SeqOf(*it) >= 0) return SeqOf(*it);
+  }
+  return -1;
+}
+
+// "ok N" when the session messages of `messages` are, in order, `first`
+// and every sequence after it once up to N; else where they break. A
+// snapshot stands for the sequence it carries; a later one that says it
+// did not recover the history starts the count again from its own.
+std::string Contiguous(const std::vector<RawEventStream::Message>& messages,
+                       int64_t first) {
+  int64_t want = first;
+  for (const RawEventStream::Message& m : messages) {
+    const int64_t seq = SeqOf(m);
+    if (seq < 0) continue;
+    if (IsSnapshot(m) && want != first &&
+        absl::StrContains(m.data, "\"recovered\":false")) {
+      want = seq;  // History gone: the snapshot says so, and counts anew.
+    }
+    if (seq != want) return absl::StrCat(seq, " where ", want, " was due");
+    ++want;
+  }
+  return absl::StrCat("ok ", want - 1);
+}
+
+TEST_F(WebStreamsTest, AReaderThatStopsReadingIsCutOffAndResumesExactly) {
+  // Commands unlimited: the test makes its events with REPEAT.
+  ASSERT_NO_FATAL_FAILURE(StartCoachd(
+      "1",
+      {"--max_commands_per_minute=0", "--max_commands_per_window=100000"}));
+  ASSERT_NO_FATAL_FAILURE(StartGateway({"--max_unsent_bytes=65536"}));
+  const std::string alice = Token("alice", Role::kUser);
+  absl::StatusOr<HttpAnswer> linked =
+      HttpRequest(gateway_port_, "GET", MakeLink(alice), {}, "");
+  ASSERT_TRUE(linked.ok()) << linked.status();
+  const size_t at = linked->head.find("coachd_web=");
+  ASSERT_NE(at, std::string::npos) << linked->head;
+  const std::string cookie =
+      linked->head.substr(at, linked->head.find(';', at) - at);
+  const coach::v1::SessionView view = StartSession(alice);
+  const std::string path = "/events/display?session=" + view.session_id();
+  int commands = 0;
+  auto command = [&](coach::v1::CommandType type) {
+    coach::v1::SendCommandRequest request;
+    request.set_session_id(view.session_id());
+    request.set_command_id(absl::StrCat("c", ++commands));
+    request.set_command(type);
+    coach::v1::SendCommandResponse response;
+    grpc::Status s =
+        sessions_->SendCommand(Context(alice).get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.last_sequence();
+  };
+  command(coach::v1::COMMAND_TYPE_PAUSE);  // Only the test's events now.
+  auto has_session = [](const std::vector<RawEventStream::Message>& ms) {
+    return LastSeq(ms) >= 0;
+  };
+
+  // The stalled reader: a small socket buffer; it reads its snapshot, then
+  // nothing.
+  absl::StatusOr<std::unique_ptr<RawEventStream>> stalled =
+      RawEventStream::Open(gateway_port_, path, {{"Cookie", cookie}}, 4096);
+  ASSERT_TRUE(stalled.ok()) << stalled.status();
+  ASSERT_TRUE((*stalled)->ReadUntil(has_session, kCap));
+  for (const RawEventStream::Message& m : (*stalled)->messages()) {
+    if (SeqOf(m) >= 0) {
+      ASSERT_TRUE(IsSnapshot(m)) << m.data;
+      break;
+    }
+  }
+  // A reader that keeps up, reading after every hundred events.
+  absl::StatusOr<std::unique_ptr<RawEventStream>> reader =
+      RawEventStream::Open(gateway_port_, path, {{"Cookie", cookie}});
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_TRUE((*reader)->ReadUntil(has_session, kCap));
+  // Some 1500 events of about a kilobyte each: over 20 times what the
+  // gateway keeps for a browser (64 KiB) and its socket's send buffer.
+  int64_t last = 0;
+  for (int i = 1; i <= 1500; ++i) {
+    last = command(coach::v1::COMMAND_TYPE_REPEAT);
+    if (i % 100 == 0) {
+      ASSERT_TRUE((*reader)->ReadUntil(
+          [&](const std::vector<RawEventStream::Message>& ms) {
+            return LastSeq(ms) == last;
+          },
+          kCap))
+          << "the reader that keeps up fell behind at " << last;
+    }
+  }
+  EXPECT_EQ(Contiguous((*reader)->messages(), FirstSeq((*reader)->messages())),
+            absl::StrCat("ok ", last));
+  EXPECT_FALSE((*reader)->closed());
+
+  // The stalled reader was cut off: when it reads again it finds only what
+  // the gateway and the sockets held (not all the events), in order, then
+  // the end of the reply.
+  (*stalled)->ReadUntil(
+      [](const std::vector<RawEventStream::Message>&) { return false; },
+      absl::Seconds(20));
+  EXPECT_TRUE((*stalled)->closed()) << "the gateway kept the stalled stream";
+  EXPECT_LT((*stalled)->bytes(), (*reader)->bytes() / 4)
+      << "the stalled reader got most of the events: nothing was cut off";
+  const int64_t stalled_last = LastSeq((*stalled)->messages());
+  ASSERT_GE(stalled_last, 1);
+  EXPECT_LT(stalled_last, last);
+  EXPECT_EQ(
+      Contiguous((*stalled)->messages(), FirstSeq((*stalled)->messages())),
+      absl::StrCat("ok ", stalled_last));
+
+  // It comes back with its Last-Event-ID, as EventSource does, until it
+  // has every event. A replay bigger than the bound is cut off in turn
+  // (after at least the bound), so this may take a few rounds, each
+  // resuming exactly where the last one stopped.
+  std::vector<RawEventStream::Message> got = (*stalled)->messages();
+  int rounds = 0;
+  for (; rounds < 100 && LastSeq(got) < last; ++rounds) {
+    std::string last_id;
+    for (const RawEventStream::Message& m : got) {
+      if (SeqOf(m) >= 0) last_id = m.id;
+    }
+    absl::StatusOr<std::unique_ptr<RawEventStream>> back = RawEventStream::Open(
+        gateway_port_, path, {{"Cookie", cookie}, {"Last-Event-ID", last_id}});
+    ASSERT_TRUE(back.ok()) << back.status();
+    const bool all = (*back)->ReadUntil(
+        [&](const std::vector<RawEventStream::Message>& ms) {
+          return LastSeq(ms) == last;
+        },
+        kCap);
+    ASSERT_TRUE(all || (*back)->closed()) << "round " << rounds << " stalled";
+    ASSERT_GT(LastSeq((*back)->messages()), LastSeq(got))
+        << "round " << rounds
+        << " brought nothing new: " << (*back)->messages().size()
+        << " messages, " << (*back)->bytes() << " bytes"
+        << ((*back)->messages().empty() ? "" : (*back)->messages().back().data);
+    got.insert(got.end(), (*back)->messages().begin(),
+               (*back)->messages().end());
+  }
+  RecordProperty("resume_rounds", rounds);
+  // Every event once, in order, from the first snapshot on (the history
+  // holds 10000 events, so no resume needs a snapshot; one would say it did
+  // not recover and count from its own sequence).
+  EXPECT_EQ(Contiguous(got, FirstSeq(got)), absl::StrCat("ok ", last));
 }
 
 }  // namespace
