@@ -108,6 +108,7 @@ start_coachd() {
     --port_file="$work/port" --time_scale="$scale" \
     --max_sessions_started_per_hour=0 --max_commands_per_minute=0 \
     --max_workouts_logged_per_week=0 --max_coach_link_changes_per_hour=0 \
+    --max_live_sessions_per_person=0 --max_streams_per_person=0 \
     --command_id_window=2s --max_commands_per_window=4000 "$@" \
     2>"$work/coachd.log" &
   server_pid=$!

@@ -31,8 +31,12 @@ wait_port() {
   return 1
 }
 
+# One browser session holds every display: one person, so no per-person
+# limits (streams, live sessions, sessions started).
 "$build/services/server/coachd" --listen=127.0.0.1:0 --time_scale=10 \
   --auth_secret_file="$work/secret" --port_file="$work/coachd.port" \
+  --max_streams_per_person=0 --max_live_sessions_per_person=0 \
+  --max_sessions_started_per_hour=0 \
   2>"$work/coachd.log" &
 pids+=($!)
 coachd_port="$(wait_port "$work/coachd.port")"

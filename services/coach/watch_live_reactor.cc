@@ -27,6 +27,15 @@ WatchLiveReactor::WatchLiveReactor(const WatchLiveDeps& deps,
                  : Coaching::CheckPerson(who_, "your sessions board");
   }
   if (status.ok()) status = Coaching::ValidateResume(resume);
+  if (status.ok()) {
+    absl::StatusOr<StreamSlot> slot =
+        AcquireStreamSlot(deps_.service, method_, who_);
+    if (slot.ok()) {
+      slot_ = *std::move(slot);
+    } else {
+      status = slot.status();
+    }
+  }
   if (!status.ok()) {
     absl::MutexLock lock(&mu_);
     FinishLocked(ToGrpcStatus(status));
@@ -56,6 +65,9 @@ void WatchLiveReactor::Deliver(const SharedUpdate& update) {
     lagged_ = true;
   }
   queue_.push_back(update);
+  if (deps_.service.queue_high_water != nullptr) {
+    deps_.service.queue_high_water->Observe(method_, queue_.size());
+  }
   if (writing_ == nullptr) WriteNextLocked();
 }
 
@@ -138,6 +150,7 @@ void WatchLiveReactor::FinishLocked(const grpc::Status& status) {
 void WatchLiveReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
   lifetime_.Reset();      // No expiry or revocation close either.
+  slot_.Reset();          // However it ended, its place is free.
   std::unique_ptr<BoardAttachment> attachment;
   grpc::Status status;
   std::string who;

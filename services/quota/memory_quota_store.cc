@@ -1,5 +1,7 @@
 #include "services/quota/memory_quota_store.h"
 
+#include <string>
+
 #include "services/common/check.h"
 
 namespace coachd {
@@ -24,6 +26,31 @@ absl::StatusOr<QuotaTake> MemoryQuotaStore::Take(absl::string_view key,
   take.count = w.count;
   take.window_ends = w.ends;
   return take;
+}
+
+absl::StatusOr<SlotJoin> MemoryQuotaStore::Join(absl::string_view key,
+                                                absl::string_view member,
+                                                int64_t limit) {
+  COACHD_DCHECK(limit >= 1, "a slot limit is at least 1");
+  absl::MutexLock lock(&mu_);
+  absl::btree_set<std::string>& set = sets_[std::string(key)];
+  const std::string name(member);
+  SlotJoin join;
+  join.allowed = set.contains(name) || static_cast<int64_t>(set.size()) < limit;
+  if (join.allowed) set.insert(name);
+  join.members.assign(set.begin(), set.end());
+  if (set.empty()) sets_.erase(key);
+  return join;
+}
+
+absl::Status MemoryQuotaStore::Leave(absl::string_view key,
+                                     absl::string_view member) {
+  absl::MutexLock lock(&mu_);
+  auto it = sets_.find(key);
+  if (it == sets_.end()) return absl::OkStatus();
+  it->second.erase(std::string(member));
+  if (it->second.empty()) sets_.erase(it);
+  return absl::OkStatus();
 }
 
 }  // namespace coachd

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace coachd {
 
@@ -26,6 +27,48 @@ absl::Status Quotas::Take(absl::string_view method, const QuotaLimit& limit,
                    absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", take->window_ends,
                                     absl::UTCTimeZone()),
                    ")"));
+}
+
+namespace {
+
+std::string SlotKey(const SlotLimit& limit, absl::string_view person) {
+  return absl::StrCat(limit.flag, ":", person);
+}
+
+}  // namespace
+
+absl::Status Quotas::Hold(
+    absl::string_view method, const SlotLimit& limit, absl::string_view person,
+    absl::string_view member,
+    const std::function<bool(const std::string&)>& still_held) {
+  if (limit.max <= 0) return absl::OkStatus();
+  const std::string key = SlotKey(limit, person);
+  absl::StatusOr<SlotJoin> join = store_->Join(key, member, limit.max);
+  if (!join.ok()) return join.status();
+  if (join->allowed) return absl::OkStatus();
+  // Full: free the slots of what has ended without saying so, then retry.
+  bool freed = false;
+  for (const std::string& held : join->members) {
+    if (still_held(held)) continue;
+    absl::Status left = store_->Leave(key, held);
+    if (!left.ok()) return left;
+    freed = true;
+  }
+  if (freed) {
+    join = store_->Join(key, member, limit.max);
+    if (!join.ok()) return join.status();
+    if (join->allowed) return absl::OkStatus();
+  }
+  return absl::ResourceExhaustedError(absl::StrCat(
+      method, ": limit of ", limit.max, " ", limit.what, " per person (--",
+      limit.flag, ") reached: ", absl::StrJoin(join->members, ", "),
+      "; end one of them and retry"));
+}
+
+absl::Status Quotas::Release(const SlotLimit& limit, absl::string_view person,
+                             absl::string_view member) {
+  if (limit.max <= 0) return absl::OkStatus();
+  return store_->Leave(SlotKey(limit, person), member);
 }
 
 }  // namespace coachd

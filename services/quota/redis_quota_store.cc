@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -34,6 +35,17 @@ const RedisScript& TakeScript() {
   static const RedisScript* script = new RedisScript(kTake);
   return *script;
 }
+
+// KEYS[1] the set; ARGV: member, limit. Returns {joined 0/1, members}.
+constexpr char kJoin[] = R"lua(
+local joined = 0
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 or
+   redis.call('SCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('SADD', KEYS[1], ARGV[1])
+  joined = 1
+end
+return {joined, redis.call('SMEMBERS', KEYS[1])}
+)lua";
 
 int64_t IntegerOf(const redisReply& r) {
   if (r.type == REDIS_REPLY_INTEGER) return r.integer;
@@ -73,6 +85,39 @@ absl::StatusOr<QuotaTake> RedisQuotaStore::Take(absl::string_view key,
   take.count = IntegerOf(*r.element[1]);
   take.window_ends = absl::FromUnixMicros(IntegerOf(*r.element[2]));
   return take;
+}
+
+std::string RedisQuotaStore::SlotsKey(absl::string_view key) const {
+  return absl::StrCat(options_.key_prefix, ":slots:{", key, "}");
+}
+
+absl::StatusOr<SlotJoin> RedisQuotaStore::Join(absl::string_view key,
+                                               absl::string_view member,
+                                               int64_t limit) {
+  COACHD_DCHECK(limit >= 1, "a slot limit is at least 1");
+  absl::StatusOr<RedisReply> reply =
+      client_->Eval(RedisScript::Of(kJoin), {SlotsKey(key)},
+                    {std::string(member), absl::StrCat(limit)}, "join slots");
+  if (!reply.ok()) return reply.status();
+  const redisReply& r = **reply;
+  if (r.type != REDIS_REPLY_ARRAY || r.elements != 2 ||
+      r.element[0]->type != REDIS_REPLY_INTEGER ||
+      r.element[1]->type != REDIS_REPLY_ARRAY) {
+    return absl::InternalError("join slots: unexpected reply from Redis");
+  }
+  SlotJoin join;
+  join.allowed = r.element[0]->integer == 1;
+  const redisReply& members = *r.element[1];
+  for (size_t i = 0; i < members.elements; ++i) {
+    join.members.emplace_back(ReplyText(*members.element[i]));
+  }
+  std::sort(join.members.begin(), join.members.end());
+  return join;
+}
+
+absl::Status RedisQuotaStore::Leave(absl::string_view key,
+                                    absl::string_view member) {
+  return client_->Call({"SREM", SlotsKey(key), std::string(member)}).status();
 }
 
 }  // namespace coachd

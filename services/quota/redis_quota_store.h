@@ -1,6 +1,8 @@
 // QuotaStore on Redis: one hash per key ({"n": count, "e": window end in
 // Unix microseconds}) that expires with its window, updated by one script,
-// so every replica on the Redis counts against the same limit.
+// so every replica on the Redis counts against the same limit. Held slots
+// (Join, Leave) are one set per key, "PREFIX:slots:{KEY}", changed by one
+// script: every replica checks against the same members.
 #ifndef SERVICES_QUOTA_REDIS_QUOTA_STORE_H_
 #define SERVICES_QUOTA_REDIS_QUOTA_STORE_H_
 
@@ -25,8 +27,13 @@ class RedisQuotaStore : public QuotaStore {
   absl::StatusOr<QuotaTake> Take(absl::string_view key, int64_t limit,
                                  absl::Duration window,
                                  absl::Time now) override;
+  absl::StatusOr<SlotJoin> Join(absl::string_view key, absl::string_view member,
+                                int64_t limit) override;
+  absl::Status Leave(absl::string_view key, absl::string_view member) override;
 
  private:
+  std::string SlotsKey(absl::string_view key) const;
+
   RedisClient* client_;
   const RedisQuotaStoreOptions options_;
 };

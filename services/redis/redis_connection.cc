@@ -92,7 +92,13 @@ absl::Status RedisConnection::Connect() {
   absl::StatusOr<redisContext*> opened =
       OpenRedisContext(a, options_.connect_timeout, options_.command_timeout);
   if (!opened.ok()) {
-    return Unreachable(opened.status().message(), /*failed_connect=*/true);
+    absl::Status unreachable =
+        Unreachable(opened.status().message(), /*failed_connect=*/true);
+    if (absl::IsPermissionDenied(opened.status())) {  // Wrong credentials.
+      return absl::PermissionDeniedError(absl::StrCat(
+          "redis at ", address_text_, ": ", opened.status().message()));
+    }
+    return unreachable;
   }
   redisContext* c = *opened;
   if (options_.counters != nullptr) ++options_.counters->connects;
@@ -237,6 +243,34 @@ absl::StatusOr<redisContext*> OpenRedisContext(const RedisAddress& address,
   }
   redisSetTimeout(c, absl::ToTimeval(command_timeout));
   if (address.unix_path.empty()) redisEnableKeepAlive(c);
+  if (!address.password.empty()) {
+    // Binary-safe arguments: the password is never formatted into text.
+    const char* argv[3];
+    size_t lens[3];
+    int argc = 0;
+    argv[argc] = "AUTH";
+    lens[argc++] = 4;
+    if (!address.user.empty()) {
+      argv[argc] = address.user.data();
+      lens[argc++] = address.user.size();
+    }
+    argv[argc] = address.password.data();
+    lens[argc++] = address.password.size();
+    RedisReply reply(
+        static_cast<redisReply*>(redisCommandArgv(c, argc, argv, lens)));
+    if (reply == nullptr) {
+      const std::string reason = absl::StrCat("AUTH: ", c->errstr);
+      redisFree(c);
+      return absl::UnavailableError(reason);
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      const std::string reason = absl::StrCat(
+          "AUTH", address.user.empty() ? "" : " as user ", address.user, ": ",
+          absl::string_view(reply->str, reply->len));
+      redisFree(c);
+      return absl::PermissionDeniedError(reason);
+    }
+  }
   return c;
 }
 

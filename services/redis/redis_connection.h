@@ -73,6 +73,7 @@ class RedisConnection {
   // closed is noticed and replaced before sending). UNAVAILABLE when Redis
   // cannot be reached (within a backoff after a failure, without trying) or
   // the exchange fails midway: then the commands may or may not have run.
+  // PERMISSION_DENIED when Redis refuses the address's credentials.
   // CANCELLED after Interrupt(). Error replies are returned as replies; a
   // READONLY one (the server is a replica now) also drops the context, so
   // the next call connects again (to the new primary, via Sentinel).
@@ -124,10 +125,13 @@ class RedisConnection {
 
 // A new hiredis context to `address` (no SELECT), made within
 // `connect_timeout`, with `command_timeout` for each read and write and TCP
-// keepalive on; for a sentinel:// address, to the primary the Sentinels name
-// now (ConnectToPrimary, which may also say NOT_FOUND). The one place
-// coachd opens a context. The caller owns it (redisFree). UNAVAILABLE with
-// the reason ("Connection refused") when it cannot be made.
+// keepalive on, authenticated (AUTH) when `address` has a password; for a
+// sentinel:// address, to the primary the Sentinels name now
+// (ConnectToPrimary, which may also say NOT_FOUND). The one place coachd
+// opens a context. The caller owns it (redisFree). UNAVAILABLE with the
+// reason ("Connection refused") when it cannot be made; PERMISSION_DENIED
+// with Redis's reason ("WRONGPASS ...", never the password) when AUTH is
+// refused.
 absl::StatusOr<redisContext*> OpenRedisContext(const RedisAddress& address,
                                                absl::Duration connect_timeout,
                                                absl::Duration command_timeout);

@@ -69,6 +69,12 @@ absl::Status RedisErrorStatus(const RedisAddress& address,
   if (absl::StartsWith(text, "OOM")) {
     return absl::ResourceExhaustedError(message);
   }
+  // Credentials missing or refused (requirepass, ACL): --redis_password_file.
+  for (absl::string_view denied : {"NOAUTH", "WRONGPASS", "NOPERM"}) {
+    if (absl::StartsWith(text, denied)) {
+      return absl::PermissionDeniedError(message);
+    }
+  }
   return absl::InternalError(message);
 }
 

@@ -34,13 +34,18 @@ absl::StatusOr<RedisReply> Ask(redisContext* c,
   return reply;
 }
 
-// OpenRedisContext to the server at `at`.
+// OpenRedisContext to the server at `at`, authenticated with `user` and
+// `password` when `password` is not empty.
 absl::StatusOr<redisContext*> OpenAt(const HostPort& at,
                                      absl::Duration connect_timeout,
-                                     absl::Duration command_timeout) {
+                                     absl::Duration command_timeout,
+                                     const std::string& user = "",
+                                     const std::string& password = "") {
   RedisAddress address;
   address.host = at.host;
   address.port = at.port;
+  address.user = user;
+  address.password = password;
   return OpenRedisContext(address, connect_timeout, command_timeout);
 }
 
@@ -74,12 +79,15 @@ absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel,
   return primary;
 }
 
-// Connects to `primary` and checks that it says it is one.
+// Connects to `primary` with the credentials of `address` (the Sentinels
+// are asked without them) and checks that it says it is one.
 absl::StatusOr<redisContext*> ConnectIfPrimary(const HostPort& primary,
+                                               const RedisAddress& address,
                                                absl::Duration connect_timeout,
                                                absl::Duration command_timeout) {
   absl::StatusOr<redisContext*> c =
-      OpenAt(primary, connect_timeout, command_timeout);
+      OpenAt(primary, connect_timeout, command_timeout, address.user,
+             address.password);
   if (!c.ok()) return c.status();
   absl::StatusOr<RedisReply> role = Ask(*c, {"ROLE"});
   absl::Status status = role.status();
@@ -137,7 +145,7 @@ absl::StatusOr<PrimaryContext> ConnectToPrimary(
     }
     any_answered = any_knows = true;
     absl::StatusOr<redisContext*> c =
-        ConnectIfPrimary(*primary, connect_timeout, command_timeout);
+        ConnectIfPrimary(*primary, address, connect_timeout, command_timeout);
     if (!c.ok()) {
       failures.push_back(absl::StrCat("sentinel ", sentinel.ToString(),
                                       " names ", primary->ToString(), ": ",

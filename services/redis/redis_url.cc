@@ -1,5 +1,9 @@
 #include "services/redis/redis_url.h"
 
+#include <fstream>
+#include <sstream>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -177,6 +181,34 @@ absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url) {
   address.host = std::move(endpoint.host);
   address.port = endpoint.port;
   return address;
+}
+
+absl::Status LoadRedisPasswordFile(const std::string& path,
+                                   absl::string_view flag,
+                                   RedisAddress* address) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path, ": cannot be read"));
+  }
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  const std::vector<std::string> words =
+      absl::StrSplit(absl::StripAsciiWhitespace(contents.str()),
+                     absl::ByAnyChar(" \t"), absl::SkipEmpty());
+  if (words.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path, ": is empty"));
+  }
+  if (words.size() > 2 ||
+      absl::StrContains(absl::StripAsciiWhitespace(contents.str()), '\n')) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", path,
+                     ": must be one line, PASSWORD or USER PASSWORD"));
+  }
+  address->user = words.size() == 2 ? words[0] : "";
+  address->password = words.back();
+  return absl::OkStatus();
 }
 
 }  // namespace coachd

@@ -38,6 +38,11 @@ struct RedisAddress {
   // empty: the primary is resolved when a connection is made.
   std::vector<HostPort> sentinels;
   std::string master_name;
+  // Credentials sent with AUTH on every connection made to it, from
+  // --redis_password_file (LoadRedisPasswordFile): never part of a URL and
+  // never printed (ToString leaves them out).
+  std::string user;      // An ACL user; empty: the default user.
+  std::string password;  // Empty: no AUTH.
 
   bool via_sentinel() const { return !sentinels.empty(); }
   // For messages: "HOST:PORT[/DB]", "unix:PATH[?db=DB]" or
@@ -52,6 +57,16 @@ struct RedisAddress {
 // digits, '.', '-', '_'). INVALID_ARGUMENT naming the part that is wrong;
 // no credentials, TLS or query options are supported.
 absl::StatusOr<RedisAddress> ParseRedisUrl(absl::string_view url);
+
+// Reads Redis credentials from `path` (the value of `flag`, for messages)
+// into `address`: one line, "PASSWORD" (the default user, requirepass) or
+// "USER PASSWORD" (an ACL user); surrounding whitespace and the final
+// newline are left out. INVALID_ARGUMENT naming the flag and the file when
+// it cannot be read, is empty or has more than two words; the message never
+// holds the file's contents.
+absl::Status LoadRedisPasswordFile(const std::string& path,
+                                   absl::string_view flag,
+                                   RedisAddress* address);
 
 }  // namespace coachd
 

@@ -31,6 +31,13 @@ WatchRemindersReactor::WatchRemindersReactor(
           "kind: reminders go to DEVICE_KIND_VOICE or DEVICE_KIND_DISPLAY");
     } else {
       person_ = *std::move(person);
+      absl::StatusOr<StreamSlot> slot = AcquireStreamSlot(
+          deps_.service, "SchedulerService/WatchReminders", *who);
+      if (slot.ok()) {
+        slot_ = *std::move(slot);
+      } else {
+        invalid = slot.status();
+      }
     }
   }
   if (!invalid.ok()) {
@@ -94,6 +101,10 @@ void WatchRemindersReactor::EnqueueLocked(const ReminderRecord& reminder) {
     queue_.pop_front();
   }
   queue_.push_back(std::move(proto));
+  if (deps_.service.queue_high_water != nullptr) {
+    deps_.service.queue_high_water->Observe("SchedulerService/WatchReminders",
+                                            queue_.size());
+  }
 }
 
 void WatchRemindersReactor::WriteNextLocked() {
@@ -152,6 +163,7 @@ void WatchRemindersReactor::FinishLocked(const grpc::Status& status) {
 void WatchRemindersReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
   lifetime_.Reset();      // No expiry or revocation close either.
+  slot_.Reset();          // However it ended, its place is free.
   std::unique_ptr<ReminderWatch> watch;
   grpc::Status status;
   std::string who;

@@ -17,10 +17,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "services/common/stream_registry.h"
 #include "absl/time/time.h"
 #include "coach/v1/scheduler.pb.h"
 #include "services/auth/unary_call.h"
+#include "services/common/stream_registry.h"
 #include "services/scheduler/scheduler.h"
 
 namespace coachd {
@@ -72,6 +72,8 @@ class WatchRemindersReactor
 
   // Lets shutdown end this stream at once; reset in OnDone.
   StreamRegistration registration_;
+  // This stream's place among its caller's open streams; reset in OnDone.
+  StreamSlot slot_;
   // Ends this stream at its token\'s expiry or revocation; reset in OnDone.
   LifetimeRegistration lifetime_;
   absl::Mutex mu_;

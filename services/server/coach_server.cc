@@ -27,6 +27,9 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   if (!(options.time_scale > 0)) {
     return absl::InvalidArgumentError("--time_scale: must be greater than 0");
   }
+  if (options.unary_deadline <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--unary_deadline: must be positive");
+  }
   {
     // gRPC would silently wrap an out-of-range port; refuse it instead.
     const size_t colon = options.listen.rfind(':');
@@ -40,12 +43,13 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
           options.listen, "\""));
     }
   }
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options.tls);
-  if (!credentials.ok()) return credentials.status();
+  absl::StatusOr<std::unique_ptr<ServerTls>> tls =
+      ServerTls::Start(options.tls);
+  if (!tls.ok()) return tls.status();
   std::unique_ptr<CoachServer> s(new CoachServer());
   MetricsRegistry* const metrics =
       options.metrics != nullptr ? options.metrics : &ProcessMetrics();
+  s->tls_ = *std::move(tls);
   s->clock_ = options.clock != nullptr ? options.clock : &s->real_clock_;
   const Clock* clock = s->clock_;
 
@@ -112,8 +116,21 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   }
 
   s->streams_ = std::make_unique<StreamRegistry>();
-  ServiceDeps deps{s->auth_.get(), s->executor_.get(), s->streams_.get(),
-                   s->lifetimes_.get()};
+  s->stream_limits_ =
+      std::make_unique<StreamLimiter>(options.max_streams_per_person);
+  s->deadlines_ = std::make_unique<DeadlineTimer>();
+  if (options.record_queue_high_water) {
+    s->queue_high_water_ = std::make_unique<QueueHighWater>();
+  }
+  ServiceDeps deps;
+  deps.auth = s->auth_.get();
+  deps.executor = s->executor_.get();
+  deps.streams = s->streams_.get();
+  deps.lifetimes = s->lifetimes_.get();
+  deps.stream_limits = s->stream_limits_.get();
+  deps.queue_high_water = s->queue_high_water_.get();
+  deps.deadlines = s->deadlines_.get();
+  deps.unary_deadline = options.unary_deadline;
   s->services_.push_back(
       std::make_unique<CatalogServiceImpl>(s->catalog_.get(), deps));
   s->services_.push_back(s->sessions_->MakeService(deps));
@@ -130,7 +147,7 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &s->port_);
+  builder.AddListeningPort(options.listen, s->tls_->credentials(), &s->port_);
   // Find vanished devices: ping idle connections, drop dead ones.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
@@ -183,11 +200,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
     s->scheduler_->StartDispatcher();
   }
   LogInfo(absl::StrCat("coachd serving on ", options.listen, " (port ",
-                       s->port_, ", ",
-                       options.tls.cert_file.empty()        ? "plaintext"
-                       : options.tls.client_ca_file.empty() ? "TLS"
-                                                            : "mutual TLS",
-                       "), state ", s->backend_->Describe(), ", ",
+                       s->port_, ", ", s->tls_->mode(), "), state ",
+                       s->backend_->Describe(), ", ",
                        s->catalog_->exercises().size(),
                        " exercises, time scale ", options.time_scale));
   return s;
@@ -240,6 +254,8 @@ void CoachServer::Shutdown(absl::Duration grace) {
 }
 
 void CoachServer::Wait() { server_->Wait(); }
+
+absl::Status CoachServer::ReloadTls() { return tls_->Reload(); }
 
 CoachServer::~CoachServer() {
   Shutdown(absl::ZeroDuration());

@@ -28,7 +28,10 @@
 #include "services/catalog/catalog.h"
 #include "services/coach/coaching_component.h"
 #include "services/common/clock.h"
+#include "services/common/deadline_timer.h"
 #include "services/common/executor.h"
+#include "services/common/queue_high_water.h"
+#include "services/common/stream_limiter.h"
 #include "services/common/stream_registry.h"
 #include "services/metrics/metrics.h"
 #include "services/metrics/metrics_http_server.h"
@@ -64,6 +67,16 @@ struct ServerOptions {
   HubOptions hub;
   TimerDriverOptions driver;   // Lease sweeps (threads run with the timers).
   int max_stream_queue = 256;  // Events queued per stream before a snapshot.
+  // Streams (Subscribe, WatchLive, WatchMySessions, WatchReminders) one
+  // identity may hold open on this process at once; <= 0: no limit.
+  int max_streams_per_person = 64;
+  // A unary call that has not reached a worker this long after it arrived
+  // (whatever deadline the client gave, or none) is answered
+  // DEADLINE_EXCEEDED and never runs (ServiceDeps::unary_deadline).
+  absl::Duration unary_deadline = absl::Seconds(30);
+  // Tests only: record each kind of stream's longest write queue
+  // (queue_high_water()).
+  bool record_queue_high_water = false;
   // A request message larger than this is refused by gRPC with
   // RESOURCE_EXHAUSTED before any of our code parses it.
   int max_request_bytes = 64 * 1024;
@@ -123,6 +136,12 @@ class CoachServer {
     return server_->InProcessChannel(grpc::ChannelArguments());
   }
 
+  // Reads the TLS certificate, key and client CA files again (SIGHUP): new
+  // handshakes get them within about a second, open connections and streams
+  // carry on. A file that fails ServerTls's checks changes nothing and is
+  // named in the error; FAILED_PRECONDITION when serving plaintext.
+  absl::Status ReloadTls();
+
   // Fires every timer due by the clock; returns how many sessions ticked.
   // For tests driving a FakeClock (run_timer_thread=false).
   int RunDueTimersForTest() { return sessions_->RunDueTimersForTest(); }
@@ -139,6 +158,13 @@ class CoachServer {
   Authenticator& auth() { return *auth_; }
   RevokedDevices& revoked_devices() { return *revoked_; }
   StreamLifetimes& lifetimes() { return *lifetimes_; }
+  StreamLimiter& stream_limits() { return *stream_limits_; }
+  Executor& executor() { return *executor_; }
+  // Each kind of stream's longest write queue, when the options asked for
+  // it (record_queue_high_water); else null.
+  const QueueHighWater* queue_high_water() const {
+    return queue_high_water_.get();
+  }
   const Catalog& catalog() const { return *catalog_; }
 
  private:
@@ -166,7 +192,11 @@ class CoachServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   // Ends streams at token expiry and device revocation.
   std::unique_ptr<StreamLifetimes> lifetimes_;
-  std::unique_ptr<StreamRegistry> streams_;  // Open streams, for shutdown.
+  std::unique_ptr<StreamRegistry> streams_;       // Open streams, for shutdown.
+  std::unique_ptr<StreamLimiter> stream_limits_;  // Open streams per person.
+  std::unique_ptr<DeadlineTimer> deadlines_;      // Unary calls' deadlines.
+  std::unique_ptr<QueueHighWater> queue_high_water_;  // Tests only.
+  std::unique_ptr<ServerTls> tls_;  // Outlives the server that uses it.
   std::unique_ptr<grpc::Server> server_;
   std::thread health_thread_;
   absl::Mutex health_mu_;

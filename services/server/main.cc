@@ -1,5 +1,6 @@
 // coachd: the back-workout coaching service. Parses flags, loads the secret,
-// starts CoachServer, and on SIGTERM/SIGINT shuts down gracefully (exit 0).
+// starts CoachServer, reloads the TLS files on SIGHUP, and on SIGTERM/SIGINT
+// shuts down gracefully (exit 0).
 // A call still running 2 s past --shutdown_grace (a handler blocked on a
 // store that does not answer) does not hold the process: it exits then with
 // code 1, saying so.
@@ -54,6 +55,10 @@ ABSL_FLAG(std::string, redis, "",
           "redis://HOST:PORT[/DB], unix://PATH or, to follow failovers, "
           "sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME. "
           "Empty: the embedded in-memory store.");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "With --redis: a file holding PASSWORD (requirepass) or USER "
+          "PASSWORD (an ACL user), sent with AUTH on every connection; never "
+          "put a password on the command line.");
 ABSL_FLAG(absl::Duration, lease_ttl, absl::Seconds(3),
           "With --redis: how long a replica's lease on a session's timers "
           "lives unrenewed (renewed every third of it); a dead replica's "
@@ -74,6 +79,18 @@ ABSL_FLAG(int, max_workouts_logged_per_week, 14,
 ABSL_FLAG(int, max_coach_link_changes_per_hour, 20,
           "LinkCoach calls (links and unlinks) a person may make per hour "
           "(0: no limit).");
+ABSL_FLAG(int, max_live_sessions_per_person, 5,
+          "Sessions a person may have running or paused at once, counted "
+          "across replicas (0: no limit); a session frees its place when it "
+          "finishes.");
+ABSL_FLAG(int, max_streams_per_person, 64,
+          "Streams (Subscribe, WatchLive, WatchMySessions, WatchReminders) "
+          "one person, with all their devices, may hold open on this replica "
+          "(0: no limit).");
+ABSL_FLAG(absl::Duration, unary_deadline, absl::Seconds(30),
+          "A call (not a stream) still waiting for a worker this long after "
+          "it arrived is answered DEADLINE_EXCEEDED and never runs, whatever "
+          "deadline its client gave, or none.");
 ABSL_FLAG(absl::Duration, command_id_window, absl::Minutes(10),
           "A command id sent again within this time of being applied is a "
           "duplicate, on every replica.");
@@ -81,16 +98,14 @@ ABSL_FLAG(int, max_commands_per_window, 300,
           "Commands one session takes per --command_id_window (its ids are "
           "all kept in the session's record).");
 ABSL_FLAG(std::string, tls_cert_file, "",
-          "Serve TLS with this PEM certificate chain (with --tls_key_file). "
-          "Empty: plaintext, for loopback and the demo.");
+          "Serve TLS with this PEM certificate chain (with --tls_key_file); "
+          "SIGHUP reads it, the key and the client CA again. Empty: "
+          "plaintext, for loopback and the demo.");
 ABSL_FLAG(std::string, tls_key_file, "",
           "The PEM private key of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "Mutual TLS: refuse clients without a certificate signed by these "
           "PEM CAs.");
-ABSL_FLAG(absl::Duration, tls_reload_interval, absl::Seconds(5),
-          "How often the TLS files are read again (renewed certificates are "
-          "used for new connections; open streams carry on).");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the listening port is written there once serving.");
 
@@ -108,7 +123,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);  // Never the default (exit): see below.
+  sigaddset(&stop_signals, SIGHUP);  // Reloads TLS: see below.
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A Redis that goes away mid-write is an error to handle, not a reason to
   // die (hiredis writes with write(), without MSG_NOSIGNAL).
@@ -130,7 +145,6 @@ int main(int argc, char** argv) {
   options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
   options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
-  options.tls.reload_interval = absl::GetFlag(FLAGS_tls_reload_interval);
   options.auth_secret = *secret;
   const std::string keys_file = absl::GetFlag(FLAGS_signing_keys_file);
   if (!keys_file.empty()) {
@@ -159,6 +173,10 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_max_workouts_logged_per_week);
   options.quotas.coach_links.max =
       absl::GetFlag(FLAGS_max_coach_link_changes_per_hour);
+  options.quotas.live_sessions.max =
+      absl::GetFlag(FLAGS_max_live_sessions_per_person);
+  options.max_streams_per_person = absl::GetFlag(FLAGS_max_streams_per_person);
+  options.unary_deadline = absl::GetFlag(FLAGS_unary_deadline);
   options.command_id_window = absl::GetFlag(FLAGS_command_id_window);
   options.max_commands_per_window =
       absl::GetFlag(FLAGS_max_commands_per_window);
@@ -171,6 +189,10 @@ int main(int argc, char** argv) {
   }
   const std::string redis_url = absl::GetFlag(FLAGS_redis);
   if (redis_url.empty()) {
+    if (!absl::GetFlag(FLAGS_redis_password_file).empty()) {
+      coachd::LogError("coachd: --redis_password_file: needs --redis");
+      return 2;
+    }
     options.backend = std::make_unique<coachd::MemoryBackend>();
   } else {
     absl::StatusOr<coachd::RedisAddress> address =
@@ -179,6 +201,15 @@ int main(int argc, char** argv) {
       coachd::LogError(
           absl::StrCat("coachd: --redis: ", address.status().message()));
       return 2;
+    }
+    const std::string password_file = absl::GetFlag(FLAGS_redis_password_file);
+    if (!password_file.empty()) {
+      const absl::Status loaded = coachd::LoadRedisPasswordFile(
+          password_file, "redis_password_file", &*address);
+      if (!loaded.ok()) {
+        coachd::LogError(absl::StrCat("coachd: ", loaded.message()));
+        return 2;
+      }
     }
     const absl::Duration lease_ttl = absl::GetFlag(FLAGS_lease_ttl);
     if (lease_ttl < absl::Milliseconds(300)) {
@@ -210,6 +241,15 @@ int main(int argc, char** argv) {
     if (ping.ok()) {
       coachd::LogInfo(
           absl::StrCat("sessions in redis at ", address->ToString()));
+    } else if (absl::IsPermissionDenied(ping)) {
+      // Wrong or missing credentials do not fix themselves: stop now.
+      coachd::LogError(absl::StrCat(
+          "coachd: ", ping.message(),
+          password_file.empty()
+              ? " (this Redis wants a password: --redis_password_file)"
+              : absl::StrCat(" (check --redis_password_file ", password_file,
+                             ")")));
+      return 2;
     } else {  // Not fatal: health says NOT_SERVING until Redis answers.
       coachd::LogWarning(absl::StrCat("coachd: ", ping.message()));
     }
@@ -233,11 +273,21 @@ int main(int argc, char** argv) {
   for (;;) {
     sigwait(&stop_signals, &signal_number);
     if (signal_number != SIGHUP) break;
-    // The TLS files are read again on their own (--tls_reload_interval).
-    coachd::LogInfo(absl::StrCat(
-        "SIGHUP: TLS files are read again every ",
-        absl::FormatDuration(absl::GetFlag(FLAGS_tls_reload_interval)),
-        "; nothing else to reload"));
+    // Renewed TLS files: checked, then served to new handshakes; open
+    // connections carry on. A bad file keeps the certificate in use.
+    const absl::Status reloaded = (*server)->ReloadTls();
+    if (reloaded.ok()) {
+      coachd::LogInfo(
+          "SIGHUP: TLS files read again; new connections get them within a "
+          "second, open ones carry on");
+    } else if (absl::IsFailedPrecondition(reloaded)) {
+      coachd::LogInfo(absl::StrCat("SIGHUP: ", reloaded.message()));
+    } else {
+      coachd::LogError(
+          absl::StrCat("SIGHUP: TLS files not reloaded, the ones "
+                       "in use stay: ",
+                       reloaded.message()));
+    }
   }
   coachd::LogInfo(absl::StrCat("received signal ", signal_number));
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);

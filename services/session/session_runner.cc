@@ -7,6 +7,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "services/catalog/routine_builder.h"
+#include "services/common/log.h"
 #include "services/store/memory_session_store.h"
 
 namespace coachd {
@@ -106,8 +107,21 @@ void SessionRunner::AfterCommit(const SessionRecord& record,
                                 const std::vector<StoredEvent>& events) {
   driver_->Update(record);
   if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
-    absl::MutexLock lock(&cache_mu_);
-    engines_.erase(record.session_id());
+    {
+      absl::MutexLock lock(&cache_mu_);
+      engines_.erase(record.session_id());
+    }
+    if (quotas_ != nullptr) {  // Its place among the owner's live sessions.
+      absl::Status released =
+          quotas_->Release(quotas_->options().live_sessions, record.owner(),
+                           record.session_id());
+      if (!released.ok()) {  // The next StartSession past the limit frees it.
+        LogWarning(absl::StrCat("session ", record.session_id(),
+                                " finished; its live-session place stays "
+                                "taken for now: ",
+                                released.message()));
+      }
+    }
   }
   for (const CommitObserver& observer : observers_) observer(record, events);
 }
@@ -148,17 +162,37 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
   SessionRecord record;
   record.set_session_id(RandomId(8));
   record.set_owner(who.subject);
+  if (quotas_ != nullptr) {
+    // A place among the person's live sessions, shared by the replicas; a
+    // session found finished (or gone) frees its place.
+    absl::Status held = quotas_->Hold(
+        "StartSession", quotas_->options().live_sessions, who.subject,
+        record.session_id(), [this](const std::string& id) {
+          absl::StatusOr<SessionRecord> live = store_->Load(id);
+          if (absl::IsNotFound(live.status())) return false;
+          return !live.ok() ||
+                 live->engine().run_state() != coach::v1::RUN_STATE_FINISHED;
+        });
+    if (!held.ok()) return held;
+  }
   *record.mutable_routine() = *std::move(routine);
   record.set_time_scale(options_.time_scale);
   record.set_created_us(absl::ToUnixMicros(clock_->Now()));
   absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
       EngineFor(record, /*stored=*/false);
-  if (!engine.ok()) return engine.status();
-  std::vector<SessionEvent> events = (*engine)->Start(clock_->Now(), &record);
-  // Not retried: a failed Create consumes the events.
   absl::StatusOr<std::vector<StoredEvent>> created =
-      store_->Create(&record, std::move(events));
-  if (!created.ok()) return created.status();
+      engine.ok() ? store_->Create(  // Not retried: it consumes the events.
+                        &record, (*engine)->Start(clock_->Now(), &record))
+                  : absl::StatusOr<std::vector<StoredEvent>>(engine.status());
+  if (!created.ok()) {
+    if (quotas_ != nullptr) {  // Best effort: a later Hold frees it anyway.
+      quotas_
+          ->Release(quotas_->options().live_sessions, who.subject,
+                    record.session_id())
+          .IgnoreError();
+    }
+    return created.status();
+  }
   {
     absl::MutexLock lock(&cache_mu_);
     engines_[record.session_id()].epoch = record.epoch();

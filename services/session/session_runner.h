@@ -63,7 +63,8 @@ class SessionRunner {
 
   // Starts a session owned by `who` (user or device role). INVALID_ARGUMENT
   // for a request without a routine or a routine that cannot be built;
-  // NOT_FOUND for an unknown preset; PERMISSION_DENIED for coaches.
+  // NOT_FOUND for an unknown preset; PERMISSION_DENIED for coaches;
+  // RESOURCE_EXHAUSTED past the sessions started or live sessions limit.
   absl::StatusOr<coach::v1::SessionView> Start(
       const Identity& who, const coach::v1::StartSessionRequest& request);
 
@@ -98,8 +99,9 @@ class SessionRunner {
     observers_.push_back(std::move(observer));
   }
 
-  // Limits StartSession and SendCommand per person (the sessions and
-  // commands quotas) from now on; null (the default): no such limit. Call
+  // Limits StartSession and SendCommand per person (the sessions, commands
+  // and live sessions quotas: a session holds a live place from its start
+  // until it finishes) from now on; null (the default): no such limit. Call
   // before serving; `quotas` must outlive the runner.
   void SetQuotas(Quotas* quotas) { quotas_ = quotas; }
 

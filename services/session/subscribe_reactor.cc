@@ -58,6 +58,15 @@ SubscribeReactor::SubscribeReactor(const SubscribeDeps& deps,
   } else {
     invalid = who.status();
   }
+  if (invalid.ok()) {
+    absl::StatusOr<StreamSlot> slot =
+        AcquireStreamSlot(deps_.service, "SessionService/Subscribe", who_);
+    if (slot.ok()) {
+      slot_ = *std::move(slot);
+    } else {
+      invalid = slot.status();
+    }
+  }
   if (invalid.ok()) WatchLifetime(who_);
   absl::MutexLock lock(&mu_);
   if (!invalid.ok()) {
@@ -125,6 +134,10 @@ void SubscribeReactor::Deliver(const StoredEvent& event) {
     ++overflows_;
   }
   queue_.push_back({event, event.Wire()});
+  if (deps_.service.queue_high_water != nullptr) {
+    deps_.service.queue_high_water->Observe("SessionService/Subscribe",
+                                            queue_.size());
+  }
   if (writing_ == nullptr) WriteNextLocked();
 }
 
@@ -236,6 +249,7 @@ void SubscribeReactor::FinishLocked(const grpc::Status& status) {
 void SubscribeReactor::OnDone() {
   registration_.Reset();  // No shutdown close after this.
   lifetime_.Reset();      // No expiry or revocation close either.
+  slot_.Reset();          // However it ended, its place is free.
   std::unique_ptr<HubAttachment> attachment;
   std::unique_ptr<AccessWatch> revocation;
   grpc::Status status;

@@ -80,6 +80,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
 
   // Lets shutdown end this stream at once; reset in OnDone.
   StreamRegistration registration_;
+  // This stream's place among its caller's open streams; reset in OnDone.
+  StreamSlot slot_;
   // Ends this stream at its token\'s expiry or revocation; reset in OnDone.
   LifetimeRegistration lifetime_;
   absl::Mutex mu_;

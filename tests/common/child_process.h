@@ -69,6 +69,11 @@ absl::StatusOr<int> WaitForPortFile(ChildProcess& child,
 absl::StatusOr<pid_t> SpawnTiedToTest(std::vector<std::string> argv,
                                       const std::string& output_path);
 
+// A loopback TCP port that was free a moment ago (0 if none could be
+// found). Another process may take it before the caller binds it: servers
+// started on it retry with another port when they fail to bind.
+int PickFreeLoopbackPort();
+
 // Runs argv to completion (at most `timeout`), output to `output_path`.
 // OK when it exits 0; INTERNAL with its output otherwise.
 absl::Status RunToCompletion(std::vector<std::string> argv,

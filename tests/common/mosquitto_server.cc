@@ -22,23 +22,6 @@
 namespace coachd {
 namespace {
 
-// A port that was free a moment ago on 127.0.0.1 (0 if none).
-int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 bool Accepts(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return false;
@@ -73,7 +56,7 @@ absl::StatusOr<std::unique_ptr<MosquittoServer>> MosquittoServer::StartWith(
   server->out_ = pattern;
   absl::Status launched;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    server->port_ = FreePort();
+    server->port_ = PickFreeLoopbackPort();
     launched = server->Launch();
     if (launched.ok()) return server;
   }

@@ -24,24 +24,6 @@ namespace {
 
 constexpr int kPortAttempts = 5;
 
-// A port that was free a moment ago on 127.0.0.1 (0 if none).
-int PickFreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 std::string ReadTail(const std::string& path, size_t max_bytes) {
   std::ifstream in(path);
   if (!in) return "";
@@ -66,7 +48,7 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
   server->dir_ = pattern;
   absl::Status launched;
   for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    server->port_ = PickFreePort();
+    server->port_ = PickFreeLoopbackPort();
     if (server->port_ == 0) {
       return absl::UnavailableError("no free loopback port for redis-server");
     }
@@ -126,6 +108,10 @@ absl::Status RedisServer::Launch() {
     args.push_back("--unixsocketperm");
     args.push_back("700");
   }
+  if (!options_.password.empty()) {
+    args.push_back("--requirepass");
+    args.push_back(options_.password);
+  }
   for (const std::string& a : options_.extra_args) args.push_back(a);
   absl::StatusOr<pid_t> pid =
       SpawnTiedToTest(std::move(args), dir_ + "/redis.out");
@@ -149,6 +135,10 @@ absl::Status RedisServer::WaitForPing() {
         "127.0.0.1", port_, absl::ToTimeval(absl::Milliseconds(200)));
     if (c != nullptr && c->err == 0) {
       redisSetTimeout(c, absl::ToTimeval(absl::Seconds(1)));
+      if (!options_.password.empty()) {
+        freeReplyObject(redisCommand(c, "AUTH %b", options_.password.data(),
+                                     options_.password.size()));
+      }
       auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
       if (reply != nullptr) {
         const bool pong = reply->type == REDIS_REPLY_STATUS &&

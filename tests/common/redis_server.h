@@ -30,6 +30,8 @@ struct RedisServerOptions {
   bool appendonly = false;
   bool unix_socket = false;  // Also listen on a socket in the temp dir.
   std::vector<std::string> extra_args;  // e.g. {"--cluster-enabled", "yes"}
+  // requirepass: clients must AUTH with it (the harness does, to PING).
+  std::string password;
   // How long Start() waits for PING to answer.
   absl::Duration start_timeout = absl::Seconds(20);
   // The binary; empty: $COACHD_REDIS_SERVER, else redis-server on PATH.

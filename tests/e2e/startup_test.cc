@@ -4,9 +4,13 @@
 // and within --shutdown_grace and its margin even while handlers are blocked.
 // On sentinel://, a master name the Sentinels do not know stops it; no
 // Sentinel answering does not (NOT_SERVING until one does).
+// Redis credentials come from --redis_password_file (a password, or an ACL
+// user and password) and never reach the log; wrong ones stop coachd at
+// start. SIGHUP reloads renewed TLS files while a stream stays open.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <hiredis/hiredis.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -40,6 +44,8 @@
 #include "gtest/gtest.h"
 #include "services/auth/jwt.h"
 #include "tests/common/redis_failover.h"
+#include "tests/common/redis_server.h"
+#include "tests/common/test_pki.h"
 
 extern char** environ;
 
@@ -487,6 +493,182 @@ TEST_F(StartupTest, NoSentinelReachableServesNotServingNamingThem) {
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
   const Exit exit = Reap();
   EXPECT_TRUE(exit.exited) << "killed by signal " << exit.signal;
+}
+
+// A StartSession on coachd at `port` (plaintext) as `who`; its status.
+grpc::Status StartSessionOn(int port, const std::string& who) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+  context.AddMetadata(
+      "authorization",
+      "Bearer " + MintToken(kSecret, {who, Role::kUser}, absl::Now(),
+                            absl::Now() + absl::Hours(1)));
+  coach::v1::StartSessionRequest request;
+  request.set_routine_id("demo");
+  coach::v1::SessionView view;
+  return coach::v1::SessionService::NewStub(channel)->StartSession(
+      &context, request, &view);
+}
+
+constexpr char kRedisPassword[] = "pw-Kq7xRz41mN";
+constexpr char kAclPassword[] = "acl-pw-93TzWv";
+
+TEST_F(StartupTest, RedisCredentialsComeFromAFileAndNeverReachTheLog) {
+  RedisServerOptions options;
+  options.password = kRedisPassword;
+  absl::StatusOr<std::unique_ptr<RedisServer>> redis =
+      RedisServer::Start(options);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  {  // An ACL user for coachd, beside the default user's password.
+    redisContext* admin = redisConnect("127.0.0.1", (*redis)->port());
+    ASSERT_TRUE(admin != nullptr && admin->err == 0);
+    freeReplyObject(redisCommand(admin, "AUTH %s", kRedisPassword));
+    auto* reply = static_cast<redisReply*>(redisCommand(
+        admin, "ACL SETUSER coachd-app on >%s ~* &* +@all", kAclPassword));
+    ASSERT_NE(reply, nullptr);
+    EXPECT_EQ(reply->type, REDIS_REPLY_STATUS) << reply->str;
+    freeReplyObject(reply);
+    redisFree(admin);
+  }
+  for (const std::string& credentials :
+       {std::string(kRedisPassword),
+        absl::StrCat("coachd-app ", kAclPassword)}) {
+    SCOPED_TRACE(credentials);
+    const std::string file =
+        WriteFile("redis-password", absl::StrCat(credentials, "\n"));
+    const int port = StartServing(
+        {"--redis=" + (*redis)->url(), "--redis_password_file=" + file});
+    ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+    const grpc::Status started = StartSessionOn(port, "alice");
+    EXPECT_TRUE(started.ok()) << started.error_message();  // Kept in Redis.
+    ASSERT_EQ(kill(pid_, SIGTERM), 0);
+    const Exit exit = Reap();
+    EXPECT_EQ(exit.code, 0) << Stderr();
+    const std::string log = Stderr();
+    EXPECT_THAT(log, HasSubstr("sessions in redis at"));
+    EXPECT_THAT(log, Not(HasSubstr(kRedisPassword)));
+    EXPECT_THAT(log, Not(HasSubstr(kAclPassword)));
+  }
+}
+
+TEST_F(StartupTest, WrongOrMissingRedisCredentialsStopCoachdAtStart) {
+  RedisServerOptions options;
+  options.password = kRedisPassword;
+  absl::StatusOr<std::unique_ptr<RedisServer>> redis =
+      RedisServer::Start(options);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const std::string wrong = WriteFile("wrong-password", "not-the-pw-4Xk\n");
+  EXPECT_EQ(StartServing({"--redis=" + (*redis)->url(),
+                          "--redis_password_file=" + wrong}),
+            0);
+  Exit exit = Reap();
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(), HasSubstr("WRONGPASS"));
+  EXPECT_THAT(Stderr(), HasSubstr("check --redis_password_file " + wrong));
+  EXPECT_THAT(Stderr(), Not(HasSubstr("not-the-pw-4Xk")));
+
+  EXPECT_EQ(StartServing({"--redis=" + (*redis)->url()}), 0);
+  exit = Reap();
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(), HasSubstr("NOAUTH"));
+  EXPECT_THAT(Stderr(),
+              HasSubstr("this Redis wants a password: --redis_password_file"));
+
+  const std::string empty = WriteFile("empty-password", "\n");
+  EXPECT_EQ(StartServing({"--redis=" + (*redis)->url(),
+                          "--redis_password_file=" + empty}),
+            0);
+  exit = Reap();
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(),
+              HasSubstr("--redis_password_file: " + empty + ": is empty"));
+}
+
+TEST_F(StartupTest, SighupReloadsTheTlsFilesWhileAStreamStaysOpen) {
+  TestPki pki(dir_);
+  ASSERT_TRUE(pki.MakeCa("ca") && pki.MakeLeaf("server", "ca"))
+      << "openssl could not make the test CA";
+  const int port = StartServing({"--tls_cert_file=" + pki.Path("server.pem"),
+                                 "--tls_key_file=" + pki.Path("server.key")});
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+  auto channel_for = [&](const std::string& ca) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ReadFile(pki.Path(ca));
+    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                               grpc::SslCredentials(tls));
+  };
+  auto token = [] {
+    return "Bearer " + MintToken(kSecret, {"alice", Role::kUser}, absl::Now(),
+                                 absl::Now() + absl::Hours(1));
+  };
+  auto list = [&](const std::shared_ptr<grpc::Channel>& channel) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    context.AddMetadata("authorization", token());
+    coach::v1::ListExercisesResponse response;
+    return coach::v1::CatalogService::NewStub(channel)->ListExercises(
+        &context, {}, &response);
+  };
+  // A stream open over the first certificate.
+  auto old_channel = channel_for("ca.pem");
+  auto sessions = coach::v1::SessionService::NewStub(old_channel);
+  coach::v1::SessionView view;
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    context.AddMetadata("authorization", token());
+    coach::v1::StartSessionRequest request;
+    request.set_routine_id("demo");
+    ASSERT_TRUE(sessions->StartSession(&context, request, &view).ok());
+  }
+  grpc::ClientContext stream_context;
+  stream_context.AddMetadata("authorization", token());
+  coach::v1::SubscribeRequest subscribe;
+  subscribe.set_session_id(view.session_id());
+  subscribe.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
+  auto reader = sessions->Subscribe(&stream_context, subscribe);
+  coach::v1::SessionEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+
+  // Renewed from another CA, renamed into place, then SIGHUP.
+  ASSERT_TRUE(pki.MakeCa("ca2") && pki.MakeLeaf("renewed", "ca2"));
+  std::filesystem::rename(pki.Path("renewed.key"), pki.Path("server.key"));
+  std::filesystem::rename(pki.Path("renewed.pem"), pki.Path("server.pem"));
+  EXPECT_EQ(list(channel_for("ca2.pem")).error_code(),
+            grpc::StatusCode::UNAVAILABLE);  // Not before the signal.
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  // gRPC reads coachd's copies every second: a bounded wait for that.
+  bool renewed = false;
+  for (int i = 0; i < 40 && !renewed; ++i) {
+    renewed = list(channel_for("ca2.pem")).ok();
+    if (!renewed) absl::SleepFor(absl::Milliseconds(250));
+  }
+  EXPECT_TRUE(renewed) << Stderr();
+  EXPECT_THAT(Stderr(), HasSubstr("SIGHUP: TLS files read again"));
+
+  // The stream opened before carries on: a pause reaches it.
+  {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kBound));
+    context.AddMetadata("authorization", token());
+    coach::v1::SendCommandRequest pause;
+    pause.set_session_id(view.session_id());
+    pause.set_command_id("p1");
+    pause.set_command(coach::v1::COMMAND_TYPE_PAUSE);
+    coach::v1::SendCommandResponse paused;
+    ASSERT_TRUE(sessions->SendCommand(&context, pause, &paused).ok());
+    bool saw = false;
+    while (!saw && reader->Read(&event)) {
+      saw = event.sequence() == paused.last_sequence();
+    }
+    EXPECT_TRUE(saw);
+  }
+  stream_context.TryCancel();
+  reader->Finish().IgnoreError();
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  EXPECT_TRUE(Reap().exited);
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // redis-server (two clients: two replicas share one count). Then Quotas'
 // messages. Times come from the test, never a clock.
 #include <memory>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -124,6 +126,75 @@ TYPED_TEST(QuotaStoreConformanceTest, ReplicasShareOneCount) {
       this->stores_.a->Take("k", 2, absl::Minutes(1), kStart)->allowed);
   EXPECT_FALSE(
       this->stores_.other()->Take("k", 2, absl::Minutes(1), kStart)->allowed);
+}
+
+TYPED_TEST(QuotaStoreConformanceTest, SlotsAreHeldUpToTheLimitAndFreedByLeave) {
+  QuotaStore& store = *this->stores_.a;
+  for (const char* member : {"s1", "s2"}) {
+    SCOPED_TRACE(member);
+    absl::StatusOr<SlotJoin> join = store.Join("live:alice", member, 2);
+    ASSERT_TRUE(join.ok()) << join.status();
+    EXPECT_TRUE(join->allowed);
+  }
+  absl::StatusOr<SlotJoin> full = store.Join("live:alice", "s3", 2);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_FALSE(full->allowed);
+  EXPECT_EQ(full->members, (std::vector<std::string>{"s1", "s2"}));
+  // A member already in holds its slot (a retried join), full or not.
+  EXPECT_TRUE(store.Join("live:alice", "s2", 2)->allowed);
+  // Another key has its own slots; Leave frees one; leaving twice is fine.
+  EXPECT_TRUE(store.Join("live:bob", "s3", 2)->allowed);
+  ASSERT_TRUE(store.Leave("live:alice", "s1").ok());
+  ASSERT_TRUE(store.Leave("live:alice", "s1").ok());
+  absl::StatusOr<SlotJoin> after = store.Join("live:alice", "s3", 2);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->allowed);
+  EXPECT_EQ(after->members, (std::vector<std::string>{"s2", "s3"}));
+}
+
+TYPED_TEST(QuotaStoreConformanceTest, ReplicasShareOneSetOfSlots) {
+  ASSERT_TRUE(this->stores_.a->Join("live:alice", "s1", 1)->allowed);
+  EXPECT_FALSE(this->stores_.other()->Join("live:alice", "s2", 1)->allowed);
+  ASSERT_TRUE(this->stores_.other()->Leave("live:alice", "s1").ok());
+  EXPECT_TRUE(this->stores_.a->Join("live:alice", "s2", 1)->allowed);
+}
+
+TEST(QuotasTest, LiveSessionsPastTheLimitAreNamedAndEndedOnesFreeTheirPlace) {
+  FakeClock clock(kStart);
+  MemoryQuotaStore store;
+  QuotaOptions options;
+  options.live_sessions.max = 2;
+  Quotas quotas(&store, &clock, options);
+  std::set<std::string> live = {"s1", "s2"};
+  auto still_live = [&](const std::string& id) { return live.count(id) > 0; };
+  const SlotLimit& limit = options.live_sessions;
+  EXPECT_TRUE(
+      quotas.Hold("StartSession", limit, "alice", "s1", still_live).ok());
+  EXPECT_TRUE(
+      quotas.Hold("StartSession", limit, "alice", "s2", still_live).ok());
+  const absl::Status refused =
+      quotas.Hold("StartSession", limit, "alice", "s3", still_live);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refused.message(),
+            "StartSession: limit of 2 live sessions per person "
+            "(--max_live_sessions_per_person) reached: s1, s2; end one of "
+            "them and retry");
+  EXPECT_TRUE(quotas.Hold("StartSession", limit, "bob", "s9", still_live).ok());
+  // Released: its place is free.
+  ASSERT_TRUE(quotas.Release(limit, "alice", "s1").ok());
+  live.erase("s1");
+  EXPECT_TRUE(
+      quotas.Hold("StartSession", limit, "alice", "s3", still_live).ok());
+  live.insert("s3");
+  // Ended without a release (its replica died): found out and freed.
+  live.erase("s2");
+  EXPECT_TRUE(
+      quotas.Hold("StartSession", limit, "alice", "s4", still_live).ok());
+  live.insert("s4");
+  // s3 and s4 are live: full again.
+  EXPECT_EQ(
+      quotas.Hold("StartSession", limit, "alice", "s5", still_live).code(),
+      absl::StatusCode::kResourceExhausted);
 }
 
 TEST(QuotasTest, APersonPastALimitIsToldWhichAndWhenToRetry) {

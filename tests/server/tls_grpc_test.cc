@@ -1,8 +1,9 @@
 // coachd over TLS, with certificates made by the test (openssl, in a
 // temporary directory): a handshake with the test CA, a plaintext client
 // refused on the TLS port, mutual TLS refusing a client without a
-// certificate, and renewed files taken for new connections while an open
-// stream carries on.
+// certificate, renewed files taken for new connections on a reload (what
+// SIGHUP does) while an open stream carries on, and a renewal whose key
+// does not match refused with the certificate in use kept.
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
@@ -50,7 +51,6 @@ class TlsGrpcTest : public ::testing::Test {
     options.tls.cert_file = pki_->Path("server.pem");
     options.tls.key_file = pki_->Path("server.key");
     if (mutual) options.tls.client_ca_file = pki_->Path("ca.pem");
-    options.tls.reload_interval = absl::Seconds(1);
     auto server = CoachServer::Start(std::move(options));
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -126,11 +126,16 @@ TEST_F(TlsGrpcTest, RenewedFilesServeNewConnectionsWhileOpenStreamsCarryOn) {
   ASSERT_TRUE(pki_->MakeLeaf("renewed", "ca2"));
   std::filesystem::rename(pki_->Path("renewed.key"), pki_->Path("server.key"));
   std::filesystem::rename(pki_->Path("renewed.pem"), pki_->Path("server.pem"));
-  // New connections get it within the reload interval (1 s; 10 s bound).
+  // Not before the reload: coachd serves its own copies of the files.
+  const ClientTls new_ca{pki_->Path("ca2.pem"), "", ""};
+  EXPECT_EQ(ListExercises(Channel(new_ca)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(server_->ReloadTls().ok());  // What SIGHUP does.
+  // New connections get it once gRPC reads the copies (every second; a
+  // 10 s bound: this waits for gRPC's file watcher, which has no event).
   bool renewed = false;
   for (int i = 0; i < 40 && !renewed; ++i) {
-    renewed =
-        ListExercises(Channel(ClientTls{pki_->Path("ca2.pem"), "", ""})).ok();
+    renewed = ListExercises(Channel(new_ca)).ok();
     if (!renewed) absl::SleepFor(absl::Milliseconds(250));
   }
   EXPECT_TRUE(renewed) << "new connections never got the renewed certificate";
@@ -152,6 +157,38 @@ TEST_F(TlsGrpcTest, RenewedFilesServeNewConnectionsWhileOpenStreamsCarryOn) {
   EXPECT_TRUE(saw_pause);
   stream_context->TryCancel();
   reader->Finish().IgnoreError();
+}
+
+TEST_F(TlsGrpcTest, AReloadOfAKeyThatDoesNotMatchIsRefusedAndTheOldPairStays) {
+  StartServer(/*mutual=*/false);
+  // A renewal half done: a new key beside the old certificate.
+  ASSERT_TRUE(pki_->MakeLeaf("other", "ca"));
+  std::filesystem::rename(pki_->Path("other.key"), pki_->Path("server.key"));
+  const absl::Status refused = server_->ReloadTls();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::HasSubstr(
+                  absl::StrCat("--tls_key_file: ", pki_->Path("server.key"),
+                               ": is not the key of the certificate in ",
+                               pki_->Path("server.pem"))));
+  EXPECT_TRUE(
+      ListExercises(Channel(ClientTls{pki_->Path("ca.pem"), "", ""})).ok());
+  // Files that cannot be read are refused at start, naming the flag.
+  ServerOptions options = LoopbackServerOptions(&clock_);
+  options.tls.cert_file = pki_->Path("server.pem");
+  options.tls.key_file = pki_->Path("missing.key");
+  const auto failed = CoachServer::Start(std::move(options));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_THAT(std::string(failed.status().message()),
+              ::testing::HasSubstr("--tls_key_file: "));
+}
+
+TEST_F(TlsGrpcTest, APlaintextServerHasNothingToReload) {
+  ServerOptions options = LoopbackServerOptions(&clock_);
+  auto server = CoachServer::Start(std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ((*server)->ReloadTls().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
