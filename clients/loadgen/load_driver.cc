@@ -29,6 +29,12 @@
 namespace coachd {
 namespace {
 
+// The credentials of the run's channels: the config's, or plaintext.
+std::shared_ptr<grpc::ChannelCredentials> Credentials(const LoadConfig& c) {
+  return c.credentials != nullptr ? c.credentials
+                                  : grpc::InsecureChannelCredentials();
+}
+
 using coach::v1::SessionEvent;
 using Stub = coach::v1::SessionService::Stub;
 
@@ -744,8 +750,9 @@ Sample TakeSample(Load& load) {
     if (redis.ok()) s.redis_cpu_s = redis->cpu_seconds;
   }
   if (load.config.redis_port > 0) {
-    absl::StatusOr<RedisCommandCounts> redis =
-        ReadRedisCommandCounts(load.config.redis_port);
+    absl::StatusOr<RedisCommandCounts> redis = ReadRedisCommandCounts(
+        load.config.redis_port, absl::Seconds(2), load.config.redis_user,
+        load.config.redis_password);
     if (redis.ok()) {
       s.have_redis = true;
       s.redis = *std::move(redis);
@@ -856,8 +863,8 @@ absl::Status Runner::Connect() {
     // Separate connections, not one shared by the global subchannel pool.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("coachd.loadgen.channel", i);
-    load_.channels.push_back(grpc::CreateCustomChannel(
-        config.target, grpc::InsecureChannelCredentials(), args));
+    load_.channels.push_back(
+        grpc::CreateCustomChannel(config.target, Credentials(config), args));
     load_.stubs.push_back(
         coach::v1::SessionService::NewStub(load_.channels.back()));
   }
@@ -1141,8 +1148,8 @@ void Runner::RunStalled(LoadReport* report) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt("coachd.loadgen.stalled", 1);
-  stalled_channel_ = grpc::CreateCustomChannel(
-      load_.config.target, grpc::InsecureChannelCredentials(), args);
+  stalled_channel_ = grpc::CreateCustomChannel(load_.config.target,
+                                               Credentials(load_.config), args);
   stalled_stub_ = coach::v1::SessionService::NewStub(stalled_channel_);
   stalled_ = std::make_unique<Device>(
       &load_, nullptr, coach::v1::DEVICE_KIND_DISPLAY, stalled_stub_.get(),

@@ -20,6 +20,9 @@
 #ifndef CLIENTS_LOADGEN_LOAD_DRIVER_H_
 #define CLIENTS_LOADGEN_LOAD_DRIVER_H_
 
+#include <grpcpp/security/credentials.h>
+
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -57,8 +60,13 @@ struct LoadConfig {
   double repeat_rate = 0;  // stalled: REPEAT commands/s into household 0.
   bool control = false;    // stalled: the extra subscriber reads (control).
   int server_pid = 0;      // /proc figures of this process, if set.
-  int redis_port = 0;      // INFO commandstats of this Redis, if set.
-  int redis_pid = 0;       // Its CPU from /proc, if set.
+  // The channels' credentials (TLS: MakeChannelCredentials); null:
+  // plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  int redis_port = 0;          // INFO commandstats of this Redis, if set...
+  std::string redis_user;      // ...with AUTH as this ACL user (empty: default)
+  std::string redis_password;  // ...and password (empty: no AUTH).
+  int redis_pid = 0;           // Its CPU from /proc, if set.
 };
 
 // Runs one measurement; blocks until it is over (bounded by the config's

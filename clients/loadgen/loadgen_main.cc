@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clients/common/client_auth.h"
 #include "clients/loadgen/load_driver.h"
 #include "services/auth/authenticator.h"
 #include "services/common/log.h"
@@ -59,6 +60,9 @@ ABSL_FLAG(int, coachd_pid, 0,
 ABSL_FLAG(int, redis_port, 0,
           "The Redis on 127.0.0.1:PORT that coachd uses, for INFO "
           "commandstats.");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "The --redis_port Redis's credentials, as coachd takes them: a file "
+          "holding PASSWORD or USER PASSWORD.");
 ABSL_FLAG(int, redis_pid, 0, "redis-server's pid, for its CPU seconds.");
 ABSL_FLAG(std::string, json_out, "", "Also write the JSON line to this file.");
 ABSL_FLAG(bool, check, false,
@@ -69,7 +73,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "loadgen --target=127.0.0.1:PORT --secret_file=PATH "
       "[--mode=saturation|idle|storm|stalled] [--households=N] "
-      "[--duration=10s] [--coachd_pid=PID] [--redis_port=PORT]");
+      "[--duration=10s] [--coachd_pid=PID] [--redis_port=PORT] "
+      "[--tls_ca_file=PATH]");
   absl::ParseCommandLine(argc, argv);
   // Debian's Abseil is built with mutex deadlock detection on, which costs
   // every lock a graph update; a load tool (and a bare baseline) should not.
@@ -108,6 +113,23 @@ int main(int argc, char** argv) {
   config.server_pid = absl::GetFlag(FLAGS_coachd_pid);
   config.redis_port = absl::GetFlag(FLAGS_redis_port);
   config.redis_pid = absl::GetFlag(FLAGS_redis_pid);
+  const std::string password_file = absl::GetFlag(FLAGS_redis_password_file);
+  if (!password_file.empty()) {
+    absl::StatusOr<std::string> line =
+        coachd::LoadSecretFile(password_file, "--redis_password_file");
+    if (!line.ok()) {
+      coachd::LogError(absl::StrCat("loadgen: ", line.status().message()));
+      return 2;
+    }
+    const size_t space = line->find(' ');  // "USER PASSWORD" or "PASSWORD".
+    config.redis_user =
+        space == std::string::npos ? "" : line->substr(0, space);
+    config.redis_password =
+        space == std::string::npos ? *line : line->substr(space + 1);
+  }
+  // TLS to coachd: --tls_ca_file (and a client certificate for mutual TLS).
+  config.credentials =
+      coachd::MakeChannelCredentials(coachd::ClientTlsFromFlags());
 
   absl::StatusOr<coachd::LoadReport> report = coachd::RunLoad(config);
   if (!report.ok()) {

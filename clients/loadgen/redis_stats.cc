@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -91,7 +92,8 @@ RedisCommandCounts Difference(const RedisCommandCounts& after,
 }
 
 absl::StatusOr<RedisCommandCounts> ReadRedisCommandCounts(
-    int port, absl::Duration timeout) {
+    int port, absl::Duration timeout, absl::string_view user,
+    absl::string_view password) {
   const absl::Time deadline = absl::Now() + timeout;
   Socket sock(socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (sock.fd() < 0) {
@@ -108,7 +110,18 @@ absl::StatusOr<RedisCommandCounts> ReadRedisCommandCounts(
     return absl::UnavailableError(absl::StrCat(
         "redis: connect to 127.0.0.1:", port, ": ", std::strerror(errno)));
   }
-  const std::string request = "*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n";
+  std::string request;
+  bool auth_pending = !password.empty();
+  if (auth_pending) {  // AUTH [user] password, then INFO, in one write.
+    const std::vector<absl::string_view> args =
+        user.empty() ? std::vector<absl::string_view>{"AUTH", password}
+                     : std::vector<absl::string_view>{"AUTH", user, password};
+    absl::StrAppend(&request, "*", args.size(), "\r\n");
+    for (absl::string_view a : args) {
+      absl::StrAppend(&request, "$", a.size(), "\r\n", a, "\r\n");
+    }
+  }
+  request += "*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n";
   size_t sent = 0;
   while (sent < request.size()) {
     if (!WaitFor(sock.fd(), POLLOUT, deadline)) {
@@ -142,6 +155,16 @@ absl::StatusOr<RedisCommandCounts> ReadRedisCommandCounts(
           absl::StrCat("redis: recv: ", std::strerror(errno)));
     }
     reply.append(buf, static_cast<size_t>(n));
+    if (auth_pending) {  // "+OK", or the reason AUTH was refused.
+      const size_t crlf = reply.find("\r\n");
+      if (crlf == std::string::npos) continue;
+      if (reply[0] != '+') {
+        return absl::PermissionDeniedError(
+            absl::StrCat("redis: AUTH: ", reply.substr(1, crlf - 1)));
+      }
+      reply.erase(0, crlf + 2);
+      auth_pending = false;
+    }
     if (body_len < 0) {
       const size_t crlf = reply.find("\r\n");
       if (crlf == std::string::npos) continue;

@@ -23,11 +23,14 @@ struct RedisCommandCounts {
   int64_t total = 0;                     // Sum over commands, INFO excluded.
 };
 
-// Sends INFO commandstats to the Redis server on 127.0.0.1:`port`.
-// UNAVAILABLE when it cannot be reached or answers with an error (or
-// nothing within `timeout`); INTERNAL when the reply does not parse.
+// Sends INFO commandstats to the Redis server on 127.0.0.1:`port`, after
+// AUTH when `password` is set (as `user` when set). UNAVAILABLE when it
+// cannot be reached or answers with an error (or nothing within
+// `timeout`); PERMISSION_DENIED when AUTH is refused; INTERNAL when the
+// reply does not parse.
 absl::StatusOr<RedisCommandCounts> ReadRedisCommandCounts(
-    int port, absl::Duration timeout = absl::Seconds(2));
+    int port, absl::Duration timeout = absl::Seconds(2),
+    absl::string_view user = "", absl::string_view password = "");
 
 // Parses the text of INFO commandstats ("cmdstat_get:calls=3,usec=...").
 absl::StatusOr<RedisCommandCounts> ParseCommandStats(absl::string_view text);

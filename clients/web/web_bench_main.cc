@@ -29,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "clients/common/client_auth.h"
 #include "clients/loadgen/latency_histogram.h"
 #include "clients/loadgen/proc_stats.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -187,8 +188,8 @@ int main(int argc, char** argv) {
     return Fail("cannot link: " + made.substr(0, 300));
   }
 
-  auto stub = coach::v1::SessionService::NewStub(
-      grpc::CreateChannel(coachd, grpc::InsecureChannelCredentials()));
+  auto stub = coach::v1::SessionService::NewStub(grpc::CreateChannel(
+      coachd, coachd::MakeChannelCredentials(coachd::ClientTlsFromFlags())));
   for (int i = 0; i < sessions; ++i) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + token);
