@@ -538,6 +538,7 @@ TEST_F(StartupTest, RedisCredentialsComeFromAFileAndNeverReachTheLog) {
     SCOPED_TRACE(credentials);
     const std::string file =
         WriteFile("redis-password", absl::StrCat(credentials, "\n"));
+    std::filesystem::remove(dir_ + "/port");  // The last run's port.
     const int port = StartServing(
         {"--redis=" + (*redis)->url(), "--redis_password_file=" + file});
     ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
