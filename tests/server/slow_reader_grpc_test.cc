@@ -107,8 +107,13 @@ TEST_F(SlowReaderGrpcTest, ASubscriberThatNeverReadsHoldsAtMostTheQueue) {
 }
 
 TEST_F(SlowReaderGrpcTest, BoardWatchersThatNeverReadHoldAtMostTheQueue) {
+  coach::v1::CreateLinkCodeResponse code;
+  ASSERT_TRUE(coach_
+                  ->CreateLinkCode(Context("coach-carol", Role::kCoach).get(),
+                                   {}, &code)
+                  .ok());
   coach::v1::LinkCoachRequest link;
-  link.set_coach_id("coach-carol");
+  link.set_code(code.code());
   coach::v1::LinkCoachResponse linked;
   ASSERT_TRUE(
       coach_->LinkCoach(Context("alice", Role::kUser).get(), link, &linked)
@@ -157,10 +162,13 @@ TEST_F(SlowReaderGrpcTest, AReminderWatcherThatNeverReadsHoldsAtMostItsQueue) {
   request.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
   auto reader = coach::v1::SchedulerService::NewStub(stalled_)->WatchReminders(
       context.get(), request);
-  ASSERT_TRUE(
-      server_->stream_limits().AwaitOpenForTest("alice", 1, absl::Seconds(10)));
-  // A reminder a day (and each one's expiry), for 150 days, never read.
+  // The first reminder is read, so the watch is attached (a reminder that
+  // fired before it was would come from the open ones); never read again.
   clock_.Advance(absl::Minutes(30));  // 07:30 in London.
+  server_->scheduler().RunDueForTest();
+  coach::v1::Reminder first;
+  ASSERT_TRUE(reader->Read(&first));
+  // A reminder a day (and each one's expiry), for 150 days, never read.
   for (int day = 0; day < 150; ++day) {
     clock_.Advance(absl::Hours(24));
     server_->scheduler().RunDueForTest();
