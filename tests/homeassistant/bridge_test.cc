@@ -535,7 +535,10 @@ TEST_F(BridgeTest, ACoachdRestartResumesWithNothingMissedOrTwice) {
   pause.set_command(coach::v1::COMMAND_TYPE_REPORT_DISCOMFORT);
   pause.set_command_id("test-hurt");
   coach::v1::SendCommandResponse out;
-  grpc::Status s = sessions_->SendCommand(Context().get(), pause, &out);
+  // The test's channel saw the old coachd go: it may be in reconnect backoff.
+  auto context = Context();
+  context->set_wait_for_ready(true);
+  grpc::Status s = sessions_->SendCommand(context.get(), pause, &out);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(probe_->WaitFor(Topic("state"), "discomfort", absl::Seconds(10)));
   EXPECT_TRUE(WaitEvent("discomfort_reported"));
