@@ -95,7 +95,9 @@ class VoiceListenTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<ChildProcess>> coachd = ChildProcess::Start(
         {BinaryDir() + "/services/server/coachd",
          "--auth_secret_file=" + *dir_ + "/secret", "--listen=127.0.0.1:0",
-         "--port_file=" + *dir_ + "/port"},
+         "--port_file=" + *dir_ + "/port",
+         // One coachd for the suite: alice leaves a session live per voice.
+         "--max_live_sessions_per_person=0"},
         *dir_ + "/coachd.log");
     ASSERT_TRUE(coachd.ok()) << coachd.status();
     coachd_ = coachd->release();
