@@ -5,7 +5,7 @@
 #   deploy/setup.sh                # everything: server, clients, tests
 #   deploy/setup.sh coachd coachctl voice display   # only these targets
 #   COACHD_TEST_DEPS=1 deploy/setup.sh  # also what the tests drive (browser,
-#                                       # Sentinel, sox, Node.js for the pages)
+#                                       # clang, Node.js for the pages)
 #
 # Safe to run again from any state: apt-get runs only when a package is
 # missing, and the build is incremental. BUILD_DIR (default: build) and
@@ -23,13 +23,15 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libmosquitto-dev libevent-dev libpocketsphinx-dev pocketsphinx-en-us
   redis-server tzdata espeak-ng sox nginx mosquitto openssl
+  redis-sentinel mosquitto-clients curl
 )
-# (sox: the speaker's microphone and loudspeaker, `rec` and `play`.)
-# What only the tests use: a headless browser for the web pages, Redis
-# Sentinel, an MQTT subscriber, clang for fuzzing.
+# (sox: the speaker's microphone and loudspeaker, `rec` and `play`;
+# redis-sentinel, mosquitto-clients and curl: deploy/stack.sh runs and
+# checks the whole stack with them.)
+# What only the tests use: a headless browser for the web pages, clang for
+# fuzzing.
 if [[ "${COACHD_TEST_DEPS:-0}" == 1 ]]; then
-  packages+=(chromium mosquitto-clients redis-sentinel clang
-    libclang-rt-14-dev)
+  packages+=(chromium clang libclang-rt-14-dev)
   # Node.js drives the browser (puppeteer-core); any Node.js 18+ will do, so
   # Debian's is installed only when there is none.
   command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
