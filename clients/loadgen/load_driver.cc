@@ -1207,20 +1207,10 @@ void Runner::RunStalled(LoadReport* report) {
 
 absl::StatusOr<LoadReport> Runner::Run() {
   const LoadConfig& config = load_.config;
-  absl::Status loopback = CheckLoopbackTarget(config.target);
-  if (!loopback.ok()) return loopback;
-  if (config.households < 1) {
-    return absl::InvalidArgumentError("--households: must be at least 1");
-  }
-  if (config.channels < 1) {
-    return absl::InvalidArgumentError("--channels: must be at least 1");
-  }
-  if (config.secret.empty()) {
-    return absl::InvalidArgumentError("--secret_file: the secret is empty");
-  }
-  if (config.duration <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--duration: must be positive");
-  }
+  absl::Status basics =
+      CheckRunBasics(config.target, config.households, config.channels,
+                     config.secret, config.duration);
+  if (!basics.ok()) return basics;
   if (config.setup_inflight < 1) {
     return absl::InvalidArgumentError("--setup_inflight: must be at least 1");
   }
@@ -1271,7 +1261,8 @@ absl::StatusOr<LoadMode> ParseLoadMode(absl::string_view name) {
   if (name == "storm") return LoadMode::kStorm;
   if (name == "stalled") return LoadMode::kStalled;
   return absl::InvalidArgumentError(
-      absl::StrCat("--mode: must be saturation, idle, storm or stalled, got \"",
+      absl::StrCat("--mode: must be saturation, idle, storm, stalled or "
+                   "chaos, got \"",
                    name, "\""));
 }
 

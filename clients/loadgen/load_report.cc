@@ -1,20 +1,13 @@
 #include "clients/loadgen/load_report.h"
 
-#include <cstdio>
-#include <variant>
-
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
+#include "clients/loadgen/report_fields.h"
 
 namespace coachd {
 namespace {
 
-using Value = std::variant<int64_t, double, std::string>;
-
 // Every figure, in print order, with its JSON key.
-std::vector<std::pair<std::string, Value>> Fields(const LoadReport& r) {
-  std::vector<std::pair<std::string, Value>> f = {
+std::vector<ReportField> Fields(const LoadReport& r) {
+  std::vector<ReportField> f = {
       {"mode", r.mode},
       {"label", r.label},
       {"target", r.target},
@@ -77,65 +70,14 @@ std::vector<std::pair<std::string, Value>> Fields(const LoadReport& r) {
   return f;
 }
 
-bool Measured(const Value& v) {
-  if (const int64_t* i = std::get_if<int64_t>(&v)) return *i != -1;
-  if (const double* d = std::get_if<double>(&v)) return *d != -1;
-  return !std::get<std::string>(v).empty();
-}
-
-std::string Plain(const Value& v) {
-  if (const int64_t* i = std::get_if<int64_t>(&v)) return absl::StrCat(*i);
-  if (const double* d = std::get_if<double>(&v)) {
-    return absl::StrFormat("%.3f", *d);
-  }
-  return std::get<std::string>(v);
-}
-
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", c);
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string FormatTable(const LoadReport& report) {
-  std::string out;
-  for (const auto& [key, value] : Fields(report)) {
-    if (!Measured(value)) continue;
-    absl::StrAppendFormat(&out, "  %-28s %s\n", key, Plain(value));
-  }
-  return out;
+  return FormatFieldTable(Fields(report));
 }
 
 std::string FormatJson(const LoadReport& report) {
-  std::vector<std::string> parts;
-  for (const auto& [key, value] : Fields(report)) {
-    if (!Measured(value)) continue;
-    const std::string text = std::holds_alternative<std::string>(value)
-                                 ? JsonString(std::get<std::string>(value))
-                                 : Plain(value);
-    parts.push_back(absl::StrCat("\"", key, "\":", text));
-  }
-  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
+  return FormatFieldJson(Fields(report));
 }
 
 }  // namespace coachd

@@ -30,4 +30,24 @@ absl::Status CheckLoopbackTarget(absl::string_view target,
   return absl::OkStatus();
 }
 
+absl::Status CheckRunBasics(absl::string_view target, int households,
+                            int channels, absl::string_view secret,
+                            absl::Duration duration) {
+  absl::Status loopback = CheckLoopbackTarget(target);
+  if (!loopback.ok()) return loopback;
+  if (households < 1) {
+    return absl::InvalidArgumentError("--households: must be at least 1");
+  }
+  if (channels < 1) {
+    return absl::InvalidArgumentError("--channels: must be at least 1");
+  }
+  if (secret.empty()) {
+    return absl::InvalidArgumentError("--secret_file: the secret is empty");
+  }
+  if (duration <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--duration: must be positive");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace coachd

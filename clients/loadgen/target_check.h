@@ -1,5 +1,6 @@
 // loadgen and its baseline only ever talk to this machine: the one check that
-// a --target or --listen address is loopback (127.0.0.1, ::1 or localhost).
+// a --target or --listen address is loopback (127.0.0.1, ::1 or localhost),
+// and the checks of the settings every loadgen mode shares.
 //
 //   absl::Status ok = CheckLoopbackTarget("127.0.0.1:50051");
 #ifndef CLIENTS_LOADGEN_TARGET_CHECK_H_
@@ -7,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace coachd {
 
@@ -15,6 +17,14 @@ namespace coachd {
 // `flag` and why.
 absl::Status CheckLoopbackTarget(absl::string_view target,
                                  absl::string_view flag = "--target");
+
+// OK when `target` is loopback, households and channels are at least 1, the
+// secret is not empty and the duration is positive; otherwise
+// INVALID_ARGUMENT naming the flag (--target, --households, --channels,
+// --secret_file, --duration) and why.
+absl::Status CheckRunBasics(absl::string_view target, int households,
+                            int channels, absl::string_view secret,
+                            absl::Duration duration);
 
 }  // namespace coachd
 
