@@ -3,6 +3,9 @@
 //   - on a real redis-server, coachd is killed (-9) mid-run and started
 //     again on the same port and Redis: every promise holds (the run is
 //     driven in process, so the report's figures are checked too);
+//   - on a primary, a replica and three Sentinels, the primary is killed
+//     (-9) and Sentinel promotes the replica: coachd follows, and lost
+//     writes show only as explicit new epochs;
 //   - coachd on its embedded store, killed and started again: every session
 //     is lost, and the loadgen binary's --check must fail naming it.
 // Faults are injected once the households are sending commands (coachd's
@@ -26,6 +29,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/child_process.h"
+#include "tests/common/redis_failover.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -169,6 +173,49 @@ TEST(ChaosRunTest, EveryPromiseHoldsThroughAKillAndRestartOfCoachd) {
   EXPECT_EQ(report->reminders_planned, config.households);
   EXPECT_EQ(report->reminders_fired + report->reminders_excused,
             report->reminders_planned);
+}
+
+TEST(ChaosRunTest, EveryPromiseHoldsThroughARedisFailover) {
+  absl::StatusOr<std::unique_ptr<RedisFailoverGroup>> group =
+      RedisFailoverGroup::Start();
+  ASSERT_TRUE(group.ok()) << group.status();
+  const TempDir temp;
+  const std::string& dir = temp.path();
+  WriteSecret(dir);
+  int port = 0;
+  std::unique_ptr<ChildProcess> coachd =
+      StartCoachd(dir, "coachd", 0, {"--redis=" + (*group)->url()}, &port);
+  ASSERT_NE(coachd, nullptr);
+
+  ChaosConfig config;
+  config.target = absl::StrCat("127.0.0.1:", port);
+  config.secret = kSecret;
+  config.households = 3;
+  config.channels = 2;
+  config.duration = absl::Seconds(10);
+  config.grace = absl::Seconds(30);
+  config.command_interval = absl::Milliseconds(250);
+  config.reminders = false;  // The first test checks them; this one is short.
+  absl::StatusOr<ChaosReport> report;
+  std::thread run([&] { report = RunChaos(config); });
+
+  WaitForCommands(*coachd, 3 * config.households);
+  ASSERT_TRUE((*group)->KillPrimary().ok());  // kill -9 of the primary.
+  absl::StatusOr<int> promoted = (*group)->WaitForFailover(absl::Seconds(30));
+  EXPECT_TRUE(promoted.ok()) << promoted.status();
+  run.join();
+
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string json = FormatChaosJson(*report);
+  std::cout << json << "\n";
+  SCOPED_TRACE(json);
+  // Writes the failover lost may move sessions to a new epoch (explicit
+  // snapshots, commands counted as lost in failover): allowed. Anything
+  // silent is not.
+  EXPECT_THAT(ChaosViolations(*report), IsEmpty());
+  EXPECT_GE(report->sessions_started, config.households);
+  EXPECT_EQ(report->sessions_finished, report->sessions_started);
+  EXPECT_GT(report->errors, 0);
 }
 
 TEST(ChaosRunTest, CheckFailsWhenARestartLosesTheSessions) {
