@@ -358,20 +358,39 @@ healthy() {
   esac
 }
 
+# Checks the parts named at once (each check takes a few process starts);
+# afterwards verdict[PART] is ok or bad and details[PART] what was seen.
+declare -A verdict details
+check_parts() {
+  local part checkers=()
+  mkdir -p "$run/health"
+  for part in "$@"; do
+    (if healthy "$part"; then echo "ok $detail"; else echo "bad $detail"; fi) \
+      >"$run/health/$part" &
+    checkers+=($!)
+  done
+  wait "${checkers[@]}" || true # Not `wait`: parts started here are children.
+  for part in "$@"; do
+    read -r "verdict[$part]" "details[$part]" <"$run/health/$part" ||
+      verdict[$part]=bad
+  done
+}
+
 # Waits until every part named is healthy; false (naming each that is not)
 # when COACHD_STACK_WAIT seconds pass.
 wait_healthy() {
   local deadline=$((SECONDS + ${COACHD_STACK_WAIT:-90})) part pending
   while :; do
+    check_parts "$@"
     pending=()
     for part in "$@"; do
-      healthy "$part" || pending+=("$part")
+      [[ "${verdict[$part]}" == ok ]] || pending+=("$part")
     done
     ((${#pending[@]} == 0)) && return 0
     if ((SECONDS >= deadline)); then
       for part in "${pending[@]}"; do
-        healthy "$part" || true
-        echo "stack: $part is not healthy: $detail (log: $logs/$part.log)" >&2
+        echo "stack: $part is not healthy: ${details[$part]}" \
+          "(log: $logs/$part.log)" >&2
       done
       return 1
     fi
@@ -465,18 +484,18 @@ EOF
 
 cmd_status() {
   [[ -d "$run" ]] || die "no stack in $state (deploy/stack.sh up starts one)"
-  local part pid bad=0
+  local part pid bad=0 state_word
   printf '%-12s %-8s %-6s %s\n' PART PID PORT STATE
+  check_parts "${parts[@]}"
   for part in "${parts[@]}"; do
     pid="$(pid_of "$part")" || pid="-"
-    if healthy "$part"; then
-      printf '%-12s %-8s %-6s healthy: %s\n' "$part" "$pid" \
-        "$(port_of "$part")" "$detail"
-    else
-      printf '%-12s %-8s %-6s NOT HEALTHY: %s\n' "$part" "$pid" \
-        "$(port_of "$part")" "$detail"
+    state_word="healthy"
+    if [[ "${verdict[$part]}" != ok ]]; then
+      state_word="NOT HEALTHY"
       bad=1
     fi
+    printf '%-12s %-8s %-6s %s: %s\n' "$part" "$pid" "$(port_of "$part")" \
+      "$state_word" "${details[$part]}"
   done
   if [[ -s "$state/address" ]]; then
     echo "address: $(<"$state/address")"
@@ -530,8 +549,10 @@ case "${1:-}" in
   down) cmd_down ;;
   check)
     shift
+    check_parts "$@"
     for part in "$@"; do
-      healthy "$part" || die "$part is not healthy: $detail"
+      [[ "${verdict[$part]}" == ok ]] ||
+        die "$part is not healthy: ${details[$part]}"
     done
     ;;
   pid) pid_of "${2:?pid PART}" ;;

@@ -1,5 +1,22 @@
 # shellcheck shell=bash
-# Sourced by the shell tests of deploy/stack.sh (tests/e2e).
+# Sourced by the shell tests of deploy/stack.sh (tests/e2e), after they set
+# `test_name`.
+#
+# fail MESSAGE ends the test (exit 1) saying why.
+fail() {
+  echo "${test_name:-test}: FAIL: $*" >&2
+  exit 1
+}
+
+# require_stack_binaries [MORE...] fails unless the stack's binaries (and
+# MORE, paths under BUILD_DIR) are built: a test builds nothing.
+require_stack_binaries() {
+  local b
+  for b in services/server/coachd clients/web/web_gateway \
+    clients/homeassistant/homeassistant clients/coachctl/coachctl "$@"; do
+    [[ -x "$BUILD_DIR/$b" ]] || fail "$BUILD_DIR/$b is not built"
+  done
+}
 #
 # free_port_range N prints the first of N
 # consecutive loopback TCP ports that no socket uses now, chosen at random

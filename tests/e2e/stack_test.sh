@@ -12,18 +12,11 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export BUILD_DIR="${BUILD_DIR:-$root/build}"
+test_name=stack_test
 # shellcheck source=tests/common/stack_testing.sh
 source "$root/tests/common/stack_testing.sh"
 stack() { "$root/deploy/stack.sh" "$@"; }
-fail() {
-  echo "stack_test: FAIL: $*" >&2
-  exit 1
-}
-
-for b in services/server/coachd clients/web/web_gateway \
-  clients/homeassistant/homeassistant clients/coachctl/coachctl; do
-  [[ -x "$BUILD_DIR/$b" ]] || fail "$BUILD_DIR/$b is not built"
-done
+require_stack_binaries
 
 pids=()
 # Every pid the stack recorded, now.
@@ -56,7 +49,7 @@ trap cleanup EXIT
 
 # Up on free ports; once more on other ports if one was taken meanwhile.
 for attempt in 1 2; do
-  COACHD_STACK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/coachd-stack-XXXXXX")"
+  COACHD_STACK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/stacktest-XXXXXX")"
   export COACHD_STACK_DIR
   COACHD_STACK_PORT="$(free_port_range 14)"
   export COACHD_STACK_PORT
