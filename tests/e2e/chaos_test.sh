@@ -53,7 +53,7 @@ watcher=$!
 
 rc=0
 "$root/deploy/chaos.sh" --households=20 --channels=4 --dwell=1 \
-  --time_scale=60 || rc=$?
+  --time_scale=60 --load_seconds=60 || rc=$?
 report="$state/chaos-report.txt"
 [[ -s "$report" ]] || fail "chaos.sh wrote no report (exit $rc)"
 if ((rc != 0)); then
