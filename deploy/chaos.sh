@@ -52,7 +52,8 @@ for arg in "$@"; do
   esac
 done
 
-export COACHD_STACK_DIR="${COACHD_STACK_DIR:-$root/.stack-chaos}"
+COACHD_STACK_DIR="$(realpath -m "${COACHD_STACK_DIR:-$root/.stack-chaos}")"
+export COACHD_STACK_DIR
 export COACHD_STACK_PORT="${COACHD_STACK_PORT:-7200}"
 export COACHD_STACK_TIME_SCALE="$time_scale"
 export COACHD_STACK_LEASE_TTL=1s
@@ -66,7 +67,13 @@ if [[ ! -x "$bin/clients/loadgen/loadgen" || ! -x "$bin/clients/display/display"
   BUILD_DIR="$bin" "$root/deploy/setup.sh" loadgen display
 fi
 
-# A fresh stack: whatever ran in this directory before is stopped first.
+# A fresh stack: whatever ran in this directory before is stopped first,
+# and the directory emptied, if it is a stack's (or empty).
+if [[ -d "$state" && -n "$(ls -A "$state")" && ! -f "$state/stack.env" &&
+  ! -f "$state/chaos-report.txt" ]]; then
+  echo "chaos: $state is not empty and holds no stack; name another COACHD_STACK_DIR" >&2
+  exit 2
+fi
 stack down >/dev/null 2>&1 || true
 rm -rf "$state"
 mkdir -p "$state"

@@ -32,7 +32,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-state="${COACHD_STACK_DIR:-$root/.stack}"
+state="$(realpath -m "${COACHD_STACK_DIR:-$root/.stack}")"
 run="$state/run"
 logs="$state/logs"
 master="coachd"
