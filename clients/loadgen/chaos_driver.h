@@ -5,14 +5,17 @@
 // household's devices and counts.
 //
 // Each household is one person (a user token) with a speaker and a display
-// (device tokens). The person sets a weekly goal whose reminder falls on the
-// first minute boundary at least `reminder_lead` ahead, and plays sessions
+// (device tokens), and a housemate who does not train during the run (a
+// workout would clear the day's reminder): the housemate sets a weekly goal
+// whose reminder falls on the first minute boundary at least
+// `reminder_lead` ahead, and the speaker and display watch it. The person
+// plays sessions
 // one after another until `duration`: each is driven by commands every
 // `command_interval` (pause, resume, repeat, next, again and again), every
 // command id sent until answered and the same id on every try; an unfinished
 // session is ended at `duration`. Both devices follow each session from its
 // first event, resuming from their last {epoch, sequence} after any failure
-// with backoff, as real devices do, and both watch the person's reminders.
+// with backoff, as real devices do.
 // The run ends when every session and reminder is settled, or at
 // duration + grace, and reports (chaos_report.h):
 //   - sessions started, finished and unfinished;

@@ -45,7 +45,6 @@ std::vector<ReportField> Fields(const ChaosReport& r) {
       {"latency_max_us", r.latency_max_us},
       {"reminders_planned", r.reminders_planned},
       {"reminders_fired", r.reminders_fired},
-      {"reminders_excused", r.reminders_excused},
       {"reminders_lost", r.reminders_lost},
       {"reminders_fired_twice", r.reminders_fired_twice},
       {"reminder_deliveries", r.reminder_deliveries},

@@ -61,10 +61,10 @@ struct ChaosReport {
   int64_t latency_p99_us = -1;
   int64_t latency_max_us = -1;
 
-  // Reminders (one per person, at a minute boundary inside the run).
+  // Reminders (one per household, its housemate's, at a minute boundary
+  // inside the run).
   int64_t reminders_planned = 0;
-  int64_t reminders_fired = 0;    // Heard DUE on some device.
-  int64_t reminders_excused = 0;  // Not heard, but a workout cleared the day.
+  int64_t reminders_fired = 0;  // Heard DUE on some device.
   int64_t reminders_lost = 0;
   int64_t reminders_fired_twice = 0;
   int64_t reminder_deliveries = 0;
