@@ -22,6 +22,12 @@ void StreamSlot::Reset() {
 
 StreamLimiter::StreamLimiter(int max_per_identity) : max_(max_per_identity) {}
 
+StreamLimiter::~StreamLimiter() {
+  // Under the lock: the last Release may have run on a gRPC thread.
+  absl::MutexLock lock(&mu_);
+  COACHD_DCHECK(open_.empty(), "a stream limiter died with slots taken");
+}
+
 absl::StatusOr<StreamSlot> StreamLimiter::Acquire(absl::string_view method,
                                                   absl::string_view identity) {
   absl::MutexLock lock(&mu_);

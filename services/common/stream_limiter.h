@@ -58,6 +58,9 @@ class StreamLimiter {
  public:
   // At most `max_per_identity` open streams per identity; <= 0: no limit.
   explicit StreamLimiter(int max_per_identity);
+  // Asserts that every slot was given back (a reactor's OnDone runs before
+  // the server that owns the limiter is gone).
+  ~StreamLimiter();
   StreamLimiter(const StreamLimiter&) = delete;
   StreamLimiter& operator=(const StreamLimiter&) = delete;
 
