@@ -376,7 +376,10 @@ absl::StatusOr<int> Scheduler::RunDue() {
         store_->ClaimDue(now, batch);
     if (!claimed.ok()) return claimed.status();
     changed += static_cast<int>(claimed->size());
-    for (const ReminderRecord& r : *claimed) people.insert(r.person);
+    for (const ReminderRecord& r : *claimed) {
+      people.insert(r.person);
+      (r.state == ReminderState::kDue ? fired_ : expired_).fetch_add(1);
+    }
     if (static_cast<int>(claimed->size()) < batch) break;
   }
   for (const std::string& person : people) {

@@ -14,6 +14,8 @@
 #define SERVICES_SCHEDULER_SCHEDULER_H_
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -101,6 +103,13 @@ class Scheduler {
   // plans each affected person's next. Returns how many changed state.
   absl::StatusOr<int> RunDue();
 
+  // Reminders this process fired so far (a snoozed one again when its
+  // snooze ends), and those it closed unanswered at their expiry (or
+  // dropped, missed while no process ran). Each transition is claimed by
+  // one process, so replicas' counts add up. For metrics; never blocks.
+  int64_t RemindersFired() const { return fired_.load(); }
+  int64_t RemindersExpired() const { return expired_.load(); }
+
   SchedulerStore* store() const { return store_; }
   const Clock* clock() const { return clock_; }
   const SchedulerOptions& options() const { return options_; }
@@ -122,6 +131,8 @@ class Scheduler {
   Quotas* quotas_ = nullptr;
   // Serializes each person's read-plan-write sequences in this process.
   std::array<absl::Mutex, 64> person_locks_;
+  std::atomic<int64_t> fired_{0};
+  std::atomic<int64_t> expired_{0};
 };
 
 // The API view of a reminder.

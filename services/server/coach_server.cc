@@ -174,8 +174,10 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   RegisterRpcMetrics();
   s->metrics_ = std::make_unique<ServerMetrics>(
-      metrics, &s->sessions_->hub(), &s->sessions_->driver(), s->streams_.get(),
-      s->backend_.get());
+      metrics,
+      ServerMetricsSources{&s->sessions_->hub(), &s->sessions_->driver(),
+                           s->streams_.get(), &s->scheduler_->scheduler(),
+                           s->backend_.get()});
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
         MetricsHttpServer::Start(options.metrics_listen, [metrics] {

@@ -6,7 +6,8 @@
 //
 //   CommitObserver counted = CommitCounter(registry);   // before the parts
 //   ...
-//   ServerMetrics metrics(registry, &hub, &driver, &streams, &backend);
+//   ServerMetrics metrics(registry, {&hub, &driver, &streams, &scheduler,
+//                                    &backend});
 #ifndef SERVICES_SERVER_SERVER_METRICS_H_
 #define SERVICES_SERVER_SERVER_METRICS_H_
 
@@ -15,6 +16,7 @@
 #include "services/backend/backend.h"
 #include "services/common/stream_registry.h"
 #include "services/metrics/metrics.h"
+#include "services/scheduler/scheduler.h"
 #include "services/session/session_hub.h"
 #include "services/session/session_runner.h"
 #include "services/session/timer_driver.h"
@@ -26,15 +28,23 @@ namespace coachd {
 // `registry`, which must outlive it. Thread-safe; never blocks.
 CommitObserver CommitCounter(MetricsRegistry* registry);
 
+// The parts whose counts a server reports.
+struct ServerMetricsSources {
+  const SessionHub* hub;
+  const TimerDriver* driver;
+  const StreamRegistry* streams;
+  const Scheduler* scheduler;
+  Backend* backend;
+};
+
 // The callback metrics of one server: sessions followed and driven, open
-// streams by method, events delivered, the backend's counters. Every
-// pointer must outlive the ServerMetrics; destroying it removes the
-// callbacks (after which none runs). Not copyable.
+// streams by method, events delivered, snapshots by reason, lease
+// takeovers, reminders fired, the backend's counters. Every pointer must
+// outlive the ServerMetrics; destroying it removes the callbacks (after
+// which none runs). Not copyable.
 class ServerMetrics {
  public:
-  ServerMetrics(MetricsRegistry* registry, const SessionHub* hub,
-                const TimerDriver* driver, const StreamRegistry* streams,
-                Backend* backend);
+  ServerMetrics(MetricsRegistry* registry, const ServerMetricsSources& parts);
   ServerMetrics(const ServerMetrics&) = delete;
   ServerMetrics& operator=(const ServerMetrics&) = delete;
 

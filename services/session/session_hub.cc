@@ -9,6 +9,20 @@
 
 namespace coachd {
 
+const char* SnapshotReasonLabel(SnapshotReason reason) {
+  switch (reason) {
+    case SnapshotReason::kJoined:
+      return "joined";
+    case SnapshotReason::kCannotResume:
+      return "cannot_resume";
+    case SnapshotReason::kNewEpoch:
+      return "new_epoch";
+    case SnapshotReason::kFellBehind:
+      return "fell_behind";
+  }
+  return "unknown";
+}
+
 // One session's fan-out point. Implements EventListener for the store.
 class HubChannel : public EventListener {
  public:
@@ -82,6 +96,9 @@ class HubChannel : public EventListener {
     const StoredEvent snapshot = SnapshotLocked(
         /*recovered=*/false,
         "history epoch changed (Redis failed over): events may be lost");
+    // Counted first: a receiver may see it before Deliver returns.
+    hub_->CountSnapshot(SnapshotReason::kNewEpoch,
+                        static_cast<int64_t>(sinks_.size()));
     for (EventSink* sink : sinks_) sink->Deliver(snapshot);
     hub_->delivered_.fetch_add(static_cast<int64_t>(sinks_.size()),
                                std::memory_order_relaxed);
@@ -160,11 +177,13 @@ class HubChannel : public EventListener {
   }
 
   // Attaches `sink` with a snapshot first; false when the channel closed.
-  bool AttachWithSnapshot(EventSink* sink, bool recovered,
+  bool AttachWithSnapshot(EventSink* sink, SnapshotReason why,
                           absl::string_view reason) {
     absl::MutexLock lock(&mu_);
     if (closed_) return false;
-    sink->Deliver(SnapshotLocked(recovered, reason));
+    hub_->CountSnapshot(why);  // First: the receiver may see it at once.
+    sink->Deliver(
+        SnapshotLocked(/*recovered=*/why == SnapshotReason::kJoined, reason));
     hub_->delivered_.fetch_add(1, std::memory_order_relaxed);
     sinks_.push_back(sink);
     return true;
@@ -331,12 +350,12 @@ absl::StatusOr<bool> SessionHub::AttachTo(
     HubChannel& ch, const coach::internal::SessionRecord& record,
     const coach::v1::ResumePosition* position, EventSink* sink) {
   if (position == nullptr) {
-    return ch.AttachWithSnapshot(sink, /*recovered=*/true,
+    return ch.AttachWithSnapshot(sink, SnapshotReason::kJoined,
                                  "joined the session");
   }
   std::string why = ch.Unresumable(*position);
   if (!why.empty()) {
-    return ch.AttachWithSnapshot(sink, /*recovered=*/false, why);
+    return ch.AttachWithSnapshot(sink, SnapshotReason::kCannotResume, why);
   }
   int64_t after = position->last_sequence();
   std::vector<StoredEvent> history;  // First try the window alone.
@@ -358,12 +377,12 @@ absl::StatusOr<bool> SessionHub::AttachTo(
     if (!read.ok()) return read.status();
     if (!read->complete) {
       return ch.AttachWithSnapshot(
-          sink, /*recovered=*/false,
+          sink, SnapshotReason::kCannotResume,
           "history no longer holds the events you missed");
     }
     history = std::move(read->events);
   }
-  return ch.AttachWithSnapshot(sink, /*recovered=*/false,
+  return ch.AttachWithSnapshot(sink, SnapshotReason::kCannotResume,
                                "could not catch up with a fast session");
 }
 

@@ -10,6 +10,7 @@
 #ifndef SERVICES_SESSION_SESSION_HUB_H_
 #define SERVICES_SESSION_SESSION_HUB_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -36,6 +37,20 @@ class EventSink {
   // sequence order: must be quick and must not call back into the hub.
   virtual void Deliver(const StoredEvent& event) = 0;
 };
+
+// Why a receiver was handed a snapshot instead of events (for metrics).
+enum class SnapshotReason {
+  kJoined,        // Attached with no position: its first event.
+  kCannotResume,  // Its position could not be resumed (another epoch,
+                  // history trimmed, ahead of history, a session too fast).
+  kNewEpoch,      // The store moved the session to a new epoch (failover).
+  kFellBehind,    // A stream too slow for its queue (the reactor's).
+};
+inline constexpr int kSnapshotReasons = 4;
+
+// The metric label of `reason`: "joined", "cannot_resume", "new_epoch",
+// "fell_behind".
+const char* SnapshotReasonLabel(SnapshotReason reason);
 
 // Options of SessionHub.
 struct HubOptions {
@@ -94,6 +109,19 @@ class SessionHub {
     return delivered_.load(std::memory_order_relaxed);
   }
 
+  // Snapshots handed to receivers so far for `reason` (one per receiver),
+  // those the hub made and those counted with CountSnapshot. For metrics.
+  int64_t SnapshotsSent(SnapshotReason reason) const {
+    return snapshots_[static_cast<int>(reason)].load(std::memory_order_relaxed);
+  }
+
+  // Counts a snapshot a receiver made itself through HubAttachment::Snapshot
+  // (a stream that fell behind). Thread-safe, never blocks.
+  void CountSnapshot(SnapshotReason reason, int64_t n = 1) {
+    snapshots_[static_cast<int>(reason)].fetch_add(n,
+                                                   std::memory_order_relaxed);
+  }
+
  private:
   friend class HubAttachment;
   friend class HubChannel;  // Counts delivered_.
@@ -114,6 +142,7 @@ class SessionHub {
   absl::flat_hash_map<std::string, std::shared_ptr<HubChannel>> channels_
       ABSL_GUARDED_BY(mu_);
   std::atomic<int64_t> delivered_{0};
+  std::array<std::atomic<int64_t>, kSnapshotReasons> snapshots_{};
 };
 
 }  // namespace coachd

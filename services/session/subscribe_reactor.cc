@@ -194,6 +194,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     if (overflows_ != overflows) continue;
     lagged_ = false;
     ++snapshots_for_lag_;
+    deps_.hub->CountSnapshot(SnapshotReason::kFellBehind);
     while (!queue_.empty() &&
            queue_.front().event->sequence() <= snapshot->sequence()) {
       queue_.pop_front();

@@ -78,18 +78,18 @@ void TimerDriver::Adopt(const SessionRecord& record) {
   Take(record);
 }
 
-void TimerDriver::Take(const SessionRecord& record) {
+bool TimerDriver::Take(const SessionRecord& record) {
   const std::string& id = record.session_id();
   if (record.engine().run_state() == coach::v1::RUN_STATE_FINISHED) {
     leases_->Release(id);
-    return;
+    return false;
   }
   uint64_t generation = 0;
   bool watch = false;
   {
     absl::MutexLock lock(&mu_);
     std::unique_ptr<Entry>& slot = driven_[id];
-    if (slot != nullptr) return;  // Already driven (Adopt raced a sweep).
+    if (slot != nullptr) return false;  // Already driven (Adopt raced a sweep).
     slot = std::make_unique<Entry>();
     generation = slot->generation = ++next_generation_;
     slot->epoch = record.epoch();
@@ -99,6 +99,7 @@ void TimerDriver::Take(const SessionRecord& record) {
     timers_->Schedule(id, SessionEngine::NextDeadline(record));
   }
   if (watch) AttachWatch(record, generation);
+  return true;
 }
 
 void TimerDriver::AttachWatch(const SessionRecord& record,
@@ -259,7 +260,7 @@ absl::Status TimerDriver::Sweep() {
       LogInfo(absl::StrCat("driving the timers of session ", id,
                            " from sequence ", record->last_sequence()));
     }
-    Take(*record);
+    if (Take(*record)) takeovers_.fetch_add(1);
     ++taken;
   }
   return absl::OkStatus();
@@ -270,12 +271,16 @@ void TimerDriver::Renew() {
     LogWarning(absl::StrCat(
         "lost the timer lease of session ", id,
         "; not driving it (taken, expired or not renewed in time)"));
+    leases_lost_.fetch_add(1);
     Drop(id, /*release=*/false);
   }
   // Also anything driven whose lease is not held (lost before it was
   // driven, or not renewed in time).
   for (const std::string& id : Driven()) {
-    if (!leases_->Holds(id)) Drop(id, /*release=*/false);
+    if (!leases_->Holds(id)) {
+      leases_lost_.fetch_add(1);
+      Drop(id, /*release=*/false);
+    }
   }
 }
 

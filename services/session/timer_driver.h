@@ -29,6 +29,7 @@
 #ifndef SERVICES_SESSION_TIMER_DRIVER_H_
 #define SERVICES_SESSION_TIMER_DRIVER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -119,13 +120,21 @@ class TimerDriver {
   // Sessions driven now, sorted.
   std::vector<std::string> Driven() const;
 
+  // Sessions this replica took over in a sweep so far (their lease had no
+  // live holder: another replica died or stopped, or this one restarted),
+  // and leases it lost (taken, expired or not renewed in time). For
+  // metrics; never blocks.
+  int64_t Takeovers() const { return takeovers_.load(); }
+  int64_t LeasesLost() const { return leases_lost_.load(); }
+
  private:
   class WatchSink;
   struct Watch;
   struct Entry;
 
-  // Starts driving `record`'s session (its lease is held).
-  void Take(const coach::internal::SessionRecord& record);
+  // Starts driving `record`'s session (its lease is held). False when it
+  // was driven already or is finished.
+  bool Take(const coach::internal::SessionRecord& record);
   // Follows the session's events through the hub; on failure, the next
   // sweep tries again.
   void AttachWatch(const coach::internal::SessionRecord& record,
@@ -155,6 +164,8 @@ class TimerDriver {
   bool started_ ABSL_GUARDED_BY(stop_mu_) = false;
   std::thread renew_thread_;
   std::thread sweep_thread_;
+  std::atomic<int64_t> takeovers_{0};
+  std::atomic<int64_t> leases_lost_{0};
 };
 
 }  // namespace coachd

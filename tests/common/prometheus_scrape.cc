@@ -197,4 +197,20 @@ absl::StatusOr<ScrapedMetrics> ParsePrometheusText(absl::string_view text) {
   return out;
 }
 
+absl::StatusOr<ScrapedMetrics> ScrapeMetrics(int port) {
+  absl::StatusOr<HttpReply> reply = HttpGet(port, "/metrics");
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::InternalError(
+        absl::StrCat("GET /metrics answered ", reply->status));
+  }
+  absl::StatusOr<ScrapedMetrics> parsed = ParsePrometheusText(reply->body);
+  if (!parsed.ok()) {
+    return absl::Status(parsed.status().code(),
+                        absl::StrCat(parsed.status().message(), "\n",
+                                     reply->body));
+  }
+  return parsed;
+}
+
 }  // namespace coachd

@@ -52,6 +52,11 @@ std::string SeriesKey(absl::string_view name, const MetricLabels& labels);
 // series written twice, a sample before its family's # TYPE.
 absl::StatusOr<ScrapedMetrics> ParsePrometheusText(absl::string_view text);
 
+// GET /metrics from 127.0.0.1:`port`, parsed: HttpGet's errors, INTERNAL
+// for a status other than 200, ParsePrometheusText's errors (with the
+// body).
+absl::StatusOr<ScrapedMetrics> ScrapeMetrics(int port);
+
 }  // namespace coachd
 
 #endif  // TESTS_COMMON_PROMETHEUS_SCRAPE_H_
