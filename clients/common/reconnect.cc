@@ -17,6 +17,7 @@ absl::Status Reconnect::AfterStreamEnded(const grpc::Status& status) {
                                   status.error_message());
   }
   ++reconnects_;
+  if (options_.reopens != nullptr) options_.reopens->Increment();
   absl::SleepFor(backoff_);  // Client side: waiting to reconnect.
   backoff_ = std::min(backoff_ * 2, options_.max_backoff);
   return absl::OkStatus();

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/metrics/metrics.h"
 
 namespace coachd {
 
@@ -24,6 +25,9 @@ struct ReconnectOptions {
   int max_retries = 30;  // Failures in a row without an event.
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(3);
+  // If set, each reopen is also counted here (metrics); must outlive the
+  // Reconnect.
+  Counter* reopens = nullptr;
 };
 
 // Not thread-safe: one per stream loop.

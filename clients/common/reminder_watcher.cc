@@ -31,7 +31,7 @@ void ReminderWatcher::Stop() {
 absl::Status ReminderWatcher::Run(
     const std::function<void(const coach::v1::Reminder&)>& on_reminder) {
   Reconnect reconnect(
-      {max_retries_, absl::Milliseconds(200), absl::Seconds(3)});
+      {max_retries_, absl::Milliseconds(200), absl::Seconds(3), reconnects_});
   bool refresh = false;    // The last stream ended UNAUTHENTICATED.
   bool refreshed = false;  // The stream now open uses a refreshed token.
   while (!stopped_) {

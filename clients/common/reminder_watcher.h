@@ -8,17 +8,18 @@
 #ifndef CLIENTS_COMMON_REMINDER_WATCHER_H_
 #define CLIENTS_COMMON_REMINDER_WATCHER_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "clients/common/token_provider.h"
 #include "coach/v1/scheduler.grpc.pb.h"
+#include "services/metrics/metrics.h"
 
 namespace coachd {
 
@@ -40,11 +41,16 @@ class ReminderWatcher {
   // Ends Run from another thread.
   void Stop();
 
+  // Also counts each reconnect in `counter` (metrics), which must outlive
+  // Run. Call before Run.
+  void CountReconnects(Counter* counter) { reconnects_ = counter; }
+
  private:
   std::unique_ptr<coach::v1::SchedulerService::Stub> stub_;
   const TokenProvider tokens_;
   const coach::v1::DeviceKind kind_;
   const int max_retries_;
+  Counter* reconnects_ = nullptr;
   std::atomic<bool> stopped_{false};
   absl::Mutex mu_;
   grpc::ClientContext* current_ ABSL_GUARDED_BY(mu_) = nullptr;

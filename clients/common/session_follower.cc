@@ -33,8 +33,8 @@ void SessionFollower::Stop() {
 
 absl::Status SessionFollower::Run(
     const std::function<void(const coach::v1::SessionEvent&)>& on_event) {
-  Reconnect reconnect(
-      {options_.max_retries, options_.initial_backoff, options_.max_backoff});
+  Reconnect reconnect({options_.max_retries, options_.initial_backoff,
+                       options_.max_backoff, options_.reconnects});
   bool refresh = false;    // The last stream ended UNAUTHENTICATED.
   bool refreshed = false;  // The stream now open uses a refreshed token.
   while (!stopped_) {

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "clients/common/token_provider.h"
 #include "coach/v1/session.grpc.pb.h"
+#include "services/metrics/metrics.h"
 
 namespace coachd {
 
@@ -33,6 +34,9 @@ struct FollowerOptions {
   int max_retries = 30;
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(3);
+  // If set, each reconnect is also counted here (metrics); must outlive
+  // Run.
+  Counter* reconnects = nullptr;
 };
 
 // Not thread-safe except Stop(), which may be called from any thread.

@@ -61,6 +61,7 @@ Bridge::Bridge(BridgeOptions options)
       sessions_(coach::v1::SessionService::NewStub(options_.channel)),
       coaches_(coach::v1::CoachService::NewStub(options_.channel)),
       scheduler_(coach::v1::SchedulerService::NewStub(options_.channel)) {
+  RegisterMetrics();
   for (const std::string& id : options_.people) {
     auto p = std::make_unique<Person>();
     p->id = id;
@@ -68,13 +69,24 @@ Bridge::Bridge(BridgeOptions options)
     p->reminders = std::make_unique<ReminderWatcher>(
         options_.channel, options_.tokens_for(id),
         coach::v1::DEVICE_KIND_DISPLAY, options_.reconnect.max_retries);
+    p->reminders->CountReconnects(reconnects_->WithLabels({"reminders"}));
     people_[NodeId(id)] = std::move(p);
   }
   MqttOptions mqtt = options_.mqtt;
   mqtt.will_topic = AvailabilityTopic(options_.names);
   mqtt_ = std::make_unique<MqttLink>(
       mqtt, MqttCallbacks{
-                [this] { Push(Input{Input::kConnected}, false); }, nullptr,
+                [this] {
+                  {
+                    absl::MutexLock lock(&mu_);
+                    ++stats_.mqtt_connects;
+                  }
+                  Push(Input{Input::kConnected}, false);
+                },
+                [this] {
+                  absl::MutexLock lock(&mu_);
+                  ++stats_.mqtt_disconnects;
+                },
                 [this](const std::string& topic, const std::string& payload) {
                   Input in{Input::kMessage};
                   in.topic = topic;
@@ -128,6 +140,93 @@ absl::Status Bridge::Start() {
 BridgeStats Bridge::Stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+namespace {
+
+// One sample per (label value, count).
+std::vector<MetricSample> Labelled(
+    const std::vector<std::pair<const char*, int64_t>>& counts) {
+  std::vector<MetricSample> out;
+  for (const auto& [label, n] : counts) {
+    MetricSample sample;
+    sample.label_values = {label};
+    sample.value = static_cast<double>(n);
+    out.push_back(std::move(sample));
+  }
+  return out;
+}
+
+}  // namespace
+
+void Bridge::RegisterMetrics() {
+  if (options_.metrics == nullptr) {
+    own_metrics_ = std::make_unique<MetricsRegistry>();
+  }
+  metrics_ =
+      options_.metrics != nullptr ? options_.metrics : own_metrics_.get();
+  reconnects_ = metrics_->AddCounter(
+      "coachd_ha_grpc_stream_reconnects_total",
+      "coachd streams the bridge reopened after they broke, by stream.",
+      {"stream"});
+  for (const char* stream : {"board", "session", "reminders"}) {
+    reconnects_->WithLabels({stream});  // 0 until the first.
+  }
+  CounterFamily* connects = metrics_->AddCounter(
+      "coachd_ha_grpc_connects_total",
+      "Times the gRPC channel to coachd became ready (first, then each "
+      "reconnect).");
+  CounterFamily* failures = metrics_->AddCounter(
+      "coachd_ha_grpc_connect_failures_total",
+      "Times the gRPC channel to coachd failed to connect.");
+  channel_watch_ = std::make_unique<ChannelWatch>(
+      options_.channel, connects->WithLabels({}), failures->WithLabels({}));
+  // The rest are counts the bridge keeps anyway (Stats), read at scrape.
+  auto stat = [this](const char* name, const char* help,
+                     int64_t BridgeStats::*field) {
+    registrations_.push_back(metrics_->AddCallback(
+        name, help, MetricType::kCounter, {}, [this, field] {
+          MetricSample sample;
+          sample.value = static_cast<double>(Stats().*field);
+          return std::vector<MetricSample>{sample};
+        }));
+  };
+  stat("coachd_ha_mqtt_connects_total",
+       "Connections to the MQTT broker made (first, then each reconnect).",
+       &BridgeStats::mqtt_connects);
+  stat("coachd_ha_mqtt_disconnects_total",
+       "Connections to the MQTT broker that ended (lost, or closed at stop).",
+       &BridgeStats::mqtt_disconnects);
+  stat("coachd_ha_inputs_dropped_total",
+       "Inputs dropped because the bridge's queue was full.",
+       &BridgeStats::dropped);
+  stat("coachd_ha_sessions_followed_total",
+       "Sessions the bridge began to follow (a person's new live session).",
+       &BridgeStats::sessions_followed);
+  registrations_.push_back(metrics_->AddCallback(
+      "coachd_ha_commands_total",
+      "Commands received from Home Assistant, by result (accepted: done; "
+      "rejected: coachd or the session's state refused it; malformed: an "
+      "unknown topic or payload).",
+      MetricType::kCounter, {"result"}, [this] {
+        const BridgeStats s = Stats();
+        return Labelled({{"accepted", s.accepted},
+                         {"rejected", s.rejected},
+                         {"malformed", s.malformed}});
+      }));
+  registrations_.push_back(metrics_->AddCallback(
+      "coachd_ha_messages_published_total",
+      "MQTT messages published, by kind (state: entity states; event: HA "
+      "events; discovery: configs, availability and the people list).",
+      MetricType::kCounter, {"kind"}, [this] {
+        const BridgeStats s = Stats();
+        return Labelled({{"state", s.states},
+                         {"event", s.events},
+                         {"discovery", s.published - s.states - s.events}});
+      }));
+  registrations_.push_back(metrics_->AddCallbackGauge(
+      "coachd_ha_people", "People this bridge serves.",
+      [n = options_.people.size()] { return static_cast<double>(n); }));
 }
 
 template <typename Response, typename Request, typename Issue, typename OnDone>
@@ -320,7 +419,11 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
   }
   auto rejected = [this, person = &p, object_id](const grpc::Status& s,
                                                  const auto&) {
-    if (s.ok()) return;
+    if (s.ok()) {
+      absl::MutexLock lock(&mu_);
+      ++stats_.accepted;
+      return;
+    }
     Input in{Input::kRejected};
     in.person = person;
     in.topic = object_id;
@@ -329,11 +432,16 @@ void Bridge::OnCommand(Person& p, const std::string& object_id,
   };
   switch (command->kind) {
     case BridgeCommand::kFocus:
-      p.view.focus = command->text;
-      PublishChanges(p);
-      return;
     case BridgeCommand::kMinutes:
-      p.view.minutes = command->number;
+      if (command->kind == BridgeCommand::kFocus) {
+        p.view.focus = command->text;
+      } else {
+        p.view.minutes = command->number;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        ++stats_.accepted;
+      }
       PublishChanges(p);
       return;
     case BridgeCommand::kSession: {
@@ -412,21 +520,24 @@ void Bridge::PublishChanges(Person& p) {
     std::string& last = p.published[object_id];
     if (last == payload && !payload.empty()) continue;
     last = payload;
-    Publish({StateTopic(options_.names, p.id, object_id), payload, true});
+    Publish({StateTopic(options_.names, p.id, object_id), payload, true},
+            Published::kState);
   }
 }
 
 void Bridge::PublishEvents(Person& p, const std::vector<HaEvent>& events) {
   for (const HaEvent& e : events) {
-    Publish(
-        {StateTopic(options_.names, p.id, "event"), EventPayload(e), false});
+    Publish({StateTopic(options_.names, p.id, "event"), EventPayload(e), false},
+            Published::kEvent);
   }
 }
 
-void Bridge::Publish(const MqttMessage& message) {
+void Bridge::Publish(const MqttMessage& message, Published kind) {
   mqtt_->Publish(message);
   absl::MutexLock lock(&mu_);
   ++stats_.published;
+  if (kind == Published::kState) ++stats_.states;
+  if (kind == Published::kEvent) ++stats_.events;
 }
 
 void Bridge::FollowSession(Person& p) {
@@ -442,6 +553,11 @@ void Bridge::FollowSession(Person& p) {
   follow.max_retries = options_.reconnect.max_retries;
   follow.initial_backoff = options_.reconnect.initial_backoff;
   follow.max_backoff = options_.reconnect.max_backoff;
+  follow.reconnects = reconnects_->WithLabels({"session"});
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.sessions_followed;
+  }
   p.follower = std::make_unique<SessionFollower>(
       options_.channel, options_.tokens_for(p.id), p.followed,
       coach::v1::DEVICE_KIND_DISPLAY, follow);
@@ -484,7 +600,9 @@ void Bridge::RefreshProgress(Person& p) {
 }
 
 void Bridge::WatchBoard(Person* p) {
-  Reconnect reconnect(options_.reconnect);
+  ReconnectOptions reopen = options_.reconnect;
+  reopen.reopens = reconnects_->WithLabels({"board"});
+  Reconnect reconnect(reopen);
   TokenProvider tokens = options_.tokens_for(p->id);
   std::string epoch;
   int64_t last = -1;       // -1: nothing seen yet.

@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clients/common/channel_watch.h"
 #include "clients/common/reconnect.h"
 #include "clients/common/token_provider.h"
 #include "clients/homeassistant/ha_discovery.h"
@@ -37,6 +38,7 @@
 #include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
+#include "services/metrics/metrics.h"
 
 namespace coachd {
 
@@ -56,17 +58,35 @@ struct BridgeOptions {
   int snooze_minutes = 10;
   ReconnectOptions reconnect{1000000, absl::Milliseconds(100),
                              absl::Seconds(2)};
+  // Where the bridge's metrics go (the coachd_ha_* families, see
+  // Bridge); null: a registry of its own, never served. Must outlive the
+  // bridge.
+  MetricsRegistry* metrics = nullptr;
 };
 
-// Counters (for tests and the benchmark).
+// Counters (for tests, the benchmark and the metrics).
 struct BridgeStats {
-  int64_t inputs = 0;     // Inputs the worker applied.
-  int64_t published = 0;  // MQTT messages published.
-  int64_t dropped = 0;    // MQTT messages dropped: the queue was full.
-  int64_t rejected = 0;   // Commands refused (logged, and an HA event).
-  int64_t malformed = 0;  // Command payloads ignored.
+  int64_t inputs = 0;             // Inputs the worker applied.
+  int64_t published = 0;          // MQTT messages published.
+  int64_t states = 0;             // ... of them entity states,
+  int64_t events = 0;             // ... and HA events (the rest: discovery).
+  int64_t dropped = 0;            // Inputs dropped: the queue was full.
+  int64_t accepted = 0;           // Commands done (coachd said OK, or local).
+  int64_t rejected = 0;           // Commands refused (logged, and an HA event).
+  int64_t malformed = 0;          // Command payloads ignored.
+  int64_t mqtt_connects = 0;      // Connections to the broker made.
+  int64_t mqtt_disconnects = 0;   // Connections to the broker lost.
+  int64_t sessions_followed = 0;  // Sessions the bridge began to follow.
 };
 
+// Its metrics (BridgeOptions::metrics):
+//   coachd_ha_mqtt_connects_total, coachd_ha_mqtt_disconnects_total
+//   coachd_ha_commands_total{result="accepted|rejected|malformed"}
+//   coachd_ha_messages_published_total{kind="state|event|discovery"}
+//   coachd_ha_inputs_dropped_total
+//   coachd_ha_sessions_followed_total, coachd_ha_people
+//   coachd_ha_grpc_stream_reconnects_total{stream="board|session|reminders"}
+//   coachd_ha_grpc_connects_total, coachd_ha_grpc_connect_failures_total
 class Bridge {
  public:
   explicit Bridge(BridgeOptions options);
@@ -99,7 +119,12 @@ class Bridge {
   void PublishAll(Person& p);
   void PublishChanges(Person& p);
   void PublishEvents(Person& p, const std::vector<HaEvent>& events);
-  void Publish(const MqttMessage& message);
+  // What a message is, for the metrics.
+  enum class Published { kState, kEvent, kDiscovery };
+  void Publish(const MqttMessage& message,
+               Published kind = Published::kDiscovery);
+  // Adds the coachd_ha_* families to the registry (constructor).
+  void RegisterMetrics();
   void FollowSession(Person& p);
   void RefreshProgress(Person& p);
   void WatchBoard(Person* p);
@@ -130,6 +155,13 @@ class Bridge {
   std::atomic<int64_t> command_ids_{0};
   std::thread worker_;
   std::vector<std::thread> readers_;
+
+  std::unique_ptr<MetricsRegistry> own_metrics_;  // Without options.metrics.
+  MetricsRegistry* metrics_ = nullptr;
+  CounterFamily* reconnects_ = nullptr;  // By stream.
+  std::unique_ptr<ChannelWatch> channel_watch_;
+  // Last: removed first, before anything they read is destroyed.
+  std::vector<CallbackRegistration> registrations_;
 };
 
 }  // namespace coachd

@@ -22,6 +22,8 @@
 #include "clients/homeassistant/person_credentials.h"
 #include "services/common/flags_help.h"
 #include "services/common/log.h"
+#include "services/common/log_flags.h"
+#include "services/metrics/metrics_http_server.h"
 
 ABSL_FLAG(std::string, people, "",
           "Comma-separated person ids to serve (default: --sub). Each gets a "
@@ -43,6 +45,11 @@ ABSL_FLAG(std::string, discovery_prefix, "homeassistant",
           "Home Assistant's discovery prefix.");
 ABSL_FLAG(std::string, base_topic, "coachd",
           "Prefix of state and command topics.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT for GET /metrics (Prometheus text format; no "
+          "authentication: loopback or a scrape-only network). Empty: off.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the metrics port is written there once listening.");
 
 namespace {
 
@@ -62,6 +69,10 @@ int main(int argc, char** argv) {
       "buttons).");
   absl::ParseCommandLine(argc, argv);
   using namespace coachd;
+  if (absl::Status format = ApplyLogFlags(); !format.ok()) {
+    LogError(std::string(format.message()));
+    return 2;
+  }
 
   std::vector<std::string> people =
       absl::StrSplit(absl::GetFlag(FLAGS_people), ',', absl::SkipEmpty());
@@ -151,11 +162,35 @@ int main(int argc, char** argv) {
     }
   }
 
+  MetricsRegistry metrics;  // Outlives the bridge.
+  options.metrics = &metrics;
   absl::Notification stop;
   stop_requested = &stop;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   Bridge bridge(std::move(options));
+  // Served once the bridge has registered its metrics; stopped before it.
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (const std::string at = absl::GetFlag(FLAGS_metrics_listen); !at.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(
+            at, [&metrics] { return RenderPrometheusText(metrics.Collect()); });
+    if (!http.ok()) {
+      LogError(absl::StrCat("--metrics_listen: ", http.status().message()));
+      return 2;
+    }
+    metrics_http = *std::move(http);
+    LogInfo(absl::StrCat("homeassistant: metrics on http://", at,
+                         "/metrics (port ", metrics_http->port(), ")"));
+    if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file);
+        !file.empty()) {
+      if (absl::Status w = WritePortFile(file, metrics_http->port()); !w.ok()) {
+        LogError(absl::StrCat("--metrics_port_file: ", w.message()));
+        return 2;
+      }
+    }
+  }
+
   absl::Status started = bridge.Start();
   if (!started.ok()) {
     LogError(std::string(started.message()));
@@ -166,5 +201,6 @@ int main(int argc, char** argv) {
                        absl::GetFlag(FLAGS_mqtt_port)));
   stop.WaitForNotification();
   LogInfo("homeassistant: stopping");
+  if (metrics_http != nullptr) metrics_http->Stop();
   return 0;
 }

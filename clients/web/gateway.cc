@@ -65,15 +65,18 @@ std::string EndState(const grpc::Status& status, bool refreshable) {
 // lives until then): the page hears why ("ended" when the session is over,
 // else EndState), and when coming back may help the stream closes, so the
 // browser reconnects and resumes from its Last-Event-ID.
+// Counted in `metrics` (null: not counted) by `what` and code.
 template <typename Request>
 std::function<void(const grpc::Status&)> OnUpstreamEnd(
     std::shared_ptr<SseStream> stream, std::shared_ptr<Request> keep,
-    std::string what, const WebIdentity& who) {
+    std::string what, const WebIdentity& who, WebMetrics* metrics) {
   const bool paired = !who.refresh_token.empty();
   const absl::Time expires = who.expires;
   return [stream = std::move(stream), keep = std::move(keep),
-          what = std::move(what), paired, expires](const grpc::Status& status) {
+          what = std::move(what), paired, expires,
+          metrics](const grpc::Status& status) {
     if (status.error_code() == grpc::StatusCode::CANCELLED) return;
+    if (metrics != nullptr) metrics->UpstreamEnded(what, GrpcCodeName(status));
     // Expired (give or take clock skew), not revoked: the gateway has
     // refreshed it by now, and the browser's reconnect uses the new one.
     const bool refreshable =
@@ -183,6 +186,13 @@ void Gateway::Handle(evhttp_request* request) {
   const char* raw_path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
   const std::string path = raw_path != nullptr ? raw_path : "/";
   const evhttp_cmd_type method = evhttp_request_get_command(request);
+  if (options_.metrics != nullptr) {
+    const char* name = method == EVHTTP_REQ_GET    ? "GET"
+                       : method == EVHTTP_REQ_POST ? "POST"
+                       : method == EVHTTP_REQ_HEAD ? "HEAD"
+                                                   : "OTHER";
+    options_.metrics->Arrived(request, WebRouteLabel(name, path));
+  }
   if (method == EVHTTP_REQ_POST) {
     if (path == "/api/links") return HandleMakeLink(request);
     if (path == "/api/pair/start") return HandlePairStart(request);
@@ -266,13 +276,30 @@ void Gateway::HandleMakeLink(evhttp_request* request) {
   Reply(request, 200, "application/json", w.Take());
 }
 
-std::shared_ptr<SseStream> Gateway::OpenStream(evhttp_request* request) {
+std::shared_ptr<SseStream> Gateway::OpenStream(evhttp_request* request,
+                                               const std::string& route) {
   const uint64_t id = next_stream_id_++;
+  WebMetrics* metrics = options_.metrics;
+  if (metrics != nullptr) {
+    metrics->Answered(request, 200);  // Its reply lasts as long as it.
+    metrics->StreamOpened(route);
+  }
   std::shared_ptr<SseStream> stream = SseStream::Open(
       request, &poster_, options_.retry_ms, options_.max_unsent_bytes,
-      [this, id] { streams_.erase(id); });
+      [this, id, metrics, route] {
+        streams_.erase(id);
+        if (metrics != nullptr) metrics->StreamClosed(route);
+      },
+      metrics != nullptr ? &metrics->sse() : nullptr);
   streams_[id] = stream;
   return stream;
+}
+
+std::unique_ptr<PendingReply> Gateway::Pending(evhttp_request* request) {
+  WebMetrics* metrics = options_.metrics;
+  if (metrics == nullptr) return std::make_unique<PendingReply>(request);
+  return std::make_unique<PendingReply>(
+      request, [metrics, request] { metrics->Abandoned(request); });
 }
 
 void Gateway::HandleEvents(evhttp_request* request, const std::string& which) {
@@ -287,7 +314,8 @@ void Gateway::HandleEvents(evhttp_request* request, const std::string& which) {
           CookieValue(Header(request, "Cookie"), kCookie)) {
     who = sessions_->Find(*sid);
   }
-  std::shared_ptr<SseStream> stream = OpenStream(request);
+  std::shared_ptr<SseStream> stream =
+      OpenStream(request, absl::StrCat("events_", which));
   if (!who.has_value()) {
     stream->Write(FormatSse(StatusMessage(
         "nologin", "this browser is not linked: open a link from your app")));
@@ -348,7 +376,7 @@ std::shared_ptr<UpstreamCall> Gateway::FollowSession(
               SendProgress(stream, who);
             }
           },
-          OnUpstreamEnd(stream, subscribe, "session", who));
+          OnUpstreamEnd(stream, subscribe, "session", who, options_.metrics));
   stream->Attach(call);
   return call;
 }
@@ -410,7 +438,7 @@ void Gateway::FollowMySessions(
                           coach::v1::DEVICE_KIND_DISPLAY, following->resume);
         following->resume.reset();
       },
-      OnUpstreamEnd(stream, watch, "sessions", who)));
+      OnUpstreamEnd(stream, watch, "sessions", who, options_.metrics)));
 }
 
 void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
@@ -427,7 +455,7 @@ void Gateway::WatchReminders(const std::shared_ptr<SseStream>& stream,
         stream->Offer(ReminderMessage(reminder));
         SendProgress(stream, who);  // The next reminder moved on.
       },
-      OnUpstreamEnd(stream, watch, "reminders", who)));
+      OnUpstreamEnd(stream, watch, "reminders", who, options_.metrics)));
 }
 
 void Gateway::SendProgress(const std::shared_ptr<SseStream>& stream,
@@ -476,7 +504,7 @@ void Gateway::WatchLive(const std::shared_ptr<SseStream>& stream,
             break;
         }
       },
-      OnUpstreamEnd(stream, watch, "board", who)));
+      OnUpstreamEnd(stream, watch, "board", who, options_.metrics)));
 }
 
 void Gateway::SendClients(const std::shared_ptr<SseStream>& stream,
@@ -531,7 +559,7 @@ void Gateway::HandlePost(evhttp_request* request, const std::string& which) {
     call->request.set_command(*command);
     call->request.set_note(StringField(*body, "note"));
     call->request.set_from_kind(coach::v1::DEVICE_KIND_DISPLAY);
-    call->reply = std::make_unique<PendingReply>(request);
+    call->reply = Pending(request);
     call->context.AddMetadata("authorization", "Bearer " + who->token);
     call->context.set_deadline(absl::ToChronoTime(deadline));
     session_stub_->async()->SendCommand(
@@ -569,7 +597,7 @@ void Gateway::HandlePost(evhttp_request* request, const std::string& which) {
       return ReplyError(request, absl::InvalidArgumentError(
                                      "action: want \"done\" or \"snooze\""));
     }
-    call->reply = std::make_unique<PendingReply>(request);
+    call->reply = Pending(request);
     call->context.AddMetadata("authorization", "Bearer " + who->token);
     call->context.set_deadline(absl::ToChronoTime(deadline));
     scheduler_stub_->async()->AckReminder(
@@ -591,7 +619,7 @@ void Gateway::HandlePost(evhttp_request* request, const std::string& which) {
     auto call = std::make_shared<Call>();
     call->request.set_session_id(session_id);
     call->request.set_text(StringField(*body, "text"));
-    call->reply = std::make_unique<PendingReply>(request);
+    call->reply = Pending(request);
     call->context.AddMetadata("authorization", "Bearer " + who->token);
     call->context.set_deadline(absl::ToChronoTime(deadline));
     coach_stub_->async()->SendCue(

@@ -40,8 +40,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "clients/web/http_reply.h"
 #include "clients/web/loop_poster.h"
 #include "clients/web/sse_stream.h"
+#include "clients/web/web_metrics.h"
 #include "clients/web/web_sessions.h"
 #include "coach/v1/auth.grpc.pb.h"
 #include "coach/v1/coach.grpc.pb.h"
@@ -65,6 +67,9 @@ struct GatewayOptions {
   // expire, checked this often.
   absl::Duration refresh_before = absl::Minutes(2);
   absl::Duration refresh_every = absl::Seconds(30);
+  // Where requests, streams and upstream ends are counted (web_metrics.h);
+  // null: nowhere. Must outlive the gateway and its event loop.
+  WebMetrics* metrics = nullptr;
 };
 
 // The cookies: a browser's session (its identity), and a pairing waiting
@@ -122,7 +127,12 @@ class Gateway {
   void HandleEvents(evhttp_request* request, const std::string& which);
   void HandlePost(evhttp_request* request, const std::string& which);
 
-  std::shared_ptr<SseStream> OpenStream(evhttp_request* request);
+  // A 200 event stream on `request` for `route` ("events_display"...).
+  std::shared_ptr<SseStream> OpenStream(evhttp_request* request,
+                                        const std::string& route);
+  // The answer to come for `request`, counted as abandoned (499) when the
+  // browser goes away first.
+  std::unique_ptr<PendingReply> Pending(evhttp_request* request);
   // Any thread: streams session `session_id` into `stream`, from `resume`
   // when given. The call, to cancel.
   std::shared_ptr<UpstreamCall> FollowSession(

@@ -61,8 +61,11 @@ absl::StatusOr<google::protobuf::Struct> JsonBody(evhttp_request* request) {
   return ParseJsonBody(body);
 }
 
-PendingReply::PendingReply(evhttp_request* request)
-    : request_(request), connection_(evhttp_request_get_connection(request)) {
+PendingReply::PendingReply(evhttp_request* request,
+                           std::function<void()> on_gone)
+    : request_(request),
+      connection_(evhttp_request_get_connection(request)),
+      on_gone_(std::move(on_gone)) {
   evhttp_connection_set_closecb(connection_, &PendingReply::OnClosed, this);
 }
 
@@ -95,7 +98,9 @@ void PendingReply::Send(const grpc::Status& status, const std::string& json) {
 }
 
 void PendingReply::OnClosed(evhttp_connection*, void* self) {
-  static_cast<PendingReply*>(self)->request_ = nullptr;
+  auto* reply = static_cast<PendingReply*>(self);
+  reply->request_ = nullptr;
+  if (reply->on_gone_) std::move(reply->on_gone_)();
 }
 
 }  // namespace coachd

@@ -12,6 +12,7 @@
 #include <event2/http.h>
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -48,11 +49,12 @@ std::string GrpcCodeName(const grpc::Status& status);
 absl::StatusOr<google::protobuf::Struct> JsonBody(evhttp_request* request);
 
 // A request waiting for coachd's answer: loses its request when the
-// browser goes away first (libevent frees it then). Loop thread only;
-// destroyed unanswered, it answers 500.
+// browser goes away first (libevent frees it then; `on_gone`, if set, runs
+// on the loop then). Loop thread only; destroyed unanswered, it answers 500.
 class PendingReply {
  public:
-  explicit PendingReply(evhttp_request* request);
+  explicit PendingReply(evhttp_request* request,
+                        std::function<void()> on_gone = nullptr);
   ~PendingReply();
   PendingReply(const PendingReply&) = delete;
   PendingReply& operator=(const PendingReply&) = delete;
@@ -67,6 +69,7 @@ class PendingReply {
   static void OnClosed(evhttp_connection*, void* self);
   evhttp_request* request_;
   evhttp_connection* connection_;
+  std::function<void()> on_gone_;
   std::vector<std::pair<std::string, std::string>> headers_;
 };
 

@@ -53,7 +53,7 @@ void Gateway::HandlePairStart(evhttp_request* request) {
                          coach::v1::StartPairingResponse>;
   auto call = std::make_shared<Call>();
   call->request.set_suggested_name("browser");
-  call->reply = std::make_unique<PendingReply>(request);
+  call->reply = Pending(request);
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + options_.call_deadline));
   auth_stub_->async()->StartPairing(
@@ -103,7 +103,7 @@ void Gateway::HandlePairPoll(evhttp_request* request) {
       UnaryCall<coach::v1::PollPairingRequest, coach::v1::PollPairingResponse>;
   auto call = std::make_shared<Call>();
   call->request.set_device_code(pending->second.device_code);
-  call->reply = std::make_unique<PendingReply>(request);
+  call->reply = Pending(request);
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + options_.call_deadline));
   auth_stub_->async()->PollPairing(
@@ -184,7 +184,7 @@ void Gateway::HandleLogout(evhttp_request* request) {
                          coach::v1::RevokeDeviceResponse>;
   auto call = std::make_shared<Call>();
   call->request.set_device_id(who->device_id);
-  call->reply = std::make_unique<PendingReply>(request);
+  call->reply = Pending(request);
   call->context.AddMetadata("authorization", "Bearer " + who->token);
   call->context.set_deadline(
       absl::ToChronoTime(absl::Now() + options_.call_deadline));

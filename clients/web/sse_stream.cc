@@ -14,9 +14,10 @@ namespace coachd {
 std::shared_ptr<SseStream> SseStream::Open(evhttp_request* request,
                                            LoopPoster* poster, int retry_ms,
                                            size_t max_unsent_bytes,
-                                           std::function<void()> on_closed) {
-  std::shared_ptr<SseStream> stream(
-      new SseStream(request, poster, max_unsent_bytes, std::move(on_closed)));
+                                           std::function<void()> on_closed,
+                                           const SseCounters* counters) {
+  std::shared_ptr<SseStream> stream(new SseStream(
+      request, poster, max_unsent_bytes, std::move(on_closed), counters));
   stream->self_ = stream;
   evkeyvalq* headers = evhttp_request_get_output_headers(request);
   evhttp_add_header(headers, "Content-Type", "text/event-stream");
@@ -40,12 +41,14 @@ std::shared_ptr<SseStream> SseStream::Open(evhttp_request* request,
 }
 
 SseStream::SseStream(evhttp_request* request, LoopPoster* poster,
-                     size_t max_unsent_bytes, std::function<void()> on_closed)
+                     size_t max_unsent_bytes, std::function<void()> on_closed,
+                     const SseCounters* counters)
     : request_(request),
       connection_(evhttp_request_get_connection(request)),
       poster_(poster),
       max_unsent_bytes_(max_unsent_bytes),
-      on_closed_(std::move(on_closed)) {
+      on_closed_(std::move(on_closed)),
+      counters_(counters) {
   COACHD_DCHECK(max_unsent_bytes > 0, "a stream must be able to send");
 }
 
@@ -53,13 +56,16 @@ void SseStream::Offer(const PageMessage& message) {
   if (overflowed_.load(std::memory_order_relaxed)) return;
   if (queued_.fetch_add(1, std::memory_order_relaxed) >= kMaxQueued) {
     overflowed_.store(true);
+    if (counters_ != nullptr) counters_->cut_queue->Increment();
     Post([](SseStream* s) { s->Close(); });
     return;
   }
   std::string wire = FormatSse(message);
   poster_->Post([self = shared_from_this(), wire = std::move(wire)] {
     self->queued_.fetch_sub(1, std::memory_order_relaxed);
-    self->Write(wire);
+    if (self->Write(wire) && self->counters_ != nullptr) {
+      self->counters_->events_sent->Increment();
+    }
   });
 }
 
@@ -80,8 +86,8 @@ void SseStream::Attach(std::shared_ptr<UpstreamCall> call) {
   call->Cancel();
 }
 
-void SseStream::Write(const std::string& wire) {
-  if (request_ == nullptr) return;
+bool SseStream::Write(const std::string& wire) {
+  if (request_ == nullptr) return false;
   bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
   evbuffer* unsent = bev != nullptr ? bufferevent_get_output(bev) : nullptr;
   if (unsent != nullptr && evbuffer_get_length(unsent) > max_unsent_bytes_) {
@@ -94,13 +100,15 @@ void SseStream::Write(const std::string& wire) {
     // The browser's socket is full and more is waiting: its reply ends
     // here (what is buffered still goes out, the end after it) and nothing
     // more is written; it resumes from its last event when it comes back.
+    if (counters_ != nullptr) counters_->cut_unsent->Increment();
     Close();
-    return;
+    return false;
   }
   evbuffer* chunk = evbuffer_new();
   evbuffer_add(chunk, wire.data(), wire.size());
   evhttp_send_reply_chunk(request_, chunk);
   evbuffer_free(chunk);
+  return true;
 }
 
 void SseStream::Close() { Finish(Ending::kEnd); }

@@ -28,6 +28,7 @@
 #include "clients/web/loop_poster.h"
 #include "clients/web/page_messages.h"
 #include "clients/web/upstream_reader.h"
+#include "clients/web/web_metrics.h"
 
 namespace coachd {
 
@@ -46,11 +47,14 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   // the retry delay. `poster` must outlive every stream. Output the
   // browser's socket has not taken is kept up to `max_unsent_bytes` (> 0);
   // past that the stream is cut off. `on_closed` runs on the loop once the
-  // stream is over (either side closed it, or it was cut off).
+  // stream is over (either side closed it, or it was cut off). `counters`
+  // (null: none) count messages sent and streams cut off; they must
+  // outlive the stream.
   static std::shared_ptr<SseStream> Open(evhttp_request* request,
                                          LoopPoster* poster, int retry_ms,
                                          size_t max_unsent_bytes,
-                                         std::function<void()> on_closed);
+                                         std::function<void()> on_closed,
+                                         const SseCounters* counters = nullptr);
   SseStream(const SseStream&) = delete;
   SseStream& operator=(const SseStream&) = delete;
 
@@ -65,8 +69,9 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   void Attach(std::shared_ptr<UpstreamCall> call);
 
   // Loop thread: writes `wire` now (already formatted SSE text), or, when
-  // the browser has more than max_unsent_bytes unsent, cuts it off.
-  void Write(const std::string& wire);
+  // the browser has more than max_unsent_bytes unsent, cuts it off. Whether
+  // it was written.
+  bool Write(const std::string& wire);
 
   // Loop thread: ends the reply and cancels the attached calls. Idempotent.
   void Close();
@@ -83,7 +88,8 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   enum class Ending { kEnd, kGone };
 
   SseStream(evhttp_request* request, LoopPoster* poster,
-            size_t max_unsent_bytes, std::function<void()> on_closed);
+            size_t max_unsent_bytes, std::function<void()> on_closed,
+            const SseCounters* counters);
   static void OnConnectionClosed(evhttp_connection* connection, void* self);
   void Finish(Ending ending);
 
@@ -92,7 +98,8 @@ class SseStream : public std::enable_shared_from_this<SseStream> {
   LoopPoster* const poster_;
   const size_t max_unsent_bytes_;
   std::function<void()> on_closed_;
-  std::shared_ptr<SseStream> self_;  // Keeps the stream alive while open.
+  const SseCounters* const counters_;  // May be null.
+  std::shared_ptr<SseStream> self_;    // Keeps the stream alive while open.
   std::atomic<int> queued_{0};
   std::atomic<bool> overflowed_{false};
   absl::Mutex mu_;

@@ -20,10 +20,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "clients/common/channel_watch.h"
 #include "clients/common/client_auth.h"
 #include "clients/web/gateway.h"
+#include "clients/web/web_metrics.h"
 #include "clients/web/web_sessions.h"
 #include "services/common/clock.h"
+#include "services/common/log.h"
+#include "services/common/log_flags.h"
+#include "services/metrics/metrics_http_server.h"
 
 #ifndef COACHD_WEB_PAGES
 #define COACHD_WEB_PAGES "clients/web/pages"
@@ -52,6 +57,11 @@ ABSL_FLAG(absl::Duration, refresh_before, absl::Minutes(2),
           "they expire.");
 ABSL_FLAG(absl::Duration, refresh_every, absl::Seconds(30),
           "How often the gateway looks for tokens to refresh.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT for GET /metrics (Prometheus text format; no "
+          "authentication: loopback or a scrape-only network). Empty: off.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the metrics port is written there once listening.");
 
 namespace {
 
@@ -60,7 +70,7 @@ void OnStop(evutil_socket_t, short, void* base) {
 }
 
 int Fail(const std::string& message) {
-  std::fprintf(stderr, "web_gateway: %s\n", message.c_str());
+  coachd::LogError(absl::StrCat("web_gateway: ", message));
   return 1;
 }
 
@@ -71,6 +81,9 @@ int main(int argc, char** argv) {
       "web_gateway [--listen=HOST:PORT] [--coachd=HOST:PORT] "
       "[--sessions_file=PATH] [--pages=DIR]");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status format = coachd::ApplyLogFlags(); !format.ok()) {
+    return Fail(std::string(format.message()));
+  }
   signal(SIGPIPE, SIG_IGN);
   // One descriptor per open display: allow as many as the hard limit.
   rlimit files{};
@@ -118,17 +131,41 @@ int main(int argc, char** argv) {
   if (options.refresh_every <= absl::ZeroDuration()) {
     return Fail("--refresh_every: must be positive");
   }
-  // One channel for every browser.
-  auto* gateway = new coachd::Gateway(
-      base, coachd::MakeChannel(absl::GetFlag(FLAGS_coachd)), &sessions,
-      options);
+  // Metrics: counted whether or not they are served.
+  static coachd::MetricsRegistry* const registry = new coachd::MetricsRegistry;
+  static coachd::WebMetrics* const metrics = new coachd::WebMetrics(registry);
+  options.metrics = metrics;
+  std::unique_ptr<coachd::MetricsHttpServer> metrics_http;
+  if (const std::string at = absl::GetFlag(FLAGS_metrics_listen); !at.empty()) {
+    absl::StatusOr<std::unique_ptr<coachd::MetricsHttpServer>> http =
+        coachd::MetricsHttpServer::Start(at, [] {
+          return coachd::RenderPrometheusText(registry->Collect());
+        });
+    if (!http.ok()) return Fail(std::string(http.status().message()));
+    metrics_http = *std::move(http);
+    if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file);
+        !file.empty()) {
+      if (absl::Status w = coachd::WritePortFile(file, metrics_http->port());
+          !w.ok()) {
+        return Fail(std::string(w.message()));
+      }
+    }
+    coachd::LogInfo(absl::StrCat("web_gateway: metrics on http://", at,
+                                 "/metrics (port ", metrics_http->port(), ")"));
+  }
+  // One channel for every browser; its connects counted until the end.
+  std::shared_ptr<grpc::Channel> channel =
+      coachd::MakeChannel(absl::GetFlag(FLAGS_coachd));
+  coachd::ChannelWatch channel_watch(channel, metrics->upstream_connects(),
+                                     metrics->upstream_failures());
+  auto* gateway = new coachd::Gateway(base, channel, &sessions, options);
   if (absl::Status pages = gateway->LoadPages(); !pages.ok()) {
     return Fail(absl::StrCat("--pages: ", pages.message()));
   }
   absl::StatusOr<int> bound = gateway->Listen(host, port);
   if (!bound.ok()) return Fail(std::string(bound.status().message()));
-  std::fprintf(stderr, "web_gateway: listening on %s:%d, coachd at %s\n",
-               host.c_str(), *bound, absl::GetFlag(FLAGS_coachd).c_str());
+  coachd::LogInfo(absl::StrCat("web_gateway: listening on ", host, ":", *bound,
+                               ", coachd at ", absl::GetFlag(FLAGS_coachd)));
   if (const std::string file = absl::GetFlag(FLAGS_port_file); !file.empty()) {
     const std::string tmp = file + ".tmp";
     std::ofstream(tmp) << *bound << "\n";
@@ -139,9 +176,10 @@ int main(int argc, char** argv) {
   event_add(stop_int, nullptr);
   event_add(stop_term, nullptr);
   event_base_dispatch(base);
+  if (metrics_http != nullptr) metrics_http->Stop();
   gateway->CloseAll();
   // gRPC threads may still be finishing calls that post to the gateway:
   // it is left to the process's exit rather than destroyed under them.
-  std::fprintf(stderr, "web_gateway: stopped\n");
+  coachd::LogInfo("web_gateway: stopped");
   return 0;
 }

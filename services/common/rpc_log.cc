@@ -44,10 +44,28 @@ void LogRpc(absl::string_view method, absl::string_view who,
       .requests->WithLabels({name, absl::StatusCodeToString(status.code())})
       ->Increment();
   Rpc().duration->WithLabels({name})->Observe(absl::ToDoubleSeconds(elapsed));
-  Log(status.ok() || status.code() == absl::StatusCode::kCancelled
+  const LogLevel level =
+      status.ok() || status.code() == absl::StatusCode::kCancelled
           ? LogLevel::kInfo
-          : LogLevel::kWarning,
-      line);
+          : LogLevel::kWarning;
+  const std::string code = absl::StatusCodeToString(status.code());
+  const double ms = absl::ToDoubleMilliseconds(elapsed);
+  if (status.ok()) {
+    LogWithFields(level, line,
+                  {{"event", "rpc"},
+                   {"method", method},
+                   {"caller", who},
+                   {"code", code},
+                   LogField::Number("ms", ms)});
+  } else {
+    LogWithFields(level, line,
+                  {{"event", "rpc"},
+                   {"method", method},
+                   {"caller", who},
+                   {"code", code},
+                   LogField::Number("ms", ms),
+                   {"error", status.message()}});
+  }
 }
 
 }  // namespace coachd

@@ -15,7 +15,9 @@
 namespace coachd {
 
 // Logs "rpc <method> caller=<who> <CODE> <ms>ms[: message]" and counts it
-// (see the file comment). For a stream, `elapsed` is its whole life.
+// (see the file comment). For a stream, `elapsed` is its whole life. In
+// JSON (SetLogFormat) the line also has the members "event":"rpc",
+// "method", "caller", "code", "ms" (a number) and, unless OK, "error".
 void LogRpc(absl::string_view method, absl::string_view who,
             const absl::Status& status, absl::Duration elapsed);
 

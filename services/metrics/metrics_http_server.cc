@@ -8,6 +8,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstdio>
+#include <fstream>
 #include <mutex>
 
 #include "absl/strings/numbers.h"
@@ -15,6 +17,21 @@
 #include "services/metrics/exposition.h"
 
 namespace coachd {
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) {
+      return absl::InternalError(absl::StrCat(path, ": cannot be written"));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(path, ": cannot be written"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status ParseListenAddress(absl::string_view flag,
                                 absl::string_view address, std::string* host,

@@ -33,6 +33,11 @@ absl::Status ParseListenAddress(absl::string_view flag,
                                 absl::string_view address, std::string* host,
                                 int* port);
 
+// Writes "PORT\n" to `path` (a temporary file renamed over it, so a reader
+// never sees half of it): --metrics_port_file, for tests and scripts that
+// bind port 0. INTERNAL naming the path when it cannot be written.
+absl::Status WritePortFile(const std::string& path, int port);
+
 // Owns its event loop and thread; Stop (or the destructor) ends them.
 class MetricsHttpServer {
  public:

@@ -4,6 +4,7 @@
 // A call still running 2 s past --shutdown_grace (a handler blocked on a
 // store that does not answer) does not hold the process: it exits then with
 // code 1, saying so.
+#include <grpc/support/log.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -23,6 +24,7 @@
 #include "services/backend/redis_backend.h"
 #include "services/common/flags_help.h"
 #include "services/common/log.h"
+#include "services/common/log_flags.h"
 #include "services/redis/redis_sentinel.h"
 #include "services/redis/redis_url.h"
 #include "services/server/coach_server.h"
@@ -36,6 +38,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, metrics_listen, "",
           "If set (HOST:PORT), serve GET /metrics (Prometheus text) there; "
           "no authentication: keep it on loopback or a private network.");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the metrics port is written there once listening (with "
+          "--metrics_listen; port 0 picks one).");
 ABSL_FLAG(std::string, auth_secret_file, "",
           "File holding the HS256 token secret (required).");
 ABSL_FLAG(std::string, signing_keys_file, "",
@@ -112,11 +117,31 @@ ABSL_FLAG(std::string, port_file, "",
 // How long past --shutdown_grace coachd waits for blocked handlers.
 constexpr absl::Duration kShutdownMargin = absl::Seconds(2);
 
+namespace {
+
+// A line gRPC logs (gpr_log), as one of ours.
+void GrpcLog(gpr_log_func_args* args) {
+  const coachd::LogLevel level =
+      args->severity == GPR_LOG_SEVERITY_ERROR   ? coachd::LogLevel::kError
+      : args->severity == GPR_LOG_SEVERITY_DEBUG ? coachd::LogLevel::kDebug
+                                                 : coachd::LogLevel::kInfo;
+  coachd::Log(level, absl::StrCat("grpc: ", args->message, " (", args->file,
+                                  ":", args->line, ")"));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   coachd::InitFlagsHelp(
       "coachd --auth_secret_file=PATH [--listen=HOST:PORT] [--catalog=PATH] "
       "[--redis=redis://HOST:PORT[/DB]]");
   absl::ParseCommandLine(argc, argv);
+  if (absl::Status format = coachd::ApplyLogFlags(); !format.ok()) {
+    coachd::LogError(std::string(format.message()));
+    return 2;
+  }
+  // gRPC's own lines go through our log too, so every line has its format.
+  gpr_set_log_function(&GrpcLog);
 
   // Block the stop signals in every thread; one thread waits for them.
   sigset_t stop_signals;
@@ -260,6 +285,14 @@ int main(int argc, char** argv) {
   if (!server.ok()) {
     coachd::LogError(absl::StrCat("coachd: ", server.status().message()));
     return 2;
+  }
+  if (const std::string file = absl::GetFlag(FLAGS_metrics_port_file);
+      !file.empty() && (*server)->metrics_port() > 0) {
+    if (absl::Status w = coachd::WritePortFile(file, (*server)->metrics_port());
+        !w.ok()) {
+      coachd::LogError(absl::StrCat("--metrics_port_file: ", w.message()));
+      return 2;
+    }
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {

@@ -44,10 +44,12 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "services/metrics/metrics_http_server.h"
 #include "tests/coach/coach_redis_testing.h"
 #include "tests/common/grpc_testing.h"
 #include "tests/common/mosquitto_server.h"
 #include "tests/common/mqtt_probe.h"
+#include "tests/common/prometheus_scrape.h"
 #include "tests/common/redis_server.h"
 
 namespace coachd {
@@ -133,6 +135,7 @@ class BridgeTest : public ::testing::Test {
     options.mqtt.port = broker_->port();
     options.mqtt.client_id = "coachd-bridge-test";
     options.reconnect = {1000, absl::Milliseconds(20), absl::Milliseconds(200)};
+    options.metrics = &metrics_;
     bridge_ = std::make_unique<Bridge>(std::move(options));
     ASSERT_TRUE(bridge_->Start().ok());
   }
@@ -268,7 +271,8 @@ class BridgeTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::string dir_;  // The bridge's credentials.
+  MetricsRegistry metrics_;  // The bridge's (BridgeOptions::metrics).
+  std::string dir_;          // The bridge's credentials.
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<MosquittoServer> broker_;
   std::unique_ptr<CoachServer> server_;
@@ -548,6 +552,105 @@ TEST_F(BridgeTest, ACoachdRestartResumesWithNothingMissedOrTwice) {
   EXPECT_EQ(Events("session_started"), 1);
   EXPECT_EQ(Events("discomfort_reported"), 1);
   EXPECT_EQ(Events("session_ended_early"), 1);
+}
+
+TEST_F(BridgeTest, ItsMetricsMoveWithConnectsCommandsStatesAndReconnects) {
+  // The bridge's registry served as --metrics_listen serves it, scraped and
+  // parsed over loopback HTTP.
+  absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+      MetricsHttpServer::Start("127.0.0.1:0", [this] {
+        return RenderPrometheusText(metrics_.Collect());
+      });
+  ASSERT_TRUE(http.ok()) << http.status();
+  auto scrape = [&] {
+    absl::StatusOr<ScrapedMetrics> m = ScrapeMetrics((*http)->port());
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? *std::move(m) : ScrapedMetrics{};
+  };
+  // Polls the scrape until `done` (counts follow MQTT and gRPC callbacks).
+  auto until = [&](const std::function<bool(const ScrapedMetrics&)>& done) {
+    ScrapedMetrics m;
+    PollFor(absl::Seconds(15), [&] { return done(m = scrape()); });
+    return m;
+  };
+  auto commands = [](const ScrapedMetrics& m, const std::string& result) {
+    return m.Value("coachd_ha_commands_total", {{"result", result}});
+  };
+  auto reconnects = [](const ScrapedMetrics& m, const std::string& stream) {
+    return m.Value("coachd_ha_grpc_stream_reconnects_total",
+                   {{"stream", stream}});
+  };
+  ScrapedMetrics m = scrape();
+  EXPECT_EQ(m.Value("coachd_ha_people"), 1);
+  EXPECT_EQ(m.Value("coachd_ha_mqtt_connects_total"), 1);
+  EXPECT_EQ(m.Value("coachd_ha_mqtt_disconnects_total"), 0);
+  EXPECT_GE(m.Value("coachd_ha_grpc_connects_total"), 1);
+  EXPECT_GT(m.Value("coachd_ha_messages_published_total", {{"kind", "state"}}),
+            0);
+  EXPECT_GT(
+      m.Value("coachd_ha_messages_published_total", {{"kind", "discovery"}}),
+      0);
+  EXPECT_EQ(m.Value("coachd_ha_sessions_followed_total"), 0);
+  for (const char* result : {"accepted", "rejected", "malformed"}) {
+    EXPECT_EQ(commands(m, result), 0) << result;
+  }
+  for (const char* stream : {"board", "session", "reminders"}) {
+    EXPECT_EQ(reconnects(m, stream), 0) << stream;
+  }
+
+  Press("pause");  // Nothing runs: rejected.
+  ASSERT_TRUE(WaitEvent("command_rejected"));
+  Press("no_such_button");  // Malformed.
+  Press("minutes", "30");   // Accepted, by the bridge itself.
+  ASSERT_TRUE(probe_->WaitFor(Topic("minutes"), "30", kPromise));
+  m = scrape();
+  EXPECT_EQ(commands(m, "rejected"), 1);
+  EXPECT_EQ(commands(m, "malformed"), 1);
+  EXPECT_EQ(commands(m, "accepted"), 1);
+  const double events =
+      m.Value("coachd_ha_messages_published_total", {{"kind", "event"}});
+  EXPECT_GE(events, 1);  // The rejection's.
+
+  const std::string id = StartSession();
+  ASSERT_TRUE(probe_->WaitFor(Topic("training"), "ON", kPromise));
+  Press("pause");  // Accepted by coachd.
+  ASSERT_TRUE(probe_->WaitFor(Topic("state"), "paused", kPromise));
+  m = until(
+      [&](const ScrapedMetrics& s) { return commands(s, "accepted") >= 2; });
+  EXPECT_EQ(commands(m, "accepted"), 2);
+  EXPECT_EQ(commands(m, "rejected"), 1);
+  EXPECT_EQ(m.Value("coachd_ha_sessions_followed_total"), 1);
+  EXPECT_GT(m.Value("coachd_ha_messages_published_total", {{"kind", "event"}}),
+            events);  // session_started, paused...
+
+  // The broker restarts: one disconnect, one more connect.
+  broker_->Kill();
+  ASSERT_TRUE(broker_->Restart().ok());
+  m = until([](const ScrapedMetrics& s) {
+    return s.Value("coachd_ha_mqtt_connects_total") >= 2;
+  });
+  EXPECT_EQ(m.Value("coachd_ha_mqtt_connects_total"), 2);
+  EXPECT_GE(m.Value("coachd_ha_mqtt_disconnects_total"), 1);
+
+  // coachd restarts: each of the person's three streams is reopened, and
+  // the channel connects again.
+  const double connects = m.Value("coachd_ha_grpc_connects_total");
+  const int port = server_->port();
+  server_->Shutdown(absl::ZeroDuration());
+  server_.reset();
+  ASSERT_NO_FATAL_FAILURE(StartCoachd(absl::StrCat("127.0.0.1:", port)));
+  m = until([&](const ScrapedMetrics& s) {
+    return reconnects(s, "board") >= 1 && reconnects(s, "session") >= 1 &&
+           reconnects(s, "reminders") >= 1 &&
+           s.Value("coachd_ha_grpc_connects_total") > connects;
+  });
+  for (const char* stream : {"board", "session", "reminders"}) {
+    EXPECT_GE(reconnects(m, stream), 1) << stream;
+  }
+  EXPECT_GT(m.Value("coachd_ha_grpc_connects_total"), connects);
+  EXPECT_EQ(m.Value("coachd_ha_sessions_followed_total"), 1)
+      << "the same session, resumed, was counted again";
+  (void)id;
 }
 
 TEST_F(BridgeTest, APersonNoLongerServedHasTheirDeviceRemoved) {

@@ -134,6 +134,19 @@ class WebPagesTest : public ::testing::Test {
     return parsed.fields().at("url").string_value();
   }
 
+  // The cookie ("coachd_web=...") a browser gets by following a link for
+  // `token`; empty (and a failure) when there is none.
+  std::string LinkCookie(const std::string& token) {
+    absl::StatusOr<HttpAnswer> linked =
+        HttpRequest(gateway_port_, "GET", MakeLink(token), {}, "");
+    EXPECT_TRUE(linked.ok()) << linked.status();
+    if (!linked.ok()) return "";
+    const size_t at = linked->head.find("coachd_web=");
+    EXPECT_NE(at, std::string::npos) << linked->head;
+    if (at == std::string::npos) return "";
+    return linked->head.substr(at, linked->head.find(';', at) - at);
+  }
+
   // Opens page `name` through a link for `token`: the browser context gets
   // the cookie; then goes to `path`.
   void OpenAs(const std::string& name, const std::string& token,

@@ -581,14 +581,8 @@ TEST_F(WebPagesTest, BadRequestsGetTheirOwnStatusNamingTheField) {
   ASSERT_NO_FATAL_FAILURE(StartCoachd("2"));
   ASSERT_NO_FATAL_FAILURE(StartGateway());
   const std::string alice = Token("alice", Role::kUser);
-  const std::string link = MakeLink(alice);
-  absl::StatusOr<HttpAnswer> linked =
-      HttpRequest(gateway_port_, "GET", link, {}, "");
-  ASSERT_TRUE(linked.ok());
-  const size_t at = linked->head.find("coachd_web=");
-  ASSERT_NE(at, std::string::npos) << linked->head;
-  const std::string cookie =
-      linked->head.substr(at, linked->head.find(';', at) - at);
+  const std::string cookie = LinkCookie(alice);
+  ASSERT_FALSE(cookie.empty());
   const std::map<std::string, std::string> ok_headers = {
       {"Cookie", cookie},
       {"Origin", Url("")},

@@ -190,13 +190,8 @@ TEST_F(WebStreamsTest, AReaderThatStopsReadingIsCutOffAndResumesExactly) {
       {"--max_commands_per_minute=0", "--max_commands_per_window=100000"}));
   ASSERT_NO_FATAL_FAILURE(StartGateway({"--max_unsent_bytes=65536"}));
   const std::string alice = Token("alice", Role::kUser);
-  absl::StatusOr<HttpAnswer> linked =
-      HttpRequest(gateway_port_, "GET", MakeLink(alice), {}, "");
-  ASSERT_TRUE(linked.ok()) << linked.status();
-  const size_t at = linked->head.find("coachd_web=");
-  ASSERT_NE(at, std::string::npos) << linked->head;
-  const std::string cookie =
-      linked->head.substr(at, linked->head.find(';', at) - at);
+  const std::string cookie = LinkCookie(alice);
+  ASSERT_FALSE(cookie.empty());
   const coach::v1::SessionView view = StartSession(alice);
   const std::string path = "/events/display?session=" + view.session_id();
   int commands = 0;
