@@ -7,7 +7,6 @@
 // run when the test calls them.
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,27 +37,13 @@ double Snapshots(const ScrapedMetrics& m, const std::string& reason) {
   return m.Value("coachd_session_snapshots_total", {{"reason", reason}});
 }
 
-// A context whose token outlives the test's fake year.
-std::unique_ptr<grpc::ClientContext> LongContext(const FakeClock& clock,
-                                                 const std::string& who,
-                                                 Role role) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata(
-      "authorization",
-      "Bearer " + MintToken(kTestSecret, Identity{who, role}, clock.Now(),
-                            clock.Now() + absl::Hours(24 * 365)));
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(120));
-  return context;
-}
-
 std::string StartSession(coach::v1::SessionService::Stub* stub,
                          const FakeClock& clock, const std::string& routine) {
   coach::v1::StartSessionRequest request;
   request.set_routine_id(routine);
   coach::v1::SessionView view;
   grpc::Status s = stub->StartSession(
-      LongContext(clock, "alice", Role::kUser).get(), request, &view);
+      TokenContext("alice", Role::kUser, clock.Now()).get(), request, &view);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return view.session_id();
 }
@@ -96,7 +81,7 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
   }
 
   const std::string id = StartSession(sessions.get(), clock, "strength-3-3-3");
-  auto context = LongContext(clock, "alice", Role::kDevice);
+  auto context = TokenContext("alice", Role::kDevice, clock.Now());
   coach::v1::SubscribeRequest request;
   request.set_session_id(id);
   request.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
@@ -118,7 +103,7 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
     coach::v1::SendCommandResponse done;
     ASSERT_TRUE(
         sessions
-            ->SendCommand(LongContext(clock, "alice", Role::kUser).get(),
+            ->SendCommand(TokenContext("alice", Role::kUser, clock.Now()).get(),
                           repeat, &done)
             .ok());
   }
@@ -212,7 +197,8 @@ TEST(MetricsEventsTest, RemindersFiredAndExpiredAreCountedByTheFakeClock) {
   coach::v1::SetGoalResponse set;
   ASSERT_TRUE(
       scheduler
-          ->SetGoal(LongContext(clock, "alice", Role::kUser).get(), goal, &set)
+          ->SetGoal(TokenContext("alice", Role::kUser, clock.Now()).get(), goal,
+                    &set)
           .ok());
 
   // Before its time nothing fires.

@@ -117,16 +117,8 @@ TEST_F(WebMetricsTest,
   // events pass is cut off at the 4 KiB bound.
   const coach::v1::SessionView view = StartSession(alice);
   const std::string path = "/events/display?session=" + view.session_id();
-  int commands = 0;
   auto command = [&](coach::v1::CommandType type) {
-    coach::v1::SendCommandRequest request;
-    request.set_session_id(view.session_id());
-    request.set_command_id(absl::StrCat("c", ++commands));
-    request.set_command(type);
-    coach::v1::SendCommandResponse response;
-    grpc::Status s =
-        sessions_->SendCommand(Context(alice).get(), request, &response);
-    EXPECT_TRUE(s.ok()) << s.error_message();
+    Command(alice, view.session_id(), type);
   };
   command(coach::v1::COMMAND_TYPE_PAUSE);  // Only the test's events now.
   absl::StatusOr<std::unique_ptr<RawEventStream>> stalled =

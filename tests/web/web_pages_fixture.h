@@ -187,6 +187,21 @@ class WebPagesTest : public ::testing::Test {
     return view;
   }
 
+  // Sends `type` to session `session_id` as `token`, with a fresh command
+  // id; the session's last sequence after it.
+  int64_t Command(const std::string& token, const std::string& session_id,
+                  coach::v1::CommandType type) {
+    coach::v1::SendCommandRequest request;
+    request.set_session_id(session_id);
+    request.set_command_id(absl::StrCat("c", ++commands_));
+    request.set_command(type);
+    coach::v1::SendCommandResponse response;
+    grpc::Status s =
+        sessions_->SendCommand(Context(token).get(), request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.last_sequence();
+  }
+
   void Shot(const std::string& page, const std::string& name) {
     absl::Status s = browser_->Screenshot(page, shots_ + "/" + name);
     EXPECT_TRUE(s.ok()) << s;
@@ -238,6 +253,7 @@ class WebPagesTest : public ::testing::Test {
   Child gateway_;
   int coachd_port_ = 0;
   int gateway_port_ = 0;
+  int commands_ = 0;  // Command ids sent.
   std::unique_ptr<Browser> browser_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<coach::v1::SessionService::Stub> sessions_;
