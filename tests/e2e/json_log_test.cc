@@ -69,9 +69,10 @@ TEST(JsonLogTest, EveryLineOfARunIsOneJsonObjectWithTheRpcFields) {
                                   coach::v1::ListExercisesRequest(), &exercises)
                   .ok());
   // Hostile text in the caller and in the error: a quote that would close
-  // the member, a newline that would start a forged line, a byte that is
-  // not UTF-8.
-  const std::string hostile = "x\",\"code\":\"OK\"}\n{\"forged\":\"\xff";
+  // the member, a newline that would start a forged line. (Bytes that are
+  // not UTF-8 are log_format_test's: protobuf refuses them in a string
+  // field before coachd sees them.)
+  const std::string hostile = "x\",\"code\":\"OK\"}\n{\"forged\":\"y";
   coach::v1::GetSessionRequest get;
   get.set_session_id(hostile);
   coach::v1::SessionView view;
@@ -110,11 +111,10 @@ TEST(JsonLogTest, EveryLineOfARunIsOneJsonObjectWithTheRpcFields) {
       EXPECT_NE(f.at("code").string_value(), "OK");
       ASSERT_EQ(f.count("error"), 1u);
       // The hostile id is in the error, escaped by SafeText (the newline
-      // as the text \n), the non-UTF-8 byte as the text \xff.
+      // as the text \n).
       const std::string error = f.at("error").string_value();
       EXPECT_TRUE(absl::StrContains(error, "x\",\"code\":\"OK\"}\\n{"))
           << error;
-      EXPECT_TRUE(absl::StrContains(error, "\\xff")) << error;
       EXPECT_FALSE(absl::StrContains(error, "\n"));
     }
   }

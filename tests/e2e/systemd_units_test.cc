@@ -51,7 +51,7 @@ std::string ReadFile(const std::string& path) {
 
 // Runs `command` through the shell; its output (stdout and stderr) and exit
 // status.
-std::pair<std::string, int> Run(const std::string& command) {
+std::pair<std::string, int> Shell(const std::string& command) {
   std::string output;
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return {"popen failed", -1};
@@ -110,7 +110,7 @@ TEST(SystemdUnitsTest, EveryUnitVerifiesWithNoWarning) {
                                            "coachd-web.service",
                                            "coachd-homeassistant.service",
                                            "coachd.target"};
-  const auto [output, status] = Run(absl::StrCat(
+  const auto [output, status] = Shell(absl::StrCat(
       "cd ", dir, " && SYSTEMD_UNIT_PATH=", dir,
       ": systemd-analyze verify --man=no ", absl::StrJoin(verify, " ")));
   EXPECT_EQ(status, 0) << output;
@@ -121,8 +121,8 @@ TEST(SystemdUnitsTest, EveryUnitVerifiesWithNoWarning) {
                            "coachd-homeassistant.service"}) {
     SCOPED_TRACE(unit);
     const auto [security, code] =
-        Run(absl::StrCat("cd ", dir, " && SYSTEMD_UNIT_PATH=", dir,
-                         ": systemd-analyze security --offline=true ", unit));
+        Shell(absl::StrCat("cd ", dir, " && SYSTEMD_UNIT_PATH=", dir,
+                           ": systemd-analyze security --offline=true ", unit));
     const std::string mark = absl::StrCat("exposure level for ", unit, ": ");
     const size_t at = security.find(mark);
     ASSERT_NE(at, std::string::npos) << security;
@@ -143,7 +143,8 @@ TEST(SystemdUnitsTest, EveryFlagOfEveryExecStartIsOneItsBinaryTakes) {
       const std::string binary =
           std::filesystem::path(words[0]).filename().string();
       ASSERT_EQ(Binaries().count(binary), 1u) << words[0];
-      const std::string help = Run(Binaries().at(binary) + " --helpfull").first;
+      const std::string help =
+          Shell(Binaries().at(binary) + " --helpfull").first;
       for (size_t i = 1; i < words.size(); ++i) {
         absl::string_view flag = words[i];
         ASSERT_TRUE(absl::ConsumePrefix(&flag, "--")) << words[i];
