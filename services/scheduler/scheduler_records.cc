@@ -70,9 +70,9 @@ bool DecodeReminder(absl::string_view person, absl::string_view id,
   int64_t expires_us = 0;
   coach::internal::ReminderContent content;
   if (!NextToken(&value, &state) || !ParseState(state, &r->state) ||
-      !NextInt(&value, &r->day) || !NextInt(&value, &due_us) ||
-      !NextInt(&value, &expires_us) || !NextInt(&value, &r->version) ||
-      !NextInt(&value, &r->snoozes) ||
+      !NextInt(&value, &r->day) || !IsCalendarDay(r->day) ||
+      !NextInt(&value, &due_us) || !NextInt(&value, &expires_us) ||
+      !NextInt(&value, &r->version) || !NextInt(&value, &r->snoozes) ||
       !content.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
     return false;
   }
@@ -107,6 +107,10 @@ bool DecodeGoal(absl::string_view bytes, GoalRecord* goal) {
       !stored.has_goal()) {
     return false;
   }
+  if (!IsCalendarDay(stored.start_day())) return false;
+  for (const coach::internal::TargetChange& t : stored.targets()) {
+    if (!IsCalendarDay(t.from_day())) return false;
+  }
   goal->goal = stored.goal();
   goal->start_day = stored.start_day();
   goal->updated_at = absl::FromUnixMicros(stored.updated_us());
@@ -126,7 +130,8 @@ std::string EncodeCompletion(const CompletionRecord& completion) {
 
 bool DecodeCompletion(absl::string_view bytes, CompletionRecord* completion) {
   coach::internal::CompletionRecord stored;
-  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+  if (!stored.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      !IsCalendarDay(stored.day())) {
     return false;
   }
   completion->at = absl::FromUnixMicros(stored.at_us());

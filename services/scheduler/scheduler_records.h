@@ -23,14 +23,16 @@ std::string EncodeContent(const ReminderRecord& r);
 // The reminder `id` of `person` stored as `value`: "<state> <day> <due_us>
 // <expires_us> <version> <snoozes> " (state: planned, snoozed, due, done
 // or cleared) and its content (EncodeContent).
-// False when `value` is not one (then `*r` is partly written).
+// False when `value` is not one, or its day is not a calendar day
+// (IsCalendarDay); then `*r` is partly written.
 bool DecodeReminder(absl::string_view person, absl::string_view id,
                     absl::string_view value, ReminderRecord* r);
 
 // A goal record as a serialized coach.internal.GoalRecord.
 std::string EncodeGoal(const GoalRecord& goal);
 
-// The goal stored as `bytes`; false when they do not parse or hold no goal.
+// The goal stored as `bytes`; false when they do not parse, hold no goal,
+// or hold a start or target day that is not a calendar day (IsCalendarDay).
 bool DecodeGoal(absl::string_view bytes, GoalRecord* goal);
 
 // A completion (its time and day; its key is the hash field) as a
@@ -38,7 +40,8 @@ bool DecodeGoal(absl::string_view bytes, GoalRecord* goal);
 std::string EncodeCompletion(const CompletionRecord& completion);
 
 // The time and day of the completion stored as `bytes`; false when they do
-// not parse. Leaves completion->key as it is.
+// not parse or the day is not a calendar day. Leaves completion->key as it
+// is.
 bool DecodeCompletion(absl::string_view bytes, CompletionRecord* completion);
 
 }  // namespace coachd

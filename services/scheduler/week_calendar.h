@@ -27,6 +27,17 @@ namespace coachd {
 // integers make week arithmetic and storage trivial.
 using DayNumber = int64_t;
 
+// The days a calendar handles: those of years 1 to 9999. Every day coachd
+// computes from a clock or a request lies within; a stored record holding
+// one outside is corrupt (and week arithmetic on it could overflow).
+inline constexpr DayNumber kEarliestDay = -719162;  // 0001-01-01
+inline constexpr DayNumber kLatestDay = 2932896;    // 9999-12-31
+
+// True when kEarliestDay <= day <= kLatestDay.
+inline bool IsCalendarDay(DayNumber day) {
+  return day >= kEarliestDay && day <= kLatestDay;
+}
+
 // The civil day of `day`.
 absl::CivilDay CivilOf(DayNumber day);
 

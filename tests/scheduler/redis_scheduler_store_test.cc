@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "services/redis/redis_connection.h"
 #include "services/redis/redis_url.h"
+#include "services/scheduler/scheduler_records.h"
 #include "tests/common/own_redis_client.h"
 #include "tests/common/redis_server.h"
 #include "tests/scheduler/test_days.h"
@@ -147,6 +148,22 @@ TEST_F(RedisSchedulerStoreTest, KeysAreTaggedByPersonAroundOneDueSet) {
   RedisReply changes = Admin({"XLEN", "coachd:sched:changes"});
   ASSERT_NE(changes, nullptr);
   EXPECT_EQ(changes->integer, 1);
+}
+
+TEST_F(RedisSchedulerStoreTest, AStoredGoalStartingOnNoCalendarDayIsDataLoss) {
+  std::unique_ptr<RedisSchedulerStore> store = NewStore();
+  GoalRecord goal;
+  goal.goal.set_time_zone("Europe/London");
+  goal.start_day = kLatestDay + 1;
+  goal.targets.push_back({Day(2026, 1, 5), 3});
+  ASSERT_NE(Admin({"SET", "coachd:sched:{alice}:goal", EncodeGoal(goal)}),
+            nullptr);
+
+  absl::StatusOr<GoalRecord> loaded = store->LoadGoal("alice");
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kDataLoss)
+      << loaded.status();
+  EXPECT_THAT(loaded.status().message(),
+              HasSubstr("coachd:sched:{alice}:goal"));
 }
 
 TEST_F(RedisSchedulerStoreTest, TwoReplicasFireEachReminderOnceAndHearAll) {

@@ -26,6 +26,16 @@ WeekCalendar Calendar(const char* zone, absl::Duration day_start,
   return *calendar;
 }
 
+TEST(WeekCalendarTest, CalendarDaysAreThoseOfYearsOneTo9999) {
+  EXPECT_EQ(kEarliestDay, Day(1, 1, 1));
+  EXPECT_EQ(kLatestDay, Day(9999, 12, 31));
+  EXPECT_TRUE(IsCalendarDay(0));
+  EXPECT_TRUE(IsCalendarDay(kEarliestDay));
+  EXPECT_TRUE(IsCalendarDay(kLatestDay));
+  EXPECT_FALSE(IsCalendarDay(kEarliestDay - 1));
+  EXPECT_FALSE(IsCalendarDay(kLatestDay + 1));
+}
+
 TEST(WeekCalendarTest, DayStartOffsetMovesEarlyHoursToThePreviousDay) {
   const WeekCalendar cal = Calendar("America/New_York", absl::Hours(3));
   struct Case {
