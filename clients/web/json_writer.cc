@@ -5,52 +5,9 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/json_string.h"
 
 namespace coachd {
-
-std::string JsonQuote(absl::string_view value) {
-  std::string out;
-  out.reserve(value.size() + 2);
-  out.push_back('"');
-  for (size_t i = 0; i < value.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else if (c == 0xE2 && i + 2 < value.size() &&
-                   static_cast<unsigned char>(value[i + 1]) == 0x80 &&
-                   (static_cast<unsigned char>(value[i + 2]) == 0xA8 ||
-                    static_cast<unsigned char>(value[i + 2]) == 0xA9)) {
-          // U+2028 and U+2029 end lines in some JavaScript parsers.
-          out += static_cast<unsigned char>(value[i + 2]) == 0xA8 ? "\\u2028"
-                                                                  : "\\u2029";
-          i += 2;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
 
 void JsonWriter::BeforeValue() {
   if (after_key_) {
@@ -90,14 +47,14 @@ void JsonWriter::EndArray() {
 void JsonWriter::Key(absl::string_view key) {
   assert(!has_items_.empty() && !after_key_);
   BeforeValue();
-  out_ += JsonQuote(key);
+  AppendJsonString(&out_, key);
   out_.push_back(':');
   after_key_ = true;
 }
 
 void JsonWriter::String(absl::string_view value) {
   BeforeValue();
-  out_ += JsonQuote(value);
+  AppendJsonString(&out_, value);
 }
 
 void JsonWriter::Int(int64_t value) {

@@ -70,11 +70,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// `value` as a JSON string literal, quotes included; control characters,
-// quotes, backslashes and U+2028/U+2029 escaped. Invalid UTF-8 passes
-// through byte for byte (coachd sends valid UTF-8).
-std::string JsonQuote(absl::string_view value);
-
 }  // namespace coachd
 
 #endif  // CLIENTS_WEB_JSON_WRITER_H_
