@@ -1,12 +1,12 @@
 #include "services/coach/memory_coach_board.h"
 
 #include <algorithm>
-#include <deque>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "services/common/log.h"
+#include "services/common/recent_log.h"
 #include "services/store/memory_session_store.h"
 
 namespace coachd {
@@ -38,6 +38,7 @@ class CoachChannel : public BoardFeed {
     update.set_epoch(epoch_);
     update.set_sequence(++last_sequence_);
     ApplyToRows(update, &rows_);
+    if (!watched_) return;  // No position in this channel exists yet.
     SharedUpdate shared = std::make_shared<const LiveUpdate>(std::move(update));
     history_.push_back(shared);
     while (static_cast<int>(history_.size()) > window_) history_.pop_front();
@@ -47,6 +48,7 @@ class CoachChannel : public BoardFeed {
   // See MemoryCoachBoard::Attach.
   void Attach(const coach::v1::ResumePosition* position, LiveSink* sink) {
     absl::MutexLock lock(&mu_);
+    watched_ = true;
     if (position == nullptr) {
       sink->Deliver(SnapshotLocked(true, "a fresh watch: the board as it is"));
     } else if (position->epoch() != epoch_) {
@@ -96,7 +98,12 @@ class CoachChannel : public BoardFeed {
   const Clock* clock_;
   mutable absl::Mutex mu_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
-  std::deque<SharedUpdate> history_ ABSL_GUARDED_BY(mu_);
+  // Set by the first Attach. Until then no one holds a position in this
+  // channel (positions come only from what watchers were handed, and the
+  // epoch is the channel's own), so no update is kept for resumes: a
+  // person's own board costs no history while nothing watches it.
+  bool watched_ ABSL_GUARDED_BY(mu_) = false;
+  RecentLog<SharedUpdate> history_ ABSL_GUARDED_BY(mu_);
   BoardRows rows_ ABSL_GUARDED_BY(mu_);
   std::vector<LiveSink*> sinks_ ABSL_GUARDED_BY(mu_);
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/check.h"
 #include "services/common/log.h"
+#include "services/common/recent_log.h"
 
 namespace coachd {
 
@@ -40,10 +41,12 @@ class HubChannel : public EventListener {
         window_(window),
         clock_(clock),
         last_sequence_(record.last_sequence()) {
-    if (!recent.empty() && recent.back()->sequence() == last_sequence_) {
+    if (!recent.empty() && recent.back().sequence() == last_sequence_) {
       last_event_ = recent.back();
       const size_t keep = std::min(recent.size(), static_cast<size_t>(window));
-      window_events_.assign(recent.end() - keep, recent.end());
+      for (auto it = recent.end() - keep; it != recent.end(); ++it) {
+        window_events_.push_back(std::move(*it));
+      }
     }
   }
 
@@ -54,12 +57,12 @@ class HubChannel : public EventListener {
         NewHistoryLocked(ev);
         continue;
       }
-      if (ev->sequence() <= last_sequence_) continue;  // Already seen.
+      if (ev.sequence() <= last_sequence_) continue;  // Already seen.
       // The store hands followers each event once, in order.
-      COACHD_DCHECK(ev->sequence() == last_sequence_ + 1,
+      COACHD_DCHECK(ev.sequence() == last_sequence_ + 1,
                     absl::StrCat("session ", session_id_, ": event ",
-                                 ev->sequence(), " after ", last_sequence_));
-      last_sequence_ = ev->sequence();
+                                 ev.sequence(), " after ", last_sequence_));
+      last_sequence_ = ev.sequence();
       last_event_ = ev;
       if (ev->has_exercise_switched()) {
         routine_ = ev->exercise_switched().routine();
@@ -154,21 +157,21 @@ class HubChannel : public EventListener {
     const int64_t covered = after + static_cast<int64_t>(history.size());
     const int64_t first_in_window = window_events_.empty()
                                         ? last_sequence_ + 1
-                                        : window_events_.front()->sequence();
+                                        : window_events_.front().sequence();
     if (covered + 1 < first_in_window && covered < last_sequence_) {
       return Attached::kNeedMore;
     }
     int64_t delivered = after;
     for (const StoredEvent& ev : history) {
-      if (ev->sequence() == delivered + 1 && ev->sequence() <= last_sequence_) {
+      if (ev.sequence() == delivered + 1 && ev.sequence() <= last_sequence_) {
         sink->Deliver(ev);
-        delivered = ev->sequence();
+        delivered = ev.sequence();
       }
     }
     for (const StoredEvent& ev : window_events_) {
-      if (ev->sequence() == delivered + 1) {
+      if (ev.sequence() == delivered + 1) {
         sink->Deliver(ev);
-        delivered = ev->sequence();
+        delivered = ev.sequence();
       }
     }
     hub_->delivered_.fetch_add(delivered - after, std::memory_order_relaxed);
@@ -235,7 +238,7 @@ class HubChannel : public EventListener {
   const Clock* clock_;
   int64_t last_sequence_ ABSL_GUARDED_BY(mu_);
   StoredEvent last_event_ ABSL_GUARDED_BY(mu_);
-  std::deque<StoredEvent> window_events_ ABSL_GUARDED_BY(mu_);
+  RecentLog<StoredEvent> window_events_ ABSL_GUARDED_BY(mu_);
   std::vector<EventSink*> sinks_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
@@ -283,11 +286,11 @@ absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
   std::vector<StoredEvent> seed;
   if (recent->complete) {
     for (StoredEvent& ev : recent->events) {
-      if (ev->sequence() > last_sequence) break;  // Committed since: Follow.
+      if (ev.sequence() > last_sequence) break;  // Committed since: Follow.
       seed.push_back(std::move(ev));
     }
-    if (!seed.empty() && (seed.front()->sequence() != from + 1 ||
-                          seed.back()->sequence() != last_sequence)) {
+    if (!seed.empty() && (seed.front().sequence() != from + 1 ||
+                          seed.back().sequence() != last_sequence)) {
       seed.clear();  // Not contiguous up to the record: seed nothing.
     }
   }
@@ -298,7 +301,7 @@ absl::StatusOr<std::shared_ptr<HubChannel>> SessionHub::GetOrCreate(
         record.session_id(), record.epoch(), last_sequence - 1, 1);
     if (!last.ok()) return last.status();
     if (last->complete && !last->events.empty() &&
-        last->events.front()->sequence() == last_sequence) {
+        last->events.front().sequence() == last_sequence) {
       seed.push_back(last->events.front());
     }
   }

@@ -64,8 +64,8 @@ absl::StatusOr<std::shared_ptr<const SessionEngine>> SessionRunner::EngineFor(
     }
   }
   if (engine == nullptr) {
-    absl::StatusOr<std::unique_ptr<SessionEngine>> made =
-        SessionEngine::Create(catalog_, record.routine(), record.time_scale());
+    absl::StatusOr<std::shared_ptr<const SessionEngine>> made =
+        SharedEngine(record.routine(), record.time_scale());
     if (!made.ok() && stored) {
       return absl::DataLossError(
           absl::StrCat("the stored record of session ", record.session_id(),
@@ -80,6 +80,37 @@ absl::StatusOr<std::shared_ptr<const SessionEngine>> SessionRunner::EngineFor(
   if (stored) {
     absl::Status valid = engine->CheckRecord(record);
     if (!valid.ok()) return valid;
+  }
+  return engine;
+}
+
+absl::StatusOr<std::shared_ptr<const SessionEngine>>
+SessionRunner::SharedEngine(const coach::v1::Routine& routine,
+                            double time_scale) {
+  // The routine's bytes name it: two routines that serialize alike play
+  // alike (same catalogue), and a miss only costs an engine.
+  std::string key;
+  routine.SerializeToString(&key);
+  key.append(reinterpret_cast<const char*>(&time_scale), sizeof(time_scale));
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = shared_engines_.find(key);
+    if (it != shared_engines_.end()) {
+      std::shared_ptr<const SessionEngine> engine = it->second.lock();
+      if (engine != nullptr) return engine;
+    }
+  }
+  // Built outside the lock; a race builds two, and the later one is shared.
+  absl::StatusOr<std::unique_ptr<SessionEngine>> made =
+      SessionEngine::Create(catalog_, routine, time_scale);
+  if (!made.ok()) return made.status();
+  std::shared_ptr<const SessionEngine> engine = *std::move(made);
+  absl::MutexLock lock(&cache_mu_);
+  shared_engines_[std::move(key)] = engine;
+  if (shared_engines_.size() >= sweep_shared_at_) {
+    absl::erase_if(shared_engines_,
+                   [](const auto& entry) { return entry.second.expired(); });
+    sweep_shared_at_ = std::max<size_t>(64, 2 * shared_engines_.size());
   }
   return engine;
 }

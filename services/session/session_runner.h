@@ -140,6 +140,13 @@ class SessionRunner {
   Quotas* quotas_ = nullptr;
   std::vector<CommitObserver> observers_;
 
+  // The engine that plays `routine` at `time_scale`: the one live sessions
+  // of the same routine already share, else a new one. An engine (its
+  // timeline: about 80 bytes a step, some 12 KB for the demo routine) is
+  // made once per distinct routine, not once per session.
+  absl::StatusOr<std::shared_ptr<const SessionEngine>> SharedEngine(
+      const coach::v1::Routine& routine, double time_scale);
+
   std::array<absl::Mutex, 64> session_locks_;
   struct CachedEngine {
     int routine_version = 0;
@@ -149,6 +156,12 @@ class SessionRunner {
   absl::Mutex cache_mu_;
   absl::flat_hash_map<std::string, CachedEngine> engines_
       ABSL_GUARDED_BY(cache_mu_);
+  // Engines by routine (serialized) and time scale; an entry lives while
+  // some session's cache holds its engine. Expired entries are swept when
+  // the map has doubled since the last sweep.
+  absl::flat_hash_map<std::string, std::weak_ptr<const SessionEngine>>
+      shared_engines_ ABSL_GUARDED_BY(cache_mu_);
+  size_t sweep_shared_at_ ABSL_GUARDED_BY(cache_mu_) = 64;
 };
 
 }  // namespace coachd

@@ -164,8 +164,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
       return;
     }
     ++delivered_;
-    const bool last =
-        writing_->status().run_state() == coach::v1::RUN_STATE_FINISHED;
+    const bool last = writing_.finishes();  // Known without parsing.
     writing_ = nullptr;
     if (last) {
       FinishLocked(grpc::Status::OK);
@@ -196,7 +195,7 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     ++snapshots_for_lag_;
     deps_.hub->CountSnapshot(SnapshotReason::kFellBehind);
     while (!queue_.empty() &&
-           queue_.front().event->sequence() <= snapshot->sequence()) {
+           queue_.front().event.sequence() <= snapshot.sequence()) {
       queue_.pop_front();
     }
     std::shared_ptr<const std::string> wire = snapshot.Wire();

@@ -41,7 +41,7 @@ struct TimerDriver::Entry {
   int64_t applied = 0;    // Sequence of the record the timer follows.
   int64_t pending = 0;    // Newest sequence the watch has seen.
   bool watching = false;  // A watch is attached or being attached.
-  SessionRecord record;   // The newest record seen.
+  SessionRecord record;   // The newest record seen (if keep_records_).
   std::unique_ptr<Watch> watch;
 };
 
@@ -53,7 +53,8 @@ TimerDriver::TimerDriver(TimerLeases* leases, SessionStore* store,
       timers_(timers),
       hub_(hub),
       clock_(clock),
-      options_(options) {}
+      options_(options),
+      keep_records_(!store->LoadsLocally() || leases->shared()) {}
 
 TimerDriver::~TimerDriver() { Stop(); }
 
@@ -94,7 +95,7 @@ bool TimerDriver::Take(const SessionRecord& record) {
     generation = slot->generation = ++next_generation_;
     slot->epoch = record.epoch();
     slot->applied = slot->pending = record.last_sequence();
-    slot->record = record;
+    if (keep_records_) slot->record = record;
     watch = slot->watching = leases_->shared() && hub_ != nullptr;
     timers_->Schedule(id, SessionEngine::NextDeadline(record));
   }
@@ -148,7 +149,7 @@ void TimerDriver::Update(const SessionRecord& record) {
     }
     e.epoch = record.epoch();
     e.applied = record.last_sequence();
-    e.record = record;
+    if (keep_records_) e.record = record;
     if (record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
       timers_->Schedule(id, SessionEngine::NextDeadline(record));
       return;
@@ -161,7 +162,8 @@ std::optional<SessionRecord> TimerDriver::Cached(
     absl::string_view session_id) const {
   absl::MutexLock lock(&mu_);
   auto it = driven_.find(session_id);
-  if (it == driven_.end() || it->second->pending > it->second->applied) {
+  if (!keep_records_ || it == driven_.end() ||
+      it->second->pending > it->second->applied) {
     return std::nullopt;
   }
   return it->second->record;

@@ -93,7 +93,10 @@ class TimerDriver {
   // The newest record of a driven session as this replica committed it, if
   // no other replica's change is known to be pending; else nullopt. A commit
   // from it still checks the expected sequence, so a stale copy costs an
-  // ABORTED and a reload, never a wrong event.
+  // ABORTED and a reload, never a wrong event. Always nullopt when the store
+  // loads from this process's memory and no watch needs the record
+  // (SessionStore::LoadsLocally, unshared leases): a load costs the same
+  // copy, and the driver keeps no second record per session.
   std::optional<coach::internal::SessionRecord> Cached(
       absl::string_view session_id) const;
 
@@ -152,6 +155,8 @@ class TimerDriver {
   SessionHub* const hub_;
   const Clock* const clock_;
   const TimerDriverOptions options_;
+  // Whether entries keep the newest record (see Cached).
+  const bool keep_records_;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Entry>> driven_

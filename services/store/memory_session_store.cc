@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/check.h"
 
 namespace coachd {
 
@@ -39,23 +40,39 @@ MemorySessionStore::Find(absl::string_view session_id) {
   return it->second;
 }
 
+void MemorySessionStore::KeepLocked(
+    Session* session, const coach::internal::SessionRecord& record) {
+  session->epoch = record.epoch();
+  session->last_sequence = record.last_sequence();
+  session->finished =
+      record.engine().run_state() == coach::v1::RUN_STATE_FINISHED;
+  // A new string of the exact size (serializing into the old one would
+  // keep its capacity, which grows by doubling).
+  session->record = record.SerializeAsString();
+}
+
 std::vector<StoredEvent> MemorySessionStore::AppendLocked(
     Session* session, std::vector<coach::v1::SessionEvent> events) {
   std::vector<StoredEvent> stored;
   stored.reserve(events.size());
-  int64_t seq = session->record.last_sequence();
+  int64_t seq = session->last_sequence;
   for (coach::v1::SessionEvent& ev : events) {
-    ev.set_session_id(session->record.session_id());
-    ev.set_epoch(session->record.epoch());
+    ev.set_session_id(session->id);
+    ev.set_epoch(session->epoch);
     ev.set_sequence(++seq);
-    StoredEvent shared = StoredEvent::Make(std::move(ev));
-    session->history.push_back(shared);
-    stored.push_back(std::move(shared));
+    // Serialized once: history keeps these bytes alone, and every stream
+    // sends them; the message lives while the commit's readers hold it.
+    auto wire = std::make_shared<const std::string>(ev.SerializeAsString());
+    const bool finishes =
+        ev.status().run_state() == coach::v1::RUN_STATE_FINISHED;
+    session->history.push_back(StoredEvent::FromWire(wire, seq, finishes));
+    stored.push_back(
+        StoredEvent::MakeSerialized(std::move(ev), std::move(wire)));
   }
   while (static_cast<int>(session->history.size()) > options_.max_history) {
     session->history.pop_front();
   }
-  session->record.set_last_sequence(seq);
+  session->last_sequence = seq;
   if (stored.empty()) return stored;
   for (EventListener* listener : session->listeners) listener->OnEvents(stored);
   return stored;
@@ -79,11 +96,13 @@ absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Create(
   }
   record->set_epoch(RandomId(6));
   record->set_last_sequence(0);
-  session->record = *record;
+  session->id = record->session_id();
+  session->epoch = record->epoch();
   // No listener can exist yet.
   std::vector<StoredEvent> stored =
       AppendLocked(session.get(), std::move(events));
-  record->set_last_sequence(session->record.last_sequence());
+  record->set_last_sequence(session->last_sequence);
+  KeepLocked(session.get(), *record);
   return stored;
 }
 
@@ -91,8 +110,11 @@ absl::StatusOr<coach::internal::SessionRecord> MemorySessionStore::Load(
     absl::string_view session_id) {
   absl::StatusOr<std::shared_ptr<Session>> session = Find(session_id);
   if (!session.ok()) return session.status();
+  coach::internal::SessionRecord record;
   absl::MutexLock lock(&(*session)->mu);
-  return (*session)->record;
+  const bool parsed = record.ParseFromString((*session)->record);
+  COACHD_DCHECK(parsed, "a record the store serialized does not parse");
+  return record;
 }
 
 absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Commit(
@@ -105,19 +127,17 @@ absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Commit(
   std::vector<StoredEvent> stored;
   {
     absl::MutexLock lock(&session->mu);
-    if (session->record.last_sequence() != expected_sequence) {
+    if (session->last_sequence != expected_sequence) {
       return absl::AbortedError(absl::StrCat(
           "session ", record->session_id(), " changed: expected sequence ",
-          expected_sequence, ", stored ", session->record.last_sequence()));
+          expected_sequence, ", stored ", session->last_sequence));
     }
-    record->set_epoch(session->record.epoch());
-    record->set_last_sequence(expected_sequence);
-    finishing =
-        session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED &&
-        record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-    session->record = *record;
+    record->set_epoch(session->epoch);
+    finishing = !session->finished &&
+                record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
     stored = AppendLocked(session, std::move(events));
-    record->set_last_sequence(session->record.last_sequence());
+    record->set_last_sequence(session->last_sequence);
+    KeepLocked(session, *record);
   }
   if (finishing) Retire(record->session_id());
   return stored;
@@ -146,10 +166,10 @@ absl::StatusOr<HistoryRead> MemorySessionStore::ReadHistory(
   Session& s = **found;
   absl::MutexLock lock(&s.mu);
   HistoryRead read;
-  read.epoch = s.record.epoch();
-  read.last_sequence = s.record.last_sequence();
-  const int64_t first = s.history.empty() ? read.last_sequence + 1
-                                          : s.history.front()->sequence();
+  read.epoch = s.epoch;
+  read.last_sequence = s.last_sequence;
+  const int64_t first =
+      s.history.empty() ? read.last_sequence + 1 : s.history.front().sequence();
   if (epoch != read.epoch || after_sequence + 1 < first ||
       after_sequence > read.last_sequence) {
     read.complete = false;
@@ -174,7 +194,7 @@ absl::StatusOr<std::unique_ptr<FollowHandle>> MemorySessionStore::Follow(
     absl::MutexLock lock(&s->mu);
     std::vector<StoredEvent> missed;
     for (const StoredEvent& ev : s->history) {
-      if (ev->sequence() > after_sequence) missed.push_back(ev);
+      if (ev.sequence() > after_sequence) missed.push_back(ev);
     }
     if (!missed.empty()) listener->OnEvents(missed);
     s->listeners.push_back(listener);
@@ -192,9 +212,7 @@ absl::StatusOr<std::vector<std::string>> MemorySessionStore::ListLive() {
   std::vector<std::string> ids;
   for (const std::shared_ptr<Session>& session : all) {
     absl::MutexLock lock(&session->mu);
-    if (session->record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
-      ids.push_back(session->record.session_id());
-    }
+    if (!session->finished) ids.push_back(session->id);
   }
   std::sort(ids.begin(), ids.end());
   return ids;

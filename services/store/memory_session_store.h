@@ -3,6 +3,7 @@
 #ifndef SERVICES_STORE_MEMORY_SESSION_STORE_H_
 #define SERVICES_STORE_MEMORY_SESSION_STORE_H_
 
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "services/common/recent_log.h"
 #include "services/store/session_store.h"
 
 namespace coachd {
@@ -36,14 +38,16 @@ class MemorySessionStore : public SessionStore {
   MemorySessionStore(const MemorySessionStore&) = delete;
   MemorySessionStore& operator=(const MemorySessionStore&) = delete;
 
-  // The events returned are the very objects the session's history holds
-  // and its listeners get (same get() pointers).
+  // The events returned are the very objects the session's listeners get
+  // (same get() pointers); history keeps their wire form only (the same
+  // Wire() bytes), so ReadHistory and Follow's missed events are parsed
+  // only if read.
   absl::StatusOr<std::vector<StoredEvent>> Create(
       coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) override;
   absl::StatusOr<coach::internal::SessionRecord> Load(
       absl::string_view session_id) override;
-  // As Create: returns the objects history holds and listeners get.
+  // As Create: returns the objects listeners get, history keeps their bytes.
   absl::StatusOr<std::vector<StoredEvent>> Commit(
       int64_t expected_sequence, coach::internal::SessionRecord* record,
       std::vector<coach::v1::SessionEvent> events) override;
@@ -56,16 +60,29 @@ class MemorySessionStore : public SessionStore {
       EventListener* listener) override;
   absl::StatusOr<std::vector<std::string>> ListLive() override;
   absl::Status Ping() override { return absl::OkStatus(); }
+  bool LoadsLocally() const override { return true; }
 
  private:
   class Handle;
+  // A session as kept: its record serialized (a third of the message's
+  // size, in one block instead of about a hundred; Load parses it) and the
+  // fields the store itself reads, as plain members.
   struct Session {
     absl::Mutex mu;
-    coach::internal::SessionRecord record ABSL_GUARDED_BY(mu);
-    // Newest last; at most max_history.
-    std::deque<StoredEvent> history ABSL_GUARDED_BY(mu);
+    std::string id ABSL_GUARDED_BY(mu);
+    std::string epoch ABSL_GUARDED_BY(mu);
+    int64_t last_sequence ABSL_GUARDED_BY(mu) = 0;
+    bool finished ABSL_GUARDED_BY(mu) = false;
+    std::string record ABSL_GUARDED_BY(mu);  // Its epoch and last_sequence too.
+    // Newest last; at most max_history. Wire forms only (FromWire): a few
+    // hundred bytes an event, not the message's heap blocks.
+    RecentLog<StoredEvent> history ABSL_GUARDED_BY(mu);
     std::vector<EventListener*> listeners ABSL_GUARDED_BY(mu);
   };
+  // Keeps `record` (its epoch and last sequence already set) as `session`'s.
+  static void KeepLocked(Session* session,
+                         const coach::internal::SessionRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(session->mu);
 
   // The session, or NOT_FOUND. Takes and releases the map's lock.
   absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view session_id)

@@ -117,6 +117,11 @@ class SessionStore {
 
   // OK when the store can serve requests now.
   virtual absl::Status Ping() = 0;
+
+  // True when Load reads this process's memory (no round trip, nothing to
+  // parse): then a caller gains nothing by keeping its own copy of a record
+  // to save a load, and should not (memory per live session).
+  virtual bool LoadsLocally() const { return false; }
 };
 
 }  // namespace coachd

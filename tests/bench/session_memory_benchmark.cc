@@ -131,6 +131,7 @@ void BM_LiveSessionMemory(benchmark::State& state) {
     }
     SessionRunner& runner = (*server)->runner();
     const Usage before = Now();
+    std::string last_session;
     state.ResumeTiming();
 
     for (int i = 0; i < sessions; ++i) {
@@ -142,6 +143,7 @@ void BM_LiveSessionMemory(benchmark::State& state) {
         state.SkipWithError(std::string(view.status().message()).c_str());
         return;
       }
+      last_session = view->session_id();
       coach::v1::SendCommandRequest pause;
       pause.set_session_id(view->session_id());
       pause.set_command_id(absl::StrCat("pause-", i));
@@ -158,6 +160,25 @@ void BM_LiveSessionMemory(benchmark::State& state) {
     state.PauseTiming();
     const Usage after = Now();
     const double n = sessions;
+    // What the store keeps of the last session, serialized: its record
+    // (and the record's parts) and its history.
+    absl::StatusOr<coach::internal::SessionRecord> record =
+        (*server)->store().Load(last_session);
+    if (record.ok()) {
+      state.counters["record_bytes"] = record->ByteSizeLong();
+      state.counters["record_routine_bytes"] = record->routine().ByteSizeLong();
+      state.counters["record_last_cue_bytes"] =
+          record->engine().last_cue().ByteSizeLong();
+      absl::StatusOr<HistoryRead> history = (*server)->store().ReadHistory(
+          last_session, record->epoch(), 0, 1000);
+      if (history.ok()) {
+        size_t bytes = 0;
+        for (const StoredEvent& ev : history->events)
+          bytes += ev.Wire()->size();
+        state.counters["history_events"] = history->events.size();
+        state.counters["history_bytes"] = bytes;
+      }
+    }
     state.counters["heap_bytes_per_session"] =
         (after.heap_bytes - before.heap_bytes) / n;
     state.counters["heap_blocks_per_session"] =

@@ -730,8 +730,8 @@ TEST_F(SessionRunnerTest, ObserversSeeEveryCommit) {
   for (int64_t i = 0; i < last; ++i) {
     SCOPED_TRACE(i);
     EXPECT_EQ(seen[i]->sequence(), i + 1);
-    // The events the store holds, not copies of them.
-    EXPECT_EQ(seen[i].get(), history[i].get());
+    // The bytes the store holds (serialized once), not copies of them.
+    EXPECT_EQ(seen[i].Wire().get(), history[i].Wire().get());
   }
 }
 
@@ -767,7 +767,7 @@ TEST_F(SessionRunnerTest, ACommitThatLostARaceIsRedoneWithFreshEvents) {
   EXPECT_TRUE(history.back()->has_paused());
   // This runner's observers saw its own commit, once.
   ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].get(), history.back().get());
+  EXPECT_EQ(seen[0].Wire().get(), history.back().Wire().get());
 }
 
 TEST_F(SessionRunnerTest, CoachCueReachesLiveSessionsOnly) {

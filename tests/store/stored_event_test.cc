@@ -101,5 +101,47 @@ TEST(StoredEventTest, BytesOutliveTheEvent) {
   EXPECT_EQ(*wire, Sample().SerializeAsString());
 }
 
+TEST(StoredEventTest, FromWireKnowsItsSequenceAndEndAndParsesOnRead) {
+  auto wire = std::make_shared<const std::string>(Sample().SerializeAsString());
+  StoredEvent ev = StoredEvent::FromWire(wire, 7, /*finishes=*/false);
+  EXPECT_EQ(ev.sequence(), 7);
+  EXPECT_FALSE(ev.finishes());
+  EXPECT_EQ(ev.Wire().get(), wire.get());  // The bytes given, not a copy.
+  EXPECT_EQ(ev->card().title(), "Band row");
+  EXPECT_EQ(ev->SerializeAsString(), *wire);
+  StoredEvent copy = ev;
+  EXPECT_EQ(copy.get(), ev.get());  // Parsed once, shared by the copies.
+}
+
+TEST(StoredEventTest, FinishesSaysWhetherTheStatusEndedTheSession) {
+  coach::v1::SessionEvent last = Sample();
+  last.mutable_status()->set_run_state(coach::v1::RUN_STATE_FINISHED);
+  EXPECT_TRUE(StoredEvent::Make(last).finishes());
+  EXPECT_FALSE(StoredEvent::Make(Sample()).finishes());
+  EXPECT_EQ(StoredEvent::Make(Sample()).sequence(), 7);
+}
+
+TEST(StoredEventTest, FromWireParsedByManyThreadsAtOnceIsOneMessage) {
+  StoredEvent ev = StoredEvent::FromWire(
+      std::make_shared<const std::string>(Sample().SerializeAsString()), 7,
+      false);
+  std::vector<const coach::v1::SessionEvent*> seen(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    threads.emplace_back([&, i] { seen[i] = ev.get(); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const coach::v1::SessionEvent* p : seen) EXPECT_EQ(p, seen[0]);
+  EXPECT_EQ(seen[0]->sequence(), 7);
+}
+
+TEST(StoredEventTest, MakeSerializedSharesBytesWithAFromWireCopy) {
+  auto wire = std::make_shared<const std::string>(Sample().SerializeAsString());
+  StoredEvent made = StoredEvent::MakeSerialized(Sample(), wire);
+  StoredEvent kept = StoredEvent::FromWire(made.Wire(), 7, false);
+  EXPECT_EQ(made.Wire().get(), kept.Wire().get());
+  EXPECT_EQ(made->card().title(), kept->card().title());
+}
+
 }  // namespace
 }  // namespace coachd
