@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -90,9 +91,14 @@ inline std::vector<coach::v1::SessionEvent> ReadThrough(
 class CoachTestClient {
  public:
   CoachTestClient(int port, const Clock* clock)
+      : CoachTestClient(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                            grpc::InsecureChannelCredentials()),
+                        clock) {}
+
+  // The same over `channel` (TLS, or through a proxy).
+  CoachTestClient(std::shared_ptr<grpc::Channel> channel, const Clock* clock)
       : clock_(clock),
-        channel_(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                     grpc::InsecureChannelCredentials())),
+        channel_(std::move(channel)),
         sessions_(coach::v1::SessionService::NewStub(channel_)),
         coaches_(coach::v1::CoachService::NewStub(channel_)) {}
 
@@ -160,10 +166,11 @@ class CoachTestClient {
   }
 
   // Sends command `type` to session `id` as `sub` in `role`, with a new
-  // command id.
+  // command id; the response goes to `*out` when given.
   grpc::Status Command(const std::string& sub, Role role, const std::string& id,
                        coach::v1::CommandType type,
-                       const std::string& note = "") {
+                       const std::string& note = "",
+                       coach::v1::SendCommandResponse* out = nullptr) {
     coach::v1::SendCommandRequest request;
     request.set_session_id(id);
     request.set_command(type);
@@ -172,9 +179,10 @@ class CoachTestClient {
     static std::atomic<int> command_ids{0};
     request.set_command_id(absl::StrCat("cmd-", ++command_ids));
     request.set_note(note);
-    coach::v1::SendCommandResponse out;
+    coach::v1::SendCommandResponse response;
     auto context = Context(sub, role);
-    return sessions_->SendCommand(context.get(), request, &out);
+    return sessions_->SendCommand(context.get(), request,
+                                  out != nullptr ? out : &response);
   }
 
   // A command by the person's device that must succeed.

@@ -22,6 +22,7 @@
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
 #include "tests/common/child_process.h"
+#include "tests/common/coach_client_testing.h"
 #include "tests/common/grpc_testing.h"
 #include "tests/common/test_pki.h"
 
@@ -122,39 +123,23 @@ TEST_F(NginxTlsTest, GrpcCallsAndStreamsGoThroughNginxOverTls) {
   ASSERT_TRUE(listed.ok()) << listed.error_message() << nginx_->Output();
   EXPECT_EQ(list.exercises_size(), 9);
 
-  auto sessions = coach::v1::SessionService::NewStub(channel);
-  coach::v1::StartSessionRequest start;
-  start.set_routine_id("demo");
-  coach::v1::SessionView view;
-  ASSERT_TRUE(
-      sessions
-          ->StartSession(TokenContext("alice", Role::kUser, clock_.Now()).get(),
-                         start, &view)
-          .ok());
-  auto stream_context = TokenContext("alice", Role::kDevice, clock_.Now());
-  coach::v1::SubscribeRequest subscribe;
-  subscribe.set_session_id(view.session_id());
-  subscribe.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
-  auto reader = sessions->Subscribe(stream_context.get(), subscribe);
-  coach::v1::SessionEvent event;
-  ASSERT_TRUE(reader->Read(&event));  // The snapshot, through nginx.
-  coach::v1::SendCommandRequest pause;
-  pause.set_session_id(view.session_id());
-  pause.set_command_id("p1");
-  pause.set_command(coach::v1::COMMAND_TYPE_PAUSE);
+  CoachTestClient client(channel, &clock_);
+  const coach::v1::SessionView view = client.Start("alice");
+  TestStream<coach::v1::SessionEvent> stream =
+      client.Subscribe("alice", Role::kDevice, view.session_id(),
+                       coach::v1::DEVICE_KIND_DISPLAY);
+  coach::v1::SessionEvent snapshot;
+  ASSERT_TRUE(stream.reader->Read(&snapshot));  // Through nginx.
   coach::v1::SendCommandResponse paused;
-  ASSERT_TRUE(
-      sessions
-          ->SendCommand(TokenContext("alice", Role::kUser, clock_.Now()).get(),
-                        pause, &paused)
-          .ok());
-  bool saw = false;
-  while (!saw && reader->Read(&event)) {
-    saw = event.sequence() == paused.last_sequence();
-  }
-  EXPECT_TRUE(saw) << "the stream through nginx missed the pause";
-  stream_context->TryCancel();
-  reader->Finish().IgnoreError();
+  ASSERT_TRUE(client
+                  .Command("alice", Role::kUser, view.session_id(),
+                           coach::v1::COMMAND_TYPE_PAUSE, "", &paused)
+                  .ok());
+  EXPECT_EQ(ReadThrough(stream, paused.last_sequence()).back().sequence(),
+            paused.last_sequence())
+      << "the stream through nginx missed the pause";
+  stream.context->TryCancel();
+  stream.reader->Finish().IgnoreError();
 
   // nginx's gRPC port is TLS only.
   auto plaintext = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),

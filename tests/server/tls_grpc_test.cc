@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
 #include "services/server/coach_server.h"
+#include "tests/common/coach_client_testing.h"
 #include "tests/common/grpc_testing.h"
 #include "tests/common/test_pki.h"
 
@@ -103,23 +104,13 @@ TEST_F(TlsGrpcTest, MutualTlsRefusesAClientWithoutACertificate) {
 
 TEST_F(TlsGrpcTest, RenewedFilesServeNewConnectionsWhileOpenStreamsCarryOn) {
   StartServer(/*mutual=*/false);
-  auto old_channel = Channel(ClientTls{pki_->Path("ca.pem"), "", ""});
-  auto sessions = coach::v1::SessionService::NewStub(old_channel);
-  coach::v1::StartSessionRequest start;
-  start.set_routine_id("demo");
-  coach::v1::SessionView view;
-  ASSERT_TRUE(
-      sessions
-          ->StartSession(TokenContext("alice", Role::kUser, clock_.Now()).get(),
-                         start, &view)
-          .ok());
-  auto stream_context = TokenContext("alice", Role::kUser, clock_.Now());
-  coach::v1::SubscribeRequest subscribe;
-  subscribe.set_session_id(view.session_id());
-  subscribe.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
-  auto reader = sessions->Subscribe(stream_context.get(), subscribe);
-  coach::v1::SessionEvent event;
-  ASSERT_TRUE(reader->Read(&event));  // The snapshot: the stream is open.
+  CoachTestClient old_client(Channel(ClientTls{pki_->Path("ca.pem"), "", ""}),
+                             &clock_);
+  const coach::v1::SessionView view = old_client.Start("alice");
+  TestStream<coach::v1::SessionEvent> stream = old_client.Subscribe(
+      "alice", Role::kUser, view.session_id(), coach::v1::DEVICE_KIND_DISPLAY);
+  coach::v1::SessionEvent snapshot;
+  ASSERT_TRUE(stream.reader->Read(&snapshot));  // The stream is open.
 
   // Renew the server's certificate from a new CA (renamed into place).
   ASSERT_TRUE(pki_->MakeCa("ca2"));
@@ -140,23 +131,15 @@ TEST_F(TlsGrpcTest, RenewedFilesServeNewConnectionsWhileOpenStreamsCarryOn) {
   }
   EXPECT_TRUE(renewed) << "new connections never got the renewed certificate";
   // The stream opened before carries on: a command's event reaches it.
-  coach::v1::SendCommandRequest pause;
-  pause.set_session_id(view.session_id());
-  pause.set_command_id("p1");
-  pause.set_command(coach::v1::COMMAND_TYPE_PAUSE);
   coach::v1::SendCommandResponse paused;
-  ASSERT_TRUE(
-      sessions
-          ->SendCommand(TokenContext("alice", Role::kUser, clock_.Now()).get(),
-                        pause, &paused)
-          .ok());
-  bool saw_pause = false;
-  while (!saw_pause && reader->Read(&event)) {
-    saw_pause = event.sequence() == paused.last_sequence();
-  }
-  EXPECT_TRUE(saw_pause);
-  stream_context->TryCancel();
-  reader->Finish().IgnoreError();
+  ASSERT_TRUE(old_client
+                  .Command("alice", Role::kUser, view.session_id(),
+                           coach::v1::COMMAND_TYPE_PAUSE, "", &paused)
+                  .ok());
+  EXPECT_EQ(ReadThrough(stream, paused.last_sequence()).back().sequence(),
+            paused.last_sequence());
+  stream.context->TryCancel();
+  stream.reader->Finish().IgnoreError();
 }
 
 TEST_F(TlsGrpcTest, AReloadOfAKeyThatDoesNotMatchIsRefusedAndTheOldPairStays) {
