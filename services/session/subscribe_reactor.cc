@@ -149,7 +149,14 @@ void SubscribeReactor::WriteNextLocked() {
   // The shared wire form, copied into one slice (no serialization here).
   grpc::Slice slice(next.wire->data(), next.wire->size());
   writing_bytes_ = grpc::ByteBuffer(&slice, 1);
-  StartWrite(&writing_bytes_);
+  // More events queued behind this one (a tick's burst, a replay, a stream
+  // catching up): gRPC may hold it and send it with the next ones, one
+  // socket write for the burst instead of one per event. Its write still
+  // completes at once (while under the transport's write buffer size), and
+  // the last event queued goes without the hint, which sends them all.
+  grpc::WriteOptions options;
+  if (!queue_.empty()) options.set_buffer_hint();
+  StartWrite(&writing_bytes_, options);
 }
 
 void SubscribeReactor::OnWriteDone(bool ok) {
