@@ -7,8 +7,8 @@
 namespace coachd {
 
 ChannelWatch::ChannelWatch(std::shared_ptr<grpc::Channel> channel,
-                           Counter* connects, Counter* failures)
-    : channel_(std::move(channel)), connects_(connects), failures_(failures) {
+                           ChannelWatchOptions options)
+    : channel_(std::move(channel)), options_(options) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -17,17 +17,29 @@ ChannelWatch::~ChannelWatch() {
   thread_.join();
 }
 
+grpc_connectivity_state ChannelWatch::Look() {
+  const grpc_connectivity_state state =
+      channel_->GetState(options_.keep_connecting);
+  if (state == GRPC_CHANNEL_READY && options_.connects != nullptr) {
+    options_.connects->Increment();
+  }
+  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE && options_.failures != nullptr) {
+    options_.failures->Increment();
+  }
+  return state;
+}
+
 void ChannelWatch::Run() {
-  grpc_connectivity_state state = channel_->GetState(false);
-  if (state == GRPC_CHANNEL_READY) connects_->Increment();
+  grpc_connectivity_state state = channel_->GetState(options_.keep_connecting);
+  if (state == GRPC_CHANNEL_READY && options_.connects != nullptr) {
+    options_.connects->Increment();
+  }
   while (!stop_) {
-    if (!channel_->WaitForStateChange(
-            state, absl::ToChronoTime(absl::Now() + kPoll))) {
-      continue;  // No change before the deadline.
+    // Waiting here polls gRPC's I/O (the header says why that matters).
+    if (channel_->WaitForStateChange(state,
+                                     absl::ToChronoTime(absl::Now() + kPoll))) {
+      state = Look();
     }
-    state = channel_->GetState(false);
-    if (state == GRPC_CHANNEL_READY) connects_->Increment();
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE) failures_->Increment();
   }
 }
 

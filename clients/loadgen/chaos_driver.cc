@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "clients/common/channel_watch.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/status_text.h"
 #include "clients/loadgen/chaos_ledger.h"
@@ -401,6 +402,10 @@ void Household::SendCommand(SessionWatch* s, CommandType type,
   if (t.last.ok()) {
     run_->command_latency.Record(absl::ToInt64Microseconds(absl::Now() - sent));
     if (response.duplicate()) run_->deduplicated.fetch_add(1);
+    {
+      absl::MutexLock lock(&s->mu);
+      s->ledger.Acknowledged(response.last_sequence());
+    }
     if (response.status().run_state() == coach::v1::RUN_STATE_FINISHED) {
       s->finished.store(true);
     }
@@ -555,9 +560,19 @@ void Household::Totals(ChaosReport* r) {
                               : CheckCommands(s->pauses, t.pauses, t.hidden),
         CheckCommands(s->resumes, t.resumes, t.hidden),
     };
+    int64_t lost = 0;
     for (const CommandVerdict& v : verdicts) {
       r->commands_applied_twice += v.applied_twice;
       (replaced ? r->commands_lost_in_failover : r->commands_lost) += v.lost;
+      if (!replaced) lost += v.lost;
+    }
+    if (lost > 0 && r->first_problem.empty()) {
+      r->first_problem = absl::StrCat(
+          person_, " session ", s->id, ": ", lost,
+          " acknowledged command(s) missing from the history its devices saw "
+          "(up to sequence ",
+          t.last_sequence, ", ", t.hidden,
+          " position(s) unseen, finished: ", t.finished ? "yes" : "no", ")");
     }
     if (r->first_problem.empty() && !t.first_problem.empty()) {
       r->first_problem =
@@ -618,10 +633,9 @@ absl::StatusOr<ChaosReport> RunChaos(const ChaosConfig& config_in) {
     // Separate connections, each reconnecting soon after a fault (gRPC's
     // default backoff grows to two minutes). gRPC's C core also takes
     // GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the time a connection attempt
-    // gets to finish (TCP, TLS, HTTP/2): at 100 ms every TLS handshake
-    // through a busy nginx timed out, for good; at its default (20 s) an
-    // attempt caught by a restarting coachd hung 14 s. 5 s: a restart is
-    // felt for up to 10 s (the TLS case through nginx not measured again).
+    // gets to finish (TCP, TLS, HTTP/2): at its default (20 s) an attempt
+    // caught by a restarting coachd hung 14 s; 5 s is plenty on loopback
+    // once the attempt is polled (the keepers below).
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("coachd.loadgen.channel", i);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -642,6 +656,15 @@ absl::StatusOr<ChaosReport> RunChaos(const ChaosConfig& config_in) {
       return absl::UnavailableError(
           absl::StrCat("--target: cannot connect to ", config.target));
     }
+  }
+  // The households use gRPC's synchronous API only: without a thread
+  // polling each channel, a reconnection after the proxy restarted was
+  // never finished (clients/common/channel_watch.h says why).
+  std::vector<std::unique_ptr<ChannelWatch>> keepers;
+  ChannelWatchOptions keep;
+  keep.keep_connecting = true;
+  for (auto& channel : channels) {
+    keepers.push_back(std::make_unique<ChannelWatch>(channel, keep));
   }
   run.start = absl::Now();
   run.drive_end = run.start + config.duration;

@@ -44,6 +44,10 @@ void SessionLedger::Begin(int device, absl::string_view epoch,
   trackers_[device].Reset(epoch, last_sequence);
 }
 
+void SessionLedger::Acknowledged(int64_t last_sequence) {
+  acknowledged_ = std::max(acknowledged_, last_sequence);
+}
+
 std::pair<std::string, int64_t> SessionLedger::Position(int device) const {
   return {trackers_[device].epoch(), trackers_[device].last_sequence()};
 }
@@ -130,6 +134,8 @@ SessionTally SessionLedger::Tally() const {
     t.hidden += std::max<int64_t>(0, hi - lo + 1 - covered);
     if (k + 1 == epochs) t.last_sequence = hi;
   }
+  // The tail no device saw (their streams broke before it came).
+  t.hidden += std::max<int64_t>(0, acknowledged_ - t.last_sequence);
   t.finished = finished_any_;
   t.summary_pauses = summary_pauses_;
   t.percent_done = percent_done_;

@@ -55,7 +55,9 @@ struct SessionTally {
   int64_t epochs = 0;         // Distinct epochs seen.
   // The history at the end, from what any device saw of it.
   int64_t last_sequence = 0;
-  int64_t hidden = 0;   // Its positions no device saw as an event.
+  // Its positions no device saw as an event: gaps behind snapshots, and
+  // the tail past the last one seen up to the last acknowledged.
+  int64_t hidden = 0;
   int64_t repeats = 0;  // Its REPEAT effects (repeated cues).
   int64_t pauses = 0;   // Its Paused events.
   int64_t resumes = 0;  // Its Resumed events.
@@ -84,6 +86,13 @@ class SessionLedger {
   // Whether `device` saw the session finish.
   bool DeviceFinished(int device) const { return finished_[device]; }
 
+  // A command's answer said the history reached `last_sequence`
+  // (SendCommandResponse.last_sequence). Positions past what the devices
+  // saw, up to the highest such answer, count as hidden in the tally: a
+  // command acknowledged just before the devices' streams broke has its
+  // effect there, unseen, not lost.
+  void Acknowledged(int64_t last_sequence);
+
   SessionTally Tally() const;
 
  private:
@@ -101,6 +110,7 @@ class SessionLedger {
   std::vector<int64_t> epoch_first_;  // Lowest position seen in each.
   std::vector<int64_t> epoch_last_;   // Highest position seen in each.
   std::map<std::pair<int, int64_t>, Seen> events_;  // {epoch index, seq}.
+  int64_t acknowledged_ = 0;  // The highest last_sequence answered.
   int64_t events_new_ = 0;
   int64_t changed_ = 0;
   bool finished_any_ = false;

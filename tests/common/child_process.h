@@ -74,6 +74,10 @@ absl::StatusOr<pid_t> SpawnTiedToTest(std::vector<std::string> argv,
 // started on it retry with another port when they fail to bind.
 int PickFreeLoopbackPort();
 
+// Whether something accepts a TCP connection on 127.0.0.1:`port` now (a
+// server that says nothing when it is ready: the port is the signal).
+bool LoopbackPortAccepts(int port);
+
 // Runs argv to completion (at most `timeout`), output to `output_path`.
 // OK when it exits 0; INTERNAL with its output otherwise.
 absl::Status RunToCompletion(std::vector<std::string> argv,

@@ -20,22 +20,6 @@
 #include "tests/common/child_process.h"
 
 namespace coachd {
-namespace {
-
-bool Accepts(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok =
-      ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<MosquittoServer>> MosquittoServer::Start(
     absl::Duration timeout) {
@@ -123,7 +107,7 @@ absl::Status MosquittoServer::Launch() {
       return absl::UnavailableError(
           absl::StrCat("mosquitto on port ", port_, " exited:\n", text.str()));
     }
-    if (Accepts(port_)) return absl::OkStatus();
+    if (LoopbackPortAccepts(port_)) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(10));  // Polling a starting process.
   }
   Kill();

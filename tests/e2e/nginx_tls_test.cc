@@ -1,10 +1,10 @@
 // deploy/nginx/coachd-tls.conf as shipped, with only its certificate paths
-// and ports changed: a real nginx terminates TLS (certificates made by the
-// test with openssl) in front of a coachd on loopback. A client trusting
-// the test CA calls coachd through it, and a stream through it carries a
-// command's event; a plaintext client is refused at nginx's TLS port.
+// and ports changed: a real nginx (tests/common/nginx_server.h) terminates
+// TLS (certificates made by the test with openssl) in front of a coachd on
+// loopback. A client trusting the test CA calls coachd through it, and a
+// stream through it carries a command's event; a plaintext client is
+// refused at nginx's TLS port.
 #include <grpcpp/grpcpp.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -14,7 +14,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "coach/v1/catalog.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
@@ -24,6 +23,7 @@
 #include "tests/common/child_process.h"
 #include "tests/common/coach_client_testing.h"
 #include "tests/common/grpc_testing.h"
+#include "tests/common/nginx_server.h"
 #include "tests/common/test_pki.h"
 
 namespace coachd {
@@ -39,8 +39,6 @@ std::string ReadAll(const std::string& path) {
 class NginxTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(::access("/usr/sbin/nginx", X_OK), 0)
-        << "no /usr/sbin/nginx (deploy/setup.sh installs it)";
     std::string dir = ::testing::TempDir() + "coachd_nginx_XXXXXX";
     ASSERT_NE(mkdtemp(dir.data()), nullptr);
     dir_ = dir;
@@ -58,9 +56,8 @@ class NginxTlsTest : public ::testing::Test {
     const int web_port = PickFreeLoopbackPort();
     ASSERT_GT(grpc_port_, 0);
     const std::string coachd = absl::StrCat("127.0.0.1:", coachd_->port());
-    const std::string conf = absl::StrReplaceAll(
-        ReadAll(std::string(COACHD_SOURCE_DIR) +
-                "/deploy/nginx/coachd-tls.conf"),
+    auto nginx = NginxServer::Start(
+        dir_, "coachd-tls.conf",
         {{"/etc/coachd/tls/server.pem", pki.Path("server.pem")},
          {"/etc/coachd/tls/server.key", pki.Path("server.key")},
          {"127.0.0.1:50051", coachd},
@@ -68,19 +65,14 @@ class NginxTlsTest : public ::testing::Test {
          {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", grpc_port_)},
          {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", web_port)},
          {"worker_processes auto;", "worker_processes 1;"},
-         {"worker_connections 16384;", "worker_connections 256;"}});
-    const std::string conf_path = dir_ + "/nginx.conf";
-    std::ofstream(conf_path) << conf;
-    auto nginx =
-        ChildProcess::Start({"/usr/sbin/nginx", "-p", dir_ + "/", "-e",
-                             "stderr", "-c", conf_path, "-g", "daemon off;"},
-                            dir_ + "/nginx.out");
+         {"worker_connections 16384;", "worker_connections 256;"}},
+        grpc_port_);
     ASSERT_TRUE(nginx.ok()) << nginx.status();
     nginx_ = *std::move(nginx);
   }
 
   void TearDown() override {
-    if (nginx_ != nullptr) nginx_->Terminate();
+    nginx_.reset();  // SIGTERM: its workers go too.
     coachd_.reset();
     std::error_code ignored;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
@@ -110,7 +102,7 @@ class NginxTlsTest : public ::testing::Test {
   std::string ca_pem_;
   int grpc_port_ = 0;
   std::unique_ptr<CoachServer> coachd_;
-  std::unique_ptr<ChildProcess> nginx_;
+  std::unique_ptr<NginxServer> nginx_;
 };
 
 TEST_F(NginxTlsTest, GrpcCallsAndStreamsGoThroughNginxOverTls) {

@@ -162,6 +162,43 @@ TEST(SessionLedgerTest, TheFinalHistoryKeepsEachEpochUntilTheNextBegins) {
   EXPECT_EQ(t.duplicates + t.silent_gaps + t.changed, 0);
 }
 
+TEST(SessionLedgerTest, AnAcknowledgedTailNoDeviceSawIsHiddenNotLost) {
+  // The devices saw 1..3; then their streams broke (a proxy restarted) and
+  // never came back, while a REPEAT was answered with last_sequence 5: its
+  // effect is at 4 or 5, unseen. The check must not call it lost (the run
+  // of 16:02 counted one such command as commands_lost=1), and must still
+  // catch a lost command when the devices saw past the answer.
+  struct Case {
+    std::string name;
+    int64_t seen_up_to;    // Events 1..seen_up_to seen by device 0.
+    int64_t acknowledged;  // The answer's last_sequence (0: none).
+    int64_t hidden;
+    int64_t lost;  // Of one acknowledged REPEAT, none seen.
+  };
+  const std::vector<Case> cases = {
+      {"the tail past what devices saw", 3, 5, 2, 0},
+      {"devices saw past the answer", 6, 5, 0, 1},
+      {"devices saw exactly up to it", 5, 5, 0, 1},
+      {"no answer named a position", 3, 0, 0, 1},
+      {"no device saw anything", 0, 2, 2, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    SessionLedger ledger(2);
+    ledger.Begin(0, "a", 0);
+    ledger.Begin(1, "a", 0);
+    for (int64_t q = 1; q <= c.seen_up_to; ++q)
+      ledger.Observe(0, Of({0, "a", q}));
+    if (c.acknowledged > 0) ledger.Acknowledged(c.acknowledged);
+    ledger.Acknowledged(1);  // An older answer changes nothing.
+    const SessionTally t = ledger.Tally();
+    EXPECT_EQ(t.hidden, c.hidden);
+    CommandLedger repeats;
+    repeats.Add(CommandOutcome::kApplied);
+    EXPECT_EQ(CheckCommands(repeats, t.repeats, t.hidden).lost, c.lost);
+  }
+}
+
 TEST(ObserveEventTest, MapsTheEffectsAndTheSummary) {
   coach::v1::SessionEvent repeat;
   repeat.set_epoch("e");

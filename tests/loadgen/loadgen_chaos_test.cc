@@ -6,6 +6,8 @@
 //   - on a primary, a replica and three Sentinels, the primary is killed
 //     (-9) and Sentinel promotes the replica: coachd follows, and lost
 //     writes show only as explicit new epochs;
+//   - nginx (TLS) in front of coachd, restarted under load: every household
+//     is back through it within seconds;
 //   - coachd on its embedded store, killed and started again: every session
 //     is lost, and the loadgen binary's --check must fail naming it.
 // Faults are injected once the households are sending commands (coachd's
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <thread>
@@ -29,8 +32,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/common/child_process.h"
+#include "tests/common/nginx_server.h"
 #include "tests/common/redis_failover.h"
 #include "tests/common/redis_server.h"
+#include "tests/common/test_pki.h"
 
 namespace coachd {
 namespace {
@@ -114,6 +119,35 @@ void WriteSecret(const std::string& dir) {
   std::ofstream(dir + "/secret") << kSecret << "\n";
 }
 
+// The tests' households: three on two connections for 10 s, a command
+// every 250 ms, against `port` on loopback.
+ChaosConfig SmallRun(int port) {
+  ChaosConfig config;
+  config.target = absl::StrCat("127.0.0.1:", port);
+  config.secret = kSecret;
+  config.households = 3;
+  config.channels = 2;
+  config.duration = absl::Seconds(10);
+  config.command_interval = absl::Milliseconds(250);
+  return config;
+}
+
+// Counts into `failed` each failed try of a household's command.
+void CountFailedCommands(ChaosConfig* config, std::atomic<int>* failed) {
+  config->on_error = [failed](absl::string_view what, const grpc::Status&) {
+    if (absl::StartsWith(what, "SendCommand")) failed->fetch_add(1);
+  };
+}
+
+// Waits (at most 30 s) until a household's command has failed: the fault
+// was felt, and the household will try that command id again.
+void WaitForAFailedCommand(const std::atomic<int>& failed) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (failed.load() == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
 TEST(ChaosRunTest, EveryPromiseHoldsThroughAKillAndRestartOfCoachd) {
   absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
   ASSERT_TRUE(redis.ok()) << redis.status();
@@ -126,30 +160,18 @@ TEST(ChaosRunTest, EveryPromiseHoldsThroughAKillAndRestartOfCoachd) {
       StartCoachd(dir, "first", 0, on_redis, &port);
   ASSERT_NE(coachd, nullptr);
 
-  ChaosConfig config;
-  config.target = absl::StrCat("127.0.0.1:", port);
-  config.secret = kSecret;
-  config.households = 3;
-  config.channels = 2;
-  config.duration = absl::Seconds(10);
+  ChaosConfig config = SmallRun(port);
   // Room for the reminder: it falls on the next minute boundary.
   config.grace = absl::Seconds(65);
-  config.command_interval = absl::Milliseconds(250);
   std::atomic<int> failed_commands{0};
-  config.on_error = [&](absl::string_view what, const grpc::Status&) {
-    if (absl::StartsWith(what, "SendCommand")) failed_commands.fetch_add(1);
-  };
+  CountFailedCommands(&config, &failed_commands);
   absl::StatusOr<ChaosReport> report;
   std::thread run([&] { report = RunChaos(config); });
 
   WaitForCommands(*coachd, 3 * config.households);
   coachd.reset();  // kill -9, reaped.
-  // coachd stays down until a household's command has failed (it will try
-  // the same command id again).
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (failed_commands.load() == 0 && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  // coachd stays down until a household's command has failed.
+  WaitForAFailedCommand(failed_commands);
   int again = 0;
   coachd = StartCoachd(dir, "second", port, on_redis, &again);
   EXPECT_EQ(again, port);
@@ -187,14 +209,8 @@ TEST(ChaosRunTest, EveryPromiseHoldsThroughARedisFailover) {
       StartCoachd(dir, "coachd", 0, {"--redis=" + (*group)->url()}, &port);
   ASSERT_NE(coachd, nullptr);
 
-  ChaosConfig config;
-  config.target = absl::StrCat("127.0.0.1:", port);
-  config.secret = kSecret;
-  config.households = 3;
-  config.channels = 2;
-  config.duration = absl::Seconds(10);
+  ChaosConfig config = SmallRun(port);
   config.grace = absl::Seconds(30);
-  config.command_interval = absl::Milliseconds(250);
   config.reminders = false;  // The first test checks them; this one is short.
   absl::StatusOr<ChaosReport> report;
   std::thread run([&] { report = RunChaos(config); });
@@ -216,6 +232,71 @@ TEST(ChaosRunTest, EveryPromiseHoldsThroughARedisFailover) {
   EXPECT_GE(report->sessions_started, config.households);
   EXPECT_EQ(report->sessions_finished, report->sessions_started);
   EXPECT_GT(report->errors, 0);
+}
+
+// The fault of issue 17's long run: nginx (TLS, as deployed) restarted while
+// households play through it. Every household must be back within seconds;
+// before loadgen polled its channels (clients/common/channel_watch.h) none
+// ever was: every connection attempt through the new nginx timed out.
+TEST(ChaosRunTest, EveryHouseholdComesBackThroughNginxRestartedUnderLoad) {
+  const TempDir temp;
+  const std::string& dir = temp.path();
+  WriteSecret(dir);
+  TestPki pki(dir);
+  ASSERT_TRUE(pki.MakeCa("ca") && pki.MakeLeaf("server", "ca"));
+  int coachd_port = 0;
+  // The embedded store: coachd itself stays up through the fault.
+  std::unique_ptr<ChildProcess> coachd =
+      StartCoachd(dir, "coachd", 0, {}, &coachd_port);
+  ASSERT_NE(coachd, nullptr);
+  const int port = PickFreeLoopbackPort();
+  ASSERT_GT(port, 0);
+  const std::string upstream = absl::StrCat("127.0.0.1:", coachd_port);
+  absl::StatusOr<std::unique_ptr<NginxServer>> nginx = NginxServer::Start(
+      dir, "coachd-tls.conf",
+      {{"/etc/coachd/tls/server.pem", pki.Path("server.pem")},
+       {"/etc/coachd/tls/server.key", pki.Path("server.key")},
+       {"127.0.0.1:50051", upstream},
+       {"127.0.0.1:50052", upstream},
+       {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", port)},
+       {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", PickFreeLoopbackPort())},
+       {"worker_processes auto;", "worker_processes 1;"},
+       {"worker_connections 16384;", "worker_connections 256;"}},
+      port);
+  ASSERT_TRUE(nginx.ok()) << nginx.status();
+
+  ChaosConfig config = SmallRun(port);
+  grpc::SslCredentialsOptions tls;
+  std::ifstream ca(pki.Path("ca.pem"));
+  tls.pem_root_certs.assign(std::istreambuf_iterator<char>(ca), {});
+  config.credentials = grpc::SslCredentials(tls);
+  config.grace = absl::Seconds(20);
+  config.reminders = false;  // The first test checks them.
+  std::atomic<int> failed_commands{0};
+  CountFailedCommands(&config, &failed_commands);
+  absl::StatusOr<ChaosReport> report;
+  std::thread run([&] { report = RunChaos(config); });
+
+  WaitForCommands(*coachd, 3 * config.households);
+  // nginx stays down until a household's command has failed, as in a real
+  // restart under load: the channels have tried to connect and failed
+  // (TRANSIENT_FAILURE, where calls fail at once).
+  (*nginx)->Stop();
+  WaitForAFailedCommand(failed_commands);
+  const absl::Status started = (*nginx)->StartAgain();
+  ASSERT_TRUE(started.ok()) << started;
+  run.join();
+
+  ASSERT_TRUE(report.ok()) << report.status();
+  const std::string json = FormatChaosJson(*report);
+  std::cout << json << "\n";
+  SCOPED_TRACE(json);
+  EXPECT_THAT(ChaosViolations(*report), IsEmpty());
+  EXPECT_EQ(report->sessions_finished, report->sessions_started);
+  EXPECT_EQ(report->devices_incomplete, 0);
+  // The restart was felt (every stream broke) and over within seconds.
+  EXPECT_GE(report->resubscribes, 2 * config.households);
+  EXPECT_LT(report->max_stall_ms, 8000);
 }
 
 TEST(ChaosRunTest, CheckFailsWhenARestartLosesTheSessions) {
