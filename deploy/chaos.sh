@@ -3,15 +3,14 @@
 # play sessions through nginx (loadgen --mode=chaos) while this injects, one
 # after the other, each waiting for the stack to be healthy again:
 #   1. kill -9 of a coachd replica, then it is started again;
-#   2. a rolling restart: SIGTERM to each replica in turn, started again;
+#   2. a rolling restart: SIGTERM to each replica in turn, which must exit 0
+#      within coachd's --shutdown_grace (5 s), started again;
 #   3. kill -9 of the Redis primary: Sentinel promotes the replica; the old
 #      primary comes back as a replica of the new one;
 #   4. SIGSTOP of the Redis primary for longer than coachd's lease (and
 #      shorter than Sentinel's down-after), then SIGCONT;
-#   5. a restart of nginx (SIGTERM, start again), with a display client
-#      following a session through it. After the load has ended, unless
-#      --nginx_under_load: loadgen's chaos channels do not reconnect through
-#      a restarted nginx over TLS (docs/OPERATIONS.md, "Chaos").
+#   5. a restart of nginx (SIGTERM, start again) under the load, with a
+#      display client also following a session through it to its end.
 # Each fault's figures (how long until it was over, as the stack and as a
 # client calling health through nginx every 0.25 s saw it) go to the
 # report; exit 1 when a fault did not recover, the load failed its
@@ -26,14 +25,15 @@
 # faults), --pause=S (2: the Redis pause; the lease is 1 s, Sentinel's
 # down-after 4 s), --load_seconds=S (120: loadgen's --duration, sessions
 # start until then; the faults under load must fit in it), --report=FILE (also copy the
-# report there), --nginx_under_load, --keep (leave the stack up). The
+# report there), --keep (leave the stack up). The
 # stack runs in COACHD_STACK_DIR (default .stack-chaos in the checkout,
 # emptied first) on COACHD_STACK_PORT (7200).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 households=200 channels=8 time_scale=30 dwell=3 pause=2 report_copy="" keep=0
-load_seconds="" nginx_under_load=0
+shutdown_grace=5 # coachd's --shutdown_grace default: a replica's drain.
+load_seconds=""
 for arg in "$@"; do
   case "$arg" in
     --households=*) households="${arg#*=}" ;;
@@ -44,7 +44,6 @@ for arg in "$@"; do
     --report=*) report_copy="${arg#*=}" ;;
     --load_seconds=*) load_seconds="${arg#*=}" ;;
     --keep) keep=1 ;;
-    --nginx_under_load) nginx_under_load=1 ;;
     *)
       echo "chaos: unknown flag $arg (see the comment at the top)" >&2
       exit 2
@@ -78,9 +77,10 @@ stack down >/dev/null 2>&1 || true
 rm -rf "$state"
 mkdir -p "$state"
 report="$state/chaos-report.txt"
-driver_pid="" probe_pid="" canary_pid="" failed=0
+driver_pid="" probe_pid="" canary_pid="" t_nginx="" failed=0
 cleanup() {
   if [[ -n "$probe_pid" ]]; then kill "$probe_pid" 2>/dev/null || true; fi
+  if [[ -n "$canary_pid" ]]; then kill "$canary_pid" 2>/dev/null || true; fi
   if [[ -n "$driver_pid" ]] && kill -0 "$driver_pid" 2>/dev/null; then
     kill -TERM "$driver_pid" 2>/dev/null || true
   fi
@@ -156,14 +156,25 @@ fault_kill_replica() {
   restart "kill -9 coachd-2, started again" "$t0"
 }
 
+# Each replica must drain: exit 0 (stack.sh's waiter records the status)
+# within coachd's --shutdown_grace, plus 1 s for this script's polling.
 fault_rolling_restart() {
-  local n t0 t1
+  local n t0 t1 took code
   t0="$(begin "rolling restart")"
   for n in 1 2 3; do
     t1="$(now)"
     kill -TERM "$(stack pid "coachd-$n")"
     if poll 20 gone "coachd-$n"; then
-      note "rolling: coachd-$n stopped $(since "$t1") s after SIGTERM"
+      took="$(since "$t1")"
+      poll 5 stack exit "coachd-$n" >/dev/null || true
+      code="$(stack exit "coachd-$n")" || code="unknown"
+      if [[ "$code" == 0 ]] && awk -v t="$took" -v g="$shutdown_grace" \
+        'BEGIN { exit !(t <= g + 1) }'; then
+        note "rolling: coachd-$n stopped $took s after SIGTERM, exit 0"
+      else
+        note "rolling: coachd-$n stopped $took s after SIGTERM, exit $code: want exit 0 within the ${shutdown_grace} s grace (its log)"
+        failed=1
+      fi
     else
       note "rolling: coachd-$n did not stop within 20 s of SIGTERM"
       failed=1
@@ -171,11 +182,6 @@ fault_rolling_restart() {
     restart "rolling: coachd-$n started again" "$t1"
   done
   note "rolling restart: $(since "$t0") s for the three"
-  local undrained
-  undrained="$(cat "$state"/logs/coachd-*.log | grep -c "exiting without them")" || true
-  if ((undrained > 0)); then
-    note "rolling restart: $undrained replica(s) exited with calls still running past --shutdown_grace (exit 1; their logs)"
-  fi
 }
 
 fault_kill_primary() {
@@ -204,11 +210,13 @@ fault_kill_primary() {
 
 canary_done() { ! kill -0 "$canary_pid" 2>/dev/null; }
 
-# A real device through the nginx restart: a display client (the code
-# devices run) follows a session from its first event while nginx stops and
-# starts; it must carry on to the end of the workout by itself.
+# nginx stops (SIGTERM: every connection through it closes) and starts
+# again while the households play through it. A real device goes through it
+# too: a display client (the code devices run) follows a session from its
+# first event; check_canary, at the end, wants it to have reached the end
+# of the workout by itself.
 fault_restart_nginx() {
-  local t0 session rc=0
+  local session
   local ctl=("$bin/clients/coachctl/coachctl" --target="$(<"$state/address")"
     --tls_ca_file="$state/tls/ca.pem" --secret_file="$state/secret"
     --sub=canary)
@@ -217,10 +225,14 @@ fault_restart_nginx() {
     --session="$session" --from_start --plain >"$state/canary.out" 2>&1 &
   canary_pid=$!
   poll 30 test -s "$state/canary.out" || true
-  t0="$(begin "nginx restart")"
+  t_nginx="$(begin "nginx restart")"
   kill -TERM "$(stack pid nginx)"
   poll 20 gone nginx || failed=1
-  restart "nginx restarted (SIGTERM, start again)" "$t0"
+  restart "nginx restarted (SIGTERM, start again)" "$t_nginx"
+}
+
+check_canary() {
+  local rc=0
   if poll 120 canary_done; then
     wait "$canary_pid" || rc=$?
   else
@@ -228,7 +240,7 @@ fault_restart_nginx() {
     rc=timeout
   fi
   if [[ "$rc" == 0 ]] && grep -q "Workout complete" "$state/canary.out"; then
-    note "nginx restart: a display client through it saw its session to the end ($(since "$t0") s)"
+    note "nginx restart: a display client through it saw its session to the end ($(since "$t_nginx") s after the restart)"
   else
     note "nginx restart: the display client through it did not see the end (exit $rc; $state/canary.out)"
     failed=1
@@ -318,10 +330,9 @@ start_driver "$load_seconds"
 note "load: loadgen --mode=$driver_mode for ${load_seconds} s"
 sleep "$dwell"
 
-faults=(fault_kill_replica fault_rolling_restart fault_kill_primary
-  fault_pause_redis)
-((nginx_under_load)) && faults+=(fault_restart_nginx)
-for fault in "${faults[@]}"; do
+# nginx early: every household must come back through it and play on.
+for fault in fault_kill_replica fault_restart_nginx fault_rolling_restart \
+  fault_kill_primary fault_pause_redis; do
   "$fault"
   sleep "$dwell" # Load on a healthy stack between faults.
 done
@@ -333,7 +344,7 @@ if ! poll $((load_seconds + 120)) driver_done; then
   kill -TERM "$driver_pid" 2>/dev/null || true
   failed=1
 fi
-((nginx_under_load)) || fault_restart_nginx
+check_canary
 
 # The client's view: each run of failed probes, under the fault before it.
 kill "$probe_pid" 2>/dev/null || true

@@ -13,6 +13,8 @@
 #   deploy/stack.sh check PART...  # exit 1 unless these parts are healthy
 #   deploy/stack.sh pid PART  # the pid of a running part (exit 1: none)
 #   deploy/stack.sh port PART # the port of a part
+#   deploy/stack.sh exit PART # how a coachd replica last ended: its exit
+#                             # status (exit 1: still running, or unknown)
 #
 # Everything it writes (configs, pid files, logs, the secret, the test CA,
 # Redis data) is under COACHD_STACK_DIR (default: .stack in the checkout,
@@ -142,6 +144,26 @@ launch() {
   echo $! >"$run/$part.pid"
 }
 
+# launch, for coachd: a waiter (bash, in a session of its own) starts CMD...
+# as its child and records its exit status in run/PART.exit when it ends
+# (deploy/chaos.sh wants 0 from a replica stopped by SIGTERM). CMD leads its
+# own process group as every part does; run/PART.pid holds its pid.
+launch_waited() {
+  local part="$1" i
+  shift
+  echo "== $(date -u +%FT%TZ) stack: $*" >>"$logs/$part.log"
+  rm -f "$run/$part.pid" "$run/$part.exit"
+  # shellcheck disable=SC2016  # Expanded by the waiter.
+  setsid bash -c 'setsid "${@:3}" & echo $! >"$1.tmp" && mv "$1.tmp" "$1"
+    wait $!; echo $? >"$2"' waiter "$run/$part.pid" "$run/$part.exit" "$@" \
+    >>"$logs/$part.log" 2>&1 </dev/null &
+  for ((i = 0; i < 100; i++)); do
+    [[ -s "$run/$part.pid" ]] && return
+    sleep 0.05
+  done
+  die "$part: its waiter wrote no pid in 5 s"
+}
+
 rcli() {
   local port="$1"
   shift
@@ -211,7 +233,7 @@ EOF
 start_coachd() {
   local n="${1#coachd-}"
   # shellcheck disable=SC2086  # COACHD_STACK_COACHD_FLAGS: words.
-  launch "$1" "$bin/services/server/coachd" \
+  launch_waited "$1" "$bin/services/server/coachd" \
     --listen="127.0.0.1:$(port_of "$1")" --port_file="$run/$1.port" \
     --metrics_listen="127.0.0.1:$(port_of "metrics-$n")" \
     --auth_secret_file="$state/secret" --redis="$(sentinel_url)" \
@@ -556,6 +578,10 @@ case "${1:-}" in
     done
     ;;
   pid) pid_of "${2:?pid PART}" ;;
+  exit)
+    [[ -s "$run/${2:?exit PART}.exit" ]] || exit 1
+    cat "$run/$2.exit"
+    ;;
   port) port_of "${2:?port PART}" ;;
-  *) die "usage: deploy/stack.sh up|down|status|check PART...|pid PART|port PART" ;;
+  *) die "usage: deploy/stack.sh up|down|status|check PART...|pid PART|port PART|exit PART" ;;
 esac
