@@ -253,6 +253,17 @@ TEST_F(MemoryCoachBoardTest, LinkAndUnlinkAddAndDropTheClientsRows) {
 TEST_F(MemoryCoachBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   int64_t seq = 0;
   PauseResume("alice", "a1", &seq);
+  board_.Drain();
+  // Watching from before the end (a channel keeps updates for resumes only
+  // once watched: no position in it exists before).
+  Collector probe_sink;
+  auto probe = *board_.Attach("coach-a", nullptr, &probe_sink);
+  std::vector<LiveUpdate> got = probe_sink.Take();
+  ASSERT_EQ(got.size(), 1u);
+  coach::v1::ResumePosition position;
+  position.set_epoch(got[0].epoch());
+  position.set_last_sequence(got[0].sequence());
+  probe.reset();
   std::vector<SessionEvent> done{Event(++seq)};
   done[0].mutable_status()->set_run_state(coach::v1::RUN_STATE_FINISHED);
   done[0].mutable_session_done()->mutable_summary()->set_pauses(1);
@@ -260,14 +271,6 @@ TEST_F(MemoryCoachBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   board_.OnCommit(Record("alice", "a1", seq, /*finished=*/true),
                   Stored(std::move(done)));
   board_.Drain();
-  Collector sink;
-  coach::v1::ResumePosition position;
-  auto probe = *board_.Attach("coach-a", nullptr, &sink);
-  std::vector<LiveUpdate> got = sink.Take();
-  EXPECT_EQ(got[0].board().sessions_size(), 0);
-  probe.reset();
-  position.set_epoch(got[0].epoch());
-  position.set_last_sequence(2);
   Collector replay;
   auto a = *board_.Attach("coach-a", &position, &replay);
   got = replay.Take();
@@ -276,6 +279,34 @@ TEST_F(MemoryCoachBoardTest, EndedSessionLeavesTheBoardWithItsSummary) {
   EXPECT_EQ(got[0].summary().pauses(), 1);
   EXPECT_TRUE(got[0].ended_early());
   EXPECT_TRUE(board_.LiveOf("alice")->live.empty());
+  Collector fresh;
+  auto f = *board_.Attach("coach-a", nullptr, &fresh);
+  got = fresh.Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].board().sessions_size(), 0);
+}
+
+TEST_F(MemoryCoachBoardTest,
+       AChannelNoOneWatchedResumesNothingFromBeforeItsFirstWatch) {
+  int64_t seq = 0;
+  PauseResume("alice", "a1", &seq);
+  board_.Drain();
+  Collector first;
+  auto probe = *board_.Attach("coach-a", nullptr, &first);
+  std::vector<LiveUpdate> got = first.Take();
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_GT(got[0].sequence(), 1);
+  // A position before the first watch was never handed out: nothing was
+  // kept for it, so it gets a snapshot that says so.
+  coach::v1::ResumePosition position;
+  position.set_epoch(got[0].epoch());
+  position.set_last_sequence(got[0].sequence() - 1);
+  Collector replay;
+  auto a = *board_.Attach("coach-a", &position, &replay);
+  got = replay.Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].has_board());
+  EXPECT_FALSE(got[0].board().recovered());
 }
 
 TEST_F(MemoryCoachBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
