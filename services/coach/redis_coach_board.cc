@@ -20,6 +20,8 @@ using coach::v1::LiveUpdate;
 namespace {
 
 constexpr int kReadBatch = 512;  // Entries per XREAD.
+// Commits published in one round trip at most (PublishPending).
+constexpr size_t kPublishBatch = 256;
 
 google::protobuf::Timestamp ToProto(absl::Time t) {
   google::protobuf::Timestamp ts;
@@ -440,8 +442,14 @@ RedisBoardStats RedisCoachBoard::Stats() const {
 void RedisCoachBoard::OnCommit(const coach::internal::SessionRecord& record,
                                const std::vector<StoredEvent>& events) {
   if (events.empty()) return;
-  auto batch = std::make_shared<SessionBatch>(BatchOf(record, events));
-  worker_->Schedule([this, batch] { Publish(*batch); });
+  auto batch = std::make_shared<const SessionBatch>(BatchOf(record, events));
+  {
+    absl::MutexLock lock(&pending_mu_);
+    pending_.push_back(std::move(batch));
+    if (publish_scheduled_) return;  // The run queued takes this one too.
+    publish_scheduled_ = true;
+  }
+  worker_->Schedule([this] { PublishPending(); });
 }
 
 void RedisCoachBoard::OnLinked(const std::string& person,
@@ -487,12 +495,9 @@ RedisCommand RedisCoachBoard::BoardCall(
       argv);
 }
 
-void RedisCoachBoard::RunPublish(absl::string_view what,
-                                 std::vector<RedisCommand> calls,
-                                 const std::vector<const RedisScript*>& scripts,
-                                 size_t first_coach_call) {
+void RedisCoachBoard::RunPublish(absl::string_view what, PublishCalls publish) {
   absl::StatusOr<std::vector<RedisReply>> replies =
-      client_->RunScripts(scripts, std::move(calls));
+      client_->RunScripts(publish.scripts, std::move(publish.calls));
   if (!replies.ok()) {
     LogWarning(absl::StrCat("live board: ", what,
                             " not published: ", replies.status().message()));
@@ -504,14 +509,36 @@ void RedisCoachBoard::RunPublish(absl::string_view what,
     if (!checked.ok()) {
       LogWarning(absl::StrCat("live board: ", what,
                               " not published: ", checked.message()));
-    } else if (i >= first_coach_call && r.type == REDIS_REPLY_ARRAY &&
+    } else if (publish.coach_board[i] && r.type == REDIS_REPLY_ARRAY &&
                r.elements > 0 && r.element[0]->type == REDIS_REPLY_INTEGER) {
       published_ += r.element[0]->integer;
     }
   }
 }
 
-void RedisCoachBoard::Publish(const SessionBatch& batch) {
+void RedisCoachBoard::PublishPending() {
+  std::vector<std::shared_ptr<const SessionBatch>> batches;
+  {
+    absl::MutexLock lock(&pending_mu_);
+    batches.swap(pending_);
+    publish_scheduled_ = false;
+  }
+  CoachesByPerson coaches;
+  for (size_t from = 0; from < batches.size(); from += kPublishBatch) {
+    const size_t to = std::min(batches.size(), from + kPublishBatch);
+    PublishCalls publish;
+    for (size_t i = from; i < to; ++i) {
+      AddPublish(*batches[i], &coaches, &publish);
+    }
+    RunPublish(to - from == 1 ? absl::StrCat("commit of session ",
+                                             batches[from]->session_id)
+                              : absl::StrCat(to - from, " commits"),
+               std::move(publish));
+  }
+}
+
+void RedisCoachBoard::AddPublish(const SessionBatch& batch,
+                                 CoachesByPerson* coaches, PublishCalls* out) {
   std::string discomfort;
   std::vector<std::string> coach_args = {
       "batch", batch.session_id, absl::StrCat(batch.row.session_sequence()),
@@ -527,36 +554,39 @@ void RedisCoachBoard::Publish(const SessionBatch& batch) {
     coach_args.push_back(bare.SerializeAsString());
     coach_args.push_back(row.SerializeAsString());
   }
-  std::vector<RedisCommand> calls = {PersonScript().Call(
-      {keys_.PersonLive(batch.person), keys_.PersonEnded(batch.person)},
-      {batch.session_id, absl::StrCat(batch.row.session_sequence()),
-       batch.finished ? "1" : "0", batch.row.SerializeAsString(), discomfort,
-       absl::StrCat(options_.ended_memory)})};
-  std::vector<const RedisScript*> scripts = {&PersonScript()};
-  size_t first_coach_call = 1;  // Stats count coaches' boards only.
-  if (!batch.updates.empty()) {
-    first_coach_call = 2;
-    std::vector<std::string> own_args = coach_args;
-    own_args.front() = "own";
-    calls.push_back(
-        BoardCall(OwnBoardKeys(batch.person), batch.person, own_args));
-    scripts.push_back(&BoardScript());
-    absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
-        links_->CoachesOf(batch.person);
-    if (!coaches.ok()) {
-      LogWarning(absl::StrCat("live board: coaches of ", batch.person,
-                              " unknown, updates of session ", batch.session_id,
-                              " not published: ", coaches.status().message()));
-    } else {
-      for (const coach::v1::CoachLink& link : *coaches) {
-        calls.push_back(BoardCall(CoachBoardKeys(link.coach_id()), batch.person,
-                                  coach_args));
-        scripts.push_back(&BoardScript());
-      }
-    }
+  auto add = [out](RedisCommand call, const RedisScript* script,
+                   bool coach_board) {
+    out->calls.push_back(std::move(call));
+    out->scripts.push_back(script);
+    out->coach_board.push_back(coach_board);
+  };
+  add(PersonScript().Call(
+          {keys_.PersonLive(batch.person), keys_.PersonEnded(batch.person)},
+          {batch.session_id, absl::StrCat(batch.row.session_sequence()),
+           batch.finished ? "1" : "0", batch.row.SerializeAsString(),
+           discomfort, absl::StrCat(options_.ended_memory)}),
+      &PersonScript(), false);
+  if (batch.updates.empty()) return;
+  std::vector<std::string> own_args = coach_args;
+  own_args.front() = "own";
+  add(BoardCall(OwnBoardKeys(batch.person), batch.person, own_args),
+      &BoardScript(), false);
+  auto found = coaches->find(batch.person);
+  if (found == coaches->end()) {
+    found =
+        coaches->emplace(batch.person, links_->CoachesOf(batch.person)).first;
   }
-  RunPublish(absl::StrCat("commit of session ", batch.session_id),
-             std::move(calls), scripts, first_coach_call);
+  if (!found->second.ok()) {
+    LogWarning(
+        absl::StrCat("live board: coaches of ", batch.person,
+                     " unknown, updates of session ", batch.session_id,
+                     " not published: ", found->second.status().message()));
+    return;
+  }
+  for (const coach::v1::CoachLink& link : *found->second) {
+    add(BoardCall(CoachBoardKeys(link.coach_id()), batch.person, coach_args),
+        &BoardScript(), true);
+  }
 }
 
 void RedisCoachBoard::PublishLinked(const std::string& person,
@@ -588,8 +618,9 @@ void RedisCoachBoard::PublishLinked(const std::string& person,
   if (live->live.empty()) add(nullptr);
   for (const coach::v1::LiveSession& row : live->live) add(&row);
   RunPublish(absl::StrCat(person, " linking ", coach),
-             {BoardCall(CoachBoardKeys(coach), person, args)}, {&BoardScript()},
-             0);
+             {{BoardCall(CoachBoardKeys(coach), person, args)},
+              {&BoardScript()},
+              {true}});
 }
 
 void RedisCoachBoard::PublishUnlinked(const std::string& person,
@@ -599,9 +630,10 @@ void RedisCoachBoard::PublishUnlinked(const std::string& person,
   update.set_person_id(person);
   *update.mutable_server_time() = ToProto(clock_->Now());
   RunPublish(absl::StrCat(person, " unlinking ", coach),
-             {BoardCall(CoachBoardKeys(coach), person,
-                        {"unlinked", update.SerializeAsString()})},
-             {&BoardScript()}, 0);
+             {{BoardCall(CoachBoardKeys(coach), person,
+                         {"unlinked", update.SerializeAsString()})},
+              {&BoardScript()},
+              {true}});
 }
 
 absl::StatusOr<RedisCoachBoard::BoardState> RedisCoachBoard::LoadBoard(

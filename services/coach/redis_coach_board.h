@@ -151,14 +151,30 @@ class RedisCoachBoard : public CoachBoard {
     BoardRows rows;
   };
 
-  // On the worker, in order.
-  void Publish(const SessionBatch& batch);
+  // What publishes some commits: script calls for one pipeline, and
+  // which of them write a coach's board (counted in Stats).
+  struct PublishCalls {
+    std::vector<RedisCommand> calls;
+    std::vector<const RedisScript*> scripts;
+    std::vector<bool> coach_board;
+  };
+  using CoachesByPerson =
+      absl::flat_hash_map<std::string,
+                          absl::StatusOr<std::vector<coach::v1::CoachLink>>>;
+
+  // On the worker, in order. Commits are published together: each run
+  // takes every commit queued so far (pending_), looks up each person's
+  // coaches once and sends the scripts of up to kPublishBatch commits in
+  // one round trip, so that the worker keeps up with a busy replica (one
+  // commit at a time, two round trips each, it fell seconds behind under
+  // load, and a replica stopping took that long to drain it).
+  void PublishPending();
+  void AddPublish(const SessionBatch& batch, CoachesByPerson* coaches,
+                  PublishCalls* out);
   void PublishLinked(const std::string& person, const std::string& coach);
   void PublishUnlinked(const std::string& person, const std::string& coach);
-  // Runs coach scripts (and others) in one round trip; logs failures.
-  void RunPublish(absl::string_view what, std::vector<RedisCommand> calls,
-                  const std::vector<const RedisScript*>& scripts,
-                  size_t first_coach_call);
+  // Runs the calls in one round trip; logs failures.
+  void RunPublish(absl::string_view what, PublishCalls publish);
   RedisCommand BoardCall(const BoardKeys& keys, const std::string& person,
                          const std::vector<std::string>& args) const;
 
@@ -185,6 +201,13 @@ class RedisCoachBoard : public CoachBoard {
   mutable absl::Mutex feeds_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Feed>> feeds_
       ABSL_GUARDED_BY(feeds_mu_);
+
+  // Commits waiting for the worker; publish_scheduled_: a PublishPending
+  // is queued on it that will take them.
+  absl::Mutex pending_mu_;
+  std::vector<std::shared_ptr<const SessionBatch>> pending_
+      ABSL_GUARDED_BY(pending_mu_);
+  bool publish_scheduled_ ABSL_GUARDED_BY(pending_mu_) = false;
 
   std::unique_ptr<Executor> io_;      // Catch-ups and retirements.
   std::unique_ptr<Executor> worker_;  // Publishing, one at a time, in order.

@@ -373,6 +373,35 @@ TEST_F(RedisCoachBoardTest, ResumesFromRedisAndFromTheMirrorExactlyOnce) {
   }
 }
 
+// A burst of commits on a busy replica: the worker publishes what has
+// queued in a few round trips, in order, instead of two round trips per
+// commit (coaches, then scripts). One at a time it fell seconds behind under
+// load, and a replica stopping spent its shutdown grace draining it.
+TEST_F(RedisCoachBoardTest, CommitsQueuedTogetherArePublishedTogetherInOrder) {
+  Collector sink;
+  auto attachment = *b_.board->Attach("coach-a", nullptr, &sink);
+  const LiveUpdate snapshot = sink.Take(1).front();
+  constexpr int kCommits = 200;
+  const int64_t round_trips = a_.client->Stats().round_trips;
+  int64_t sequence = 0;
+  for (int i = 0; i < kCommits; ++i) {
+    PauseResume(*a_.board, "alice", "s1", &sequence);
+  }
+  a_.board->Drain();
+  // One commit at a time: 2 * kCommits. Batched: a round trip or two per
+  // run of the worker, each run taking what queued during the last.
+  EXPECT_LT(a_.client->Stats().round_trips - round_trips, kCommits / 2);
+  const std::vector<LiveUpdate> got = sink.Take(2 * kCommits);
+  ASSERT_EQ(got.size(), static_cast<size_t>(2 * kCommits));
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].sequence(),
+              snapshot.sequence() + 1 + static_cast<int64_t>(i));
+    EXPECT_EQ(got[i].kind(), i % 2 == 0 ? coach::v1::LIVE_UPDATE_KIND_PAUSED
+                                        : coach::v1::LIVE_UPDATE_KIND_RESUMED);
+  }
+  EXPECT_EQ(a_.board->Stats().published, 2 * kCommits);
+}
+
 TEST_F(RedisCoachBoardTest, TrimmedHistoryAndBadPositionsGetNotRecovered) {
   Replica small = NewReplica(/*window=*/8);
   int64_t sequence = 0;
