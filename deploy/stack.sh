@@ -20,7 +20,7 @@
 # Redis data) is under COACHD_STACK_DIR (default: .stack in the checkout,
 # gitignored). Settings, read at the first `up` and kept in
 # COACHD_STACK_DIR/stack.env for the later commands:
-#   COACHD_STACK_PORT        first of 14 consecutive ports (default 7100)
+#   COACHD_STACK_PORT        first of 16 consecutive ports (default 7100)
 #   COACHD_STACK_TIME_SCALE  coachd --time_scale (default 1)
 #   COACHD_STACK_LEASE_TTL   coachd --lease_ttl (default 3s)
 #   COACHD_STACK_DOWN_AFTER_MS, COACHD_STACK_FAILOVER_TIMEOUT_MS
@@ -60,8 +60,8 @@ load_settings() {
   failover_timeout="${COACHD_STACK_FAILOVER_TIMEOUT_MS:-10000}"
   people="${COACHD_STACK_PEOPLE:-alice}"
   coachd_flags="${COACHD_STACK_COACHD_FLAGS:-}"
-  if ! [[ "$base" =~ ^[0-9]+$ ]] || ((base < 1024 || base + 13 > 65535)); then
-    die "COACHD_STACK_PORT: want a port from 1024 to 65522, got \"$base\""
+  if ! [[ "$base" =~ ^[0-9]+$ ]] || ((base < 1024 || base + 15 > 65535)); then
+    die "COACHD_STACK_PORT: want a port from 1024 to 65520, got \"$base\""
   fi
 }
 
@@ -75,7 +75,8 @@ save_settings() {
 }
 
 # Ports: nginx on the base, then coachd (gRPC, then metrics), Redis,
-# Sentinels, the gateway and mosquitto. The bridge listens on none.
+# Sentinels, the gateway and mosquitto, then the gateway's and the bridge's
+# metrics. The bridge listens on nothing else.
 port_of() {
   case "$1" in
     nginx) echo "$base" ;;
@@ -86,6 +87,8 @@ port_of() {
     sentinel-[1-3]) echo $((base + 8 + ${1#sentinel-})) ;;
     web-gateway) echo $((base + 12)) ;;
     mosquitto) echo $((base + 13)) ;;
+    web-metrics) echo $((base + 14)) ;;
+    ha-metrics) echo $((base + 15)) ;;
     ha-bridge) echo "-" ;;
     *) die "no part named \"$1\" (parts: ${parts[*]})" ;;
   esac
@@ -261,7 +264,8 @@ start_web-gateway() {
     --listen="127.0.0.1:$(port_of web-gateway)" \
     --coachd="127.0.0.1:$(port_of nginx)" --tls_ca_file="$state/tls/ca.pem" \
     --sessions_file="$state/web-gateway/sessions" --secure_cookies \
-    --port_file="$run/web-gateway.port"
+    --port_file="$run/web-gateway.port" \
+    --metrics_listen="127.0.0.1:$(port_of web-metrics)"
 }
 
 start_mosquitto() {
@@ -277,7 +281,8 @@ start_ha-bridge() {
   launch ha-bridge "$bin/clients/homeassistant/homeassistant" \
     --target="127.0.0.1:$(port_of nginx)" --tls_ca_file="$state/tls/ca.pem" \
     --secret_file="$state/secret" --people="$people" --bridge_id=stack \
-    --mqtt_host=127.0.0.1 --mqtt_port="$(port_of mosquitto)"
+    --mqtt_host=127.0.0.1 --mqtt_port="$(port_of mosquitto)" \
+    --metrics_listen="127.0.0.1:$(port_of ha-metrics)"
 }
 
 start_part() {
@@ -501,6 +506,8 @@ address: $address  (gRPC over TLS, and https://$address/ for browsers)
     --tls_ca_file=$state/tls/ca.pem --secret_file=$state/secret --sub=alice
   curl --cacert $state/tls/ca.pem https://$address/healthz
   MQTT: 127.0.0.1:$(port_of mosquitto) (Home Assistant's broker; the bridge serves $people)
+  metrics (Prometheus, GET /metrics): coachd 127.0.0.1:$(port_of metrics-1),$(port_of metrics-2),$(port_of metrics-3);
+    web gateway 127.0.0.1:$(port_of web-metrics); bridge 127.0.0.1:$(port_of ha-metrics)
 EOF
 }
 

@@ -22,7 +22,7 @@ require_stack_binaries clients/loadgen/loadgen clients/display/display
 
 COACHD_STACK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/chaostest-XXXXXX")"
 export COACHD_STACK_DIR
-COACHD_STACK_PORT="$(free_port_range 14)"
+COACHD_STACK_PORT="$(free_port_range 16)"
 export COACHD_STACK_PORT
 state="$COACHD_STACK_DIR"
 # Every pid the stack ever recorded (chaos restarts parts: new pids).

@@ -51,7 +51,7 @@ trap cleanup EXIT
 for attempt in 1 2; do
   COACHD_STACK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/stacktest-XXXXXX")"
   export COACHD_STACK_DIR
-  COACHD_STACK_PORT="$(free_port_range 14)"
+  COACHD_STACK_PORT="$(free_port_range 16)"
   export COACHD_STACK_PORT
   if up="$(stack up 2>&1)"; then break; fi
   record_pids
@@ -107,6 +107,17 @@ discovery="$(timeout 10 mosquitto_sub -h 127.0.0.1 \
   fail "no Home Assistant discovery message on mosquitto"
 grep -q alice <<<"$discovery" || fail "discovery does not name alice"
 
+# The gateway and the bridge export their metrics where up says.
+grep -q "web gateway 127.0.0.1:$(stack port web-metrics); bridge 127.0.0.1:$(stack port ha-metrics)" <<<"$up" ||
+  fail "up does not print the gateway's and bridge's metrics addresses: $up"
+for pair in web-metrics:coachd_web_http_requests_total ha-metrics:coachd_ha_people; do
+  scraped="$(curl -sS --fail --max-time 10 \
+    "http://127.0.0.1:$(stack port "${pair%%:*}")/metrics")" ||
+    fail "GET /metrics of ${pair%%:*} failed"
+  grep -q "^# TYPE ${pair#*:} " <<<"$scraped" ||
+    fail "${pair%%:*} does not export ${pair#*:}: $scraped"
+done
+
 # A replica that dies: status says so (exit 1), up starts it again.
 kill -KILL "$(stack pid coachd-2)"
 if broken="$(stack status)"; then
@@ -125,7 +136,7 @@ kill -KILL "$(stack pid nginx)"
 stack down || fail "down failed"
 left="$(left_running)"
 [[ -z "$left" ]] || fail "still running after down: $left"
-for ((port = COACHD_STACK_PORT; port < COACHD_STACK_PORT + 14; port++)); do
+for ((port = COACHD_STACK_PORT; port < COACHD_STACK_PORT + 16; port++)); do
   if ss -Htln "sport = :$port" | grep -q .; then
     fail "something still listens on 127.0.0.1:$port after down"
   fi
