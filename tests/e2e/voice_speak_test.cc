@@ -213,8 +213,9 @@ TEST(VoiceSpeakTest, PlayedLinesNeverOverlapAndCountdownsLandOnTheirSeconds) {
         hold_start +
         absl::Seconds(countdown.hold_seconds() - countdown.seconds_left()) /
             kTimeScale;
-    const auto line = std::find_if(lines.begin(), lines.end(),
-                                   [&](const Line& l) { return l.seq == seq; });
+    const auto line =
+        std::find_if(lines.begin(), lines.end(),
+                     [seq = seq](const Line& l) { return l.seq == seq; });
     ++numbers;
     ASSERT_NE(line, lines.end()) << "countdown " << seq << " not said";
     worst = std::max(worst, absl::AbsDuration(line->start - second));
