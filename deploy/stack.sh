@@ -115,12 +115,17 @@ pid_of() {
 # their master). When the leader is gone, what is left in its group is
 # still ours: Linux gives no new process a pid that is a live group's id.
 group_of() {
-  local file="$run/$1.pid" pid stat member left=""
+  local file="$run/$1.pid" pid stat cmdline member left=""
   [[ -s "$file" ]] || return 1
   pid="$(<"$file")"
   stat="$({ sed 's/.*) //' "/proc/$pid/stat"; } 2>/dev/null)" || stat=""
-  if [[ -n "$stat" && "${stat:0:1}" != Z ]] && ! pid_of "$1" >/dev/null; then
-    return 1 # The pid is another program's now.
+  cmdline="$({ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || cmdline=""
+  # A process that is exiting has no command line left (nor has a zombie):
+  # it is still ours until it is gone. One whose command line does not name
+  # the state directory is another program's now (a recycled pid).
+  if [[ -n "$stat" && "${stat:0:1}" != Z && -n "$cmdline" &&
+    "$cmdline" != *"$state/"* ]]; then
+    return 1
   fi
   for member in $(pgrep -g "$pid"); do
     stat="$({ sed 's/.*) //' "/proc/$member/stat"; } 2>/dev/null)" || continue

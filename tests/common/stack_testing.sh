@@ -49,16 +49,22 @@ free_port_range() {
 # one; nginx's workers are in their master's), skipping a leader that is
 # alive but not of the stack in STATE (its number was free and reused).
 stack_leftovers() {
-  local state="$1" pid member
+  local state="$1" pid member cmdline
   shift
   for pid in "$@"; do
-    if [[ -d "/proc/$pid" && "$(_stack_stat "$pid")" != Z ]] &&
-      [[ "$(_stack_cmdline "$pid")" != *"$state/"* ]]; then
+    # An exiting leader has an empty command line: it is still the stack's.
+    cmdline="$(_stack_cmdline "$pid")"
+    if [[ -d "/proc/$pid" && "$(_stack_stat "$pid")" != Z && -n "$cmdline" &&
+      "$cmdline" != *"$state/"* ]]; then
       continue
     fi
+    # A member reaped between pgrep and the read of its stat has no stat
+    # left: it is gone, as a zombie is.
     for member in $(pgrep -g "$pid"); do
-      [[ "$(_stack_stat "$member")" == Z ]] ||
-        echo "$member $(_stack_cmdline "$member")"
+      case "$(_stack_stat "$member")" in
+        Z | "") ;;
+        *) echo "$member $(_stack_cmdline "$member")" ;;
+      esac
     done
   done
 }
