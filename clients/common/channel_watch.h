@@ -15,7 +15,8 @@
 // several polls, so every attempt ran out of its time (the minimum
 // reconnect backoff) first, for as long as the client kept trying: the
 // households never got back through a restarted nginx. Callback-API
-// clients (the web gateway) have gRPC's own polling threads.
+// clients (the web gateway) have gRPC's own polling threads. MakeChannel
+// (client_auth.h) gives every channel it makes a keeper of this kind.
 //
 //   ChannelWatch watch(channel, connects, failures);   // counting from now
 //   ChannelWatchOptions keep;  keep.keep_connecting = true;

@@ -3,9 +3,11 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "clients/common/channel_watch.h"
 #include "services/auth/authenticator.h"
 #include "services/auth/jwt.h"
 
@@ -91,7 +93,27 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
   return grpc::SslCredentials(options);
 }
 
+namespace {
+
+// A channel and the thread that keeps it polled and connecting. Members are
+// destroyed in reverse: the thread stops before the channel goes.
+struct KeptChannel {
+  explicit KeptChannel(std::shared_ptr<grpc::Channel> c)
+      : channel(std::move(c)),
+        keeper(channel, ChannelWatchOptions{nullptr, nullptr,
+                                            /*keep_connecting=*/true}) {}
+  const std::shared_ptr<grpc::Channel> channel;
+  ChannelWatch keeper;
+};
+
+}  // namespace
+
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  return MakeChannel(target, ClientTlsFromFlags());
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ClientTls& tls) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -99,8 +121,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   // Reconnect quickly after a restart.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(
-      target, MakeChannelCredentials(ClientTlsFromFlags()), args);
+  auto kept = std::make_shared<KeptChannel>(
+      grpc::CreateCustomChannel(target, MakeChannelCredentials(tls), args));
+  // Shares ownership of the pair, points at the channel: the keeper lives
+  // exactly as long as the channel's users. (The keeper's own copy is of
+  // the inner pointer, so it keeps nothing alive by itself.)
+  return std::shared_ptr<grpc::Channel>(kept, kept->channel.get());
 }
 
 }  // namespace coachd

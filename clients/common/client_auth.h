@@ -57,8 +57,19 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(
     const ClientTls& tls);
 
 // A channel to `target` (host:port) with keepalive pings, so a dead server
-// is noticed while a stream is idle; TLS as the flags say
-// (ClientTlsFromFlags).
+// is noticed while a stream is idle, and TLS as `tls` says. The channel
+// keeps itself polled and connecting for as long as any copy of the
+// pointer lives: it owns a ChannelWatch with keep_connecting (a thread
+// waiting on its state), so a client of gRPC's synchronous API reconnects
+// within the channel's reconnect backoff after a proxy or a server
+// restarts, instead of leaving the attempts to gRPC's 5 s backup poller
+// (channel_watch.h says why that can take minutes, or forever, with TLS).
+// Every coachd client makes its channel here for that reason. Dropping the
+// last copy stops the thread (within ChannelWatch::kPoll).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           const ClientTls& tls);
+
+// MakeChannel with TLS as the flags say (ClientTlsFromFlags).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 
 }  // namespace coachd
