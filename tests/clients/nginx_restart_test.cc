@@ -118,19 +118,9 @@ class NginxRestartTest : public ::testing::Test {
 
     port_ = PickFreeLoopbackPort();
     ASSERT_GT(port_, 0);
-    const std::string coachd = absl::StrCat("127.0.0.1:", coachd_port_);
-    auto nginx = NginxServer::Start(
-        dir_, "coachd-tls.conf",
-        {{"/etc/coachd/tls/server.pem", pki.Path("server.pem")},
-         {"/etc/coachd/tls/server.key", pki.Path("server.key")},
-         {"127.0.0.1:50051", coachd},
-         {"127.0.0.1:50052", coachd},
-         {"127.0.0.1:50053", coachd},
-         {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", port_)},
-         {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", PickFreeLoopbackPort())},
-         {"worker_processes auto;", "worker_processes 1;"},
-         {"worker_connections 16384;", "worker_connections 256;"}},
-        port_);
+    auto nginx = NginxServer::StartTls(
+        dir_, pki.Path("server.pem"), pki.Path("server.key"),
+        absl::StrCat("127.0.0.1:", coachd_port_), port_);
     ASSERT_TRUE(nginx.ok()) << nginx.status();
     nginx_ = *std::move(nginx);
     direct_ = std::make_unique<CoachTestClient>(coachd_port_, &clock_);

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -35,6 +36,23 @@ absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::Start(
   absl::Status started = nginx->Launch();
   if (!started.ok()) return started;
   return nginx;
+}
+
+absl::StatusOr<std::unique_ptr<NginxServer>> NginxServer::StartTls(
+    std::string dir, const std::string& cert_file, const std::string& key_file,
+    const std::string& upstream, int port) {
+  return Start(
+      std::move(dir), "coachd-tls.conf",
+      {{"/etc/coachd/tls/server.pem", cert_file},
+       {"/etc/coachd/tls/server.key", key_file},
+       {"127.0.0.1:50051", upstream},
+       {"127.0.0.1:50052", upstream},
+       {"127.0.0.1:50053", upstream},
+       {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", port)},
+       {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", PickFreeLoopbackPort())},
+       {"worker_processes auto;", "worker_processes 1;"},
+       {"worker_connections 16384;", "worker_connections 256;"}},
+      port);
 }
 
 NginxServer::~NginxServer() {

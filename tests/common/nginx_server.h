@@ -6,6 +6,8 @@
 //   absl::StatusOr<std::unique_ptr<NginxServer>> nginx = NginxServer::Start(
 //       dir, "coachd-tls.conf",
 //       {{"127.0.0.1:8443", absl::StrCat("127.0.0.1:", port)}, ...}, port);
+//   // or, for coachd-tls.conf before one coachd:
+//   nginx = NginxServer::StartTls(dir, cert, key, "127.0.0.1:50051", port);
 //   (*nginx)->Stop();  ...  ASSERT_TRUE((*nginx)->StartAgain().ok());
 #ifndef TESTS_COMMON_NGINX_SERVER_H_
 #define TESTS_COMMON_NGINX_SERVER_H_
@@ -37,6 +39,14 @@ class NginxServer {
   static absl::StatusOr<std::unique_ptr<NginxServer>> Start(
       std::string dir, const std::string& conf_name,
       const Replacements& replace, int port);
+  // deploy/nginx/coachd-tls.conf as shipped, with only these replaced:
+  // every upstream replica is `upstream` (HOST:PORT), the gRPC TLS port is
+  // 127.0.0.1:`port`, the web port some free loopback port, the
+  // certificate and key are `cert_file` and `key_file` (PEM), and one
+  // worker with 256 connections. Errors as Start.
+  static absl::StatusOr<std::unique_ptr<NginxServer>> StartTls(
+      std::string dir, const std::string& cert_file,
+      const std::string& key_file, const std::string& upstream, int port);
   ~NginxServer();
   NginxServer(const NginxServer&) = delete;
   NginxServer& operator=(const NginxServer&) = delete;

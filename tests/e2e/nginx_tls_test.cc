@@ -53,20 +53,10 @@ class NginxTlsTest : public ::testing::Test {
 
     // The shipped file, pointed at the test's certificate and ports.
     grpc_port_ = PickFreeLoopbackPort();
-    const int web_port = PickFreeLoopbackPort();
     ASSERT_GT(grpc_port_, 0);
-    const std::string coachd = absl::StrCat("127.0.0.1:", coachd_->port());
-    auto nginx = NginxServer::Start(
-        dir_, "coachd-tls.conf",
-        {{"/etc/coachd/tls/server.pem", pki.Path("server.pem")},
-         {"/etc/coachd/tls/server.key", pki.Path("server.key")},
-         {"127.0.0.1:50051", coachd},
-         {"127.0.0.1:50052", coachd},
-         {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", grpc_port_)},
-         {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", web_port)},
-         {"worker_processes auto;", "worker_processes 1;"},
-         {"worker_connections 16384;", "worker_connections 256;"}},
-        grpc_port_);
+    auto nginx = NginxServer::StartTls(
+        dir_, pki.Path("server.pem"), pki.Path("server.key"),
+        absl::StrCat("127.0.0.1:", coachd_->port()), grpc_port_);
     ASSERT_TRUE(nginx.ok()) << nginx.status();
     nginx_ = *std::move(nginx);
   }

@@ -251,18 +251,9 @@ TEST(ChaosRunTest, EveryHouseholdComesBackThroughNginxRestartedUnderLoad) {
   ASSERT_NE(coachd, nullptr);
   const int port = PickFreeLoopbackPort();
   ASSERT_GT(port, 0);
-  const std::string upstream = absl::StrCat("127.0.0.1:", coachd_port);
-  absl::StatusOr<std::unique_ptr<NginxServer>> nginx = NginxServer::Start(
-      dir, "coachd-tls.conf",
-      {{"/etc/coachd/tls/server.pem", pki.Path("server.pem")},
-       {"/etc/coachd/tls/server.key", pki.Path("server.key")},
-       {"127.0.0.1:50051", upstream},
-       {"127.0.0.1:50052", upstream},
-       {"127.0.0.1:8443", absl::StrCat("127.0.0.1:", port)},
-       {"127.0.0.1:8444", absl::StrCat("127.0.0.1:", PickFreeLoopbackPort())},
-       {"worker_processes auto;", "worker_processes 1;"},
-       {"worker_connections 16384;", "worker_connections 256;"}},
-      port);
+  absl::StatusOr<std::unique_ptr<NginxServer>> nginx =
+      NginxServer::StartTls(dir, pki.Path("server.pem"), pki.Path("server.key"),
+                            absl::StrCat("127.0.0.1:", coachd_port), port);
   ASSERT_TRUE(nginx.ok()) << nginx.status();
 
   ChaosConfig config = SmallRun(port);
