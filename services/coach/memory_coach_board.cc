@@ -28,8 +28,13 @@ google::protobuf::Timestamp ToProto(absl::Time t) {
 // One coach's board: its rows, its numbered history and its watchers.
 class CoachChannel : public BoardFeed {
  public:
-  CoachChannel(std::string epoch, int window, const Clock* clock)
-      : epoch_(std::move(epoch)), window_(std::max(1, window)), clock_(clock) {}
+  // `rows`: the board as it stands when the channel is made.
+  CoachChannel(std::string epoch, int window, const Clock* clock,
+               BoardRows rows = {})
+      : epoch_(std::move(epoch)),
+        window_(std::max(1, window)),
+        clock_(clock),
+        rows_(std::move(rows)) {}
 
   // Numbers `update`, applies it to the rows, keeps it for resumes and
   // hands it to every watcher.
@@ -140,10 +145,11 @@ std::shared_ptr<CoachChannel> MemoryCoachBoard::ChannelOf(
   return ChannelInLocked(&channels_, coach);
 }
 
-std::shared_ptr<CoachChannel> MemoryCoachBoard::OwnChannelOf(
+std::shared_ptr<CoachChannel> MemoryCoachBoard::OwnChannelIfWatched(
     const std::string& person) {
   absl::MutexLock lock(&channels_mu_);
-  return ChannelInLocked(&own_channels_, person);
+  auto it = own_channels_.find(person);
+  return it == own_channels_.end() ? nullptr : it->second;
 }
 
 std::shared_ptr<CoachChannel> MemoryCoachBoard::ChannelInLocked(
@@ -170,10 +176,14 @@ void MemoryCoachBoard::Apply(const SessionBatch& batch) {
         person.last_discomfort = update.session().last_discomfort();
       }
     }
+    // Under persons_mu_, so AttachOwn, which seeds a new own channel from
+    // persons_, sees this batch either in its rows or as updates.
+    std::shared_ptr<CoachChannel> own = OwnChannelIfWatched(batch.person);
+    if (own != nullptr) {
+      for (const LiveUpdate& update : batch.updates) own->Publish(update);
+    }
   }
   if (batch.updates.empty()) return;
-  std::shared_ptr<CoachChannel> own = OwnChannelOf(batch.person);
-  for (const LiveUpdate& update : batch.updates) own->Publish(update);
   absl::StatusOr<std::vector<coach::v1::CoachLink>> coaches =
       links_->CoachesOf(batch.person);
   if (!coaches.ok()) {
@@ -234,8 +244,27 @@ absl::StatusOr<std::unique_ptr<BoardAttachment>> MemoryCoachBoard::Attach(
 absl::StatusOr<std::unique_ptr<BoardAttachment>> MemoryCoachBoard::AttachOwn(
     const std::string& person, const coach::v1::ResumePosition* position,
     LiveSink* sink) {
-  std::shared_ptr<CoachChannel> channel = OwnChannelOf(person);
-  channel->Attach(position, sink);
+  std::shared_ptr<CoachChannel> channel;
+  {
+    // Held while attaching: no batch of this person is applied between the
+    // rows seeded here and the attach (see Apply).
+    absl::MutexLock persons_lock(&persons_mu_);
+    {
+      absl::MutexLock lock(&channels_mu_);
+      std::shared_ptr<CoachChannel>& slot = own_channels_[person];
+      if (slot == nullptr) {
+        BoardRows rows;
+        auto it = persons_.find(person);
+        if (it != persons_.end()) {
+          rows.insert(it->second.live.begin(), it->second.live.end());
+        }
+        slot = std::make_shared<CoachChannel>(RandomId(8), options_.window,
+                                              clock_, std::move(rows));
+      }
+      channel = slot;
+    }
+    channel->Attach(position, sink);
+  }
   return std::make_unique<BoardAttachment>(std::move(channel), sink);
 }
 

@@ -73,7 +73,9 @@ class MemoryCoachBoard : public CoachBoard {
   void ApplyLinked(const std::string& person, const std::string& coach);
   void ApplyUnlinked(const std::string& person, const std::string& coach);
   std::shared_ptr<CoachChannel> ChannelOf(const std::string& coach);
-  std::shared_ptr<CoachChannel> OwnChannelOf(const std::string& person);
+  // `person`'s own channel, or null while nothing ever watched it.
+  std::shared_ptr<CoachChannel> OwnChannelIfWatched(const std::string& person)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(persons_mu_);
   using Channels =
       absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>>;
   // The channel of `id` in `channels`, made if missing.
@@ -89,10 +91,13 @@ class MemoryCoachBoard : public CoachBoard {
   mutable absl::Mutex channels_mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>> channels_
       ABSL_GUARDED_BY(channels_mu_);
-  // Each person's own board, by person.
+  // Each person's own board, by person, made by its first AttachOwn from
+  // the person's rows in persons_: until something watches, a person has
+  // no channel (no second copy of their rows, no epoch, no sequence).
   absl::flat_hash_map<std::string, std::shared_ptr<CoachChannel>> own_channels_
       ABSL_GUARDED_BY(channels_mu_);
 
+  // Taken before channels_mu_ and a channel's lock.
   mutable absl::Mutex persons_mu_;
   struct PersonState {
     std::map<std::string, coach::v1::LiveSession> live;  // By session id.

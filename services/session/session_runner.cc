@@ -32,6 +32,14 @@ absl::Status ValidateSessionId(absl::string_view id) {
   return absl::OkStatus();
 }
 
+// 60 random bits as 15 hex digits: a string that short lives inside
+// std::string itself (libstdc++ keeps up to 15 characters in place), so the
+// id costs no heap block in each map that finds a live session by it (the
+// store, the runner, the timer driver, the board). 16 digits took one each.
+// A collision (odds about 4 in 10^5 over 10^7 sessions) is refused by the
+// store's Create (ALREADY_EXISTS), never merged.
+std::string NewSessionId() { return RandomId(8).substr(0, 15); }
+
 }  // namespace
 
 SessionRunner::SessionRunner(const Catalog* catalog, SessionStore* store,
@@ -191,7 +199,7 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
   }
 
   SessionRecord record;
-  record.set_session_id(RandomId(8));
+  record.set_session_id(NewSessionId());
   record.set_owner(who.subject);
   if (quotas_ != nullptr) {
     // A place among the person's live sessions, shared by the replicas; a

@@ -41,7 +41,9 @@ struct TimerDriver::Entry {
   int64_t applied = 0;    // Sequence of the record the timer follows.
   int64_t pending = 0;    // Newest sequence the watch has seen.
   bool watching = false;  // A watch is attached or being attached.
-  SessionRecord record;   // The newest record seen (if keep_records_).
+  // The newest record seen, only if keep_records_ (else null: an empty
+  // message is some hundred bytes per driven session).
+  std::unique_ptr<SessionRecord> record;
   std::unique_ptr<Watch> watch;
 };
 
@@ -95,7 +97,7 @@ bool TimerDriver::Take(const SessionRecord& record) {
     generation = slot->generation = ++next_generation_;
     slot->epoch = record.epoch();
     slot->applied = slot->pending = record.last_sequence();
-    if (keep_records_) slot->record = record;
+    if (keep_records_) slot->record = std::make_unique<SessionRecord>(record);
     watch = slot->watching = leases_->shared() && hub_ != nullptr;
     timers_->Schedule(id, SessionEngine::NextDeadline(record));
   }
@@ -149,7 +151,10 @@ void TimerDriver::Update(const SessionRecord& record) {
     }
     e.epoch = record.epoch();
     e.applied = record.last_sequence();
-    if (keep_records_) e.record = record;
+    if (keep_records_) {
+      if (e.record == nullptr) e.record = std::make_unique<SessionRecord>();
+      *e.record = record;
+    }
     if (record.engine().run_state() != coach::v1::RUN_STATE_FINISHED) {
       timers_->Schedule(id, SessionEngine::NextDeadline(record));
       return;
@@ -163,10 +168,11 @@ std::optional<SessionRecord> TimerDriver::Cached(
   absl::MutexLock lock(&mu_);
   auto it = driven_.find(session_id);
   if (!keep_records_ || it == driven_.end() ||
-      it->second->pending > it->second->applied) {
+      it->second->pending > it->second->applied ||
+      it->second->record == nullptr) {
     return std::nullopt;
   }
-  return it->second->record;
+  return *it->second->record;
 }
 
 void TimerDriver::OnEvent(const std::string& session_id, int64_t sequence,
@@ -232,9 +238,11 @@ absl::Status TimerDriver::Sweep() {
           options_.max_takeovers_per_sweep) {
         break;
       }
-      if (!e->watching && leases_->shared() && hub_ != nullptr) {
+      // Shared leases keep records (keep_records_), so e->record is set.
+      if (!e->watching && leases_->shared() && hub_ != nullptr &&
+          e->record != nullptr) {
         e->watching = true;
-        rewatch.emplace_back(e->record, e->generation);
+        rewatch.emplace_back(*e->record, e->generation);
       }
     }
   }

@@ -340,6 +340,37 @@ TEST_F(MemoryCoachBoardTest, APersonsOwnBoardHasAllTheirSessionsAndNoOneElses) {
 }
 
 TEST_F(MemoryCoachBoardTest,
+       AnOwnBoardWatchedOnlyAfterItsSessionsBeganSnapshotsThemThenFollows) {
+  int64_t c1 = 0, c2 = 0;
+  PauseResume("carol", "c1", &c1);
+  PauseResume("carol", "c2", &c2);
+  std::vector<SessionEvent> ended{Event(++c2)};
+  ended[0].mutable_session_done();
+  board_.OnCommit(Record("carol", "c2", c2, /*finished=*/true),
+                  Stored(std::move(ended)));
+  board_.Drain();
+
+  Collector own;
+  auto attachment = *board_.AttachOwn("carol", nullptr, &own);
+  std::vector<LiveUpdate> got = own.Take();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].board().recovered());
+  EXPECT_EQ(got[0].sequence(), 0);
+  ASSERT_EQ(got[0].board().sessions_size(), 1);  // c2 ended.
+  EXPECT_EQ(got[0].board().sessions(0).session_id(), "c1");
+  EXPECT_EQ(got[0].board().sessions(0).session_sequence(), 2);
+
+  PauseResume("carol", "c1", &c1);
+  board_.Drain();
+  std::vector<LiveUpdate> later = own.Take();
+  EXPECT_THAT(Sequences(later), ::testing::ElementsAre(1, 2));
+  for (const LiveUpdate& update : later) {
+    EXPECT_EQ(update.epoch(), got[0].epoch());
+    EXPECT_EQ(update.session_id(), "c1");
+  }
+}
+
+TEST_F(MemoryCoachBoardTest,
        AnOwnBoardResumesExactlyOnceAndSnapshotsTheLiveRows) {
   Collector first;
   auto attachment = *board_.AttachOwn("carol", nullptr, &first);
