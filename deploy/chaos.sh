@@ -136,6 +136,12 @@ begin() {
   now
 }
 
+# Fault NAME, begun at T0, is over: its window (loadgen's latency per fault
+# window, --fault_windows_file) is "T0 NOW NAME".
+window() {
+  echo "$2 $(now) $1" >>"$state/fault-windows.log"
+}
+
 # `stack up`: starts what a fault stopped and waits until every part is
 # healthy (its own bound, 90 s). NAME's time from T0 goes to the report.
 restart() {
@@ -154,6 +160,7 @@ fault_kill_replica() {
   t0="$(begin "kill -9 coachd-2")"
   kill -KILL "$(stack pid coachd-2)"
   restart "kill -9 coachd-2, started again" "$t0"
+  window "kill -9 coachd-2" "$t0"
 }
 
 # Each replica must drain: exit 0 (stack.sh's waiter records the status)
@@ -182,6 +189,7 @@ fault_rolling_restart() {
     restart "rolling: coachd-$n started again" "$t1"
   done
   note "rolling restart: $(since "$t0") s for the three"
+  window "rolling restart" "$t0"
 }
 
 fault_kill_primary() {
@@ -201,6 +209,9 @@ fault_kill_primary() {
   fi
   if poll 60 all_coachd_serving; then
     note "failover: the three replicas SERVING $(since "$t0") s after the kill"
+    # Its window ends here: the service is back; the old primary's resync
+    # below is not felt by clients.
+    window "kill -9 Redis primary" "$t0"
   else
     note "failover: not every replica SERVING 60 s after the kill"
     failed=1
@@ -229,6 +240,7 @@ fault_restart_nginx() {
   kill -TERM "$(stack pid nginx)"
   poll 20 gone nginx || failed=1
   restart "nginx restarted (SIGTERM, start again)" "$t_nginx"
+  window "nginx restart" "$t_nginx"
 }
 
 check_canary() {
@@ -258,6 +270,7 @@ fault_pause_redis() {
   kill -CONT "$pid"
   if poll 90 stack_healthy; then
     note "Redis paused: whole stack healthy $(since "$t0") s after SIGSTOP"
+    window "Redis paused" "$t0"
   else
     note "Redis paused: the stack is not healthy 90 s after SIGCONT:"
     stack status >>"$report" 2>&1 || true
@@ -303,6 +316,9 @@ start_driver() {
   help="$("$bin/clients/loadgen/loadgen" --help 2>&1 || true)"
   if [[ "$help" == *chaos_grace* ]]; then
     driver_mode=chaos
+    # Latency per fault window, when this loadgen can split it.
+    [[ "$help" == *fault_windows_file* ]] &&
+      common+=(--fault_windows_file="$state/fault-windows.log")
     "$bin/clients/loadgen/loadgen" --mode=chaos "${common[@]}" \
       --duration="${1}s" --chaos_grace=60s --check >"$state/load.out" 2>&1 &
   else
@@ -336,6 +352,7 @@ for fault in fault_kill_replica fault_restart_nginx fault_rolling_restart \
   "$fault"
   sleep "$dwell" # Load on a healthy stack between faults.
 done
+echo done >>"$state/fault-windows.log" # loadgen waits for this line.
 
 note "faults under load done $(since "$t_load") s into the load's ${load_seconds} s (a fault after that met only sessions ending); waiting for the load to end"
 driver_done() { ! kill -0 "$driver_pid" 2>/dev/null; }
@@ -365,14 +382,26 @@ driver_rc=0
 wait "$driver_pid" || driver_rc=$?
 driver_pid=""
 note "load: loadgen --mode=$driver_mode exited $driver_rc; its report:"
-grep -v "^[A-Z][0-9]" "$state/load.out" | tail -n 60 >>"$report"
+grep -v "^[A-Z][0-9]" "$state/load.out" | tail -n 120 >>"$report"
+field() { grep -o "\"$1\":[^,}]*" "$state/load.json" | cut -d: -f2; }
 if [[ "$driver_mode" == chaos ]]; then
   ((driver_rc == 0)) || failed=1
+  # p99 per fault window (each fault from its start to its recovery), then
+  # the quiet rest: the same figures as loadgen's w<i>_ and quiet_ fields.
+  for key in w1 w2 w3 w4 w5 w6 quiet; do
+    [[ -n "$(field "${key}_commands")" ]] || continue
+    what="the quiet rest"
+    [[ "$key" == quiet ]] ||
+      what="$(field "${key}_name" | tr -d '"') ($(field "${key}_from_s")-$(field "${key}_to_s") s into the load)"
+    note "p99 in $what: $(field "${key}_commands") commands, p99" \
+      "$(field "${key}_command_p99_ms") ms; $(field "${key}_events") events," \
+      "p99 $(field "${key}_event_p99_us") us"
+  done
+  [[ -z "$(field windows_note)" ]] || note "fault windows: $(field windows_note)"
 else
   # What saturation mode can say: no device saw a silent gap (a gap is
   # fine only as an explicit not-recovered snapshot) or an event twice.
   # It does not resume a broken stream, so it sees only part of each run.
-  field() { grep -o "\"$1\":[^,}]*" "$state/load.json" | cut -d: -f2; }
   if [[ "$(field silent_gaps)" != 0 || "$(field duplicates)" != 0 ]] ||
     ! (($(field delivered) > 0)); then
     note "load: silent gaps $(field silent_gaps), duplicates $(field duplicates), delivered $(field delivered): want 0, 0, > 0"

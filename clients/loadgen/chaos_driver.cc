@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "clients/common/status_text.h"
 #include "clients/loadgen/chaos_ledger.h"
 #include "clients/loadgen/command_check.h"
+#include "clients/loadgen/fault_windows.h"
 #include "clients/loadgen/latency_histogram.h"
 #include "clients/loadgen/reminder_ledger.h"
 #include "clients/loadgen/target_check.h"
@@ -55,6 +58,9 @@ class Run {
   absl::Time hard_end;   // Everything stops.
   LatencyHistogram command_latency;  // Microseconds.
   LatencyHistogram event_latency;
+  absl::Mutex samples_mu;  // The same samples with their times, by window.
+  std::vector<TimedSample> command_samples ABSL_GUARDED_BY(samples_mu);
+  std::vector<TimedSample> event_samples ABSL_GUARDED_BY(samples_mu);
   std::atomic<int64_t> resubscribes{0};
   std::atomic<int64_t> start_retries{0};
   std::atomic<int64_t> command_attempts{0};
@@ -400,7 +406,12 @@ void Household::SendCommand(SessionWatch* s, CommandType type,
   run_->command_attempts.fetch_add(t.tries);
   const CommandOutcome outcome = OutcomeOf(t.last, t.ambiguous);
   if (t.last.ok()) {
-    run_->command_latency.Record(absl::ToInt64Microseconds(absl::Now() - sent));
+    const int64_t micros = absl::ToInt64Microseconds(absl::Now() - sent);
+    run_->command_latency.Record(micros);
+    {
+      absl::MutexLock lock(&run_->samples_mu);
+      run_->command_samples.push_back({sent, micros});
+    }
     if (response.duplicate()) run_->deduplicated.fetch_add(1);
     {
       absl::MutexLock lock(&s->mu);
@@ -463,8 +474,11 @@ void Household::Follow(SessionWatch* s, int device) {
         moved = s->ledger.Observe(device, o);
       }
       if (moved && o.kind == EventKind::kEvent) {
-        run_->event_latency.Record(
-            absl::ToInt64Microseconds(absl::Now() - o.server_time));
+        const int64_t micros =
+            absl::ToInt64Microseconds(absl::Now() - o.server_time);
+        run_->event_latency.Record(micros);
+        absl::MutexLock lock(&run_->samples_mu);
+        run_->event_samples.push_back({o.server_time, micros});
       }
       if (moved) Progress();
       if (o.finished) s->finished.store(true);
@@ -599,6 +613,31 @@ void Household::Totals(ChaosReport* r) {
   }
 }
 
+// The fault windows file `path` once it says "done" (deploy/chaos.sh writes
+// that after its last fault, which may recover after the load), or as it
+// is after `wait`. NOT_FOUND when it cannot be read then; its parse error.
+absl::StatusOr<FaultWindows> AwaitFaultWindows(const std::string& path,
+                                               absl::Duration wait) {
+  const absl::Time give_up = absl::Now() + wait;
+  for (;;) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in) {
+      absl::StatusOr<FaultWindows> windows = ParseFaultWindows(text.str());
+      if (!windows.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--fault_windows_file: ", path, ": ", windows.status().message()));
+      }
+      if (windows->done || absl::Now() >= give_up) return windows;
+    } else if (absl::Now() >= give_up) {
+      return absl::NotFoundError(
+          absl::StrCat("--fault_windows_file: ", path, ": cannot be read"));
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 absl::Status CheckConfig(const ChaosConfig& c) {
   absl::Status basics =
       CheckRunBasics(c.target, c.households, c.channels, c.secret, c.duration);
@@ -709,6 +748,23 @@ absl::StatusOr<ChaosReport> RunChaos(const ChaosConfig& config_in) {
     report.latency_p50_us = run.event_latency.Percentile(0.5);
     report.latency_p99_us = run.event_latency.Percentile(0.99);
     report.latency_max_us = run.event_latency.Max();
+  }
+  if (!config.fault_windows_file.empty()) {
+    absl::StatusOr<FaultWindows> windows =
+        AwaitFaultWindows(config.fault_windows_file, config.grace);
+    if (windows.ok()) {
+      if (!windows->done) {
+        report.windows_note =
+            absl::StrCat("no \"done\" line within --chaos_grace (",
+                         absl::FormatDuration(config.grace),
+                         ") after the load: the windows written so far");
+      }
+      absl::MutexLock lock(&run.samples_mu);
+      report.windows = LatencyByWindow(run.start, windows->windows,
+                                       run.command_samples, run.event_samples);
+    } else {
+      report.windows_note = std::string(windows.status().message());
+    }
   }
   if (config.reminders && report.reminders_planned == 0) {
     report.reminder_note =

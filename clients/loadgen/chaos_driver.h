@@ -24,7 +24,9 @@
 //   - commands: applied twice (REPEAT, PAUSE and RESUME effects in the final
 //     history beyond one per id), acknowledged but lost;
 //   - reminders fired once, twice, or never;
-//   - errors by status code, retries, the longest stall of a household.
+//   - errors by status code, retries, the longest stall of a household;
+//   - latency p99 of commands and events, over the run and, given a fault
+//     windows file, per fault window and in the quiet remainder.
 //
 //   ChaosConfig config;  config.target = "127.0.0.1:50051";  ...
 //   absl::StatusOr<ChaosReport> report = RunChaos(config);
@@ -74,6 +76,10 @@ struct ChaosConfig {
   // to end an outage once households have felt it).
   std::function<void(absl::string_view what, const grpc::Status& status)>
       on_error;
+  // If set, a fault windows file (fault_windows.h) read at the end of the
+  // run, waiting up to `grace` for its "done" line: the report then splits
+  // command and event latency by fault window (ChaosReport::windows).
+  std::string fault_windows_file;
 };
 
 // Runs the households until they are done (at most duration + grace plus

@@ -59,14 +59,42 @@ std::vector<ReportField> Fields(const ChaosReport& r) {
   };
 }
 
+// Per window "w<i>_..." (from 1), the quiet remainder "quiet_...": flat,
+// so that a script picks them with sed.
+void AddWindowFields(const ChaosReport& r, std::vector<ReportField>* out) {
+  out->push_back({"windows_note", r.windows_note});
+  for (size_t i = 0; i < r.windows.size(); ++i) {
+    const WindowLatency& w = r.windows[i];
+    const bool quiet = i + 1 == r.windows.size();  // LatencyByWindow's last.
+    const std::string key = quiet ? "quiet" : absl::StrCat("w", i + 1);
+    if (!quiet) {
+      out->push_back({key + "_name", w.name});
+      out->push_back({key + "_from_s", w.from_s});
+      out->push_back({key + "_to_s", w.to_s});
+    }
+    out->push_back({key + "_commands", w.commands});
+    out->push_back({key + "_command_p99_ms", w.command_p99_us < 0
+                                                 ? int64_t{-1}
+                                                 : w.command_p99_us / 1000});
+    out->push_back({key + "_events", w.events});
+    out->push_back({key + "_event_p99_us", w.event_p99_us});
+  }
+}
+
+std::vector<ReportField> AllFields(const ChaosReport& r) {
+  std::vector<ReportField> fields = Fields(r);
+  AddWindowFields(r, &fields);
+  return fields;
+}
+
 }  // namespace
 
 std::string FormatChaosTable(const ChaosReport& report) {
-  return FormatFieldTable(Fields(report));
+  return FormatFieldTable(AllFields(report));
 }
 
 std::string FormatChaosJson(const ChaosReport& report) {
-  return FormatFieldJson(Fields(report));
+  return FormatFieldJson(AllFields(report));
 }
 
 std::vector<std::string> ChaosViolations(const ChaosReport& r) {

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "clients/loadgen/fault_windows.h"
+
 namespace coachd {
 
 // Figures of one chaos run; -1 marks one not measured.
@@ -60,6 +62,12 @@ struct ChaosReport {
   int64_t latency_p50_us = -1;  // Event server_time to a device reading it.
   int64_t latency_p99_us = -1;
   int64_t latency_max_us = -1;
+  // The same split by fault window (--fault_windows_file): each fault's
+  // window in the file's order, then "quiet" (samples in no window; a
+  // command by its first try, an event by its server_time). Empty without
+  // the file.
+  std::vector<WindowLatency> windows;
+  std::string windows_note;  // What was wrong with the file, if anything.
 
   // Reminders (one per household, its housemate's, at a minute boundary
   // inside the run).

@@ -94,6 +94,12 @@ ABSL_FLAG(std::string, run_id, "",
           "one Redis apart); empty: made from the clock.");
 ABSL_FLAG(int, max_sessions_per_household, 20,
           "chaos: sessions a household plays one after another at most.");
+ABSL_FLAG(std::string, fault_windows_file, "",
+          "chaos: lines \"START END NAME\" (Unix seconds), one per fault "
+          "from its start to its recovery, then \"done\" (deploy/chaos.sh "
+          "writes it): the report adds command and event p99 per window and "
+          "for the quiet rest. Read at the end, waiting up to --chaos_grace "
+          "for \"done\".");
 
 namespace {
 
@@ -117,6 +123,7 @@ int RunChaosMode(const std::string& secret) {
       absl::GetFlag(FLAGS_max_sessions_per_household);
   config.credentials =
       coachd::MakeChannelCredentials(coachd::ClientTlsFromFlags());
+  config.fault_windows_file = absl::GetFlag(FLAGS_fault_windows_file);
   absl::StatusOr<coachd::ChaosReport> report = coachd::RunChaos(config);
   if (!report.ok()) {
     coachd::LogError(absl::StrCat("loadgen: ", report.status().message()));

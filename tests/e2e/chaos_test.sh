@@ -7,7 +7,8 @@
 # chaos.sh does (every fault recovered, each replica stopped by SIGTERM
 # exited 0 within its grace, the load's end-of-run checks, a display
 # client through the nginx restart saw its session end, no broken
-# invariant), the report names every fault, and no process of the stack is
+# invariant), the report names every fault and the load's p99 in each
+# fault's window and in the quiet rest, and no process of the stack is
 # left. The report goes to the test's output either way.
 #
 #   chaos_test.sh            (BUILD_DIR: the build with the binaries)
@@ -71,7 +72,10 @@ for line in "kill -9 coachd-2, started again: whole stack healthy" \
   "failover: every Sentinel names" "failover: the three replicas SERVING" \
   "nginx restarted (SIGTERM, start again): whole stack healthy" \
   "nginx restart: a display client through it saw its session to the end" \
-  "Redis paused: whole stack healthy"; do
+  "Redis paused: whole stack healthy" \
+  "p99 in kill -9 coachd-2 (" "p99 in nginx restart (" \
+  "p99 in rolling restart (" "p99 in kill -9 Redis primary (" \
+  "p99 in Redis paused (" "p99 in the quiet rest: "; do
   grep -qF "$line" "$report" || fail "the report has no \"$line\""
 done
 kill "$watcher" 2>/dev/null

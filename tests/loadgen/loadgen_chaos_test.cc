@@ -26,6 +26,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "clients/loadgen/chaos_driver.h"
@@ -263,6 +264,8 @@ TEST(ChaosRunTest, EveryHouseholdComesBackThroughNginxRestartedUnderLoad) {
   config.credentials = grpc::SslCredentials(tls);
   config.grace = absl::Seconds(20);
   config.reminders = false;  // The first test checks them.
+  // The outage's window, as deploy/chaos.sh writes it.
+  config.fault_windows_file = dir + "/fault-windows.log";
   std::atomic<int> failed_commands{0};
   CountFailedCommands(&config, &failed_commands);
   absl::StatusOr<ChaosReport> report;
@@ -272,10 +275,15 @@ TEST(ChaosRunTest, EveryHouseholdComesBackThroughNginxRestartedUnderLoad) {
   // nginx stays down until a household's command has failed, as in a real
   // restart under load: the channels have tried to connect and failed
   // (TRANSIENT_FAILURE, where calls fail at once).
+  const absl::Time stopped = absl::Now();
   (*nginx)->Stop();
   WaitForAFailedCommand(failed_commands);
   const absl::Status started = (*nginx)->StartAgain();
   ASSERT_TRUE(started.ok()) << started;
+  std::ofstream(config.fault_windows_file) << absl::StrFormat(
+      "%.6f %.6f nginx restart\ndone\n",
+      absl::ToDoubleSeconds(stopped - absl::UnixEpoch()),
+      absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
   run.join();
 
   ASSERT_TRUE(report.ok()) << report.status();
@@ -288,6 +296,15 @@ TEST(ChaosRunTest, EveryHouseholdComesBackThroughNginxRestartedUnderLoad) {
   // The restart was felt (every stream broke) and over within seconds.
   EXPECT_GE(report->resubscribes, 2 * config.households);
   EXPECT_LT(report->max_stall_ms, 8000);
+  // Commands sent while nginx was down waited for it: its window's p99 is
+  // above the quiet rest's.
+  ASSERT_EQ(report->windows.size(), 2u);
+  EXPECT_EQ(report->windows_note, "");
+  EXPECT_EQ(report->windows[0].name, "nginx restart");
+  EXPECT_GT(report->windows[0].commands, 0);
+  EXPECT_GT(report->windows[1].commands, 0);
+  EXPECT_GT(report->windows[0].command_p99_us,
+            report->windows[1].command_p99_us);
 }
 
 TEST(ChaosRunTest, CheckFailsWhenARestartLosesTheSessions) {
