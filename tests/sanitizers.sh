@@ -25,6 +25,9 @@ export CCACHE_NOHASHDIR=1
 # Fail on the first report, with a stack. TSan: tests/sanitizers/tsan.supp
 # names races inside uninstrumented third-party code only.
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+# LeakSanitizer: tests/sanitizers/lsan.supp names leaks inside third-party
+# libraries only.
+export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:${LSAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizers/tsan.supp:${TSAN_OPTIONS:-}"
 

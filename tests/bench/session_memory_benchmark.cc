@@ -66,6 +66,16 @@ void* AlignedCounted(std::size_t n, std::align_val_t align) {
   return Counted(std::aligned_alloc(a, (n + a - 1) / a * a));
 }
 
+// The nothrow forms: null instead of std::bad_alloc.
+template <typename Allocate>
+void* NothrowCounted(Allocate allocate) noexcept {
+  try {
+    return allocate();
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 void* operator new(std::size_t n) { return Counted(std::malloc(n ? n : 1)); }
@@ -75,6 +85,23 @@ void* operator new(std::size_t n, std::align_val_t a) {
 }
 void* operator new[](std::size_t n, std::align_val_t a) {
   return AlignedCounted(n ? n : 1, a);
+}
+// The whole family is replaced, the nothrow forms too: gRPC allocates with
+// `new (std::nothrow)`, and a sanitizer's own nothrow new paired with the
+// free above is an alloc-dealloc mismatch.
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+  return NothrowCounted([n] { return Counted(std::malloc(n ? n : 1)); });
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+  return NothrowCounted([n] { return Counted(std::malloc(n ? n : 1)); });
+}
+void* operator new(std::size_t n, std::align_val_t a,
+                   const std::nothrow_t&) noexcept {
+  return NothrowCounted([n, a] { return AlignedCounted(n ? n : 1, a); });
+}
+void* operator new[](std::size_t n, std::align_val_t a,
+                     const std::nothrow_t&) noexcept {
+  return NothrowCounted([n, a] { return AlignedCounted(n ? n : 1, a); });
 }
 void operator delete(void* p) noexcept { Uncounted(p); }
 void operator delete[](void* p) noexcept { Uncounted(p); }
@@ -86,6 +113,18 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
   Uncounted(p);
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  Uncounted(p);
+}
+void operator delete(void* p, const std::nothrow_t&) noexcept { Uncounted(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept {
+  Uncounted(p);
+}
+void operator delete(void* p, std::align_val_t,
+                     const std::nothrow_t&) noexcept {
+  Uncounted(p);
+}
+void operator delete[](void* p, std::align_val_t,
+                       const std::nothrow_t&) noexcept {
   Uncounted(p);
 }
 
