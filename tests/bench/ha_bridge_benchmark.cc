@@ -100,7 +100,13 @@ struct Result {
 absl::StatusOr<Result> Measure(int people, int rounds, int broker_port,
                                int coachd_port, const std::string& secret) {
   std::vector<std::string> ids;
-  for (int i = 0; i < people; ++i) ids.push_back(absl::StrCat("p", i));
+  // People of their own per size: a person of an earlier size still has a
+  // live session (never ended), so their state is not idle; a bridge whose
+  // channel is connected at once (MakeChannel) may publish that before any
+  // idle, and the wait below then missed it.
+  for (int i = 0; i < people; ++i) {
+    ids.push_back(absl::StrCat("n", people, "p", i));
+  }
   const std::string bridge_id = absl::StrCat("bench", people);
   MqttProbe probe(broker_port, "coachd/#");
   if (!probe.WaitConnected()) return absl::UnavailableError("probe");
