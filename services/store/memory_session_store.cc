@@ -1,5 +1,7 @@
 #include "services/store/memory_session_store.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -40,15 +42,81 @@ MemorySessionStore::Find(absl::string_view session_id) {
   return it->second;
 }
 
-void MemorySessionStore::KeepLocked(
-    Session* session, const coach::internal::SessionRecord& record) {
-  session->epoch = record.epoch();
-  session->last_sequence = record.last_sequence();
+namespace {
+
+// History events searched for the record's last cue: the engine saves the
+// newest cue of each commit, so it is nearly always among the last few.
+constexpr size_t kCueSearch = 16;
+
+// Bytes of SessionEvent fields 1-3 (session_id, sequence, epoch) with these
+// values, as serialization writes them first.
+size_t HeadSize(const std::string& session_id, int64_t sequence,
+                const std::string& epoch) {
+  using google::protobuf::io::CodedOutputStream;
+  size_t n = 0;
+  if (!session_id.empty()) {
+    n += 1 +
+         CodedOutputStream::VarintSize32(
+             static_cast<uint32_t>(session_id.size())) +
+         session_id.size();
+  }
+  if (sequence != 0) {
+    n += 1 + CodedOutputStream::VarintSize64(static_cast<uint64_t>(sequence));
+  }
+  if (!epoch.empty()) {
+    n += 1 +
+         CodedOutputStream::VarintSize32(static_cast<uint32_t>(epoch.size())) +
+         epoch.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+int64_t MemorySessionStore::CueInHistoryLocked(
+    const Session& session, const coach::v1::SessionEvent& cue) {
+  if (!cue.session_id().empty() || cue.sequence() != 0 ||
+      !cue.epoch().empty()) {
+    return 0;
+  }
+  const std::string bare = cue.SerializeAsString();
+  const size_t n = session.history.size();
+  for (size_t k = 0; k < n && k < kCueSearch; ++k) {
+    const StoredEvent& event = session.history[n - 1 - k];
+    const std::shared_ptr<const std::string> wire = event.Wire();
+    // The fields after the first three serialize as the cue does: equal
+    // messages but for those (fields in number order, no unknown fields).
+    const size_t head = HeadSize(session.id, event.sequence(), session.epoch);
+    if (wire->size() == head + bare.size() &&
+        wire->compare(head, bare.size(), bare) == 0) {
+      return event.sequence();
+    }
+  }
+  return 0;
+}
+
+void MemorySessionStore::KeepLocked(Session* session,
+                                    coach::internal::SessionRecord* record) {
+  session->epoch = record->epoch();
+  session->last_sequence = record->last_sequence();
   session->finished =
-      record.engine().run_state() == coach::v1::RUN_STATE_FINISHED;
-  // A new string of the exact size (serializing into the old one would
-  // keep its capacity, which grows by doubling).
-  session->record = record.SerializeAsString();
+      record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
+  session->cue_sequence = 0;
+  if (record->has_engine() && record->engine().has_last_cue()) {
+    session->cue_sequence =
+        CueInHistoryLocked(*session, record->engine().last_cue());
+  }
+  if (session->cue_sequence == 0) {
+    // A new string of the exact size (serializing into the old one would
+    // keep its capacity, which grows by doubling).
+    session->record = record->SerializeAsString();
+    return;
+  }
+  // Serialized without the cue (taken out and put back, not copied).
+  coach::internal::EngineState* engine = record->mutable_engine();
+  std::unique_ptr<coach::v1::SessionEvent> cue(engine->release_last_cue());
+  session->record = record->SerializeAsString();
+  engine->set_allocated_last_cue(cue.release());
 }
 
 std::vector<StoredEvent> MemorySessionStore::AppendLocked(
@@ -102,7 +170,7 @@ absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Create(
   std::vector<StoredEvent> stored =
       AppendLocked(session.get(), std::move(events));
   record->set_last_sequence(session->last_sequence);
-  KeepLocked(session.get(), *record);
+  KeepLocked(session.get(), record);
   return stored;
 }
 
@@ -111,9 +179,27 @@ absl::StatusOr<coach::internal::SessionRecord> MemorySessionStore::Load(
   absl::StatusOr<std::shared_ptr<Session>> session = Find(session_id);
   if (!session.ok()) return session.status();
   coach::internal::SessionRecord record;
+  const Session& s = **session;
   absl::MutexLock lock(&(*session)->mu);
-  const bool parsed = record.ParseFromString((*session)->record);
+  const bool parsed = record.ParseFromString(s.record);
   COACHD_DCHECK(parsed, "a record the store serialized does not parse");
+  if (s.cue_sequence != 0) {
+    // The cue kept as a history event (KeepLocked): it is among the newest
+    // events, which only a later commit trims, and that commit keeps the
+    // record again.
+    const int64_t first = s.history.front().sequence();
+    COACHD_DCHECK(
+        s.cue_sequence >= first &&
+            s.cue_sequence - first < static_cast<int64_t>(s.history.size()),
+        "the record's cue is no longer in the session's history");
+    coach::v1::SessionEvent* cue = record.mutable_engine()->mutable_last_cue();
+    const bool cue_parsed = cue->ParseFromString(
+        *s.history[static_cast<size_t>(s.cue_sequence - first)].Wire());
+    COACHD_DCHECK(cue_parsed, "a history event does not parse");
+    cue->clear_session_id();
+    cue->clear_sequence();
+    cue->clear_epoch();
+  }
   return record;
 }
 
@@ -137,7 +223,7 @@ absl::StatusOr<std::vector<StoredEvent>> MemorySessionStore::Commit(
                 record->engine().run_state() == coach::v1::RUN_STATE_FINISHED;
     stored = AppendLocked(session, std::move(events));
     record->set_last_sequence(session->last_sequence);
-    KeepLocked(session, *record);
+    KeepLocked(session, record);
   }
   if (finishing) Retire(record->session_id());
   return stored;

@@ -74,15 +74,28 @@ class MemorySessionStore : public SessionStore {
     int64_t last_sequence ABSL_GUARDED_BY(mu) = 0;
     bool finished ABSL_GUARDED_BY(mu) = false;
     std::string record ABSL_GUARDED_BY(mu);  // Its epoch and last_sequence too.
+    // When not 0: `record` was kept without engine.last_cue, which is the
+    // history event of this sequence but for its session id, sequence and
+    // epoch (the engine copies each cue it makes there: the same bytes
+    // twice otherwise, about 0.6 kB a session). Load puts it back.
+    int64_t cue_sequence ABSL_GUARDED_BY(mu) = 0;
     // Newest last; at most max_history. Wire forms only (FromWire): a few
     // hundred bytes an event, not the message's heap blocks.
     RecentLog<StoredEvent> history ABSL_GUARDED_BY(mu);
     std::vector<EventListener*> listeners ABSL_GUARDED_BY(mu);
   };
-  // Keeps `record` (its epoch and last sequence already set) as `session`'s.
+  // Keeps `record` (its epoch and last sequence already set) as `session`'s,
+  // without its last cue when that is one of the newest history events.
+  // `record` is unchanged when this returns.
   static void KeepLocked(Session* session,
-                         const coach::internal::SessionRecord& record)
+                         coach::internal::SessionRecord* record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(session->mu);
+  // The sequence of the event among `session`'s newest history events that
+  // is `cue` but for the session id, sequence and epoch it was stored with;
+  // 0 when none is.
+  static int64_t CueInHistoryLocked(const Session& session,
+                                    const coach::v1::SessionEvent& cue)
+      ABSL_SHARED_LOCKS_REQUIRED(session.mu);
 
   // The session, or NOT_FOUND. Takes and releases the map's lock.
   absl::StatusOr<std::shared_ptr<Session>> Find(absl::string_view session_id)
