@@ -114,6 +114,12 @@ class Load {
   std::vector<std::unique_ptr<Stub>> stubs;
   Counters c;
   std::atomic<LatencyHistogram*> latency{nullptr};
+  // Of those, the events made after their subscriber opened its call: what
+  // a live device waits for. The rest is history it asked to replay (all
+  // of a session's events made before the devices attached), whose age is
+  // not a delivery delay. The baseline makes every event after the call
+  // opens, so for it both are the same.
+  std::atomic<LatencyHistogram*> live_latency{nullptr};
   LatencyHistogram resume_delay;    // storm: resume to first event, in us.
   std::atomic<bool> running{true};  // False once stopping.
   std::atomic<bool> restart{true};  // Households start a new session.
@@ -123,8 +129,10 @@ class Load {
   LatencyHistogram* NewWindow() {
     absl::MutexLock lock(&mu_);
     windows_.push_back(std::make_unique<LatencyHistogram>());
-    latency.store(windows_.back().get());
-    return windows_.back().get();
+    windows_.push_back(std::make_unique<LatencyHistogram>());
+    live_latency.store(windows_.back().get());
+    latency.store(windows_[windows_.size() - 2].get());
+    return latency.load();
   }
 
   void NoteError(absl::string_view what, const grpc::Status& status) {
@@ -319,6 +327,7 @@ class Device {
     request.mutable_resume()->set_epoch(tracker_.epoch());
     request.mutable_resume()->set_last_sequence(tracker_.last_sequence());
     got_event_ = false;
+    opened_us_ = absl::ToUnixMicros(absl::Now());
     load_->c.live_calls.fetch_add(1, std::memory_order_relaxed);
     load_->c.awaiting_first.fetch_add(1, std::memory_order_relaxed);
     call_ = new SubscribeCall(this, token_, std::move(request), stalled_);
@@ -348,6 +357,9 @@ class Device {
   bool dropping_ ABSL_GUARDED_BY(mu_) = false;
   bool resuming_ ABSL_GUARDED_BY(mu_) = false;
   int64_t seen_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the current call was opened (Unix us): events made before it
+  // are replayed history (Load::live_latency).
+  int64_t opened_us_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // A home: a session at a time, a speaker and a display, maybe coaches.
@@ -669,7 +681,11 @@ void Device::OnEvent(const SessionEvent& event) {
     c.delivered.fetch_add(1, std::memory_order_relaxed);
     if (household_ != nullptr) household_->NotePublished(event.sequence());
     if (!stalled_) {
-      load_->latency.load()->Record(now_us - MicrosOf(event.server_time()));
+      const int64_t made_us = MicrosOf(event.server_time());
+      load_->latency.load()->Record(now_us - made_us);
+      if (made_us >= opened_us_) {
+        load_->live_latency.load()->Record(now_us - made_us);
+      }
     }
     if (++seen_ % kByteSampleEvery == 1) {
       c.bytes_sum.fetch_add(static_cast<int64_t>(event.ByteSizeLong()),
@@ -1023,6 +1039,11 @@ void Runner::RunSaturation(LoadReport* report) {
   SleepUntil(a.at + load_.config.duration);
   const Sample b = TakeSample(load_);
   ReportWindow(a, b, *window, report);
+  const LatencyHistogram& live = *load_.live_latency.load();
+  report->live_latency_samples = live.Count();
+  report->live_latency_p50_us = live.Percentile(0.50);
+  report->live_latency_p99_us = live.Percentile(0.99);
+  report->live_latency_p999_us = live.Percentile(0.999);
 }
 
 void Runner::RunIdle(LoadReport* report) {

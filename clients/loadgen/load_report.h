@@ -34,6 +34,12 @@ struct LoadReport {
   int64_t latency_p99_us = 0;
   int64_t latency_p999_us = 0;
   int64_t latency_max_us = 0;
+  // saturation: the latency of live events alone (made after their
+  // subscriber opened its call; the rest are replayed history).
+  int64_t live_latency_samples = 0;
+  int64_t live_latency_p50_us = 0;
+  int64_t live_latency_p99_us = 0;
+  int64_t live_latency_p999_us = 0;
 
   // Exactness, over the whole run.
   int64_t gaps = 0;         // Jumps, and snapshots with recovered=false.

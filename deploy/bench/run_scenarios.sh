@@ -203,6 +203,18 @@ verdict() {
     if ($1) { print \"met\" } else { print \"**missed**\" } }"
 }
 
+# live NAME: the share of run NAME's latency samples that were live events
+# (made after their subscriber opened its call), and their p50 / p99 / p99.9.
+live() {
+  local n all
+  n="$(field "$1" live_latency_samples)" all="$(field "$1" latency_samples)"
+  if [[ -z "$n" || -z "$all" || "$all" == 0 ]]; then
+    echo "n/a"
+    return
+  fi
+  echo "$(awk -v n="$n" -v a="$all" 'BEGIN { printf "%.1f%%", 100 * n / a }'), $(us_to_ms "$(field "$1" live_latency_p50_us)") / $(us_to_ms "$(field "$1" live_latency_p99_us)") / $(us_to_ms "$(field "$1" live_latency_p999_us)")"
+}
+
 exact() {  # exact NAME: "0 / 0" gaps / duplicates (+ stream errors if any).
   local g d e
   g="$(field "$1" gaps)" d="$(field "$1" duplicates)" e="$(field "$1" stream_errors)"
@@ -427,6 +439,7 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "|---|---|---|---|---|---|---|---|"
   echo "| 1 | saturation, embedded ($sat_households households, time scale $sat_time_scale, ${sat_seconds}s; load $(load_of sat_embedded) / $(load_of sat_baseline)) | delivered events/s | $(fmt "$sat_c") | $(fmt "$sat_b") | $(ratio "$sat_c" "$sat_b") | >= 0.75 | $(verdict 'a >= 0.75' "$(ratio "$sat_c" "$sat_b")") |"
   echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_embedded latency_p50_us)") / $(us_to_ms "$(field sat_embedded latency_p99_us)") / $(us_to_ms "$(field sat_embedded latency_p999_us)") | $(us_to_ms "$(field sat_baseline latency_p50_us)") / $(us_to_ms "$(field sat_baseline latency_p99_us)") / $(us_to_ms "$(field sat_baseline latency_p999_us)") | | | |"
+  echo "| | | live events only (made after their device subscribed; the rest replayed history): share of events, p50 / p99 / p99.9 (ms) | $(live sat_embedded) | $(live sat_baseline) | | | |"
   echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_embedded server_cpu_s)" 1) ($(fmt "$(field sat_embedded server_cpu_per_kevent_ms)" 1)) | $(fmt "$(field sat_baseline server_cpu_s)" 1) ($(fmt "$(field sat_baseline server_cpu_per_kevent_ms)" 1)) | | | |"
   echo "| | | loadgen CPU s | $(fmt "$(field sat_embedded loadgen_cpu_s)" 1) | $(fmt "$(field sat_baseline loadgen_cpu_s)" 1) | | | |"
   echo "| | | gaps / duplicates | $(exact sat_embedded) | $(exact sat_baseline) | | 0 / 0 | |"
@@ -436,6 +449,7 @@ sat_br="$(field sat_baseline_r events_per_s)"
   else
     echo "| 2 | saturation, Redis (same load; load $(load_of sat_redis) / $(load_of sat_baseline_r)) | delivered events/s | $(fmt "$sat_r") | $(fmt "$sat_br") | $(ratio "$sat_r" "$sat_br") | >= 0.6 | $(verdict 'a >= 0.6' "$(ratio "$sat_r" "$sat_br")") |"
     echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_redis latency_p50_us)") / $(us_to_ms "$(field sat_redis latency_p99_us)") / $(us_to_ms "$(field sat_redis latency_p999_us)") | | | | |"
+    echo "| | | live events only: share of events, p50 / p99 / p99.9 (ms) | $(live sat_redis) | | | | |"
     echo "| | | Redis commands per published / delivered event | $(fmt "$(field sat_redis redis_per_published)" 2) / $(fmt "$(field sat_redis redis_per_delivered)" 2) | | | | |"
     echo "| | | Redis commands per published event, by command | $(field sat_redis redis_top) | | | | |"
     echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(fmt "$(field sat_redis server_cpu_s)" 1) ($(fmt "$(field sat_redis server_cpu_per_kevent_ms)" 1)); $(fmt "$(field sat_redis redis_cpu_s)" 1) | | | | |"

@@ -194,6 +194,10 @@ TEST(LoadDriverTest, SaturationSeesEverySessionEventOncePerSubscriber) {
   EXPECT_GT(report->latency_samples, report->delivered / 2);
   EXPECT_LE(report->latency_p50_us, report->latency_p99_us);
   EXPECT_LE(report->latency_p99_us, report->latency_max_us);
+  // The baseline makes each event as it writes it, after the call opened:
+  // every one is live, none replayed history.
+  EXPECT_EQ(report->live_latency_samples, report->latency_samples);
+  EXPECT_EQ(report->live_latency_p99_us, report->latency_p99_us);
 }
 
 TEST(LoadDriverTest, CountsGapsAndDuplicatesOfAFaultyServer) {
