@@ -19,6 +19,8 @@
 #ifndef SERVICES_COACH_COACH_BOARD_H_
 #define SERVICES_COACH_COACH_BOARD_H_
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +145,21 @@ class CoachBoard {
 
   // Blocks until the work queued before the call is done (tests).
   virtual void Drain() = 0;
+
+  // Counts one watcher of this process (WatchLive, WatchMySessions) that
+  // fell behind its stream's queue and was handed a snapshot instead of
+  // the updates it missed. Thread-safe; never blocks.
+  void CountFellBehind() {
+    fell_behind_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // How many times CountFellBehind was called (for metrics).
+  int64_t FellBehind() const {
+    return fell_behind_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<int64_t> fell_behind_{0};
 };
 
 }  // namespace coachd

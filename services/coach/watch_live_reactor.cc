@@ -108,6 +108,7 @@ void WatchLiveReactor::OnWriteDone(bool ok) {
   absl::MutexLock lock(&mu_);
   lagged_ = false;
   ++snapshots_for_lag_;
+  deps_.board->CountFellBehind();
   while (!queue_.empty() &&
          queue_.front()->sequence() <= snapshot->sequence()) {
     queue_.pop_front();

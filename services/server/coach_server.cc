@@ -177,7 +177,7 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
       metrics,
       ServerMetricsSources{&s->sessions_->hub(), &s->sessions_->driver(),
                            s->streams_.get(), &s->scheduler_->scheduler(),
-                           s->backend_.get()});
+                           &s->board(), s->backend_.get()});
   if (!options.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
         MetricsHttpServer::Start(options.metrics_listen, [metrics] {

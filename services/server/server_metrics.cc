@@ -90,6 +90,12 @@ ServerMetrics::ServerMetrics(MetricsRegistry* registry,
         return out;
       }));
   registrations_.push_back(CallbackCounter(
+      registry, "coachd_board_fell_behind_total",
+      "Coach dashboards and WatchMySessions streams too slow for their "
+      "stream's queue, caught up with a snapshot instead of the updates "
+      "they missed.",
+      [board = parts.board] { return board->FellBehind(); }));
+  registrations_.push_back(CallbackCounter(
       registry, "coachd_lease_takeovers_total",
       "Sessions whose timer lease this replica took over (no live holder).",
       [driver] { return driver->Takeovers(); }));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "services/backend/backend.h"
+#include "services/coach/coach_board.h"
 #include "services/common/stream_registry.h"
 #include "services/metrics/metrics.h"
 #include "services/scheduler/scheduler.h"
@@ -34,11 +35,13 @@ struct ServerMetricsSources {
   const TimerDriver* driver;
   const StreamRegistry* streams;
   const Scheduler* scheduler;
+  const CoachBoard* board;
   Backend* backend;
 };
 
 // The callback metrics of one server: sessions followed and driven, open
-// streams by method, events delivered, snapshots by reason, lease
+// streams by method, events delivered, snapshots by reason, board
+// watchers that fell behind, lease
 // takeovers, reminders fired, the backend's counters. Every pointer must
 // outlive the ServerMetrics; destroying it removes the callbacks (after
 // which none runs). Not copyable.

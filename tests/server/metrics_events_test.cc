@@ -1,10 +1,10 @@
 // coachd's counters of rarer events, scraped from a real coachd's GET
 // /metrics over loopback HTTP and parsed by the independent parser of
-// tests/common: a snapshot sent to a device too slow for its stream, a
-// lease taken over by a second replica on a real redis-server, reminders
-// fired and expired by a FakeClock. Each counter moves when its event
-// happens and stays put otherwise. No sleeps: timers, sweeps and reminders
-// run when the test calls them.
+// tests/common: a snapshot sent to a device too slow for its stream and to
+// a dashboard too slow for its own, a lease taken over by a second replica on a
+// real redis-server, reminders fired and expired by a FakeClock. Each counter
+// moves when its event happens and stays put otherwise. No sleeps: timers,
+// sweeps and reminders run when the test calls them.
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "coach/v1/coach.grpc.pb.h"
 #include "coach/v1/scheduler.grpc.pb.h"
 #include "coach/v1/session.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -48,29 +49,40 @@ std::string StartSession(coach::v1::SessionService::Stub* stub,
   return view.session_id();
 }
 
-TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
-  FakeClock clock(absl::FromUnixSeconds(1767596400));
-  MetricsRegistry registry;
-  ServerOptions options = LoopbackServerOptions(&clock);
-  options.metrics = &registry;
+// A coachd on `clock` whose streams queue at most 16 messages, with its
+// metrics in `registry` on a port, taking hundreds of commands in a session.
+absl::StatusOr<std::unique_ptr<CoachServer>> StartWithSmallQueues(
+    FakeClock* clock, MetricsRegistry* registry) {
+  ServerOptions options = LoopbackServerOptions(clock);
+  options.metrics = registry;
   options.metrics_listen = "127.0.0.1:0";
   options.max_stream_queue = 16;
   options.quotas.commands.max = 0;  // Many commands into one session.
   options.max_commands_per_window = 1000;
-  auto server = CoachServer::Start(std::move(options));
+  return CoachServer::Start(std::move(options));
+}
+
+// A channel to `target` for a slow reader: an 8 KiB HTTP/2 window (room for
+// a ~2 KB snapshot once it reads again), so coachd's writes stop after a few
+// messages and the rest waits in the stream's queue.
+std::shared_ptr<grpc::Channel> SlowChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
+  FakeClock clock(absl::FromUnixSeconds(1767596400));
+  MetricsRegistry registry;
+  auto server = StartWithSmallQueues(&clock, &registry);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->metrics_port();
   const std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
   auto sessions = coach::v1::SessionService::NewStub(
       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  // The slow device: an 8 KiB HTTP/2 window (room for the ~2 KB snapshot
-  // once it reads again), so coachd's writes stop after some events and
-  // the rest waits in the stream's queue.
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
-  auto slow = coach::v1::SessionService::NewStub(grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args));
+  auto slow = coach::v1::SessionService::NewStub(SlowChannel(target));
 
   const ScrapedMetrics before = Scrape(port);
   EXPECT_EQ(before.types.at("coachd_session_snapshots_total"), "counter");
@@ -121,6 +133,60 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
   EXPECT_EQ(Snapshots(after, "joined"), 1);
   EXPECT_EQ(Snapshots(after, "cannot_resume"), 0);
   EXPECT_EQ(Snapshots(after, "new_epoch"), 0);
+
+  context->TryCancel();
+  reader->Finish().IgnoreError();
+}
+
+TEST(MetricsEventsTest, ADashboardTooSlowForItsQueueGetsASnapshotCountedOnce) {
+  FakeClock clock(absl::FromUnixSeconds(1767596400));
+  MetricsRegistry registry;
+  auto server = StartWithSmallQueues(&clock, &registry);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->metrics_port();
+  const std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
+  auto sessions = coach::v1::SessionService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  auto slow = coach::v1::CoachService::NewStub(SlowChannel(target));
+
+  const ScrapedMetrics before = Scrape(port);
+  EXPECT_EQ(before.types.at("coachd_board_fell_behind_total"), "counter");
+  EXPECT_EQ(before.Value("coachd_board_fell_behind_total", {}), 0);
+
+  // alice watches her own sessions (WatchMySessions) and stops reading.
+  auto context = TokenContext("alice", Role::kUser, clock.Now());
+  auto reader = slow->WatchMySessions(context.get(), {});
+  coach::v1::LiveUpdate update;
+  ASSERT_TRUE(reader->Read(&update));  // The joining snapshot.
+  ASSERT_EQ(update.kind(), coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
+  const std::string id = StartSession(sessions.get(), clock, "demo");
+  for (int i = 0; i < 300; ++i) {  // Each commit updates her board.
+    coach::v1::SendCommandRequest command;
+    command.set_session_id(id);
+    command.set_command_id(absl::StrCat("c", i));
+    command.set_command(i % 2 == 0 ? coach::v1::COMMAND_TYPE_PAUSE
+                                   : coach::v1::COMMAND_TYPE_RESUME);
+    coach::v1::SendCommandResponse done;
+    ASSERT_TRUE(
+        sessions
+            ->SendCommand(TokenContext("alice", Role::kUser, clock.Now()).get(),
+                          command, &done)
+            .ok())
+        << i;
+  }
+  EXPECT_EQ(Scrape(port).Value("coachd_board_fell_behind_total", {}), 0)
+      << "counted before the dashboard was sent its snapshot";
+  // It reads again: what was in flight, then the catch-up snapshot.
+  bool caught_up = false;
+  for (int i = 0; i < 1000 && !caught_up; ++i) {
+    ASSERT_TRUE(reader->Read(&update)) << "read " << i;
+    caught_up = update.kind() == coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
+                !update.board().recovered();
+  }
+  ASSERT_TRUE(caught_up) << "no catch-up snapshot in 1000 reads";
+  EXPECT_EQ(Scrape(port).Value("coachd_board_fell_behind_total", {}), 1);
+  // The sessions' own counter is apart: no device fell behind.
+  EXPECT_EQ(Snapshots(Scrape(port), "fell_behind"), 0);
 
   context->TryCancel();
   reader->Finish().IgnoreError();
