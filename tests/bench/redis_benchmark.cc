@@ -359,8 +359,12 @@ int main(int argc, char** argv) {
       // (within 2, as when events were read back per commit), and this
       // replica's own commits are not read back from Redis: at most a
       // commit that was in flight when a subscriber's Follow began (it
-      // catches up with one XRANGE; seen under CPU contention).
-      if (std::abs(f.round_trips - all.front().round_trips) > 2) ok = false;
+      // catches up with one XRANGE; seen under CPU contention, in either
+      // run). Those catch-up reads are bounded apart and left out of the
+      // comparison, so that one more of them in one run is not a failure.
+      const int64_t trips = f.round_trips - f.reads;
+      const int64_t first = all.front().round_trips - all.front().reads;
+      if (std::abs(trips - first) > 2) ok = false;
       if (f.reads > 2) ok = false;
       // A fixed bound: the store's pool (4), the leases' pool (2) and the
       // store's one subscriber connection.
