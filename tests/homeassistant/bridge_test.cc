@@ -84,7 +84,12 @@ class BridgeTest : public ::testing::Test {
     probe_ = std::make_unique<MqttProbe>(broker_->port());
     ASSERT_TRUE(probe_->WaitConnected());
     StartBridge();
-    // The last state topic the bridge publishes on connect.
+    // What the bridge publishes last on connecting to the broker, after
+    // every discovery config and state: its list of people. (A state topic
+    // is no sign: the bridge publishes states as soon as coachd answers,
+    // which can be before it has announced every config.)
+    ASSERT_TRUE(probe_->WaitFor("coachd/bridge/test/people", kPerson,
+                                absl::Seconds(10)));
     ASSERT_TRUE(
         probe_->WaitFor(Topic("week_sessions"), "None", absl::Seconds(10)));
   }
