@@ -40,6 +40,22 @@ absl::Status ValidateSessionId(absl::string_view id) {
 // store's Create (ALREADY_EXISTS), never merged.
 std::string NewSessionId() { return RandomId(8).substr(0, 15); }
 
+// A new session's first events at `now`: the engine's start, then, for a
+// session started paused, its pause (so no timer runs until RESUME).
+absl::StatusOr<std::vector<SessionEvent>> FirstEvents(
+    const SessionEngine& engine, absl::Time now, bool paused,
+    SessionRecord* record) {
+  std::vector<SessionEvent> events = engine.Start(now, record);
+  if (!paused) return events;
+  EngineCommand command;
+  command.type = coach::v1::COMMAND_TYPE_PAUSE;
+  absl::StatusOr<std::vector<SessionEvent>> pause =
+      engine.Apply(command, now, record);
+  if (!pause.ok()) return pause.status();
+  for (SessionEvent& event : *pause) events.push_back(std::move(event));
+  return events;
+}
+
 }  // namespace
 
 SessionRunner::SessionRunner(const Catalog* catalog, SessionStore* store,
@@ -219,10 +235,14 @@ absl::StatusOr<coach::v1::SessionView> SessionRunner::Start(
   record.set_created_us(absl::ToUnixMicros(clock_->Now()));
   absl::StatusOr<std::shared_ptr<const SessionEngine>> engine =
       EngineFor(record, /*stored=*/false);
+  absl::StatusOr<std::vector<SessionEvent>> first =
+      engine.ok()
+          ? FirstEvents(**engine, clock_->Now(), request.paused(), &record)
+          : absl::StatusOr<std::vector<SessionEvent>>(engine.status());
   absl::StatusOr<std::vector<StoredEvent>> created =
-      engine.ok() ? store_->Create(  // Not retried: it consumes the events.
-                        &record, (*engine)->Start(clock_->Now(), &record))
-                  : absl::StatusOr<std::vector<StoredEvent>>(engine.status());
+      first.ok() ? store_->Create(  // Not retried: it consumes the events.
+                       &record, *std::move(first))
+                 : absl::StatusOr<std::vector<StoredEvent>>(first.status());
   if (!created.ok()) {
     if (quotas_ != nullptr) {  // Best effort: a later Hold frees it anyway.
       quotas_

@@ -65,6 +65,8 @@ class SessionRunner {
   // for a request without a routine or a routine that cannot be built;
   // NOT_FOUND for an unknown preset; PERMISSION_DENIED for coaches;
   // RESOURCE_EXHAUSTED past the sessions started or live sessions limit.
+  // With request.paused the first events end with PAUSED and no timer is
+  // scheduled until RESUME.
   absl::StatusOr<coach::v1::SessionView> Start(
       const Identity& who, const coach::v1::StartSessionRequest& request);
 

@@ -603,6 +603,30 @@ TEST_F(SessionRunnerTest, PauseUnschedulesTheTimerAndResumeReschedulesIt) {
   EXPECT_EQ(timers_.NextDeadline(), clock_.Now() + absl::Seconds(10));
 }
 
+TEST_F(SessionRunnerTest, ASessionStartedPausedPlaysNothingUntilResumed) {
+  coach::v1::StartSessionRequest request = Preset("demo");
+  request.set_paused(true);
+  absl::StatusOr<SessionView> view = runner_.Start(kAlice, request);
+  ASSERT_TRUE(view.ok()) << view.status();
+  const std::string id = view->session_id();
+  EXPECT_EQ(view->status().run_state(), coach::v1::RUN_STATE_PAUSED);
+  const std::vector<StoredEvent> history = History(id);
+  ASSERT_EQ(view->last_sequence(), static_cast<int64_t>(history.size()));
+  EXPECT_TRUE(history.front()->has_session_started());
+  EXPECT_TRUE(history.back()->has_paused());
+  // The whole 15 s intro is left, and no timer runs.
+  EXPECT_EQ(history.back()->paused().remaining_ms(), 15000);
+  EXPECT_EQ(timers_.size(), 0);
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_FALSE(FireNext());
+  EXPECT_EQ(Stored(id).last_sequence(), view->last_sequence());
+  ASSERT_TRUE(
+      runner_.Command(kAlice, Cmd(id, "r", coach::v1::COMMAND_TYPE_RESUME))
+          .ok());
+  EXPECT_EQ(timers_.NextDeadline(), clock_.Now() + absl::Seconds(15));
+  ExpectContiguous(id);
+}
+
 TEST_F(SessionRunnerTest, SwitchToMobilityRebuildsTheSessionsTimeline) {
   const SessionView view = StartDemo();
   const std::string id = view.session_id();
