@@ -128,9 +128,15 @@ class UnaryReactor : public grpc::ServerGenericBidiReactor {
     grpc::Status status = grpc::Status::OK;
     switch (method_) {
       case Method::kStart: {
+        coach::v1::StartSessionRequest request;
+        if (!request.ParseFromString(bytes)) {
+          status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                "request: not a StartSessionRequest");
+          break;
+        }
         BaselineService::Session state;
         coach::v1::SessionView view;
-        view.set_session_id(service_->StartSession(&state));
+        view.set_session_id(service_->StartSession(&state, request.paused()));
         view.set_epoch(service_->events().epoch());
         view.set_last_sequence(state.last_sequence);
         response_ = FromMessage(view);
@@ -187,7 +193,8 @@ class UnaryReactor : public grpc::ServerGenericBidiReactor {
 
 // Subscribe: pre-serialized events after the resume position.
 class StreamReactor : public grpc::ServerGenericBidiReactor,
-                      public Pacer::Paced {
+                      public Pacer::Paced,
+                      public BaselineService::Waiter {
  public:
   explicit StreamReactor(BaselineService* service) : service_(service) {
     service_->open_streams.fetch_add(1, std::memory_order_relaxed);
@@ -210,11 +217,14 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
                                 "request: not a SubscribeRequest"));
       return;
     }
-    if (!service_->GetSession(request.session_id(), &state)) {
+    refs_.fetch_add(1);  // The service's, while it keeps us (paused).
+    if (!service_->WatchSession(request.session_id(), this, &state)) {
+      refs_.fetch_sub(1);  // Not kept; the call's reference remains.
       FinishLocked(grpc::Status(grpc::StatusCode::NOT_FOUND,
                                 "session_id: no such session"));
       return;
     }
+    if (!state.paused) refs_.fetch_sub(1);  // Not kept, as above.
     request_.Clear();
     const BaselineOptions& options = service_->options();
     next_ = request.has_resume() ? request.resume().last_sequence() + 1 : 1;
@@ -263,7 +273,17 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
     WriteNextLocked();
   }
 
+  // Both the pacer's and the service's reference.
   void Release() override { Unref(); }
+
+  void Resume() override {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || !paused_) return;
+    paused_ = false;
+    limit_ = service_->options().session_events;
+    due_ = absl::Now();
+    WriteNextLocked();  // Unless a write is under way: OnWriteDone goes on.
+  }
 
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
@@ -318,7 +338,9 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
   }
 
   BaselineService* const service_;
-  std::atomic<int> refs_{1};  // The call's; the pacer holds one while waiting.
+  // The call's; the pacer holds one while waiting, the service one while
+  // the session is paused.
+  std::atomic<int> refs_{1};
   absl::Mutex mu_;
   grpc::ByteBuffer request_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer buffer_ ABSL_GUARDED_BY(mu_);  // Kept until written.
@@ -346,13 +368,24 @@ BaselineService::BaselineService(BaselineOptions options)
   }
 }
 
-BaselineService::~BaselineService() = default;
+BaselineService::~BaselineService() {
+  // The server is gone (it must not outlive the service): no call races.
+  absl::flat_hash_map<std::string, std::vector<Waiter*>> waiters;
+  {
+    absl::MutexLock lock(&mu_);
+    waiters.swap(waiters_);
+  }
+  for (auto& [id, list] : waiters) {
+    for (Waiter* waiter : list) waiter->Release();
+  }
+}
 
-std::string BaselineService::StartSession(Session* state) {
+std::string BaselineService::StartSession(Session* state, bool paused) {
   const std::string id =
       absl::StrCat("base-", next_id_.fetch_add(1, std::memory_order_relaxed));
   Session session;
-  session.last_sequence = options_.start_events;
+  session.last_sequence = options_.start_events + (paused ? 1 : 0);
+  session.paused = paused;
   absl::MutexLock lock(&mu_);
   sessions_[id] = session;
   *state = session;
@@ -367,15 +400,36 @@ bool BaselineService::GetSession(const std::string& id, Session* state) {
   return true;
 }
 
-bool BaselineService::Command(const std::string& id, int command) {
+bool BaselineService::WatchSession(const std::string& id, Waiter* waiter,
+                                   Session* state) {
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return false;
-  if (command == coach::v1::COMMAND_TYPE_PAUSE && !it->second.paused) {
-    it->second.paused = true;
-    ++it->second.last_sequence;
-  } else if (command == coach::v1::COMMAND_TYPE_RESUME) {
-    it->second.paused = false;
+  *state = it->second;
+  if (state->paused) waiters_[id].push_back(waiter);
+  return true;
+}
+
+bool BaselineService::Command(const std::string& id, int command) {
+  std::vector<Waiter*> resumed;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return false;
+    if (command == coach::v1::COMMAND_TYPE_PAUSE && !it->second.paused) {
+      it->second.paused = true;
+      ++it->second.last_sequence;
+    } else if (command == coach::v1::COMMAND_TYPE_RESUME) {
+      it->second.paused = false;
+      if (auto w = waiters_.find(id); w != waiters_.end()) {
+        resumed.swap(w->second);
+        waiters_.erase(w);
+      }
+    }
+  }
+  for (Waiter* waiter : resumed) {
+    waiter->Resume();
+    waiter->Release();
   }
   return true;
 }

@@ -5,12 +5,13 @@
 // ByteBuffers that were never a protobuf message.
 //
 // What it keeps per session is only enough for loadgen's client code to run
-// unchanged: StartSession gives an id, GetSession the epoch and last
-// sequence, SendCommand PAUSE stops a session's streams (idle devices), and
-// Subscribe streams events after the resume position: all of a session's
-// `session_events` (the last one FINISHED, then the stream ends OK), back to
-// back or one every `interval`; on a paused session, those up to the pause,
-// then nothing.
+// unchanged: StartSession gives an id (paused when the request asks, like
+// coachd: one more event), GetSession the epoch and last sequence,
+// SendCommand PAUSE stops a session's streams (idle devices) and RESUME lets
+// them go on, and Subscribe streams events after the resume position: all of
+// a session's `session_events` (the last one FINISHED, then the stream ends
+// OK), back to back or one every `interval`; on a paused session, those up to
+// the pause, then nothing until RESUME.
 //
 //   BaselineService service(BaselineOptions{});
 //   builder.RegisterCallbackGenericService(&service);
@@ -22,6 +23,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -61,12 +63,30 @@ class BaselineService : public grpc::CallbackGenericService {
     bool paused = false;
   };
 
-  // Creates a session; returns its id and state.
-  std::string StartSession(Session* state);
+  // A stream held by a paused session until RESUME.
+  class Waiter {
+   public:
+    virtual ~Waiter() = default;
+    // The session was resumed: stream the rest. Runs on the RESUME call's
+    // thread, with none of the service's locks held.
+    virtual void Resume() = 0;
+    // The service lets go of the waiter (after Resume, or when it is
+    // destroyed): drops the reference the waiter gave it.
+    virtual void Release() = 0;
+  };
+
+  // Creates a session (paused: one more event, as PAUSE); returns its id
+  // and state.
+  std::string StartSession(Session* state, bool paused = false);
   // Looks a session up; false when unknown.
   bool GetSession(const std::string& id, Session* state);
+  // GetSession, and when the session is paused, keeps `waiter` (which has
+  // taken a reference for the service) until RESUME or the service's end.
+  // Returns false when unknown; the waiter is kept iff it returns true with
+  // state->paused.
+  bool WatchSession(const std::string& id, Waiter* waiter, Session* state);
   // PAUSE marks a session paused (one more event, like coachd's "paused");
-  // RESUME clears it. False when unknown.
+  // RESUME clears it and resumes its waiters. False when unknown.
   bool Command(const std::string& id, int command);
 
   const BaselineOptions& options() const { return options_; }
@@ -83,6 +103,9 @@ class BaselineService : public grpc::CallbackGenericService {
   std::atomic<int64_t> next_id_{0};
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Session> sessions_ ABSL_GUARDED_BY(mu_);
+  // Streams of paused sessions, by session id.
+  absl::flat_hash_map<std::string, std::vector<Waiter*>> waiters_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace coachd

@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "clients/common/status_text.h"
 #include "clients/loadgen/latency_histogram.h"
+#include "clients/loadgen/live_start.h"
 #include "clients/loadgen/proc_stats.h"
 #include "clients/loadgen/redis_stats.h"
 #include "clients/loadgen/sequence_tracker.h"
@@ -113,26 +114,29 @@ class Load {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   std::vector<std::unique_ptr<Stub>> stubs;
   Counters c;
-  std::atomic<LatencyHistogram*> latency{nullptr};
-  // Of those, the events made after their subscriber opened its call: what
-  // a live device waits for. The rest is history it asked to replay (all
-  // of a session's events made before the devices attached), whose age is
-  // not a delivery delay. The baseline makes every event after the call
-  // opens, so for it both are the same.
-  std::atomic<LatencyHistogram*> live_latency{nullptr};
+  // One measured window's latencies, swapped as one: an event is timed in
+  // both histograms of a window or in neither.
+  struct Window {
+    LatencyHistogram all;
+    // Of those, the events made after their subscriber opened its call:
+    // what a live device waits for. The rest is history it asked to replay
+    // (all of a session's events made before the devices attached), whose
+    // age is not a delivery delay. The baseline makes every event after the
+    // call opens, so for it both are the same.
+    LatencyHistogram live;
+  };
+  std::atomic<Window*> window{nullptr};
   LatencyHistogram resume_delay;    // storm: resume to first event, in us.
   std::atomic<bool> running{true};  // False once stopping.
   std::atomic<bool> restart{true};  // Households start a new session.
   std::atomic<int64_t> storm_start_us{0};
 
-  // A histogram for a new window; the old ones stay alive to the end.
-  LatencyHistogram* NewWindow() {
+  // The histograms of a new window; the old ones stay alive to the end.
+  Window* NewWindow() {
     absl::MutexLock lock(&mu_);
-    windows_.push_back(std::make_unique<LatencyHistogram>());
-    windows_.push_back(std::make_unique<LatencyHistogram>());
-    live_latency.store(windows_.back().get());
-    latency.store(windows_[windows_.size() - 2].get());
-    return latency.load();
+    windows_.push_back(std::make_unique<Window>());
+    window.store(windows_.back().get());
+    return windows_.back().get();
   }
 
   void NoteError(absl::string_view what, const grpc::Status& status) {
@@ -174,7 +178,7 @@ class Load {
 
  private:
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<LatencyHistogram>> windows_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<Window>> windows_ ABSL_GUARDED_BY(mu_);
   std::string first_error_ ABSL_GUARDED_BY(mu_);
   std::string first_gap_ ABSL_GUARDED_BY(mu_);
   int64_t pending_ops_ ABSL_GUARDED_BY(mu_) = 0;
@@ -236,10 +240,12 @@ class SubscribeCall : public grpc::ClientReadReactor<SessionEvent> {
 // position across calls (storm) and checks every event against it.
 class Device {
  public:
-  Device(Load* load, Household* household, coach::v1::DeviceKind kind,
+  // `slot`: the household's speaker (0) or display (1); -1 for the others.
+  Device(Load* load, Household* household, int slot, coach::v1::DeviceKind kind,
          Stub* stub, bool stalled)
       : load_(load),
         household_(household),
+        slot_(slot),
         kind_(kind),
         stub_(stub),
         stalled_(stalled),
@@ -309,7 +315,11 @@ class Device {
     }
   }
 
-  void OnEvent(const SessionEvent& event);
+  // Checks and counts `event`; true when it is the call's first response.
+  bool OnEvent(const SessionEvent& event);
+  // The call had its first response (outside every lock): tells the
+  // household (live mode resumes the session once all are attached).
+  void Attached();
   void OnCallDone(SubscribeCall* call, const grpc::Status& status);
 
   // Totals, once no call is left.
@@ -344,6 +354,7 @@ class Device {
 
   Load* const load_;
   Household* const household_;
+  const int slot_;
   const coach::v1::DeviceKind kind_;
   Stub* const stub_;
   const bool stalled_;
@@ -358,7 +369,7 @@ class Device {
   bool resuming_ ABSL_GUARDED_BY(mu_) = false;
   int64_t seen_ ABSL_GUARDED_BY(mu_) = 0;
   // When the current call was opened (Unix us): events made before it
-  // are replayed history (Load::live_latency).
+  // are replayed history (Load::Window::live).
   int64_t opened_us_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -368,15 +379,15 @@ class Household {
   Household(Load* load, int index, Stub* stub, std::string token)
       : load_(load), index_(index), stub_(stub), token_(std::move(token)) {
     devices_.push_back(std::make_unique<Device>(
-        load, this, coach::v1::DEVICE_KIND_VOICE, stub, false));
+        load, this, 0, coach::v1::DEVICE_KIND_VOICE, stub, false));
     devices_.push_back(std::make_unique<Device>(
-        load, this, coach::v1::DEVICE_KIND_DISPLAY, stub, false));
+        load, this, 1, coach::v1::DEVICE_KIND_DISPLAY, stub, false));
   }
 
   // Adds a coach subscriber (before the run, disabled until EnableCoach).
   int AddCoach() {
     coaches_.push_back(std::make_unique<Device>(
-        load_, this, coach::v1::DEVICE_KIND_COACH, stub_, false));
+        load_, this, -1, coach::v1::DEVICE_KIND_COACH, stub_, false));
     absl::MutexLock lock(&mu_);
     coach_tokens_.emplace_back();
     return static_cast<int>(coaches_.size()) - 1;
@@ -405,7 +416,8 @@ class Household {
     });
   }
 
-  // GetSession for the epoch, then every device from the first event.
+  // GetSession for the epoch, then every device from the first event (live
+  // mode: from the pause, the paused session's last event).
   void Attach(std::function<void()> ready) {
     auto* op =
         new UnaryOp<coach::v1::GetSessionRequest, coach::v1::SessionView>;
@@ -420,7 +432,8 @@ class Household {
     stub_->async()->GetSession(&op->context, &op->request, &op->response,
                                [this, op, ready](grpc::Status status) {
                                  if (status.ok()) {
-                                   OpenDevices(op->response.epoch());
+                                   OpenDevices(op->response.epoch(),
+                                               op->response.last_sequence());
                                  } else {
                                    Failed("GetSession", status);
                                  }
@@ -459,6 +472,24 @@ class Household {
       next = load_->running.load() && load_->restart.load();
     }
     if (next) Begin(nullptr);
+  }
+
+  // live: device `slot` had its first response; the last one to attach
+  // resumes the session.
+  void DeviceAttached(int slot) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!live() || live_start_.Attached(slot) != LiveStart::Step::kResume) {
+        return;
+      }
+    }
+    Resume();
+  }
+
+  // live: device `slot`'s call ended with no response; no RESUME follows.
+  void DeviceNotAttached(int slot) {
+    absl::MutexLock lock(&mu_);
+    if (live()) live_start_.Failed(slot);
   }
 
   // A subscriber saw `sequence` for the first time: counts it as published
@@ -527,6 +558,8 @@ class Household {
     Response response;
   };
 
+  bool live() const { return load_->config.mode == LoadMode::kLive; }
+
   void Failed(absl::string_view what, const grpc::Status& status) {
     load_->c.rpc_errors.fetch_add(1, std::memory_order_relaxed);
     load_->NoteError(absl::StrCat("hh-", index_, " ", what), status);
@@ -537,6 +570,7 @@ class Household {
         new UnaryOp<coach::v1::StartSessionRequest, coach::v1::SessionView>;
     AddBearer(&op->context, token_);
     op->request.set_routine_id(load_->config.preset);
+    op->request.set_paused(live());
     load_->OpStarted();
     stub_->async()->StartSession(&op->context, &op->request, &op->response,
                                  [this, op, then](grpc::Status status) {
@@ -557,7 +591,10 @@ class Household {
                                  });
   }
 
-  void Pause(std::function<void()> then) {
+  // PAUSE or RESUME (`name` in the command id and errors) to the current
+  // session; then `then`, if set, whether it worked or not.
+  void SendCommand(coach::v1::CommandType type, absl::string_view name,
+                   std::function<void()> then) {
     auto* op = new UnaryOp<coach::v1::SendCommandRequest,
                            coach::v1::SendCommandResponse>;
     AddBearer(&op->context, token_);
@@ -566,25 +603,39 @@ class Household {
       op->request.set_session_id(session_id_);
     }
     op->request.set_command_id(
-        absl::StrCat("lg-pause-", index_, "-", pauses_.fetch_add(1)));
-    op->request.set_command(coach::v1::COMMAND_TYPE_PAUSE);
+        absl::StrCat("lg-", name, "-", index_, "-", commands_.fetch_add(1)));
+    op->request.set_command(type);
     load_->OpStarted();
     stub_->async()->SendCommand(&op->context, &op->request, &op->response,
-                                [this, op, then](grpc::Status status) {
+                                [this, op, name, then](grpc::Status status) {
                                   if (!status.ok())
-                                    Failed("SendCommand PAUSE", status);
+                                    Failed(absl::StrCat("SendCommand ", name),
+                                           status);
                                   delete op;
-                                  then();
+                                  if (then) then();
                                   load_->OpDone();
                                 });
   }
 
-  void OpenDevices(const std::string& epoch) {
+  void Pause(std::function<void()> then) {
+    SendCommand(coach::v1::COMMAND_TYPE_PAUSE, "pause", std::move(then));
+  }
+
+  // live: RESUME, once every device is attached.
+  void Resume() {
+    SendCommand(coach::v1::COMMAND_TYPE_RESUME, "resume", nullptr);
+  }
+
+  // Opens every device from the start, or (live) from the paused session's
+  // last event, the pause, so that each call's first response comes at once.
+  void OpenDevices(const std::string& epoch, int64_t last_sequence) {
+    const int64_t from = live() ? std::max<int64_t>(0, last_sequence - 1) : 0;
     std::vector<std::pair<Device*, std::string>> open;  // With their tokens.
     std::string session_id;
     {
       absl::MutexLock lock(&mu_);
       epoch_ = epoch;
+      live_start_.Begin(static_cast<int>(devices_.size()));
       session_id = session_id_;
       for (auto& d : devices_) open.emplace_back(d.get(), token_);
       for (size_t i = 0; i < coaches_.size(); ++i) {
@@ -595,7 +646,7 @@ class Household {
       open_devices_ += static_cast<int>(open.size());
     }
     for (auto& [device, token] : open) {
-      device->Open(token, session_id, epoch, 0);
+      device->Open(token, session_id, epoch, from);
     }
   }
 
@@ -606,18 +657,19 @@ class Household {
   std::vector<std::unique_ptr<Device>> devices_;
   std::vector<std::unique_ptr<Device>> coaches_;
   std::atomic<int64_t> max_sequence_{0};
-  std::atomic<int64_t> pauses_{0};
+  std::atomic<int64_t> commands_{0};  // PAUSE and RESUME sent.
   absl::Mutex mu_;
   std::vector<std::string> coach_tokens_ ABSL_GUARDED_BY(mu_);
   std::string session_id_ ABSL_GUARDED_BY(mu_);
   std::string epoch_ ABSL_GUARDED_BY(mu_);
   int open_devices_ ABSL_GUARDED_BY(mu_) = 0;
   bool session_finished_ ABSL_GUARDED_BY(mu_) = false;
+  LiveStart live_start_ ABSL_GUARDED_BY(mu_);  // live mode only.
 };
 
 void SubscribeCall::OnReadDone(bool ok) {
   if (!ok) return;  // The call is over; OnDone follows.
-  device_->OnEvent(event_);
+  if (device_->OnEvent(event_)) device_->Attached();
   {
     absl::MutexLock lock(&mu_);
     if (stall_) {
@@ -633,7 +685,7 @@ void SubscribeCall::OnDone(const grpc::Status& status) {
   Unref();
 }
 
-void Device::OnEvent(const SessionEvent& event) {
+bool Device::OnEvent(const SessionEvent& event) {
   const int64_t now_us = absl::ToUnixMicros(absl::Now());
   EventKind kind = EventKind::kEvent;
   if (event.has_snapshot()) {
@@ -642,6 +694,7 @@ void Device::OnEvent(const SessionEvent& event) {
   }
   Counters& c = load_->c;
   absl::MutexLock lock(&mu_);
+  const bool first = !got_event_;
   if (!got_event_) {
     got_event_ = true;
     c.connected.fetch_add(1, std::memory_order_relaxed);
@@ -682,10 +735,9 @@ void Device::OnEvent(const SessionEvent& event) {
     if (household_ != nullptr) household_->NotePublished(event.sequence());
     if (!stalled_) {
       const int64_t made_us = MicrosOf(event.server_time());
-      load_->latency.load()->Record(now_us - made_us);
-      if (made_us >= opened_us_) {
-        load_->live_latency.load()->Record(now_us - made_us);
-      }
+      Load::Window* window = load_->window.load();
+      window->all.Record(now_us - made_us);
+      if (made_us >= opened_us_) window->live.Record(now_us - made_us);
     }
     if (++seen_ % kByteSampleEvery == 1) {
       c.bytes_sum.fetch_add(static_cast<int64_t>(event.ByteSizeLong()),
@@ -698,17 +750,24 @@ void Device::OnEvent(const SessionEvent& event) {
   if (event.status().run_state() == coach::v1::RUN_STATE_FINISHED) {
     finished_seen_ = true;
   }
+  return first;
+}
+
+void Device::Attached() {
+  if (household_ != nullptr && slot_ >= 0) household_->DeviceAttached(slot_);
 }
 
 void Device::OnCallDone(SubscribeCall* call, const grpc::Status& status) {
   bool ended = false;
   bool finished = false;
+  bool never_attached = false;
   {
     absl::MutexLock lock(&mu_);
     if (call_ == call) call_ = nullptr;
     if (!got_event_) {
       load_->c.awaiting_first.fetch_sub(1, std::memory_order_relaxed);
       got_event_ = true;
+      never_attached = true;
     }
     if (dropping_) {
       dropping_ = false;  // storm: Resume opens the next call.
@@ -728,6 +787,9 @@ void Device::OnCallDone(SubscribeCall* call, const grpc::Status& status) {
     }
   }
   load_->c.live_calls.fetch_sub(1, std::memory_order_relaxed);
+  if (never_attached && household_ != nullptr && slot_ >= 0) {
+    household_->DeviceNotAttached(slot_);
+  }
   if (ended && household_ != nullptr) household_->DeviceEnded(finished);
 }
 
@@ -1034,12 +1096,12 @@ void Runner::RunSaturation(LoadReport* report) {
   SleepUntil(start_ + load_.config.watchers_after);
   LinkCoaches(report);
   SleepUntil(start_ + load_.config.warmup);
-  LatencyHistogram* window = load_.NewWindow();
+  Load::Window* window = load_.NewWindow();
   const Sample a = TakeSample(load_);
   SleepUntil(a.at + load_.config.duration);
   const Sample b = TakeSample(load_);
-  ReportWindow(a, b, *window, report);
-  const LatencyHistogram& live = *load_.live_latency.load();
+  ReportWindow(a, b, window->all, report);
+  const LatencyHistogram& live = window->live;
   report->live_latency_samples = live.Count();
   report->live_latency_p50_us = live.Percentile(0.50);
   report->live_latency_p99_us = live.Percentile(0.99);
@@ -1064,7 +1126,7 @@ void Runner::RunIdle(LoadReport* report) {
   }
   absl::SleepFor(load_.config.settle);
   const Sample after = TakeSample(load_);
-  ReportWindow(before, after, *load_.latency.load(), report);
+  ReportWindow(before, after, load_.window.load()->all, report);
   report->idle_connected = load_.c.connected.load();
   if (before.have_server && after.have_server) {
     report->idle_rss_before_kb = before.server.rss_kb;
@@ -1086,7 +1148,7 @@ void Runner::RunStorm(LoadReport* report) {
   WaitFor([&] { return load_.c.connected.load() >= want; },
           absl::Now() + load_.config.setup_timeout);
   SleepUntil(start_ + load_.config.warmup);
-  LatencyHistogram* window = load_.NewWindow();
+  Load::Window* window = load_.NewWindow();
   const Sample a = TakeSample(load_);
 
   std::vector<Device*> dropped;
@@ -1117,7 +1179,7 @@ void Runner::RunStorm(LoadReport* report) {
   const int64_t last_us = load_.c.last_resume_us.load();
   absl::SleepFor(absl::Seconds(1));  // Live events after the storm, too.
   const Sample b = TakeSample(load_);
-  ReportWindow(a, b, *window, report);
+  ReportWindow(a, b, window->all, report);
   report->storm_resumed = load_.c.resumed.load();
   if (last_us > 0) {
     report->storm_window_s = (last_us - absl::ToUnixMicros(t0)) / 1e6;
@@ -1160,7 +1222,7 @@ void Runner::RunStalled(LoadReport* report) {
     });
   }
   const absl::Duration half = load_.config.duration / 2;
-  LatencyHistogram* without = load_.NewWindow();
+  const LatencyHistogram& without = load_.NewWindow()->all;
   const Sample a = TakeSample(load_);
   SleepUntil(a.at + half);
 
@@ -1173,7 +1235,7 @@ void Runner::RunStalled(LoadReport* report) {
                                                Credentials(load_.config), args);
   stalled_stub_ = coach::v1::SessionService::NewStub(stalled_channel_);
   stalled_ = std::make_unique<Device>(
-      &load_, nullptr, coach::v1::DEVICE_KIND_DISPLAY, stalled_stub_.get(),
+      &load_, nullptr, -1, coach::v1::DEVICE_KIND_DISPLAY, stalled_stub_.get(),
       /*stalled=*/!load_.config.control);
   // It joins at the live position, as a display switched on mid-session
   // would (a replay from the first event is another scenario).
@@ -1190,17 +1252,17 @@ void Runner::RunStalled(LoadReport* report) {
     }
   }
   stalled_->Open(households_[0]->token(), session_id, epoch, live);
-  LatencyHistogram* with = load_.NewWindow();
+  const LatencyHistogram& with = load_.NewWindow()->all;
   const Sample mid = TakeSample(load_);
   SleepUntil(mid.at + half);
   const Sample b = TakeSample(load_);
   repeating.store(false);
   if (repeater.joinable()) repeater.join();
 
-  ReportWindow(a, mid, *without, report);
+  ReportWindow(a, mid, without, report);
   // Throughput, CPU and Redis over the whole window; latency per half.
   LoadReport whole;
-  ReportWindow(a, b, *with, &whole);
+  ReportWindow(a, b, with, &whole);
   report->window_s = whole.window_s;
   report->delivered = whole.delivered;
   report->published = whole.published;
@@ -1214,12 +1276,12 @@ void Runner::RunStalled(LoadReport* report) {
   report->redis_per_published = whole.redis_per_published;
   report->redis_per_delivered = whole.redis_per_delivered;
   report->redis_top = whole.redis_top;
-  report->stalled_a_p50_us = without->Percentile(0.5);
-  report->stalled_a_p99_us = without->Percentile(0.99);
-  report->stalled_a_p999_us = without->Percentile(0.999);
-  report->stalled_b_p50_us = with->Percentile(0.5);
-  report->stalled_b_p99_us = with->Percentile(0.99);
-  report->stalled_b_p999_us = with->Percentile(0.999);
+  report->stalled_a_p50_us = without.Percentile(0.5);
+  report->stalled_a_p99_us = without.Percentile(0.99);
+  report->stalled_a_p999_us = without.Percentile(0.999);
+  report->stalled_b_p50_us = with.Percentile(0.5);
+  report->stalled_b_p99_us = with.Percentile(0.99);
+  report->stalled_b_p999_us = with.Percentile(0.999);
 
   // Now it reads what was kept for it: a snapshot if it fell behind.
   stalled_->Unstall();
@@ -1253,6 +1315,7 @@ absl::StatusOr<LoadReport> Runner::Run() {
   start_ = absl::Now();
   switch (config.mode) {
     case LoadMode::kSaturation:
+    case LoadMode::kLive:  // The same window; only the households differ.
       RunSaturation(&report);
       break;
     case LoadMode::kIdle:
@@ -1281,9 +1344,10 @@ absl::StatusOr<LoadMode> ParseLoadMode(absl::string_view name) {
   if (name == "idle") return LoadMode::kIdle;
   if (name == "storm") return LoadMode::kStorm;
   if (name == "stalled") return LoadMode::kStalled;
+  if (name == "live") return LoadMode::kLive;
   return absl::InvalidArgumentError(
-      absl::StrCat("--mode: must be saturation, idle, storm, stalled or "
-                   "chaos, got \"",
+      absl::StrCat("--mode: must be saturation, idle, storm, stalled, live "
+                   "or chaos, got \"",
                    name, "\""));
 }
 
@@ -1297,6 +1361,8 @@ const char* LoadModeName(LoadMode mode) {
       return "storm";
     case LoadMode::kStalled:
       return "stalled";
+    case LoadMode::kLive:
+      return "live";
   }
   return "?";
 }

@@ -14,6 +14,11 @@
 //               resumes/s and the first event's delay.
 //   stalled     half the run as is, half with one extra subscriber of
 //               household 0 that never reads; the others' latency in both.
+//   live        saturation with every event live: each session starts
+//               paused (StartSession paused), its devices subscribe from
+//               the pause, and RESUME goes once both had their first
+//               response (LiveStart); the latency is then a live delivery
+//               delay for coachd as for the baseline, not history's age.
 //
 //   LoadConfig config;  config.target = "127.0.0.1:50051";  ...
 //   absl::StatusOr<LoadReport> report = RunLoad(config);
@@ -33,10 +38,10 @@
 namespace coachd {
 
 // What loadgen measures.
-enum class LoadMode { kSaturation, kIdle, kStorm, kStalled };
+enum class LoadMode { kSaturation, kIdle, kStorm, kStalled, kLive };
 
-// "saturation", "idle", "storm", "stalled"; INVALID_ARGUMENT naming --mode
-// otherwise.
+// "saturation", "idle", "storm", "stalled", "live"; INVALID_ARGUMENT naming
+// --mode otherwise.
 absl::StatusOr<LoadMode> ParseLoadMode(absl::string_view name);
 const char* LoadModeName(LoadMode mode);
 

@@ -34,7 +34,9 @@ ABSL_FLAG(std::string, target, "127.0.0.1:50051",
 ABSL_FLAG(std::string, secret_file, "",
           "coachd's secret file: device tokens are minted for hh-0..hh-N-1.");
 ABSL_FLAG(std::string, mode, "saturation",
-          "saturation, idle, storm, stalled or chaos.");
+          "saturation, idle, storm, stalled, live (saturation with sessions "
+          "started paused and resumed once both devices are attached: every "
+          "event live) or chaos.");
 ABSL_FLAG(std::string, label, "coachd", "What is measured, for the report.");
 ABSL_FLAG(int, households, 10, "Households: a session, a speaker, a display.");
 ABSL_FLAG(int, channels, 8, "Connections the households share.");
@@ -153,7 +155,7 @@ int RunChaosMode(const std::string& secret) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "loadgen --target=127.0.0.1:PORT --secret_file=PATH "
-      "[--mode=saturation|idle|storm|stalled|chaos] [--households=N] "
+      "[--mode=saturation|idle|storm|stalled|live|chaos] [--households=N] "
       "[--duration=10s] [--coachd_pid=PID] [--redis_port=PORT] "
       "[--tls_ca_file=PATH]");
   absl::ParseCommandLine(argc, argv);

@@ -293,7 +293,7 @@ TEST(LoadReportTest, JsonLeavesOutWhatWasNotMeasuredAndKeepsZeros) {
 }
 
 TEST(LoadModeTest, ParsesEveryModeAndNamesTheFlag) {
-  for (const char* name : {"saturation", "idle", "storm", "stalled"}) {
+  for (const char* name : {"saturation", "idle", "storm", "stalled", "live"}) {
     SCOPED_TRACE(name);
     absl::StatusOr<LoadMode> mode = ParseLoadMode(name);
     ASSERT_TRUE(mode.ok());

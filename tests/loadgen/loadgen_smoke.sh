@@ -2,15 +2,18 @@
 # CI smoke of loadgen: starts a server (coachd with a fresh secret, or the
 # bare baseline) on a free loopback port, runs loadgen for about 3 s with 10
 # households at a high time scale, and fails unless it reports 0 gaps,
-# 0 duplicates and some events. No timing is asserted.
+# 0 duplicates and some events. No timing is asserted. MODE (default
+# saturation) is loadgen's --mode; with live, at least 90% of the timed
+# events must be live (made after their device subscribed).
 #
-#   loadgen_smoke.sh coachd   COACHD LOADGEN
-#   loadgen_smoke.sh baseline BASELINE LOADGEN
+#   loadgen_smoke.sh coachd   COACHD LOADGEN [MODE]
+#   loadgen_smoke.sh baseline BASELINE LOADGEN [MODE]
 set -euo pipefail
 
 kind="$1"
 server_bin="$2"
 loadgen_bin="$3"
+mode="${4:-saturation}"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -40,7 +43,8 @@ if [[ ! -s "$work/port" ]]; then
 fi
 
 "$loadgen_bin" --target="127.0.0.1:$(cat "$work/port")" \
-  --secret_file="$work/secret" --label="$kind" --households=10 --channels=2 \
+  --secret_file="$work/secret" --label="$kind" --mode="$mode" \
+  --households=10 --channels=2 \
   --duration=3s --warmup=500ms --coachd_pid="$server_pid" \
   --json_out="$work/report.json" --check
 
@@ -56,9 +60,18 @@ if ! (($(field delivered) > 0)); then
   echo "smoke: no event delivered" >&2
   exit 1
 fi
+if [[ "$mode" == live ]] &&
+  ! (($(field live_latency_samples) * 10 >= $(field latency_samples) * 9 &&
+    $(field live_latency_samples) > 0)); then
+  echo "smoke: $(field live_latency_samples) of $(field latency_samples)" \
+    "timed events live, want at least 90%" >&2
+  exit 1
+fi
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "smoke: the $kind server died during the run:" >&2
   tail -n 20 "$work/server.log" >&2
   exit 1
 fi
-echo "smoke: $kind delivered $(field delivered) events, 0 gaps, 0 duplicates"
+echo "smoke: $kind ($mode) delivered $(field delivered) events" \
+  "($(field live_latency_samples) of $(field latency_samples) timed live)," \
+  "0 gaps, 0 duplicates"
