@@ -8,6 +8,8 @@
 #   QUICK=1 deploy/bench/run_scenarios.sh    # small sizes, to try the script
 #   DOC=/tmp/perf.md deploy/bench/run_scenarios.sh   # write elsewhere
 #   BUILD_DIR=build-rel SKIP_BUILD=1 deploy/bench/run_scenarios.sh  # as built
+#   SCENARIOS=live deploy/bench/run_scenarios.sh  # only some (to iterate;
+#                                   # the others' rows then read n/a)
 #
 # Scenarios: (1) saturation, embedded store; (2) saturation, Redis (a
 # redis-server it starts on a free loopback port, when coachd has --redis),
@@ -16,7 +18,13 @@
 # (3) idle memory per subscriber stream at 1k, 5k, 10k sessions (2 streams
 # each); (4) reconnect storm; (5) one stalled subscriber. Everything runs on
 # 127.0.0.1, every run is bounded, and every process started here is stopped
-# on exit. Sizes can be changed through the variables below.
+# on exit; (6) and (7) saturation with live events, embedded and Redis, in
+# rounds like (1) and (2): every session starts paused, its two streams
+# attach, and it is resumed once both had their first response, so the
+# events a server makes reach subscribers that wait for them (at time scale
+# 100000 in (1) and (2) coachd's sessions end before their streams attach,
+# and its latency there is the age of replayed history). Sizes can be
+# changed through the variables below.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -31,6 +39,10 @@ sat_seconds="${SAT_SECONDS:-15}"
 # Saturation rounds (baseline, embedded, Redis each): the table shows the
 # round with the median ratio, and every round's ratio.
 sat_rounds="${SAT_ROUNDS:-3}"
+live_time_scale="${LIVE_TIME_SCALE:-$sat_time_scale}"
+# Which scenarios run: sat (1, 2), idle (3), storm (4), stall (5), live
+# (6, 7).
+scenarios="${SCENARIOS:-sat idle storm stall live}"
 idle_sizes="${IDLE_SIZES:-1000 5000 10000}"
 storm_households="${STORM_HOUSEHOLDS:-5000}"
 storm_time_scale="${STORM_TIME_SCALE:-10}"
@@ -47,6 +59,7 @@ if [[ "$quick" == 1 ]]; then
 fi
 
 log() { echo "bench: $*" >&2; }
+want() { [[ " $scenarios " == *" $1 "* ]]; }
 
 # --- build -------------------------------------------------------------------
 if [[ "${SKIP_BUILD:-0}" == 1 ]]; then
@@ -215,6 +228,16 @@ live() {
   echo "$(awk -v n="$n" -v a="$all" 'BEGIN { printf "%.1f%%", 100 * n / a }'), $(us_to_ms "$(field "$1" live_latency_p50_us)") / $(us_to_ms "$(field "$1" live_latency_p99_us)") / $(us_to_ms "$(field "$1" live_latency_p999_us)")"
 }
 
+# latencies NAME: run NAME's latency p50 / p99 / p99.9 over all events (ms).
+latencies() {
+  echo "$(us_to_ms "$(field "$1" latency_p50_us)") / $(us_to_ms "$(field "$1" latency_p99_us)") / $(us_to_ms "$(field "$1" latency_p999_us)")"
+}
+
+# cpu NAME: run NAME's server CPU seconds (and per 1,000 events, ms).
+cpu() {
+  echo "$(fmt "$(field "$1" server_cpu_s)" 1) ($(fmt "$(field "$1" server_cpu_per_kevent_ms)" 1))"
+}
+
 exact() {  # exact NAME: "0 / 0" gaps / duplicates (+ stream errors if any).
   local g d e
   g="$(field "$1" gaps)" d="$(field "$1" duplicates)" e="$(field "$1" stream_errors)"
@@ -259,9 +282,11 @@ if ! grep -q -- '--redis' <<<"$coachd_help" ||
   redis_note="coachd has no --redis flag (or redis-server is missing): skipped"
 fi
 
-# run_redis_saturation NAME: coachd on a fresh redis-server (a free loopback
-# port), saturated.
+# run_redis_saturation NAME [MODE [TIME_SCALE]]: coachd on a fresh
+# redis-server (a free loopback port), saturated (loadgen --mode=MODE,
+# saturation by default).
 run_redis_saturation() {
+  local mode="${2:-saturation}" scale="${3:-$sat_time_scale}"
   local redis_port="" candidate
   for _ in $(seq 1 50); do
     candidate=$((20000 + RANDOM % 30000))
@@ -281,8 +306,8 @@ run_redis_saturation() {
     redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
     sleep 0.05
   done
-  start_coachd "$sat_time_scale" --redis="redis://127.0.0.1:$redis_port"
-  run_loadgen "$1" coachd+redis --mode=saturation \
+  start_coachd "$scale" --redis="redis://127.0.0.1:$redis_port"
+  run_loadgen "$1" coachd+redis --mode="$mode" \
     --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s \
     --redis_port="$redis_port" --redis_pid="$redis_pid"
   stop_server "$1"
@@ -290,59 +315,85 @@ run_redis_saturation() {
   wait "$redis_pid" 2>/dev/null || true
 }
 
-event_bytes=""
-for round in $(seq 1 "$sat_rounds"); do
-  start_coachd "$sat_time_scale"
-  run_loadgen "sat_embedded_$round" coachd --mode=saturation \
-    --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
-  stop_server "sat_embedded_$round"
-  if [[ -z "$event_bytes" ]]; then
-    event_bytes="$(fmt "$(field "sat_embedded_$round" mean_event_bytes)")"
-    [[ "$event_bytes" == n/a ]] && event_bytes=480
-    log "events: $session_events per demo session, $event_bytes bytes on average"
-  fi
-  start_baseline --event_bytes="$event_bytes" --session_events="$session_events"
-  run_loadgen "sat_baseline_$round" baseline --mode=saturation \
-    --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
-  stop_server "sat_baseline_$round"
-  if [[ -z "$redis_note" ]]; then
-    run_redis_saturation "sat_redis_$round"
-  else
-    echo '{}' >"$work/sat_redis_$round.json"
-  fi
-done
-
-# median_round STORE: the round whose coachd / baseline ratio is the median
-# (the lower middle one for an even count).
+# median_round STORE [PREFIX [KEY]]: the round whose coachd / baseline ratio
+# of KEY (events_per_s) is the median (the lower middle one for an even
+# count), of the runs PREFIX_STORE_N (PREFIX sat or live).
 median_round() {
-  local round
+  local round prefix="${2:-sat}" key="${3:-events_per_s}"
   for round in $(seq 1 "$sat_rounds"); do
-    echo "$(ratio "$(field "sat_${1}_$round" events_per_s)" \
-      "$(field "sat_baseline_$round" events_per_s)") $round"
+    echo "$(ratio "$(field "${prefix}_${1}_$round" "$key")" \
+      "$(field "${prefix}_baseline_$round" "$key")") $round"
   done | sort -n | awk -v n="$sat_rounds" 'NR == int((n + 1) / 2) { print $2 }'
 }
-# round_ratios STORE: every round's ratio, in the order run.
+# round_ratios STORE [PREFIX [KEY]]: every round's ratio, in the order run.
 round_ratios() {
-  local round out=""
+  local round out="" prefix="${2:-sat}" key="${3:-events_per_s}"
   for round in $(seq 1 "$sat_rounds"); do
-    out+="${out:+, }$(ratio "$(field "sat_${1}_$round" events_per_s)" \
-      "$(field "sat_baseline_$round" events_per_s)")"
+    out+="${out:+, }$(ratio "$(field "${prefix}_${1}_$round" "$key")" \
+      "$(field "${prefix}_baseline_$round" "$key")")"
   done
   echo "$out"
 }
-m="$(median_round embedded)"
-for f in json load; do
-  cp "$work/sat_embedded_$m.$f" "$work/sat_embedded.$f" 2>/dev/null || true
-  cp "$work/sat_baseline_$m.$f" "$work/sat_baseline.$f" 2>/dev/null || true
-done
-m="$(median_round redis)"
-for f in json load; do
-  cp "$work/sat_redis_$m.$f" "$work/sat_redis.$f" 2>/dev/null || true
-  cp "$work/sat_baseline_$m.$f" "$work/sat_baseline_r.$f" 2>/dev/null || true
-done
+
+# saturation_rounds PREFIX MODE TIME_SCALE BASELINE_SESSION_EVENTS: SAT_ROUNDS
+# rounds, each of coachd (embedded store), the baseline and coachd on Redis,
+# loaded by loadgen --mode=MODE (runs PREFIX_embedded_N, PREFIX_baseline_N,
+# PREFIX_redis_N); then copies the median rounds' runs to PREFIX_embedded
+# and PREFIX_baseline, PREFIX_redis and PREFIX_baseline_r.
+event_bytes=""
+saturation_rounds() {
+  local prefix="$1" mode="$2" scale="$3" baseline_events="$4" round m f
+  for round in $(seq 1 "$sat_rounds"); do
+    start_coachd "$scale"
+    run_loadgen "${prefix}_embedded_$round" coachd --mode="$mode" \
+      --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
+    stop_server "${prefix}_embedded_$round"
+    if [[ -z "$event_bytes" ]]; then
+      event_bytes="$(fmt "$(field "${prefix}_embedded_$round" mean_event_bytes)")"
+      [[ "$event_bytes" == n/a ]] && event_bytes=480
+      log "events: $session_events per demo session, $event_bytes bytes on average"
+    fi
+    start_baseline --event_bytes="$event_bytes" \
+      --session_events="$baseline_events"
+    run_loadgen "${prefix}_baseline_$round" baseline --mode="$mode" \
+      --households="$sat_households" --duration="${sat_seconds}s" --warmup=3s
+    stop_server "${prefix}_baseline_$round"
+    if [[ -z "$redis_note" ]]; then
+      run_redis_saturation "${prefix}_redis_$round" "$mode" "$scale"
+    else
+      echo '{}' >"$work/${prefix}_redis_$round.json"
+    fi
+  done
+  m="$(median_round embedded "$prefix")"
+  for f in json load; do
+    cp "$work/${prefix}_embedded_$m.$f" "$work/${prefix}_embedded.$f" 2>/dev/null || true
+    cp "$work/${prefix}_baseline_$m.$f" "$work/${prefix}_baseline.$f" 2>/dev/null || true
+  done
+  m="$(median_round redis "$prefix")"
+  for f in json load; do
+    cp "$work/${prefix}_redis_$m.$f" "$work/${prefix}_redis.$f" 2>/dev/null || true
+    cp "$work/${prefix}_baseline_$m.$f" "$work/${prefix}_baseline_r.$f" 2>/dev/null || true
+  done
+}
+
+if want sat; then
+  saturation_rounds sat saturation "$sat_time_scale" "$session_events"
+fi
+
+# --- (6) and (7) saturation with live events, embedded and Redis ------------
+# Same households, streams and rounds as (1) and (2); sessions start paused
+# (StartSession paused: coachd's two first events, then PAUSED; the
+# baseline's likewise), both streams attach from the pause and get it as
+# their first response, then RESUME plays the session (coachd: one more
+# event, RESUMED; the baseline is told of the two more).
+if want live; then
+  saturation_rounds live live "$live_time_scale" "$((session_events + 2))"
+fi
 
 # --- (3) idle memory per stream ----------------------------------------------
+event_bytes="${event_bytes:-480}"  # When neither (1) nor (6) ran.
 for n in $idle_sizes; do
+  want idle || break
   start_coachd 1
   run_loadgen "idle_${n}_coachd" coachd --mode=idle --households="$n" \
     --settle=5s --setup_inflight=128
@@ -354,6 +405,7 @@ for n in $idle_sizes; do
 done
 
 # --- (4) reconnect storm -----------------------------------------------------
+if want storm; then
 start_coachd "$storm_time_scale"
 run_loadgen storm_coachd coachd --mode=storm --households="$storm_households" \
   --preset=strength-3-3-3 --warmup=3s --storm_gap=500ms
@@ -367,8 +419,10 @@ start_baseline --event_bytes="$event_bytes" --session_events=100000000 \
 run_loadgen storm_baseline baseline --mode=storm \
   --households="$storm_households" --warmup=3s --storm_gap=500ms
 stop_server storm_baseline
+fi
 
 # --- (5) one stalled subscriber ----------------------------------------------
+if want stall; then
 start_coachd "$stall_time_scale"
 run_loadgen stall_coachd coachd --mode=stalled \
   --households="$stall_households" --duration="${stall_seconds}s" \
@@ -390,6 +444,7 @@ run_loadgen stall_baseline baseline --mode=stalled \
   --households="$stall_households" --duration="${stall_seconds}s" \
   --warmup=3s --repeat_rate="$repeat_rate" --setup_inflight=128
 stop_server stall_baseline
+fi
 
 elapsed=$((SECONDS - t_start))
 load_at_end="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -478,11 +533,33 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "| | | stalled one: caught up with a snapshot / events after | $(field stall_coachd stalled_lag_snapshots) / $(field stall_coachd stalled_received) | $(field stall_baseline stalled_lag_snapshots) / $(field stall_baseline stalled_received) | | | |"
   echo "| | | server CPU s / RSS MiB | $(fmt "$(field stall_coachd server_cpu_s)" 1) / $(awk -v k="$(field stall_coachd server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | $(fmt "$(field stall_baseline server_cpu_s)" 1) / $(awk -v k="$(field stall_baseline server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | | | |"
   echo "| | | gaps / duplicates | $(exact stall_coachd) | $(exact stall_baseline) | | 0 / 0 | |"
+  lc="$(field live_embedded events_per_s)" lb="$(field live_baseline events_per_s)"
+  p99c="$(field live_embedded live_latency_p99_us)" p99b="$(field live_baseline live_latency_p99_us)"
+  echo "| 6 | saturation, live, embedded ($sat_households households, time scale $live_time_scale, ${sat_seconds}s; sessions start paused and are resumed once both streams are attached; load $(load_of live_embedded) / $(load_of live_baseline)) | delivered events/s | $(fmt "$lc") | $(fmt "$lb") | $(ratio "$lc" "$lb") | | |"
+  echo "| | | live events (made after their device subscribed): share of events, p50 / p99 / p99.9 (ms) | $(live live_embedded) | $(live live_baseline) | $(ratio "$p99c" "$p99b") (p99) | <= 2 | $(verdict 'a <= 2' "$(ratio "$p99c" "$p99b")") |"
+  echo "| | | latency of all events p50 / p99 / p99.9 (ms) | $(latencies live_embedded) | $(latencies live_baseline) | | | |"
+  echo "| | | server CPU s (per 1k events, ms) | $(cpu live_embedded) | $(cpu live_baseline) | $(ratio "$(field live_embedded server_cpu_per_kevent_ms)" "$(field live_baseline server_cpu_per_kevent_ms)") | | |"
+  echo "| | | loadgen CPU s | $(fmt "$(field live_embedded loadgen_cpu_s)" 1) | $(fmt "$(field live_baseline loadgen_cpu_s)" 1) | | | |"
+  echo "| | | gaps / duplicates | $(exact live_embedded) | $(exact live_baseline) | | 0 / 0 | |"
+  echo "| | | ratio in each of $sat_rounds rounds, events/s; live p99 (the median by events/s above) | | | $(round_ratios embedded live); $(round_ratios embedded live live_latency_p99_us) | | |"
+  if [[ -n "$redis_note" ]]; then
+    echo "| 7 | saturation, live, Redis | | $redis_note | | | | |"
+  else
+    lr="$(field live_redis events_per_s)" lbr="$(field live_baseline_r events_per_s)"
+    p99r="$(field live_redis live_latency_p99_us)" p99br="$(field live_baseline_r live_latency_p99_us)"
+    echo "| 7 | saturation, live, Redis (same load; load $(load_of live_redis) / $(load_of live_baseline_r)) | delivered events/s | $(fmt "$lr") | $(fmt "$lbr") | $(ratio "$lr" "$lbr") | | |"
+    echo "| | | live events: share of events, p50 / p99 / p99.9 (ms) | $(live live_redis) | $(live live_baseline_r) | $(ratio "$p99r" "$p99br") (p99) | <= 2 | $(verdict 'a <= 2' "$(ratio "$p99r" "$p99br")") |"
+    echo "| | | Redis commands per published / delivered event | $(fmt "$(field live_redis redis_per_published)" 2) / $(fmt "$(field live_redis redis_per_delivered)" 2) | | | | |"
+    echo "| | | Redis commands per published event, by command | $(field live_redis redis_top) | | | | |"
+    echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(cpu live_redis); $(fmt "$(field live_redis redis_cpu_s)" 1) | $(cpu live_baseline_r) | $(ratio "$(field live_redis server_cpu_per_kevent_ms)" "$(field live_baseline_r server_cpu_per_kevent_ms)") | | |"
+    echo "| | | gaps / duplicates | $(exact live_redis) | $(exact live_baseline_r) | | 0 / 0 | |"
+    echo "| | | ratio in each of $sat_rounds rounds, events/s; live p99 (the median by events/s above) | | | $(round_ratios redis live); $(round_ratios redis live live_latency_p99_us) | | |"
+  fi
   echo
   echo "<details><summary>Raw loadgen JSON lines</summary>"
   echo
   echo '```'
-  for f in $(for r in $(seq 1 "$sat_rounds"); do echo "sat_embedded_$r sat_baseline_$r sat_redis_$r"; done) $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_control stall_baseline; do
+  for f in $(for r in $(seq 1 "$sat_rounds"); do echo "sat_embedded_$r sat_baseline_$r sat_redis_$r"; done) $(for n in $idle_sizes; do echo "idle_${n}_coachd idle_${n}_baseline"; done) storm_coachd storm_baseline stall_coachd stall_control stall_baseline $(for r in $(seq 1 "$sat_rounds"); do echo "live_embedded_$r live_baseline_$r live_redis_$r"; done); do
     echo "$f $(cat "$work/$f.json" 2>/dev/null || echo '{}')"
   done
   echo '```'
