@@ -335,6 +335,17 @@ round_ratios() {
   echo "$out"
 }
 
+# median_ratio STORE PREFIX KEY: the median of the rounds' coachd / baseline
+# ratios of KEY (a latency's median round need not be the throughput's).
+median_ratio() {
+  local round
+  for round in $(seq 1 "$sat_rounds"); do
+    echo "$(ratio "$(field "${2}_${1}_$round" "$3")" \
+      "$(field "${2}_baseline_$round" "$3")")"
+  done | grep -v n/a | sort -n |
+    awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "n/a" }'
+}
+
 # saturation_rounds PREFIX MODE TIME_SCALE BASELINE_SESSION_EVENTS: SAT_ROUNDS
 # rounds, each of coachd (embedded store), the baseline and coachd on Redis,
 # loaded by loadgen --mode=MODE (runs PREFIX_embedded_N, PREFIX_baseline_N,
@@ -536,7 +547,8 @@ sat_br="$(field sat_baseline_r events_per_s)"
   lc="$(field live_embedded events_per_s)" lb="$(field live_baseline events_per_s)"
   p99c="$(field live_embedded live_latency_p99_us)" p99b="$(field live_baseline live_latency_p99_us)"
   echo "| 6 | saturation, live, embedded ($sat_households households, time scale $live_time_scale, ${sat_seconds}s; sessions start paused and are resumed once both streams are attached; load $(load_of live_embedded) / $(load_of live_baseline)) | delivered events/s | $(fmt "$lc") | $(fmt "$lb") | $(ratio "$lc" "$lb") | | |"
-  echo "| | | live events (made after their device subscribed): share of events, p50 / p99 / p99.9 (ms) | $(live live_embedded) | $(live live_baseline) | $(ratio "$p99c" "$p99b") (p99) | <= 2 | $(verdict 'a <= 2' "$(ratio "$p99c" "$p99b")") |"
+  p99m="$(median_ratio embedded live live_latency_p99_us)"
+  echo "| | | live events (made after their device subscribed): share of events, p50 / p99 / p99.9 (ms) | $(live live_embedded) | $(live live_baseline) | $(ratio "$p99c" "$p99b") (p99); the rounds' median $p99m | <= 2 (the rounds' median) | $(verdict 'a <= 2' "$p99m") |"
   echo "| | | latency of all events p50 / p99 / p99.9 (ms) | $(latencies live_embedded) | $(latencies live_baseline) | | | |"
   echo "| | | server CPU s (per 1k events, ms) | $(cpu live_embedded) | $(cpu live_baseline) | $(ratio "$(field live_embedded server_cpu_per_kevent_ms)" "$(field live_baseline server_cpu_per_kevent_ms)") | | |"
   echo "| | | loadgen CPU s | $(fmt "$(field live_embedded loadgen_cpu_s)" 1) | $(fmt "$(field live_baseline loadgen_cpu_s)" 1) | | | |"
@@ -548,7 +560,8 @@ sat_br="$(field sat_baseline_r events_per_s)"
     lr="$(field live_redis events_per_s)" lbr="$(field live_baseline_r events_per_s)"
     p99r="$(field live_redis live_latency_p99_us)" p99br="$(field live_baseline_r live_latency_p99_us)"
     echo "| 7 | saturation, live, Redis (same load; load $(load_of live_redis) / $(load_of live_baseline_r)) | delivered events/s | $(fmt "$lr") | $(fmt "$lbr") | $(ratio "$lr" "$lbr") | | |"
-    echo "| | | live events: share of events, p50 / p99 / p99.9 (ms) | $(live live_redis) | $(live live_baseline_r) | $(ratio "$p99r" "$p99br") (p99) | <= 2 | $(verdict 'a <= 2' "$(ratio "$p99r" "$p99br")") |"
+    p99m="$(median_ratio redis live live_latency_p99_us)"
+    echo "| | | live events: share of events, p50 / p99 / p99.9 (ms) | $(live live_redis) | $(live live_baseline_r) | $(ratio "$p99r" "$p99br") (p99); the rounds' median $p99m | <= 2 (the rounds' median) | $(verdict 'a <= 2' "$p99m") |"
     echo "| | | Redis commands per published / delivered event | $(fmt "$(field live_redis redis_per_published)" 2) / $(fmt "$(field live_redis redis_per_delivered)" 2) | | | | |"
     echo "| | | Redis commands per published event, by command | $(field live_redis redis_top) | | | | |"
     echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(cpu live_redis); $(fmt "$(field live_redis redis_cpu_s)" 1) | $(cpu live_baseline_r) | $(ratio "$(field live_redis server_cpu_per_kevent_ms)" "$(field live_baseline_r server_cpu_per_kevent_ms)") | | |"
