@@ -1,8 +1,10 @@
 // ThreadSanitizer and Debian's Abseil: libabsl_synchronization is not built
 // with -fsanitize=thread, so TSan cannot see absl::Mutex order anything, and
-// every member guarded by one would look raced. This library (linked first
-// into every executable of a COACHD_SANITIZE=thread build) interposes the
-// public locking functions of absl::Mutex and absl::CondVar: each calls
+// every member guarded by one would look raced. This file (object code of
+// every executable of a COACHD_SANITIZE=thread build, so its definitions
+// come before Debian Abseil's for the executable and for every library it
+// loads) interposes the public locking functions of absl::Mutex and
+// absl::CondVar: each calls
 // Abseil's own (dlsym RTLD_NEXT) and tells TSan what it did (a release
 // before unlocking, an acquire after locking). Conditions (absl::Condition)
 // are evaluated by Abseil inside its locking, sometimes on the unlocking
