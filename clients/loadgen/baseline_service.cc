@@ -292,6 +292,11 @@ class StreamReactor : public grpc::ServerGenericBidiReactor,
 
   void OnDone() override {
     service_->open_streams.fetch_sub(1, std::memory_order_relaxed);
+    // gRPC calls OnDone after the last OnWriteDone, ordered in its core; the
+    // lock orders the destructor after every locked section through our own
+    // synchronization too (the buffer last written in OnWriteDone), which
+    // is the order ThreadSanitizer can see.
+    { absl::MutexLock lock(&mu_); }
     Unref();
   }
 
