@@ -115,10 +115,16 @@ class UnaryReactor : public grpc::ServerGenericBidiReactor {
 
   UnaryReactor(BaselineService* service, Method method)
       : service_(service), method_(method) {
+    // gRPC makes the reactor on one of its threads and calls OnReadDone on
+    // another, ordered in its core; the lock (here, in OnReadDone and in
+    // OnDone) orders them through our own synchronization too, which is the
+    // order ThreadSanitizer can see.
+    absl::MutexLock lock(&mu_);
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
     if (!ok) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           "request: none was sent"));
@@ -182,13 +188,17 @@ class UnaryReactor : public grpc::ServerGenericBidiReactor {
     }
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    { absl::MutexLock lock(&mu_); }  // After OnReadDone (see the constructor).
+    delete this;
+  }
 
  private:
   BaselineService* const service_;
   const Method method_;
-  grpc::ByteBuffer request_;
-  grpc::ByteBuffer response_;
+  absl::Mutex mu_;
+  grpc::ByteBuffer request_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer response_ ABSL_GUARDED_BY(mu_);  // Kept until written.
 };
 
 // Subscribe: pre-serialized events after the resume position.
