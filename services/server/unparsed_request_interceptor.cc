@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "services/common/rpc_log.h"
 
@@ -31,20 +32,35 @@ std::string RequestType(absl::string_view method) {
 class UnparsedRequestInterceptor : public grpc::experimental::Interceptor {
  public:
   explicit UnparsedRequestInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : method_(info->method() != nullptr ? info->method() : "?") {}
+      : method_(info->method() != nullptr ? info->method() : "?") {
+    // gRPC makes the interceptor on one of its threads, runs its hooks on
+    // others (the completion op's among them) and deletes it with the call,
+    // ordered in its core; the lock (here, in Intercept and in the
+    // destructor) orders them through our own synchronization too, which is
+    // the order ThreadSanitizer can see. Hooks of one call never run
+    // concurrently, so it is never contended.
+    absl::MutexLock lock(&mu_);
+  }
+
+  ~UnparsedRequestInterceptor() override { absl::MutexLock lock(&mu_); }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        methods->GetRecvMessage() == nullptr) {
-      unparsed_ = true;  // The handler gets no request: it cannot run.
+    bool report = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (methods->QueryInterceptionHookPoint(
+              InterceptionHookPoints::POST_RECV_MESSAGE) &&
+          methods->GetRecvMessage() == nullptr) {
+        unparsed_ = true;  // The handler gets no request: it cannot run.
+      }
+      report = unparsed_ &&
+               methods->QueryInterceptionHookPoint(
+                   InterceptionHookPoints::PRE_SEND_STATUS) &&
+               methods->GetSendStatus().error_code() ==
+                   grpc::StatusCode::UNIMPLEMENTED;
     }
-    if (unparsed_ &&
-        methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::PRE_SEND_STATUS) &&
-        methods->GetSendStatus().error_code() ==
-            grpc::StatusCode::UNIMPLEMENTED) {
+    if (report) {
       const std::string message =
           absl::StrCat("request: is not a serialized ", RequestType(method_),
                        " (", method_, ")");
@@ -58,7 +74,8 @@ class UnparsedRequestInterceptor : public grpc::experimental::Interceptor {
 
  private:
   const std::string method_;
-  bool unparsed_ = false;  // Hooks of one call never run concurrently.
+  absl::Mutex mu_;
+  bool unparsed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class Factory : public grpc::experimental::ServerInterceptorFactoryInterface {
