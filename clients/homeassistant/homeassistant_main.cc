@@ -5,7 +5,12 @@
 //   homeassistant --target=127.0.0.1:50051 --people=alice,bob --pair
 //       --credentials_dir=DIR --mqtt_host=127.0.0.1 --mqtt_port=1883  (one
 //       line)
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -14,7 +19,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "clients/common/client_auth.h"
 #include "clients/common/client_flags.h"
 #include "clients/common/device_flags.h"
@@ -53,12 +57,17 @@ ABSL_FLAG(std::string, metrics_port_file, "",
 
 namespace {
 
-absl::Notification* stop_requested = nullptr;
+// The write end of a pipe that main reads until SIGINT or SIGTERM: a write is
+// async-signal-safe, where an absl::Notification takes a lock the signal may
+// have interrupted. main blocks in read(), a call ThreadSanitizer intercepts
+// (it runs a handler only there or at the next intercepted call; in
+// Notification's wait, a futex inside Abseil, the handler never ran and the
+// bridge never stopped).
+int stop_fd = -1;
 
 void OnSignal(int) {
-  if (stop_requested != nullptr && !stop_requested->HasBeenNotified()) {
-    stop_requested->Notify();
-  }
+  const char byte = 0;
+  [[maybe_unused]] const ssize_t written = ::write(stop_fd, &byte, 1);
 }
 
 }  // namespace
@@ -164,8 +173,12 @@ int main(int argc, char** argv) {
 
   MetricsRegistry metrics;  // Outlives the bridge.
   options.metrics = &metrics;
-  absl::Notification stop;
-  stop_requested = &stop;
+  int stop_pipe[2];
+  if (::pipe2(stop_pipe, O_CLOEXEC) != 0) {
+    LogError(absl::StrCat("pipe: ", std::strerror(errno)));
+    return 2;
+  }
+  stop_fd = stop_pipe[1];
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   Bridge bridge(std::move(options));
@@ -199,7 +212,9 @@ int main(int argc, char** argv) {
   LogInfo(absl::StrCat("homeassistant: serving ", people.size(),
                        " people; broker ", absl::GetFlag(FLAGS_mqtt_host), ":",
                        absl::GetFlag(FLAGS_mqtt_port)));
-  stop.WaitForNotification();
+  char byte = 0;
+  while (::read(stop_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
   LogInfo("homeassistant: stopping");
   if (metrics_http != nullptr) metrics_http->Stop();
   return 0;

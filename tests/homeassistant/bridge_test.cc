@@ -35,6 +35,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "clients/homeassistant/ha_state.h"
 #include "clients/homeassistant/person_credentials.h"
 #include "coach/v1/auth.grpc.pb.h"
@@ -717,6 +718,45 @@ TEST_F(PairedBridgeTest, KillingTheBridgeProcessMakesTheBrokerSayOffline) {
   ::waitpid(pid, nullptr, 0);
   // The broker notices the dead connection (keepalive 10 s at most 1.5x).
   EXPECT_TRUE(probe_->WaitFor(availability, "offline", absl::Seconds(20)));
+}
+
+TEST_F(PairedBridgeTest, SigtermStopsTheBridgeProcessCleanlyAndItSaysOffline) {
+  ASSERT_TRUE(PairFor("bob", "bob").ok());
+  const std::string binary =
+      std::string(COACHD_BINARY_DIR) + "/clients/homeassistant/homeassistant";
+  const std::string port = absl::StrCat("--mqtt_port=", broker_->port());
+  const std::string target =
+      absl::StrCat("--target=127.0.0.1:", server_->port());
+  const std::string credentials_flag = "--credentials_dir=" + dir_;
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    ::execl(binary.c_str(), binary.c_str(), "--people=bob", "--bridge_id=term",
+            port.c_str(), target.c_str(), credentials_flag.c_str(),
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const std::string availability = "coachd/bridge/term/availability";
+  EXPECT_TRUE(probe_->WaitFor(availability, "online", absl::Seconds(10)));
+  probe_->Clear();
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  // Exits by itself (under ThreadSanitizer too, where a handler that waited
+  // on an absl::Notification never ran), with 0; a clean stop says offline.
+  int status = -1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (::waitpid(pid, &status, WNOHANG) == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  if (status == -1) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "still running 20 s after SIGTERM";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(probe_->WaitFor(availability, "offline", absl::Seconds(5)));
 }
 
 TEST_F(PairedBridgeTest,
