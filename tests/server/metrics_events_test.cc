@@ -49,42 +49,79 @@ std::string StartSession(coach::v1::SessionService::Stub* stub,
   return view.session_id();
 }
 
-// A coachd on `clock` whose streams queue at most 16 messages, with its
-// metrics in `registry` on a port, taking hundreds of commands in a session.
-absl::StatusOr<std::unique_ptr<CoachServer>> StartWithSmallQueues(
-    FakeClock* clock, MetricsRegistry* registry) {
-  ServerOptions options = LoopbackServerOptions(clock);
-  options.metrics = registry;
-  options.metrics_listen = "127.0.0.1:0";
-  options.max_stream_queue = 16;
-  options.quotas.commands.max = 0;  // Many commands into one session.
-  options.max_commands_per_window = 1000;
-  return CoachServer::Start(std::move(options));
+// Reads from `reader` until a message that `is_catch_up` accepts, passing
+// over what was in flight before it. Stops at that message, at the end of the
+// stream or after 1000 reads (each bounded by its call's deadline), whichever
+// comes first; a success only for the first, a failure saying which otherwise.
+template <typename Message, typename Accept>
+::testing::AssertionResult ReadUntilSnapshot(
+    grpc::ClientReaderInterface<Message>* reader, Accept is_catch_up) {
+  constexpr int kMaxReads = 1000;
+  Message message;
+  for (int i = 0; i < kMaxReads; ++i) {
+    if (!reader->Read(&message)) {
+      return ::testing::AssertionFailure() << "the stream ended at read " << i;
+    }
+    if (is_catch_up(message)) return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "no catch-up snapshot in " << kMaxReads << " reads";
 }
 
-// A channel to `target` for a slow reader: an 8 KiB HTTP/2 window (room for
-// a ~2 KB snapshot once it reads again), so coachd's writes stop after a few
-// messages and the rest waits in the stream's queue.
-std::shared_ptr<grpc::Channel> SlowChannel(const std::string& target) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
-}
+// A coachd on a FakeClock whose streams queue at most 16 messages, with its
+// metrics in a registry on a port, taking hundreds of commands in a session;
+// a client of its sessions, and a channel for a reader too slow for its queue.
+class SmallQueuesMetricsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions options = LoopbackServerOptions(&clock_);
+    options.metrics = &registry_;
+    options.metrics_listen = "127.0.0.1:0";
+    options.max_stream_queue = 16;
+    options.quotas.commands.max = 0;  // Many commands into one session.
+    options.max_commands_per_window = 1000;
+    auto server = CoachServer::Start(std::move(options));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    port_ = server_->metrics_port();
+    const std::string target = absl::StrCat("127.0.0.1:", server_->port());
+    sessions_ = coach::v1::SessionService::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    // The slow reader's: an 8 KiB HTTP/2 window (room for a ~2 KB snapshot
+    // once it reads again), so coachd's writes stop after a few messages and
+    // the rest waits in the stream's queue.
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
+    slow_channel_ = grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args);
+  }
 
-TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
-  FakeClock clock(absl::FromUnixSeconds(1767596400));
-  MetricsRegistry registry;
-  auto server = StartWithSmallQueues(&clock, &registry);
-  ASSERT_TRUE(server.ok()) << server.status();
-  const int port = (*server)->metrics_port();
-  const std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
-  auto sessions = coach::v1::SessionService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  auto slow = coach::v1::SessionService::NewStub(SlowChannel(target));
+  // Sends command `type` with id `command_id` to session `id` as alice.
+  grpc::Status SendCommand(const std::string& id, const std::string& command_id,
+                           coach::v1::CommandType type) {
+    coach::v1::SendCommandRequest request;
+    request.set_session_id(id);
+    request.set_command_id(command_id);
+    request.set_command(type);
+    coach::v1::SendCommandResponse done;
+    return sessions_->SendCommand(
+        TokenContext("alice", Role::kUser, clock_.Now()).get(), request, &done);
+  }
 
-  const ScrapedMetrics before = Scrape(port);
+  FakeClock clock_{absl::FromUnixSeconds(1767596400)};
+  MetricsRegistry registry_;  // Outlives server_.
+  std::unique_ptr<CoachServer> server_;
+  int port_ = 0;  // Of /metrics.
+  std::unique_ptr<coach::v1::SessionService::Stub> sessions_;
+  std::shared_ptr<grpc::Channel> slow_channel_;
+};
+
+TEST_F(SmallQueuesMetricsTest,
+       ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
+  auto slow = coach::v1::SessionService::NewStub(slow_channel_);
+
+  const ScrapedMetrics before = Scrape(port_);
   EXPECT_EQ(before.types.at("coachd_session_snapshots_total"), "counter");
   for (const char* reason :
        {"joined", "cannot_resume", "new_epoch", "fell_behind"}) {
@@ -92,8 +129,9 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
     EXPECT_EQ(Snapshots(before, reason), 0);
   }
 
-  const std::string id = StartSession(sessions.get(), clock, "strength-3-3-3");
-  auto context = TokenContext("alice", Role::kDevice, clock.Now());
+  const std::string id =
+      StartSession(sessions_.get(), clock_, "strength-3-3-3");
+  auto context = TokenContext("alice", Role::kDevice, clock_.Now());
   coach::v1::SubscribeRequest request;
   request.set_session_id(id);
   request.set_kind(coach::v1::DEVICE_KIND_DISPLAY);
@@ -101,34 +139,25 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
   coach::v1::SessionEvent event;
   ASSERT_TRUE(reader->Read(&event));  // The joining snapshot.
   ASSERT_TRUE(event.has_snapshot());
-  const ScrapedMetrics joined = Scrape(port);
+  const ScrapedMetrics joined = Scrape(port_);
   EXPECT_EQ(Snapshots(joined, "joined"), 1);
   EXPECT_EQ(Snapshots(joined, "fell_behind"), 0);
 
   // Hundreds of events (a REPEAT each) while the device does not read: its
   // queue overflows.
   for (int i = 0; i < 300; ++i) {
-    coach::v1::SendCommandRequest repeat;
-    repeat.set_session_id(id);
-    repeat.set_command_id(absl::StrCat("repeat-", i));
-    repeat.set_command(coach::v1::COMMAND_TYPE_REPEAT);
-    coach::v1::SendCommandResponse done;
-    ASSERT_TRUE(
-        sessions
-            ->SendCommand(TokenContext("alice", Role::kUser, clock.Now()).get(),
-                          repeat, &done)
-            .ok());
+    ASSERT_TRUE(SendCommand(id, absl::StrCat("repeat-", i),
+                            coach::v1::COMMAND_TYPE_REPEAT)
+                    .ok());
   }
-  EXPECT_EQ(Snapshots(Scrape(port), "fell_behind"), 0)
+  EXPECT_EQ(Snapshots(Scrape(port_), "fell_behind"), 0)
       << "counted before the device was sent its snapshot";
   // It reads again: what was in flight, then the catch-up snapshot.
-  bool caught_up = false;
-  for (int i = 0; i < 1000 && !caught_up; ++i) {
-    ASSERT_TRUE(reader->Read(&event)) << "read " << i;
-    caught_up = event.has_snapshot() && !event.snapshot().recovered();
-  }
-  ASSERT_TRUE(caught_up) << "no catch-up snapshot in 1000 reads";
-  const ScrapedMetrics after = Scrape(port);
+  ASSERT_TRUE(
+      ReadUntilSnapshot(reader.get(), [](const coach::v1::SessionEvent& e) {
+        return e.has_snapshot() && !e.snapshot().recovered();
+      }));
+  const ScrapedMetrics after = Scrape(port_);
   EXPECT_EQ(Snapshots(after, "fell_behind"), 1);
   EXPECT_EQ(Snapshots(after, "joined"), 1);
   EXPECT_EQ(Snapshots(after, "cannot_resume"), 0);
@@ -138,55 +167,39 @@ TEST(MetricsEventsTest, ADeviceTooSlowForItsQueueGetsASnapshotCountedOnce) {
   reader->Finish().IgnoreError();
 }
 
-TEST(MetricsEventsTest, ADashboardTooSlowForItsQueueGetsASnapshotCountedOnce) {
-  FakeClock clock(absl::FromUnixSeconds(1767596400));
-  MetricsRegistry registry;
-  auto server = StartWithSmallQueues(&clock, &registry);
-  ASSERT_TRUE(server.ok()) << server.status();
-  const int port = (*server)->metrics_port();
-  const std::string target = absl::StrCat("127.0.0.1:", (*server)->port());
-  auto sessions = coach::v1::SessionService::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  auto slow = coach::v1::CoachService::NewStub(SlowChannel(target));
+TEST_F(SmallQueuesMetricsTest,
+       ADashboardTooSlowForItsQueueGetsASnapshotCountedOnce) {
+  auto slow = coach::v1::CoachService::NewStub(slow_channel_);
 
-  const ScrapedMetrics before = Scrape(port);
+  const ScrapedMetrics before = Scrape(port_);
   EXPECT_EQ(before.types.at("coachd_board_fell_behind_total"), "counter");
   EXPECT_EQ(before.Value("coachd_board_fell_behind_total", {}), 0);
 
   // alice watches her own sessions (WatchMySessions) and stops reading.
-  auto context = TokenContext("alice", Role::kUser, clock.Now());
+  auto context = TokenContext("alice", Role::kUser, clock_.Now());
   auto reader = slow->WatchMySessions(context.get(), {});
   coach::v1::LiveUpdate update;
   ASSERT_TRUE(reader->Read(&update));  // The joining snapshot.
   ASSERT_EQ(update.kind(), coach::v1::LIVE_UPDATE_KIND_SNAPSHOT);
-  const std::string id = StartSession(sessions.get(), clock, "demo");
+  const std::string id = StartSession(sessions_.get(), clock_, "demo");
   for (int i = 0; i < 300; ++i) {  // Each commit updates her board.
-    coach::v1::SendCommandRequest command;
-    command.set_session_id(id);
-    command.set_command_id(absl::StrCat("c", i));
-    command.set_command(i % 2 == 0 ? coach::v1::COMMAND_TYPE_PAUSE
-                                   : coach::v1::COMMAND_TYPE_RESUME);
-    coach::v1::SendCommandResponse done;
-    ASSERT_TRUE(
-        sessions
-            ->SendCommand(TokenContext("alice", Role::kUser, clock.Now()).get(),
-                          command, &done)
-            .ok())
+    ASSERT_TRUE(SendCommand(id, absl::StrCat("c", i),
+                            i % 2 == 0 ? coach::v1::COMMAND_TYPE_PAUSE
+                                       : coach::v1::COMMAND_TYPE_RESUME)
+                    .ok())
         << i;
   }
-  EXPECT_EQ(Scrape(port).Value("coachd_board_fell_behind_total", {}), 0)
+  EXPECT_EQ(Scrape(port_).Value("coachd_board_fell_behind_total", {}), 0)
       << "counted before the dashboard was sent its snapshot";
   // It reads again: what was in flight, then the catch-up snapshot.
-  bool caught_up = false;
-  for (int i = 0; i < 1000 && !caught_up; ++i) {
-    ASSERT_TRUE(reader->Read(&update)) << "read " << i;
-    caught_up = update.kind() == coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
-                !update.board().recovered();
-  }
-  ASSERT_TRUE(caught_up) << "no catch-up snapshot in 1000 reads";
-  EXPECT_EQ(Scrape(port).Value("coachd_board_fell_behind_total", {}), 1);
+  ASSERT_TRUE(
+      ReadUntilSnapshot(reader.get(), [](const coach::v1::LiveUpdate& u) {
+        return u.kind() == coach::v1::LIVE_UPDATE_KIND_SNAPSHOT &&
+               !u.board().recovered();
+      }));
+  EXPECT_EQ(Scrape(port_).Value("coachd_board_fell_behind_total", {}), 1);
   // The sessions' own counter is apart: no device fell behind.
-  EXPECT_EQ(Snapshots(Scrape(port), "fell_behind"), 0);
+  EXPECT_EQ(Snapshots(Scrape(port_), "fell_behind"), 0);
 
   context->TryCancel();
   reader->Finish().IgnoreError();
