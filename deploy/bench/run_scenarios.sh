@@ -248,6 +248,25 @@ exact() {  # exact NAME: "0 / 0" gaps / duplicates (+ stream errors if any).
   fi
 }
 
+# The table's rows that several scenarios print alike.
+# gaps_row CODE BASE: gaps / duplicates of runs CODE (coachd) and BASE (the
+# baseline), against the target 0 / 0.
+gaps_row() {
+  echo "| | | gaps / duplicates | $(exact "$1") | $(exact "$2") | | 0 / 0 | |"
+}
+
+# loadgen_cpu_row CODE BASE: loadgen's CPU seconds in runs CODE and BASE.
+loadgen_cpu_row() {
+  echo "| | | loadgen CPU s | $(fmt "$(field "$1" loadgen_cpu_s)" 1) | $(fmt "$(field "$2" loadgen_cpu_s)" 1) | | | |"
+}
+
+# redis_rows RUN: run RUN's Redis commands per event, in all and by command
+# (coachd's column only).
+redis_rows() {
+  echo "| | | Redis commands per published / delivered event | $(fmt "$(field "$1" redis_per_published)" 2) / $(fmt "$(field "$1" redis_per_delivered)" 2) | | | | |"
+  echo "| | | Redis commands per published event, by command | $(field "$1" redis_top) | | | | |"
+}
+
 # --- wait for a quiet machine ------------------------------------------------
 load1() { cut -d' ' -f1 /proc/loadavg; }
 waited=0
@@ -504,22 +523,21 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "| # | scenario | figure | coachd | baseline | ratio | target | |"
   echo "|---|---|---|---|---|---|---|---|"
   echo "| 1 | saturation, embedded ($sat_households households, time scale $sat_time_scale, ${sat_seconds}s; load $(load_of sat_embedded) / $(load_of sat_baseline)) | delivered events/s | $(fmt "$sat_c") | $(fmt "$sat_b") | $(ratio "$sat_c" "$sat_b") | >= 0.75 | $(verdict 'a >= 0.75' "$(ratio "$sat_c" "$sat_b")") |"
-  echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_embedded latency_p50_us)") / $(us_to_ms "$(field sat_embedded latency_p99_us)") / $(us_to_ms "$(field sat_embedded latency_p999_us)") | $(us_to_ms "$(field sat_baseline latency_p50_us)") / $(us_to_ms "$(field sat_baseline latency_p99_us)") / $(us_to_ms "$(field sat_baseline latency_p999_us)") | | | |"
+  echo "| | | latency p50 / p99 / p99.9 (ms) | $(latencies sat_embedded) | $(latencies sat_baseline) | | | |"
   echo "| | | live events only (made after their device subscribed; the rest replayed history): share of events, p50 / p99 / p99.9 (ms) | $(live sat_embedded) | $(live sat_baseline) | | | |"
-  echo "| | | server CPU s (per 1k events, ms) | $(fmt "$(field sat_embedded server_cpu_s)" 1) ($(fmt "$(field sat_embedded server_cpu_per_kevent_ms)" 1)) | $(fmt "$(field sat_baseline server_cpu_s)" 1) ($(fmt "$(field sat_baseline server_cpu_per_kevent_ms)" 1)) | | | |"
-  echo "| | | loadgen CPU s | $(fmt "$(field sat_embedded loadgen_cpu_s)" 1) | $(fmt "$(field sat_baseline loadgen_cpu_s)" 1) | | | |"
-  echo "| | | gaps / duplicates | $(exact sat_embedded) | $(exact sat_baseline) | | 0 / 0 | |"
+  echo "| | | server CPU s (per 1k events, ms) | $(cpu sat_embedded) | $(cpu sat_baseline) | | | |"
+  loadgen_cpu_row sat_embedded sat_baseline
+  gaps_row sat_embedded sat_baseline
   echo "| | | ratio in each of $sat_rounds rounds (the median above) | | | $(round_ratios embedded) | | |"
   if [[ -n "$redis_note" ]]; then
     echo "| 2 | saturation, Redis | | $redis_note | | | | |"
   else
     echo "| 2 | saturation, Redis (same load; load $(load_of sat_redis) / $(load_of sat_baseline_r)) | delivered events/s | $(fmt "$sat_r") | $(fmt "$sat_br") | $(ratio "$sat_r" "$sat_br") | >= 0.6 | $(verdict 'a >= 0.6' "$(ratio "$sat_r" "$sat_br")") |"
-    echo "| | | latency p50 / p99 / p99.9 (ms) | $(us_to_ms "$(field sat_redis latency_p50_us)") / $(us_to_ms "$(field sat_redis latency_p99_us)") / $(us_to_ms "$(field sat_redis latency_p999_us)") | | | | |"
+    echo "| | | latency p50 / p99 / p99.9 (ms) | $(latencies sat_redis) | | | | |"
     echo "| | | live events only: share of events, p50 / p99 / p99.9 (ms) | $(live sat_redis) | | | | |"
-    echo "| | | Redis commands per published / delivered event | $(fmt "$(field sat_redis redis_per_published)" 2) / $(fmt "$(field sat_redis redis_per_delivered)" 2) | | | | |"
-    echo "| | | Redis commands per published event, by command | $(field sat_redis redis_top) | | | | |"
-    echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(fmt "$(field sat_redis server_cpu_s)" 1) ($(fmt "$(field sat_redis server_cpu_per_kevent_ms)" 1)); $(fmt "$(field sat_redis redis_cpu_s)" 1) | | | | |"
-    echo "| | | gaps / duplicates | $(exact sat_redis) | $(exact sat_baseline_r) | | 0 / 0 | |"
+    redis_rows sat_redis
+    echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(cpu sat_redis); $(fmt "$(field sat_redis redis_cpu_s)" 1) | | | | |"
+    gaps_row sat_redis sat_baseline_r
     echo "| | | ratio in each of $sat_rounds rounds (the median above) | | | $(round_ratios redis) | | |"
   fi
   for n in $idle_sizes; do
@@ -533,7 +551,7 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "| 4 | reconnect storm, $storm_households households ($((2 * storm_households)) streams, time scale $storm_time_scale; load $(load_of storm_coachd) / $(load_of storm_baseline)) | resumes/s | $(fmt "$c") | $(fmt "$b") | $(ratio "$c" "$b") | | |"
   echo "| | | first event after resume p50 / max (ms) | $(field storm_coachd storm_first_event_p50_ms) / $(field storm_coachd storm_first_event_max_ms) | $(field storm_baseline storm_first_event_p50_ms) / $(field storm_baseline storm_first_event_max_ms) | | | |"
   echo "| | | streams resumed | $(field storm_coachd storm_resumed) | $(field storm_baseline storm_resumed) | | all | |"
-  echo "| | | gaps / duplicates | $(exact storm_coachd) | $(exact storm_baseline) | | 0 / 0 | |"
+  gaps_row storm_coachd storm_baseline
   a="$(field stall_coachd stalled_a_p99_us)"
   bb="$(field stall_coachd stalled_b_p99_us)"
   echo "| 5 | $stall_households live sessions (time scale $stall_time_scale), ${repeat_rate} REPEAT/s into one (load $(load_of stall_coachd) / $(load_of stall_baseline)) | delivered events/s | $(fmt "$(field stall_coachd events_per_s)") | $(fmt "$(field stall_baseline events_per_s)") | | | |"
@@ -543,7 +561,7 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "| | | p50 / p99.9 without, with (ms) | $(us_to_ms "$(field stall_coachd stalled_a_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_a_p999_us)"), $(us_to_ms "$(field stall_coachd stalled_b_p50_us)") / $(us_to_ms "$(field stall_coachd stalled_b_p999_us)") | $(us_to_ms "$(field stall_baseline stalled_a_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_a_p999_us)"), $(us_to_ms "$(field stall_baseline stalled_b_p50_us)") / $(us_to_ms "$(field stall_baseline stalled_b_p999_us)") | | | |"
   echo "| | | stalled one: caught up with a snapshot / events after | $(field stall_coachd stalled_lag_snapshots) / $(field stall_coachd stalled_received) | $(field stall_baseline stalled_lag_snapshots) / $(field stall_baseline stalled_received) | | | |"
   echo "| | | server CPU s / RSS MiB | $(fmt "$(field stall_coachd server_cpu_s)" 1) / $(awk -v k="$(field stall_coachd server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | $(fmt "$(field stall_baseline server_cpu_s)" 1) / $(awk -v k="$(field stall_baseline server_rss_kb)" 'BEGIN { printf "%.0f", k/1024 }') | | | |"
-  echo "| | | gaps / duplicates | $(exact stall_coachd) | $(exact stall_baseline) | | 0 / 0 | |"
+  gaps_row stall_coachd stall_baseline
   lc="$(field live_embedded events_per_s)" lb="$(field live_baseline events_per_s)"
   p99c="$(field live_embedded live_latency_p99_us)" p99b="$(field live_baseline live_latency_p99_us)"
   echo "| 6 | saturation, live, embedded ($sat_households households, time scale $live_time_scale, ${sat_seconds}s; sessions start paused and are resumed once both streams are attached; load $(load_of live_embedded) / $(load_of live_baseline)) | delivered events/s | $(fmt "$lc") | $(fmt "$lb") | $(ratio "$lc" "$lb") | | |"
@@ -551,8 +569,8 @@ sat_br="$(field sat_baseline_r events_per_s)"
   echo "| | | live events (made after their device subscribed): share of events, p50 / p99 / p99.9 (ms) | $(live live_embedded) | $(live live_baseline) | $(ratio "$p99c" "$p99b") (p99); the rounds' median $p99m | <= 2 (the rounds' median) | $(verdict 'a <= 2' "$p99m") |"
   echo "| | | latency of all events p50 / p99 / p99.9 (ms) | $(latencies live_embedded) | $(latencies live_baseline) | | | |"
   echo "| | | server CPU s (per 1k events, ms) | $(cpu live_embedded) | $(cpu live_baseline) | $(ratio "$(field live_embedded server_cpu_per_kevent_ms)" "$(field live_baseline server_cpu_per_kevent_ms)") | | |"
-  echo "| | | loadgen CPU s | $(fmt "$(field live_embedded loadgen_cpu_s)" 1) | $(fmt "$(field live_baseline loadgen_cpu_s)" 1) | | | |"
-  echo "| | | gaps / duplicates | $(exact live_embedded) | $(exact live_baseline) | | 0 / 0 | |"
+  loadgen_cpu_row live_embedded live_baseline
+  gaps_row live_embedded live_baseline
   echo "| | | ratio in each of $sat_rounds rounds, events/s; live p99 (the median by events/s above) | | | $(round_ratios embedded live); $(round_ratios embedded live live_latency_p99_us) | | |"
   if [[ -n "$redis_note" ]]; then
     echo "| 7 | saturation, live, Redis | | $redis_note | | | | |"
@@ -562,10 +580,9 @@ sat_br="$(field sat_baseline_r events_per_s)"
     echo "| 7 | saturation, live, Redis (same load; load $(load_of live_redis) / $(load_of live_baseline_r)) | delivered events/s | $(fmt "$lr") | $(fmt "$lbr") | $(ratio "$lr" "$lbr") | | |"
     p99m="$(median_ratio redis live live_latency_p99_us)"
     echo "| | | live events: share of events, p50 / p99 / p99.9 (ms) | $(live live_redis) | $(live live_baseline_r) | $(ratio "$p99r" "$p99br") (p99); the rounds' median $p99m | <= 2 (the rounds' median) | $(verdict 'a <= 2' "$p99m") |"
-    echo "| | | Redis commands per published / delivered event | $(fmt "$(field live_redis redis_per_published)" 2) / $(fmt "$(field live_redis redis_per_delivered)" 2) | | | | |"
-    echo "| | | Redis commands per published event, by command | $(field live_redis redis_top) | | | | |"
+    redis_rows live_redis
     echo "| | | server CPU s (per 1k events, ms); redis-server CPU s | $(cpu live_redis); $(fmt "$(field live_redis redis_cpu_s)" 1) | $(cpu live_baseline_r) | $(ratio "$(field live_redis server_cpu_per_kevent_ms)" "$(field live_baseline_r server_cpu_per_kevent_ms)") | | |"
-    echo "| | | gaps / duplicates | $(exact live_redis) | $(exact live_baseline_r) | | 0 / 0 | |"
+    gaps_row live_redis live_baseline_r
     echo "| | | ratio in each of $sat_rounds rounds, events/s; live p99 (the median by events/s above) | | | $(round_ratios redis live); $(round_ratios redis live live_latency_p99_us) | | |"
   fi
   echo
