@@ -10,6 +10,8 @@
 #   BUILD_DIR=build-rel SKIP_BUILD=1 deploy/bench/run_scenarios.sh  # as built
 #   SCENARIOS=live deploy/bench/run_scenarios.sh  # only some (to iterate;
 #                                   # the others' rows then read n/a)
+#   COACHD_FLAGS=--worker_nice=0 deploy/bench/run_scenarios.sh  # more
+#                                   # flags for every coachd it starts
 #
 # Scenarios: (1) saturation, embedded store; (2) saturation, Redis (a
 # redis-server it starts on a free loopback port, when coachd has --redis),
@@ -122,7 +124,7 @@ start_coachd() {
     --max_sessions_started_per_hour=0 --max_commands_per_minute=0 \
     --max_workouts_logged_per_week=0 --max_coach_link_changes_per_hour=0 \
     --max_live_sessions_per_person=0 --max_streams_per_person=0 \
-    --command_id_window=2s --max_commands_per_window=4000 "$@" \
+    --command_id_window=2s --max_commands_per_window=4000 ${COACHD_FLAGS:-} "$@" \
     2>"$work/coachd.log" &
   server_pid=$!
   pids+=("$server_pid")

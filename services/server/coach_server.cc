@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<CoachServer>> CoachServer::Start(
                  ? std::make_unique<Authenticator>(*options.keys, clock)
                  : std::make_unique<Authenticator>(options.auth_secret, clock);
   s->auth_->SetRevokedDevices(s->revoked_.get());
-  s->executor_ = std::make_unique<Executor>(options.workers);
+  s->executor_ =
+      std::make_unique<Executor>(options.workers, options.worker_nice);
   s->backend_ = options.backend != nullptr ? std::move(options.backend)
                                            : std::make_unique<MemoryBackend>();
   Backend& backend = *s->backend_;

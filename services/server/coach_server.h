@@ -56,6 +56,11 @@ struct ServerOptions {
   std::string catalog_path;  // Catalogue textproto; required.
   double time_scale = 1.0;   // > 0; 20 plays 20x faster.
   int workers = 4;           // Threads for blocking work.
+  // How much lower (niceness, 0-19) the workers run than gRPC's threads: they
+  // make session events (timers, commands) and gRPC's deliver them, so on a
+  // saturated CPU delivery goes first and events wait in no queue (see
+  // Executor). 0: the same priority.
+  int worker_nice = 0;
   // The clock; null uses the real one. A FakeClock with
   // run_timer_thread=false lets tests fire timers with
   // RunDueTimersForTest().

@@ -8,23 +8,27 @@
 // user and password) and never reach the log; wrong ones stop coachd at
 // start. SIGHUP reloads renewed TLS files while a stream stays open.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -33,6 +37,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -257,6 +262,68 @@ TEST_F(StartupTest, BadCatalogueStopsWithFileAndLine) {
   EXPECT_TRUE(exit.exited);
   EXPECT_NE(exit.code, 0);
   EXPECT_THAT(Stderr(), HasSubstr(catalog + ":3:"));
+}
+
+TEST_F(StartupTest, WorkerNiceOutOfRangeStopsNamingTheFlag) {
+  const std::string secret = WriteFile("secret", kSecret);
+  Start({"--auth_secret_file=" + secret, "--listen=127.0.0.1:0",
+         "--worker_nice=20"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(), HasSubstr("--worker_nice: must be 0-19, got 20"));
+}
+
+// The niceness of each thread of process `pid` (/proc/PID/task/*/stat).
+std::vector<int> ThreadNiceness(pid_t pid) {
+  std::vector<int> nice;
+  const std::string tasks = absl::StrCat("/proc/", pid, "/task");
+  DIR* dir = opendir(tasks.c_str());
+  if (dir == nullptr) return nice;
+  while (dirent* entry = readdir(dir)) {
+    if (entry->d_name[0] == '.') continue;
+    std::ifstream in(absl::StrCat(tasks, "/", entry->d_name, "/stat"));
+    std::string stat((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    // After the command name, in parentheses: the state (field 3), then
+    // fields 4-19; niceness is field 19.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::vector<std::string> fields =
+        absl::StrSplit(stat.substr(close + 2), ' ');
+    int value = 0;
+    if (fields.size() > 16 && absl::SimpleAtoi(fields[16], &value)) {
+      nice.push_back(value);
+    }
+  }
+  closedir(dir);
+  return nice;
+}
+
+TEST_F(StartupTest, WorkerNiceLowersEveryWorkersPriorityOnly) {
+  const int port = StartServing({"--workers=3", "--worker_nice=7"});
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, 0);  // coachd inherits it.
+  ASSERT_EQ(errno, 0);
+  const std::vector<int> nice = ThreadNiceness(pid_);
+  const int workers = static_cast<int>(
+      std::count(nice.begin(), nice.end(), std::min(19, own + 7)));
+  const int others =
+      static_cast<int>(std::count(nice.begin(), nice.end(), own));
+  EXPECT_EQ(workers, 3) << "threads: " << nice.size();
+  EXPECT_GT(others, 0) << "gRPC's threads and main keep the priority";
+}
+
+TEST_F(StartupTest, ByDefaultEveryThreadKeepsItsPriority) {
+  const int port = StartServing({});
+  ASSERT_GT(port, 0) << "coachd did not start:\n" << Stderr();
+  errno = 0;
+  const int own = getpriority(PRIO_PROCESS, 0);
+  ASSERT_EQ(errno, 0);
+  const std::vector<int> nice = ThreadNiceness(pid_);
+  EXPECT_GT(nice.size(), 4u);  // main, the workers, gRPC's
+  for (int n : nice) EXPECT_EQ(n, own);
 }
 
 TEST_F(StartupTest, ServesThenStopsCleanlyOnSigterm) {
