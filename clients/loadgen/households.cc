@@ -587,11 +587,14 @@ void Device::OnCallDone(SubscribeCall* call, const grpc::Status& status) {
       }
     }
   }
-  load_->c.live_calls.fetch_sub(1, std::memory_order_relaxed);
   if (never_attached && household_ != nullptr && slot_ >= 0) {
     household_->DeviceNotAttached(slot_);
   }
   if (ended && household_ != nullptr) household_->DeviceEnded(finished);
+  // Last: once no call is live the driver may destroy this device and its
+  // household (it waits for live_calls to reach 0), so nothing of either is
+  // touched after the decrement, which releases what came before it.
+  load_->c.live_calls.fetch_sub(1, std::memory_order_release);
 }
 
 }  // namespace loadgen
