@@ -32,7 +32,7 @@ void LowerThisThreadPriority(int nice) {
 }  // namespace
 
 Executor::Executor(int threads, int nice) {
-  if (threads < 1) threads = 1;
+  COACHD_DCHECK(threads >= 1, absl::StrCat("executor threads: ", threads));
   COACHD_DCHECK(nice >= 0 && nice <= 19,
                 absl::StrCat("executor nice out of 0-19: ", nice));
   workers_.reserve(threads);

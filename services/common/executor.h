@@ -20,8 +20,9 @@
 
 namespace coachd {
 
-// Runs scheduled tasks on `threads` workers (at least one). Thread-safe. The
-// destructor runs every task already scheduled, then joins the workers.
+// Runs scheduled tasks on `threads` workers (at least one: asserted).
+// Thread-safe. The destructor runs every task already scheduled, then joins the
+// workers.
 class Executor {
  public:
   // Each worker's niceness is the creating thread's plus `nice` (0-19; the

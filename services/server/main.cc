@@ -203,6 +203,11 @@ int main(int argc, char** argv) {
   options.catalog_path = absl::GetFlag(FLAGS_catalog);
   options.time_scale = absl::GetFlag(FLAGS_time_scale);
   options.workers = absl::GetFlag(FLAGS_workers);
+  if (options.workers < 1) {
+    coachd::LogError(
+        absl::StrCat("coachd: --workers: at least 1, got ", options.workers));
+    return 2;
+  }
   options.worker_nice = absl::GetFlag(FLAGS_worker_nice);
   if (options.worker_nice < 0 || options.worker_nice > 19) {
     coachd::LogError(absl::StrCat("coachd: --worker_nice: must be 0-19, got ",

@@ -264,6 +264,16 @@ TEST_F(StartupTest, BadCatalogueStopsWithFileAndLine) {
   EXPECT_THAT(Stderr(), HasSubstr(catalog + ":3:"));
 }
 
+TEST_F(StartupTest, NoWorkersStopsNamingTheFlag) {
+  const std::string secret = WriteFile("secret", kSecret);
+  Start(
+      {"--auth_secret_file=" + secret, "--listen=127.0.0.1:0", "--workers=0"});
+  const Exit exit = Reap();
+  EXPECT_TRUE(exit.exited);
+  EXPECT_EQ(exit.code, 2);
+  EXPECT_THAT(Stderr(), HasSubstr("--workers: at least 1, got 0"));
+}
+
 TEST_F(StartupTest, WorkerNiceOutOfRangeStopsNamingTheFlag) {
   const std::string secret = WriteFile("secret", kSecret);
   Start({"--auth_secret_file=" + secret, "--listen=127.0.0.1:0",
